@@ -35,9 +35,13 @@ class Path:
 
     @property
     def visible(self) -> bool:
-        return bool(self.d) and self.opacity > 0 and (
-            (self.fill != "none" and self.fill_opacity > 0)
-            or (self.stroke != "none" and self.stroke_opacity > 0 and self.stroke_width > 0)
+        return (
+            bool(self.d)
+            and self.opacity > 0
+            and (
+                (self.fill != "none" and self.fill_opacity > 0)
+                or (self.stroke != "none" and self.stroke_opacity > 0 and self.stroke_width > 0)
+            )
         )
 
 

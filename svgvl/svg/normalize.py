@@ -80,7 +80,9 @@ def parse_viewbox(text: str | None) -> tuple[float, float, float, float] | None:
     return tuple(values)
 
 
-def viewbox_transform(viewbox, x: float, y: float, width: float, height: float, par: str | None) -> tf.Affine:
+def viewbox_transform(
+    viewbox, x: float, y: float, width: float, height: float, par: str | None
+) -> tf.Affine:
     """The matrix mapping a viewBox into the viewport (x, y, width, height) per
     ``preserveAspectRatio`` (SVG 2 §8.2, 'Equivalent transform of an SVG viewport')."""
     vx, vy, vw, vh = viewbox
@@ -127,7 +129,9 @@ def root_viewport(root, canvas=None) -> tuple[float, float, tf.Affine]:
             out_w, out_h, matrix = vw, vh, tf.translate(-viewbox[0], -viewbox[1])
         else:
             out_w, out_h = width, height
-            matrix = viewbox_transform(viewbox, 0, 0, width, height, root.get("preserveAspectRatio"))
+            matrix = viewbox_transform(
+                viewbox, 0, 0, width, height, root.get("preserveAspectRatio")
+            )
     else:
         out_w, out_h, matrix = width or 300.0, height or 150.0, tf.IDENTITY
     if out_w <= 0 or out_h <= 0:
@@ -195,13 +199,17 @@ class _Normalizer:
 
     # -- the walk -----------------------------------------------------------------------------
 
-    def visit(self, element, matrix, parent_style, opacity, clip, viewport, is_root=False, mask=None):
+    def visit(
+        self, element, matrix, parent_style, opacity, clip, viewport, is_root=False, mask=None
+    ):
         """Draw ``element`` under ``matrix`` (its parent's CTM) and the inherited state."""
         if not is_svg_element(element):
             return
         self.visited += 1
         if self.visited > MAX_EXPANDED_ELEMENTS:
-            raise SVGError(f"too many elements after expanding <use> (more than {MAX_EXPANDED_ELEMENTS:,})")
+            raise SVGError(
+                f"too many elements after expanding <use> (more than {MAX_EXPANDED_ELEMENTS:,})"
+            )
         name = local_name(element)
         if name in _NOT_RENDERED:
             return
@@ -248,7 +256,9 @@ class _Normalizer:
         height = parse_length(element.get("height"), vh, vh)
         viewbox = parse_viewbox(element.get("viewBox"))
         if viewbox and width > 0 and height > 0:
-            return viewbox_transform(viewbox, x, y, width, height, element.get("preserveAspectRatio"))
+            return viewbox_transform(
+                viewbox, x, y, width, height, element.get("preserveAspectRatio")
+            )
         return tf.translate(x, y)
 
     def use(self, element, matrix, style, opacity, clip, viewport, mask=None):
@@ -258,7 +268,7 @@ class _Normalizer:
             if element.get("href") or element.get(f"{{{XLINK_NS}}}href"):
                 self.drop("<use> of a missing or external reference")
             return
-        if ref in self.expanding:
+        if ref in self.expanding or any(a is target for a in element.iterancestors()):
             self.drop(f"<use> cycle through #{ref}")
             return
         vw, vh = viewport
@@ -281,7 +291,12 @@ class _Normalizer:
                 if local_name(target) == "svg":
                     inner = tf.multiply(inner, tf.parse_transform(target.get("transform")))
                 if viewbox and width > 0 and height > 0:
-                    inner = tf.multiply(inner, viewbox_transform(viewbox, 0, 0, width, height, target.get("preserveAspectRatio")))
+                    inner = tf.multiply(
+                        inner,
+                        viewbox_transform(
+                            viewbox, 0, 0, width, height, target.get("preserveAspectRatio")
+                        ),
+                    )
                     viewport = (viewbox[2], viewbox[3])
                 for child in target:
                     self.visit(child, inner, inner_style, inner_opacity, clip, viewport, mask=mask)
@@ -322,12 +337,25 @@ class _Normalizer:
             scale = tf.mean_scale(matrix)
             diag = math.hypot(*viewport) / math.sqrt(2)
             path.stroke_width = (parse_length(style["stroke-width"], diag, 1.0) or 0.0) * scale
-            path.stroke_linecap = style["stroke-linecap"].strip() if style["stroke-linecap"].strip() in ("butt", "round", "square") else "butt"
-            path.stroke_linejoin = style["stroke-linejoin"].strip() if style["stroke-linejoin"].strip() in ("miter", "round", "bevel", "arcs", "miter-clip") else "miter"
-            path.stroke_miterlimit = max(1.0, parse_length(style["stroke-miterlimit"], 0, 4.0) or 4.0)
+            path.stroke_linecap = (
+                style["stroke-linecap"].strip()
+                if style["stroke-linecap"].strip() in ("butt", "round", "square")
+                else "butt"
+            )
+            path.stroke_linejoin = (
+                style["stroke-linejoin"].strip()
+                if style["stroke-linejoin"].strip()
+                in ("miter", "round", "bevel", "arcs", "miter-clip")
+                else "miter"
+            )
+            path.stroke_miterlimit = max(
+                1.0, parse_length(style["stroke-miterlimit"], 0, 4.0) or 4.0
+            )
             path.stroke_dasharray = _dasharray(style["stroke-dasharray"], diag, scale)
             if path.stroke_dasharray:
-                path.stroke_dashoffset = (parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0) * scale
+                path.stroke_dashoffset = (
+                    parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
+                ) * scale
         if path.visible:
             self.drawing.paths.append(path)
 
@@ -357,12 +385,26 @@ class _Normalizer:
         else:
             units = tf.IDENTITY
             ref_w, ref_h = self._viewport_size(self.doc.root)
-        full = tf.multiply(tf.multiply(matrix, units), tf.parse_transform(attrs.get("gradientTransform")))
+        full = tf.multiply(
+            tf.multiply(matrix, units), tf.parse_transform(attrs.get("gradientTransform"))
+        )
         geometry = _gradient_geometry(kind, attrs, ref_w, ref_h)
-        spread = attrs.get("spreadMethod", "pad") if attrs.get("spreadMethod") in ("pad", "reflect", "repeat") else "pad"
-        gradient = Gradient("linear" if kind == "linearGradient" else "radial", geometry, stops, full, spread)
+        spread = (
+            attrs.get("spreadMethod", "pad")
+            if attrs.get("spreadMethod") in ("pad", "reflect", "repeat")
+            else "pad"
+        )
+        gradient = Gradient(
+            "linear" if kind == "linearGradient" else "radial", geometry, stops, full, spread
+        )
         gradient = bake_transform(gradient)
-        key = (gradient.kind, tuple(sorted(gradient.geometry.items())), tuple((s.offset, s.color, s.opacity) for s in stops), gradient.transform, gradient.spread)
+        key = (
+            gradient.kind,
+            tuple(sorted(gradient.geometry.items())),
+            tuple((s.offset, s.color, s.opacity) for s in stops),
+            gradient.transform,
+            gradient.spread,
+        )
         if key not in self.gradient_keys:
             ident = f"g{len(self.gradient_keys)}"
             self.gradient_keys[key] = ident
@@ -382,7 +424,10 @@ class _Normalizer:
                 stops = self._stops(element)
             ref = _href(element)
             element = self.ids.get(ref) if ref else None
-            if element is not None and local_name(element) not in ("linearGradient", "radialGradient"):
+            if element is not None and local_name(element) not in (
+                "linearGradient",
+                "radialGradient",
+            ):
                 break
         return attrs, stops
 
@@ -445,7 +490,9 @@ class _Normalizer:
             if not box:
                 self.drop("objectBoundingBox clip on a group")
                 return outer
-            matrix = tf.multiply(matrix, (box[2] - box[0], 0.0, 0.0, box[3] - box[1], box[0], box[1]))
+            matrix = tf.multiply(
+                matrix, (box[2] - box[0], 0.0, 0.0, box[3] - box[1], box[0], box[1])
+            )
         matrix = tf.multiply(matrix, tf.parse_transform(target.get("transform")))
         paths = []
         clip_style = cascade({n: d for n, d in INHERITED.items()}, self.styles.specified(target))
@@ -464,8 +511,12 @@ class _Normalizer:
                 shape = self.ids.get(ref) if ref else None
                 if shape is None or local_name(shape) not in _SHAPES:
                     continue
-                m = tf.multiply(tf.multiply(matrix, tf.parse_transform(child.get("transform"))),
-                                tf.translate(parse_length(child.get("x"), 0, 0.0), parse_length(child.get("y"), 0, 0.0)))
+                m = tf.multiply(
+                    tf.multiply(matrix, tf.parse_transform(child.get("transform"))),
+                    tf.translate(
+                        parse_length(child.get("x"), 0, 0.0), parse_length(child.get("y"), 0, 0.0)
+                    ),
+                )
                 m = tf.multiply(m, tf.parse_transform(shape.get("transform")))
                 local = shape_to_path(shape, local_name(shape), (1, 1))
                 child_style = cascade(child_style, self.styles.specified(shape))
@@ -473,7 +524,11 @@ class _Normalizer:
                 m = tf.multiply(matrix, tf.parse_transform(child.get("transform")))
                 local = shape_to_path(child, name, (1, 1))
             if local:
-                rule = "evenodd" if child_style.get("clip-rule", "").strip() == "evenodd" else "nonzero"
+                rule = (
+                    "evenodd"
+                    if child_style.get("clip-rule", "").strip() == "evenodd"
+                    else "nonzero"
+                )
                 paths.append((transform_path(local, m), rule))
         key = (tuple((tuple(p), r) for p, r in paths), outer)
         if key not in self.clip_keys:
@@ -522,7 +577,13 @@ def shape_to_path(element, name: str, viewport) -> list[Command]:
         ry = rx if ry is None or ry < 0 else ry
         rx, ry = min(rx or 0.0, w / 2), min(ry or 0.0, h / 2)
         if rx <= 0 or ry <= 0:
-            return [("M", (x, y)), ("L", (x + w, y)), ("L", (x + w, y + h)), ("L", (x, y + h)), ("Z", ())]
+            return [
+                ("M", (x, y)),
+                ("L", (x + w, y)),
+                ("L", (x + w, y + h)),
+                ("L", (x, y + h)),
+                ("Z", ()),
+            ]
         out: list[Command] = [("M", (x + rx, y)), ("L", (x + w - rx, y))]
         corners = [
             (x + w, y + ry, (x + w, y + h - ry)),
@@ -587,7 +648,11 @@ def _gradient_geometry(kind: str, attrs: dict, ref_w: float, ref_h: float) -> di
     diag = math.hypot(ref_w, ref_h) / math.sqrt(2)
 
     def value(name, default, ref):
-        return parse_length(attrs.get(name), ref, None) if attrs.get(name) else parse_length(default, ref)
+        return (
+            parse_length(attrs.get(name), ref, None)
+            if attrs.get(name)
+            else parse_length(default, ref)
+        )
 
     if kind == "linearGradient":
         return {
@@ -610,10 +675,19 @@ def bake_transform(gradient: Gradient) -> Gradient:
     """Move a similarity transform (rotation, uniform scale, translation) into the geometry,
     which is exact for both gradient kinds; other transforms stay as ``gradientTransform``."""
     a, b, c, d, e, f = gradient.transform
-    if gradient.transform == tf.IDENTITY or abs(a - d) > 1e-9 * max(1, abs(a)) or abs(b + c) > 1e-9 * max(1, abs(b)):
+    g = gradient.geometry
+    similarity = abs(a - d) <= 1e-9 * max(1, abs(a)) and abs(b + c) <= 1e-9 * max(1, abs(b))
+    # An axis-aligned scale keeps a horizontal or vertical gradient's stripes perpendicular to it.
+    axis_aligned = (
+        gradient.kind == "linear"
+        and b == 0
+        and c == 0
+        and (g["x1"] == g["x2"] or g["y1"] == g["y2"])
+    )
+    if gradient.transform == tf.IDENTITY or not (similarity or axis_aligned):
         return gradient
     m = gradient.transform
-    g = dict(gradient.geometry)
+    g = dict(g)
     if gradient.kind == "linear":
         g["x1"], g["y1"] = tf.apply(m, g["x1"], g["y1"])
         g["x2"], g["y2"] = tf.apply(m, g["x2"], g["y2"])

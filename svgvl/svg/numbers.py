@@ -39,17 +39,31 @@ def parse_numbers(text: str, what: str = "number list") -> list[float]:
     while pos < len(text):
         match = NUMBER.match(text, pos)
         if not match:
-            raise SVGError(f"invalid {what} {text[:60]!r} at {text[pos:pos + 12]!r}")
+            raise SVGError(f"invalid {what} {text[:60]!r} at {text[pos : pos + 12]!r}")
         values.append(check_number(float(match.group()), what))
         pos = _SEPARATOR.match(text, match.end()).end()
     return values
 
 
-_LENGTH = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(px|pt|pc|mm|cm|in|em|ex|%)?\s*$")
-_UNITS = {None: 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0, "em": 16.0, "ex": 8.0}
+_LENGTH = re.compile(
+    r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(px|pt|pc|mm|cm|in|em|ex|%)?\s*$"
+)
+_UNITS = {
+    None: 1.0,
+    "px": 1.0,
+    "pt": 4 / 3,
+    "pc": 16.0,
+    "mm": 96 / 25.4,
+    "cm": 96 / 2.54,
+    "in": 96.0,
+    "em": 16.0,
+    "ex": 8.0,
+}
 
 
-def parse_length(text: str | None, reference: float = 0.0, default: float | None = None) -> float | None:
+def parse_length(
+    text: str | None, reference: float = 0.0, default: float | None = None
+) -> float | None:
     """A length in user units (CSS px at 96 dpi); percentages are of ``reference``.
 
     Returns ``default`` when the attribute is absent or unparseable: presentation lengths are

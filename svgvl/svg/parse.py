@@ -69,7 +69,9 @@ def _read(source, max_bytes: int) -> tuple[bytes, str | None]:
         return text.encode("utf-8"), None
     if hasattr(source, "read"):
         data = source.read(max_bytes + 1)
-        return (data.encode("utf-8") if isinstance(data, str) else data), getattr(source, "name", None)
+        return (data.encode("utf-8") if isinstance(data, str) else data), getattr(
+            source, "name", None
+        )
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
         try:
@@ -108,8 +110,12 @@ def _check_entities(data: bytes, name: str | None) -> None:
     declarations = _ENTITY_DECL.findall(data)
     if any(kind.upper() in (b"SYSTEM", b"PUBLIC") for kind in declarations):
         raise SVGError("external entities are not allowed", name)
-    if len(declarations) > 64 or re.search(rb"<!ENTITY\s+%?\s*[^\s>]+\s+(\"[^\"]*&|'[^']*&)", data, re.I):
-        raise SVGError("nested or numerous entity declarations are not allowed (possible XML bomb)", name)
+    if len(declarations) > 64 or re.search(
+        rb"<!ENTITY\s+%?\s*[^\s>]+\s+(\"[^\"]*&|'[^']*&)", data, re.I
+    ):
+        raise SVGError(
+            "nested or numerous entity declarations are not allowed (possible XML bomb)", name
+        )
 
 
 def parse(
@@ -130,7 +136,9 @@ def parse(
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, max_bytes, display)
     if len(data) > max_bytes:
-        raise SVGError(f"input too large ({len(data):,} bytes; the limit is {max_bytes:,})", display)
+        raise SVGError(
+            f"input too large ({len(data):,} bytes; the limit is {max_bytes:,})", display
+        )
     if not data.strip():
         raise SVGError("empty input", display)
     _check_entities(data, display)
@@ -148,6 +156,8 @@ def parse(
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         message = str(error.msg if getattr(error, "msg", None) else error).split(", line")[0]
+        if "Excessive depth" in message:
+            raise SVGError("elements nested too deeply (libxml2's limit)", display) from None
         line = f" (line {error.lineno})" if getattr(error, "lineno", None) else ""
         raise SVGError(f"not well-formed XML: {message}{line}", display) from None
     except ValueError as error:
@@ -155,7 +165,9 @@ def parse(
     if root is None:
         raise SVGError("not well-formed XML: no root element", display)
     if local_name(root) != "svg":
-        raise SVGError(f"not an SVG document: the root element is <{local_name(root) or root.tag}>", display)
+        raise SVGError(
+            f"not an SVG document: the root element is <{local_name(root) or root.tag}>", display
+        )
     _check_size(root, max_depth, max_elements, display)
     return Document(root=root, source=display)
 

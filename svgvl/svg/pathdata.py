@@ -28,16 +28,17 @@ _FLAG = re.compile(r"[01]")
 
 def parse_path(d: str) -> list[Command]:
     """Parse path data strictly: any error raises :class:`SVGError` naming the offending text."""
-    commands, error = parse_path_prefix(d)
+    commands, error, _ = parse_path_prefix(d)
     if error:
-        raise SVGError(error)
+        raise SVGError(f"invalid path data: {error}")
     return commands
 
 
-def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
+def parse_path_prefix(d: str) -> tuple[list[Command], str | None, int]:
     """Parse as far as the data is valid, as the SVG error-handling rules render it.
 
-    Returns the commands of the valid prefix and a description of the first error (or None).
+    Returns the commands of the valid prefix, a description of the first error (or None), and
+    the offset in ``d`` where the valid prefix ends (so that repair can cut the text there).
     """
     out: list[Command] = []
     pos = _SKIP.match(d, 0).end()
@@ -45,12 +46,14 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
     cx = cy = sx = sy = 0.0  # current point, subpath start
     last_ctrl = None  # reflected control point for S/T: (letter-kind, x, y)
     n = len(d)
+    end = pos  # end of the last complete command
     while pos < n:
+        end = pos
         char = d[pos]
         if char.isalpha():
             letter = char
             if letter.upper() not in _ARITY:
-                return out, f"unknown path command {letter!r} at offset {pos}"
+                return out, f"unknown path command {letter!r} at offset {pos}", end
             pos = _SKIP.match(d, pos + 1).end()
             if letter in "Zz":
                 if out:
@@ -58,9 +61,9 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
                 cx, cy, last_ctrl = sx, sy, None
                 continue
         elif letter is None:
-            return out, f"path data must start with a command, not {d[pos:pos + 12]!r}"
+            return out, f"path data must start with a command, not {d[pos : pos + 12]!r}", end
         elif letter in "Zz":
-            return out, f"unexpected number after Z at offset {pos}"
+            return out, f"unexpected number after Z at offset {pos}", end
         upper = letter.upper()
         args = []
         for i in range(_ARITY[upper]):
@@ -69,12 +72,16 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
             else:
                 match = NUMBER.match(d, pos)
             if not match:
-                found = d[pos:pos + 12] or "end of data"
-                return out, f"expected a number for {letter!r} at offset {pos}, found {found!r}"
+                found = d[pos : pos + 12] or "end of data"
+                return (
+                    out,
+                    f"expected a number for {letter!r} at offset {pos}, found {found!r}",
+                    end,
+                )
             try:
                 args.append(check_number(float(match.group()), "path coordinate"))
             except SVGError as error:
-                return out, f"{error.reason} in path data at offset {pos}"
+                return out, f"{error.reason} in path data at offset {pos}", end
             pos = _SKIP.match(d, match.end()).end()
         relative = letter.islower()
         ox, oy = (cx, cy) if relative else (0.0, 0.0)
@@ -86,7 +93,7 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
             last_ctrl = None
             continue
         if not out:
-            return out, "path data must start with a moveto (M or m)"
+            return out, "path data must start with a moveto (M or m)", end
         if out[-1][0] == "Z" and upper != "M":
             # A command after Z starts a new subpath at the closing point.
             out.append(("M", (cx, cy)))
@@ -101,7 +108,11 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
                 x1, y1 = args[0] + ox, args[1] + oy
                 rest = args[2:]
             else:
-                x1, y1 = (2 * cx - last_ctrl[1], 2 * cy - last_ctrl[2]) if last_ctrl and last_ctrl[0] == "C" else (cx, cy)
+                x1, y1 = (
+                    (2 * cx - last_ctrl[1], 2 * cy - last_ctrl[2])
+                    if last_ctrl and last_ctrl[0] == "C"
+                    else (cx, cy)
+                )
                 rest = args
             x2, y2, x, y = rest[0] + ox, rest[1] + oy, rest[2] + ox, rest[3] + oy
             out.append(("C", (x1, y1, x2, y2, x, y)))
@@ -112,7 +123,11 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
                 qx, qy = args[0] + ox, args[1] + oy
                 x, y = args[2] + ox, args[3] + oy
             else:
-                qx, qy = (2 * cx - last_ctrl[1], 2 * cy - last_ctrl[2]) if last_ctrl and last_ctrl[0] == "Q" else (cx, cy)
+                qx, qy = (
+                    (2 * cx - last_ctrl[1], 2 * cy - last_ctrl[2])
+                    if last_ctrl and last_ctrl[0] == "Q"
+                    else (cx, cy)
+                )
                 x, y = args[0] + ox, args[1] + oy
             out.append(("C", quad_to_cubic(cx, cy, qx, qy, x, y)))
             last_ctrl = ("Q", qx, qy)
@@ -120,10 +135,13 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None]:
         else:  # A
             rx, ry, angle, large, sweep = args[:5]
             x, y = args[5] + ox, args[6] + oy
-            out.extend(("C", c) if len(c) == 6 else ("L", c) for c in arc_to_cubics(cx, cy, rx, ry, angle, large, sweep, x, y))
+            out.extend(
+                ("C", c) if len(c) == 6 else ("L", c)
+                for c in arc_to_cubics(cx, cy, rx, ry, angle, large, sweep, x, y)
+            )
             last_ctrl = None
             cx, cy = x, y
-    return out, None
+    return out, None, len(d)
 
 
 def quad_to_cubic(x0, y0, qx, qy, x, y) -> tuple[float, ...]:

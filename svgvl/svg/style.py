@@ -59,7 +59,9 @@ class Stylesheet:
         for element in root.iter():
             if local_name(element) == "style" and (element.get("type") or "text/css") == "text/css":
                 css = "".join(element.itertext())
-                for rule in tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True):
+                for rule in tinycss2.parse_stylesheet(
+                    css, skip_whitespace=True, skip_comments=True
+                ):
                     if rule.type != "qualified-rule":
                         continue  # @import, @media, @font-face: nothing to fetch or evaluate
                     try:
@@ -121,7 +123,10 @@ def parse_color(value: str, current: str = "") -> tuple[str, float] | None:
     if color is None or color == "currentColor":
         return None
     r, g, b, a = (max(0.0, min(1.0, c)) for c in color)
-    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}", a
+    return (
+        f"#{int(r * 255 + 0.5):02x}{int(g * 255 + 0.5):02x}{int(b * 255 + 0.5):02x}",
+        a,
+    )  # round half up, as browsers do
 
 
 def parse_paint(value: str, current: str = "") -> tuple[str, float]:

@@ -95,7 +95,9 @@ def parse_transform(text: str | None) -> Affine:
         name = match.group(1).lower()
         args = parse_numbers(match.group(2), what="transform")
         if len(args) not in _ARITY[name]:
-            raise SVGError(f"{name}() takes {' or '.join(map(str, _ARITY[name]))} numbers in transform {text[:60]!r}")
+            raise SVGError(
+                f"{name}() takes {' or '.join(map(str, _ARITY[name]))} numbers in transform {text[:60]!r}"
+            )
         if name == "matrix":
             step = tuple(args)
         elif name == "translate":

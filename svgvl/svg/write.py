@@ -50,7 +50,13 @@ def fmt(value: float, precision: int) -> str:
 
 def _color(value: str) -> str:
     """#aabbcc → #abc where exact."""
-    if len(value) == 7 and value.startswith("#") and value[1] == value[2] and value[3] == value[4] and value[5] == value[6]:
+    if (
+        len(value) == 7
+        and value.startswith("#")
+        and value[1] == value[2]
+        and value[3] == value[4]
+        and value[5] == value[6]
+    ):
         return "#" + value[1] + value[3] + value[5]
     return value
 
@@ -73,7 +79,10 @@ class _PathWriter:
         out = ""
         for v in values:
             text = fmt(v, self.p)
-            if out and not (text[0] == "-" or (text[0] == "." and "." in out.rsplit(" ", 1)[-1].lstrip("-").split("-")[-1])):
+            if out and not (
+                text[0] == "-"
+                or (text[0] == "." and "." in out.rsplit(" ", 1)[-1].lstrip("-").split("-")[-1])
+            ):
                 out += " "
             out += text
         return out
@@ -81,18 +90,30 @@ class _PathWriter:
     def _token(self, letter: str, values) -> str:
         """The text this command adds, including any separator from what precedes it."""
         numbers = self._numbers(values)
-        implicit = letter == self.last or (self.last in "Mm" and letter == ("L" if self.last == "M" else "l"))
+        implicit = letter == self.last or (
+            self.last in "Mm" and letter == ("L" if self.last == "M" else "l")
+        )
         if not implicit or not self.parts:
             return letter + numbers
         prev = self.parts[-1]
         tail = prev.rsplit(" ", 1)[-1]
-        if numbers[0] == "-" or (numbers[0] == "." and "." in tail.split("-")[-1]) or not (prev[-1].isdigit() or prev[-1] == "."):
+        if (
+            numbers[0] == "-"
+            or (numbers[0] == "." and "." in tail.split("-")[-1])
+            or not (prev[-1].isdigit() or prev[-1] == ".")
+        ):
             return numbers if prev[-1].isdigit() or prev[-1] == "." else numbers
         return " " + numbers
 
     def _emit(self, options) -> None:
         """Write the shortest of several (letter, values, new_point, new_ctrl) encodings."""
-        best = min(((self._token(letter, values), letter, point, ctrl) for letter, values, point, ctrl in options), key=lambda o: len(o[0]))
+        best = min(
+            (
+                (self._token(letter, values), letter, point, ctrl)
+                for letter, values, point, ctrl in options
+            ),
+            key=lambda o: len(o[0]),
+        )
         text, letter, point, ctrl = best
         self.parts.append(text)
         self.last = letter
@@ -145,7 +166,15 @@ def _drop_closing_lines(commands: list[Command], precision: int) -> list[Command
         if letter == "M":
             start = coords
         nxt = commands[i + 1][0] if i + 1 < len(commands) else None
-        if letter == "L" and nxt == "Z" and start is not None and all(round(a, precision) == round(b, precision) for a, b in zip(coords, start, strict=True)):
+        if (
+            letter == "L"
+            and nxt == "Z"
+            and start is not None
+            and all(
+                round(a, precision) == round(b, precision)
+                for a, b in zip(coords, start, strict=True)
+            )
+        ):
             continue
         out.append((letter, coords))
     return out
@@ -178,7 +207,9 @@ def _hoist(paths: list[Path], precision: int) -> dict[str, str]:
         default = _attr_value(kind, initial, precision)
         best, best_cost = default, None
         for candidate in dict.fromkeys([default, *values]):
-            cost = (len(attr) + len(candidate) + 4 if candidate != default else 0) + sum(len(attr) + len(v) + 4 for v in values if v != candidate)
+            cost = (len(attr) + len(candidate) + 4 if candidate != default else 0) + sum(
+                len(attr) + len(v) + 4 for v in values if v != candidate
+            )
             if best_cost is None or cost < best_cost:
                 best, best_cost = candidate, cost
         if best != default:
@@ -200,7 +231,14 @@ def _gradient_xml(ident: str, g: Gradient, precision: int) -> str:
         attrs[key] = fmt(value, exact)
     if g.transform != IDENTITY:
         a, b, c, d, e, f = g.transform
-        attrs["gradientTransform"] = "matrix(" + " ".join([fmt(v, precision + 4) for v in (a, b, c, d)] + [fmt(v, precision + 1) for v in (e, f)]) + ")"
+        attrs["gradientTransform"] = (
+            "matrix("
+            + " ".join(
+                [fmt(v, precision + 4) for v in (a, b, c, d)]
+                + [fmt(v, precision + 1) for v in (e, f)]
+            )
+            + ")"
+        )
     if g.spread != "pad":
         attrs["spreadMethod"] = g.spread
     stops = []
@@ -226,7 +264,10 @@ def write(drawing, precision: int | None = None) -> str:
         precision = auto_precision(drawing.width, drawing.height)
     if precision < 0:
         raise ValueError("precision must be >= 0")
-    root = {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {fmt(drawing.width, precision)} {fmt(drawing.height, precision)}"}
+    root = {
+        "xmlns": "http://www.w3.org/2000/svg",
+        "viewBox": f"0 0 {fmt(drawing.width, precision)} {fmt(drawing.height, precision)}",
+    }
     hoisted = _hoist(drawing.paths, precision)
     root.update(hoisted)
     parts = [f"<svg{_attrs(root)}>"]
@@ -242,8 +283,17 @@ def write(drawing, precision: int | None = None) -> str:
         )
         parts.append(f"<clipPath{_attrs(attrs)}>{inner}</clipPath>")
     for ident, mask in drawing.masks.items():
-        region = {"id": ident, "maskUnits": "userSpaceOnUse", "x": "0", "y": "0", "width": fmt(drawing.width, precision), "height": fmt(drawing.height, precision)}
-        inner = "".join(_path_xml(path, hoisted, precision) for path in mask.paths)  # inherits the root's
+        region = {
+            "id": ident,
+            "maskUnits": "userSpaceOnUse",
+            "x": "0",
+            "y": "0",
+            "width": fmt(drawing.width, precision),
+            "height": fmt(drawing.height, precision),
+        }
+        inner = "".join(
+            _path_xml(path, hoisted, precision) for path in mask.paths
+        )  # inherits the root's
         parts.append(f"<mask{_attrs(region)}>{inner}</mask>")
     parts.extend(_path_xml(path, hoisted, precision) for path in drawing.paths)
     parts.append("</svg>")
@@ -259,7 +309,9 @@ def _path_xml(path: Path, hoisted: dict[str, str], precision: int) -> str:
         if value != inherited and not (attr.startswith("stroke-") and path.stroke == "none"):
             attrs[attr] = value
     if path.stroke != "none" and path.stroke_dasharray:
-        attrs["stroke-dasharray"] = ",".join(fmt(v, max(precision, 2)) for v in path.stroke_dasharray)
+        attrs["stroke-dasharray"] = ",".join(
+            fmt(v, max(precision, 2)) for v in path.stroke_dasharray
+        )
         if path.stroke_dashoffset:
             attrs["stroke-dashoffset"] = fmt(path.stroke_dashoffset, max(precision, 2))
     if path.opacity != 1:

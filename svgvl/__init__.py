@@ -1,0 +1,39 @@
+"""svgvl: generate and understand SVG.
+
+    import svgvl
+    svg_text = svgvl.vectorize("logo.png")            # raster → SVG (native tracer)
+    scores = svgvl.compare("out.svg", "logo.png")      # SVG-Bench fidelity + compactness
+    pixels = svgvl.rasterize("icon.svg", size=512)     # reference renderer (cairosvg)
+    drawing = svgvl.normalize("icon.svg", canvas=256)  # absolute paths, resolved paint
+
+The public names are imported on first use, so ``import svgvl`` (and ``svgvl --help``) stays fast
+and never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_API = {
+    "vectorize": ".vectorize",
+    "compare": ".metrics",
+    "rasterize": ".render",
+    "load_image": ".render",
+    "parse": ".svg",
+    "normalize": ".svg",
+    "write": ".svg",
+    "repair": ".svg",
+    "SVGError": ".svg",
+}
+
+__all__ = [*_API, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'svgvl' has no attribute {name!r}")

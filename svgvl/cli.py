@@ -1,0 +1,304 @@
+"""The ``svgvl`` command: a thin layer over the Python API.
+
+Each subcommand parses its arguments, calls the API, and turns the library's clear exceptions
+into one line on stderr and exit status 1 (2 for usage errors) — never a traceback.  Heavy
+modules are imported inside the handlers so that ``svgvl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed as ``svgvl: error: ...``, exit status 1."""
+
+
+def _size(text: str):
+    """``N`` → N (square canvas), ``WxH`` → (W, H)."""
+    try:
+        if "x" in text.lower():
+            w, h = text.lower().split("x", 1)
+            size = (int(w), int(h))
+            if min(size) <= 0:
+                raise ValueError
+            return size
+        size = int(text)
+        if size <= 0:
+            raise ValueError
+        return size
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid size {text!r}: use N or WxH with positive integers"
+        ) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _read_input(path: str) -> bytes | str:
+    """``-`` reads standard input; anything else stays a path for the library to open."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    return path
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_render(args) -> int:
+    from .render import rasterize, save_png
+
+    background = None if args.background.lower() in ("none", "transparent") else args.background
+    pixels = rasterize(_read_input(args.input), size=args.size, background=background)
+    save_png(pixels, args.output, force=args.force)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .metrics import compare
+
+    result = compare(
+        _read_input(args.candidate),
+        args.target,
+        size=args.size,
+        tokenizer=args.tokenizer,
+        lpips=args.lpips,
+        dino=args.dino,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                    for k, v in result.items()
+                },
+                indent=2,
+            )
+        )
+    else:
+        for key, value in result.items():
+            print(f"{key:>10}  {value:.6g}" if isinstance(value, float) else f"{key:>10}  {value}")
+    return 1 if result.get("failed") else 0
+
+
+def cmd_normalize(args) -> int:
+    from .files import write_atomic
+    from .svg import normalize, parse, write
+
+    drawing = normalize(
+        parse(_read_input(args.input)), canvas=args.canvas, flatten_gradients=args.flatten_gradients
+    )
+    for note in drawing.dropped:
+        print(f"svgvl: warning: {args.input}: dropped {note}", file=sys.stderr)
+    write_atomic(args.output, write(drawing, precision=args.precision), force=args.force)
+    return 0
+
+
+def cmd_repair(args) -> int:
+    from .files import write_atomic
+    from .svg import repair
+
+    data = _read_input(args.input)
+    if data is args.input:
+        with open(args.input, "rb") as handle:
+            data = handle.read()
+    result = repair(data)
+    for note in result.repairs:
+        print(f"svgvl: repaired: {note}", file=sys.stderr)
+    write_atomic(args.output, result.svg, force=args.force)
+    return 0
+
+
+def cmd_vectorize(args) -> int:
+    from .files import write_atomic
+    from .metrics import compare
+    from .vectorize import vectorize
+
+    inputs = args.inputs
+    if len(inputs) > 1 and args.output:
+        raise CLIError("-o/--output takes one input; use --out-dir for several")
+    failed = 0
+    for path in inputs:
+        if args.output:
+            out = args.output
+        elif args.out_dir:
+            out = os.path.join(args.out_dir, os.path.splitext(os.path.basename(path))[0] + ".svg")
+        elif path == "-":
+            out = "-"
+        else:
+            out = os.path.splitext(path)[0] + ".svg"
+        try:
+            if out != "-" and not args.force and os.path.exists(out):
+                from .files import OutputExistsError
+
+                raise OutputExistsError(out)
+            image = sys.stdin.buffer.read() if path == "-" else path
+            if isinstance(image, bytes):
+                import io
+
+                image = io.BytesIO(image)
+            svg = vectorize(image, engine=args.engine, colors=args.colors)
+            write_atomic(out, svg, force=args.force)
+            if not args.quiet and out != "-":
+                if hasattr(image, "seek"):
+                    image.seek(0)
+                score = compare(svg, image)
+                print(
+                    f"{out}: ssim {score['ssim']:.4f}, {score['bytes']:,} bytes, {score['paths']} paths",
+                    file=sys.stderr,
+                )
+        except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
+            if not _is_user_error(error) or os.environ.get("SVGVL_DEBUG"):
+                raise
+            failed += 1
+            print(f"svgvl: error: {_message(error, path)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+# -- wiring ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="svgvl",
+        description="Generate and understand SVG: vectorize images, render, compare, normalise.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"svgvl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("vectorize", help="turn raster images (PNG, JPEG, WebP, BMP, GIF) into SVG")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files, or - for standard input"
+    )
+    p.add_argument("-o", "--output", help="output SVG (one input only; - for standard output)")
+    p.add_argument("--out-dir", help="folder for the outputs of several inputs")
+    p.add_argument(
+        "--engine",
+        default="trace",
+        choices=["trace", "vtracer"],
+        help="vectorizer (default: trace, the native tracer)",
+    )
+    p.add_argument("--colors", type=_positive_int, help="number of colours (default: automatic)")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("--quiet", action="store_true", help="do not print SSIM and size per output")
+    p.set_defaults(func=cmd_vectorize)
+
+    p = sub.add_parser(
+        "render", help="rasterize an SVG to PNG with the reference renderer (cairosvg)"
+    )
+    p.add_argument("input", help="SVG file, or - for standard input")
+    p.add_argument("-o", "--output", required=True, help="output PNG (- for standard output)")
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=512,
+        help="N for an N×N canvas (aspect kept), or WxH (default: 512)",
+    )
+    p.add_argument(
+        "--background",
+        default="white",
+        help="background colour, or 'none' for transparency (default: white)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser(
+        "compare", help="score a candidate SVG or image against a target (SVG-Bench metrics)"
+    )
+    p.add_argument("candidate", help="SVG or image")
+    p.add_argument("target", help="SVG or image")
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=512,
+        help="render size when both sides are SVG (default: 512)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--tokenizer", help="Hugging Face tokenizer (local path or hub id) for a token count"
+    )
+    p.add_argument(
+        "--lpips",
+        metavar="PATH",
+        help="LPIPS weights (see svgvl.metrics.lpips) to add the LPIPS metric",
+    )
+    p.add_argument(
+        "--dino", metavar="PATH_OR_ID", help="DINOv2 model (local path or hub id) to add DinoScore"
+    )
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "normalize", help="rewrite an SVG as absolute paths: no use/transforms/shapes/CSS"
+    )
+    p.add_argument("input", help="SVG file, or - for standard input")
+    p.add_argument("-o", "--output", required=True, help="output SVG (- for standard output)")
+    p.add_argument("--canvas", type=_size, help="map the drawing onto an N×N or WxH canvas")
+    p.add_argument(
+        "--precision", type=int, help="decimals in coordinates (default: from the canvas size)"
+    )
+    p.add_argument(
+        "--flatten-gradients", action="store_true", help="replace gradients by their average colour"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(func=cmd_normalize)
+
+    p = sub.add_parser(
+        "repair", help="make model output a valid SVG (cut chatter, close truncation)"
+    )
+    p.add_argument("input", help="text file, or - for standard input")
+    p.add_argument("-o", "--output", required=True, help="output SVG (- for standard output)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(func=cmd_repair)
+    return parser
+
+
+def _is_user_error(error: BaseException) -> bool:
+    """Errors that describe bad input or environment, as opposed to bugs in svgvl."""
+    return isinstance(error, CLIError | ValueError | OSError | ImportError | TimeoutError)
+
+
+def _message(error: BaseException, path: str | None = None) -> str:
+    text = str(error)
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        text = f"{error.filename}: {error.strerror}"
+    if path and path not in text:
+        text = f"{path}: {text}"
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("svgvl: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as error:
+        if not _is_user_error(error) or os.environ.get("SVGVL_DEBUG"):
+            raise
+        print(f"svgvl: error: {_message(error)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The CLI on real files: outputs, exit codes, clear one-line errors and no partial files."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from svgvl.cli import main
+
+from .conftest import SVG_FIXTURES
+
+ROOT = Path(__file__).parent.parent
+ICON = SVG_FIXTURES / "icons" / "mdi-cog.svg"
+LOGO_PNG = ROOT / "examples" / "logo.png"
+# The console script installed beside this interpreter (the venv need not be activated).
+SCRIPT = Path(sys.executable).parent / "svgvl"
+
+
+def run(*args, stdin: bytes | None = None):
+    """The installed console script in a real process: what a user sees."""
+    return subprocess.run(
+        [str(SCRIPT) if SCRIPT.exists() else "svgvl", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_help_is_fast_and_does_not_import_torch():
+    code = "import sys, svgvl.cli; svgvl.cli.build_parser(); assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    start = time.perf_counter()
+    result = run("--help")
+    assert result.returncode == 0 and b"vectorize" in result.stdout
+    assert time.perf_counter() - start < 3  # well under a second in practice; generous for CI
+
+
+def test_normalize_writes_a_compact_equivalent_file(tmp_path):
+    out = tmp_path / "out.svg"
+    assert main(["normalize", str(ICON), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("<svg") and "<path" in text and "transform" not in text
+
+
+def test_existing_output_is_not_overwritten_without_force(tmp_path, capsys):
+    out = tmp_path / "out.svg"
+    out.write_text("precious")
+    assert main(["normalize", str(ICON), "-o", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err and out.read_text() == "precious"
+    assert main(["normalize", str(ICON), "-o", str(out), "--force"]) == 0
+    assert out.read_text().startswith("<svg")
+
+
+def test_stdin_to_stdout():
+    result = run("normalize", "-", "-o", "-", stdin=ICON.read_bytes())
+    assert result.returncode == 0 and result.stdout.startswith(b"<svg")
+
+
+BAD_SVGS = {
+    "empty.svg": b"",
+    "text.svg": b"just some words",
+    "truncated.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0',
+    "nan.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0 L nan 1"/></svg>',
+    "huge.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0 L 1e300 1"/></svg>',
+    "many.svg": b'<svg xmlns="http://www.w3.org/2000/svg">'
+    + b'<path d="M0 0h1"/>' * 100_000
+    + b"</svg>",
+    "xxe.svg": b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SVGS))
+@pytest.mark.parametrize("command", ["normalize", "render"])
+def test_bad_svg_gives_a_clear_error_and_no_output(tmp_path, name, command):
+    src = tmp_path / name
+    src.write_bytes(BAD_SVGS[name])
+    out = tmp_path / ("out.svg" if command == "normalize" else "out.png")
+    result = run(command, src, "-o", out)
+    err = result.stderr.decode()
+    assert result.returncode == 1, err
+    assert "Traceback" not in err and err.startswith("svgvl: error: ") and name in err
+    assert err.count("\n") == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_missing_input_file(tmp_path):
+    result = run("render", tmp_path / "nope.svg", "-o", tmp_path / "x.png")
+    assert result.returncode == 1 and b"no such file" in result.stderr
+
+
+def test_usage_error_exits_2():
+    result = run("render", "--size", "0", "x.svg", "-o", "y.png")
+    assert result.returncode == 2 and b"invalid size" in result.stderr
+
+
+def test_repair_reports_what_it_changed(tmp_path):
+    src = tmp_path / "model.txt"
+    src.write_text('Here you go: <svg viewBox="0 0 10 10"><path d="M1 1H9V9Z"/><path d="M1')
+    out = tmp_path / "fixed.svg"
+    result = run("repair", src, "-o", out)
+    assert result.returncode == 0
+    assert b"repaired: dropped" in result.stderr and b"truncated" in result.stderr
+    assert out.read_text().endswith("</svg>")
+
+
+def test_render_matches_the_requested_size(tmp_path):
+    out = tmp_path / "cog.png"
+    assert main(["render", str(ICON), "-o", str(out), "--size", "64"]) == 0
+    image = Image.open(out)
+    assert image.size == (64, 64)
+    pixels = np.asarray(image.convert("L"))
+    assert pixels.min() < 64 and pixels.max() > 200  # a dark cog on white
+
+
+def test_compare_an_svg_with_its_own_rendering(tmp_path):
+    png = tmp_path / "cog.png"
+    assert main(["render", str(ICON), "-o", str(png), "--size", "256"]) == 0
+    result = run("compare", ICON, png, "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert scores["ssim"] > 0.999 and scores["mse"] < 1e-4
+    assert scores["bytes"] == ICON.stat().st_size
+
+
+def test_vectorize_example_logo(tmp_path):
+    out = tmp_path / "logo.svg"
+    result = run("vectorize", LOGO_PNG, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert b"ssim" in result.stderr
+    assert out.read_text().startswith("<svg")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.png", b""),
+        ("corrupt.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40),
+        ("text.png", b"hello"),
+    ],
+)
+def test_vectorize_bad_image(tmp_path, name, data):
+    src = tmp_path / name
+    src.write_bytes(data)
+    out = tmp_path / "out.svg"
+    result = run("vectorize", src, "-o", out)
+    assert (
+        result.returncode == 1
+        and b"Traceback" not in result.stderr
+        and name.encode() in result.stderr
+    )
+    assert not out.exists()

@@ -1,0 +1,62 @@
+"""repair(): model output in, a valid SVG and an honest list of repairs out."""
+
+import pytest
+
+from svgvl.svg import SVGError, normalize, parse, repair
+
+NS = 'xmlns="http://www.w3.org/2000/svg"'
+CLEAN = f'<svg {NS} viewBox="0 0 10 10"><path d="M1 1H9V9Z" fill="red"/></svg>'
+
+
+def test_clean_input_is_returned_unchanged():
+    result = repair(CLEAN)
+    assert result.svg == CLEAN and not result.changed
+
+
+def test_chatter_around_the_document_is_dropped():
+    result = repair("Sure! Here is your icon:\n" + CLEAN + "\nHope this helps.")
+    assert result.svg == CLEAN
+    assert any("before <svg" in r for r in result.repairs)
+    assert any("after </svg>" in r for r in result.repairs)
+
+
+def test_truncated_document_is_closed_after_its_last_complete_element():
+    truncated = f'<svg {NS} viewBox="0 0 10 10"><g fill="red"><path d="M1 1H9V9Z"/><path d="M1 1 L5'
+    result = repair(truncated)
+    doc = parse(result.svg)
+    paths = normalize(doc).paths
+    assert len(paths) == 1 and paths[0].fill == "#ff0000"
+    assert any("truncated" in r and "<g>" in r for r in result.repairs)
+
+
+def test_invalid_path_data_is_cut_at_the_first_error():
+    text = f'<svg {NS}><path d="M1 1 L5 5 L nan 3"/><path d="Q 1"/><path d="M0 0h2v2z"/></svg>'
+    result = repair(text)
+    paths = normalize(result.svg).paths
+    assert len(paths) == 2
+    assert paths[0].d == [("M", (1.0, 1.0)), ("L", (5.0, 5.0))]
+    assert sum("cut path data" in r for r in result.repairs) == 1
+    assert sum("removed a <path>" in r for r in result.repairs) == 1
+
+
+def test_missing_namespace_is_added():
+    result = repair('<svg viewBox="0 0 4 4"><path d="M0 0h4v4z"/></svg>')
+    assert parse(result.svg).root.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_starvector_style_output_without_closing_tag():
+    # StarVector prompts with "<svg" and may stop anywhere when max_length is reached.
+    output = '<svg width="24" height="24" viewBox="0 0 24 24"><circle cx="12" cy="12" r="10"/><rect x="2" y="'
+    result = repair(output)
+    assert len(normalize(result.svg).paths) == 1
+
+
+@pytest.mark.parametrize("text", ["no svg here", "<svg", "<svg viewBox='0 0"])
+def test_nothing_usable_raises(text):
+    with pytest.raises(SVGError):
+        repair(text)
+
+
+def test_bytes_with_bad_utf8():
+    result = repair(b"\xff\xfe junk " + CLEAN.encode())
+    assert result.svg == CLEAN
