@@ -67,10 +67,7 @@ def parse_path_prefix(d: str) -> tuple[list[Command], str | None, int]:
         upper = letter.upper()
         args = []
         for i in range(_ARITY[upper]):
-            if upper == "A" and i in (3, 4):
-                match = _FLAG.match(d, pos)
-            else:
-                match = NUMBER.match(d, pos)
+            match = _FLAG.match(d, pos) if upper == "A" and i in (3, 4) else NUMBER.match(d, pos)
             if not match:
                 found = d[pos : pos + 12] or "end of data"
                 return (

@@ -1,73 +1,70 @@
 """The native tracer: raster image → Drawing, on a plain CPU with nothing to download.
 
-Stages: palette (dominant colours) → stacked layers (each colour's layer also covers the colours
-drawn above it, so neighbours never leave seams) → sub-pixel contours → polygon simplification.
+Stages, each in its own module and each with one knob a user can understand:
+
+1. ``palette``  — flat colours, immune to anti-aliasing and JPEG noise (``colors``);
+2. ``assign``   — every pixel labelled, edge pixels only with colours found nearby, specks
+                  absorbed (``speckle``);
+3. ``layers``   — stacked layers bottom to top with sub-pixel coverage fields;
+4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
+                  and cubics within ``tolerance`` pixels.
+
+The result is one path per layer (holes by the even-odd rule), in pixel units.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..svg.model import Drawing, Path
-
-MAX_COLORS = 16
-
-
-def _palette(pixels: np.ndarray, colors: int | None) -> np.ndarray:
-    """Dominant colours of an (N, 3) uint8 array, most frequent first."""
-    from PIL import Image
-
-    if colors is None:
-        # Count 4-bit-per-channel bins holding at least 0.5 % of the pixels: anti-aliased
-        # edges spread over many small bins and do not become colours of their own.
-        bins = (pixels >> 4).astype(np.int32)
-        keys = bins[:, 0] * 256 + bins[:, 1] * 16 + bins[:, 2]
-        counts = np.bincount(keys, minlength=4096)
-        colors = int(np.clip((counts >= 0.005 * len(pixels)).sum(), 1, MAX_COLORS))
-    image = Image.fromarray(pixels.reshape(-1, 1, 3))
-    quantized = image.quantize(
-        colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-    )
-    palette = np.array(quantized.getpalette()[: 3 * colors], dtype=np.uint8).reshape(-1, 3)
-    used = np.bincount(np.asarray(quantized).ravel(), minlength=len(palette))
-    order = np.argsort(-used)
-    return palette[order][used[order] > 0]
+from .fit import contours, fit_contour
+from .layers import coverage_fields, keep_touching, layer_order
+from .palette import TRANSPARENT, assign, find_palette
 
 
-def _contours(mask: np.ndarray, tolerance: float) -> list[list[tuple[str, tuple[float, ...]]]]:
-    from skimage.measure import approximate_polygon, find_contours
-
-    padded = np.pad(mask.astype(np.float32), 1)
-    out = []
-    for contour in find_contours(padded, 0.5):
-        poly = approximate_polygon(contour, tolerance)
-        if len(poly) < 4:
-            continue
-        # (row, col) in the padded grid → SVG coordinates where pixel i spans [i, i + 1].
-        pts = [(float(c) - 0.5, float(r) - 0.5) for r, c in poly[:-1]]
-        out.append([("M", pts[0]), *[("L", p) for p in pts[1:]], ("Z", ())])
-    return out
+@dataclass(frozen=True)
+class Detail:
+    tolerance: float  # max distance of the outline from the traced edge, in pixels
+    corner_angle: float  # turns sharper than this (degrees over ~2.5 px) stay corners
+    speckle: int  # regions smaller than this many pixels are absorbed
 
 
-def trace(rgba: np.ndarray, colors: int | None = None, tolerance: float = 0.6) -> Drawing:
-    """Trace an RGBA uint8 image (H, W, 4) into a Drawing of one path per colour layer."""
+DETAIL = {
+    "low": Detail(tolerance=0.8, corner_angle=70, speckle=12),
+    "medium": Detail(tolerance=0.45, corner_angle=60, speckle=5),
+    "high": Detail(tolerance=0.25, corner_angle=55, speckle=2),
+}
+
+
+def _hex(color) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(round(float(c))) for c in np.clip(color, 0, 255)))
+
+
+def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
+    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer."""
+    if detail not in DETAIL:
+        raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
+    knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
-    opaque = rgba[..., 3] >= 128
+    rgb, alpha = rgba[..., :3], rgba[..., 3]
+    usable = alpha >= 128
     drawing = Drawing(width=float(width), height=float(height))
-    if not opaque.any():
+    if not usable.any():
         return drawing
-    palette = _palette(rgba[..., :3][opaque], colors)
-    distances = (
-        (rgba[..., None, :3].astype(np.int32) - palette[None, None].astype(np.int32)) ** 2
-    ).sum(-1)
-    index = np.where(opaque, distances.argmin(-1), -1)
-    for i, color in enumerate(palette):
-        # Stacking: layer i covers its own pixels and those of every layer drawn above it.
-        layer = index >= i
-        if not layer.any():
-            continue
-        d = [command for contour in _contours(layer, tolerance) for command in contour]
+    palette = find_palette(rgb, usable & (alpha >= 250) if (alpha >= 250).any() else usable, colors)
+    scale = max(1.0, (width * height / 65536) ** 0.5)  # knobs are tuned for 256 px images
+    labels = assign(rgb, usable, palette, speckle=int(round(knobs.speckle * scale * scale)))
+    order = layer_order(labels, palette)
+    for index, field in coverage_fields(rgb, alpha, labels, palette, order):
+        field = keep_touching(field, labels == index)
+        d = []
+        for pts in contours(field, min_area=knobs.speckle * 0.5):
+            d.extend(fit_contour(pts, knobs.tolerance * scale, knobs.corner_angle))
         if d:
-            hex_color = "#{:02x}{:02x}{:02x}".format(*(int(c) for c in color))
-            drawing.paths.append(Path(d=d, fill=hex_color, fill_rule="evenodd"))
+            drawing.paths.append(Path(d=d, fill=_hex(palette.colors[index]), fill_rule="evenodd"))
     return drawing
+
+
+__all__ = ["DETAIL", "TRANSPARENT", "trace"]

@@ -1,0 +1,197 @@
+"""Contours and curve fitting: sub-pixel boundary points → the fewest lines and cubics.
+
+A closed contour is cut at its corners (where the direction turns sharply over a few pixels);
+each piece between corners becomes one straight line if it is straight within the tolerance,
+else cubic Béziers fitted by least squares (Schneider, 'An Algorithm for Automatically Fitting
+Digitized Curves', Graphics Gems 1990), split at the worst point until every sample lies within
+the tolerance.  Tangents are shared across smooth joins, so curves meet without kinks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.measure import find_contours
+
+Command = tuple[str, tuple[float, ...]]
+
+
+def contours(field: np.ndarray, min_area: float = 1.0) -> list[np.ndarray]:
+    """Closed 0.5-contours of a coverage field as (N, 2) arrays of (x, y), without the repeated
+    end point; pixel i spans [i, i + 1] as in SVG."""
+    padded = np.pad(field, 1)
+    out = []
+    for c in find_contours(padded, 0.5):
+        pts = np.stack([c[:, 1] - 0.5, c[:, 0] - 0.5], axis=1)
+        if len(pts) > 1 and np.allclose(pts[0], pts[-1]):
+            pts = pts[:-1]
+        keep = np.ones(len(pts), dtype=bool)
+        keep[1:] = np.any(np.abs(np.diff(pts, axis=0)) > 1e-6, axis=1)
+        pts = pts[keep]
+        if len(pts) >= 3 and abs(polygon_area(pts)) >= min_area:
+            out.append(pts)
+    return out
+
+
+def polygon_area(pts: np.ndarray) -> float:
+    x, y = pts[:, 0], pts[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def find_corners(pts: np.ndarray, angle_deg: float, reach: float = 2.5) -> list[int]:
+    """Indices where the contour turns by more than ``angle_deg`` over ``reach`` pixels on each
+    side, one per turn (the sharpest)."""
+    n = len(pts)
+    if n < 8:
+        return list(range(n))
+    seg = np.linalg.norm(np.diff(pts, axis=0, append=pts[:1]), axis=1)
+    step = max(1, int(round(reach / max(float(np.median(seg)), 1e-6))))
+    prev = pts - np.roll(pts, step, axis=0)
+    nxt = np.roll(pts, -step, axis=0) - pts
+    cos = (prev * nxt).sum(1) / np.maximum(np.linalg.norm(prev, axis=1) * np.linalg.norm(nxt, axis=1), 1e-9)
+    turn = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+    candidates = np.nonzero(turn > angle_deg)[0]
+    corners = []
+    for i in candidates:
+        window = turn[[(i + j) % n for j in range(-step, step + 1)]]
+        if turn[i] >= window.max() and not (corners and (i - corners[-1]) <= step):
+            corners.append(int(i))
+    if len(corners) > 1 and (corners[0] + n - corners[-1]) <= step:
+        corners.pop()
+    return corners
+
+
+# -- Bézier least squares ---------------------------------------------------------------------
+
+
+def _bezier(ctrl: np.ndarray, t: np.ndarray) -> np.ndarray:
+    mt = 1 - t
+    return (mt**3)[:, None] * ctrl[0] + (3 * mt * mt * t)[:, None] * ctrl[1] + (3 * mt * t * t)[:, None] * ctrl[2] + (t**3)[:, None] * ctrl[3]
+
+
+def _bezier_d1(ctrl, t):
+    mt = 1 - t
+    return (3 * mt * mt)[:, None] * (ctrl[1] - ctrl[0]) + (6 * mt * t)[:, None] * (ctrl[2] - ctrl[1]) + (3 * t * t)[:, None] * (ctrl[3] - ctrl[2])
+
+
+def _bezier_d2(ctrl, t):
+    return (6 * (1 - t))[:, None] * (ctrl[2] - 2 * ctrl[1] + ctrl[0]) + (6 * t)[:, None] * (ctrl[3] - 2 * ctrl[2] + ctrl[1])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 1e-12 else v
+
+
+def _chord_params(pts: np.ndarray) -> np.ndarray:
+    d = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    return d / d[-1] if d[-1] > 0 else np.linspace(0, 1, len(pts))
+
+
+def _fit_cubic(pts, t, tan0, tan1):
+    """Least-squares inner control points for fixed end points and end tangent directions."""
+    p0, p3 = pts[0], pts[-1]
+    mt = 1 - t
+    b0, b1, b2, b3 = mt**3, 3 * mt * mt * t, 3 * mt * t * t, t**3
+    a1 = b1[:, None] * tan0
+    a2 = b2[:, None] * tan1
+    c00, c01, c11 = (a1 * a1).sum(), (a1 * a2).sum(), (a2 * a2).sum()
+    rest = pts - (b0 + b1)[:, None] * p0 - (b2 + b3)[:, None] * p3
+    x0, x1 = (a1 * rest).sum(), (a2 * rest).sum()
+    det = c00 * c11 - c01 * c01
+    chord = np.linalg.norm(p3 - p0)
+    if abs(det) > 1e-12:
+        alpha0 = (x0 * c11 - x1 * c01) / det
+        alpha1 = (c00 * x1 - c01 * x0) / det
+    else:
+        alpha0 = alpha1 = chord / 3
+    if alpha0 < 1e-3 * chord or alpha1 < 1e-3 * chord or alpha0 > 3 * chord or alpha1 > 3 * chord:
+        alpha0 = alpha1 = chord / 3  # Wu/Barsky heuristic when the solution is degenerate
+    return np.array([p0, p0 + alpha0 * tan0, p3 + alpha1 * tan1, p3])
+
+
+def _reparameterize(ctrl, pts, t):
+    """One Newton step per sample towards its closest point on the curve."""
+    diff = _bezier(ctrl, t) - pts
+    d1, d2 = _bezier_d1(ctrl, t), _bezier_d2(ctrl, t)
+    num = (diff * d1).sum(1)
+    den = (d1 * d1).sum(1) + (diff * d2).sum(1)
+    step = np.where(np.abs(den) > 1e-12, num / np.where(np.abs(den) > 1e-12, den, 1), 0)
+    return np.clip(t - step, 0, 1)
+
+
+def _max_error(ctrl, pts, t):
+    err = np.linalg.norm(_bezier(ctrl, t) - pts, axis=1)
+    i = int(err.argmax())
+    return float(err[i]), i
+
+
+def fit_cubics(pts: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float, depth: int = 0) -> list[np.ndarray]:
+    """Cubics (4×2 control arrays) through ``pts`` with the given unit end tangents."""
+    if len(pts) <= 3:
+        chord = np.linalg.norm(pts[-1] - pts[0])
+        return [np.array([pts[0], pts[0] + tan0 * chord / 3, pts[-1] + tan1 * chord / 3, pts[-1]])]
+    t = _chord_params(pts)
+    ctrl = _fit_cubic(pts, t, tan0, tan1)
+    err, split = _max_error(ctrl, pts, t)
+    if err > tolerance and err < 4 * tolerance:
+        for _ in range(4):
+            t = _reparameterize(ctrl, pts, t)
+            ctrl = _fit_cubic(pts, t, tan0, tan1)
+            err, split = _max_error(ctrl, pts, t)
+            if err <= tolerance:
+                break
+    if err <= tolerance or depth > 12:
+        return [ctrl]
+    split = min(max(split, 1), len(pts) - 2)
+    centre = _unit(pts[min(split + 1, len(pts) - 1)] - pts[max(split - 1, 0)])
+    return fit_cubics(pts[: split + 1], tan0, -centre, tolerance, depth + 1) + fit_cubics(pts[split:], centre, tan1, tolerance, depth + 1)
+
+
+def _line_error(pts: np.ndarray) -> float:
+    a, b = pts[0], pts[-1]
+    ab = b - a
+    length = np.linalg.norm(ab)
+    if length < 1e-9:
+        return float(np.linalg.norm(pts - a, axis=1).max())
+    cross = np.abs((pts[:, 0] - a[0]) * ab[1] - (pts[:, 1] - a[1]) * ab[0]) / length
+    return float(cross.max())
+
+
+def _tangent(pts: np.ndarray, reach: int, forward: bool) -> np.ndarray:
+    """One-sided unit tangent at the start (forward) or end of an open run of points."""
+    k = min(reach, len(pts) - 1)
+    return _unit(pts[k] - pts[0]) if forward else _unit(pts[-1 - k] - pts[-1])
+
+
+def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[Command]:
+    """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels."""
+    n = len(pts)
+    corners = find_corners(pts, corner_angle)
+    smooth = not corners
+    if smooth:
+        # No corner: start where the contour is most curved so that the seam is a natural joint.
+        start = 0
+        corners = [start]
+    rolled = np.roll(pts, -corners[0], axis=0)
+    cut = [(c - corners[0]) % n for c in corners] + [n]
+    closed = np.vstack([rolled, rolled[:1]])
+    commands: list[Command] = [("M", tuple(map(float, closed[0])))]
+    for a, b in zip(cut, cut[1:], strict=False):
+        piece = closed[a : b + 1]
+        if len(piece) < 2:
+            continue
+        if len(piece) <= 3 or _line_error(piece) <= tolerance:
+            commands.append(("L", tuple(map(float, piece[-1]))))
+            continue
+        if smooth:
+            seam = _unit(closed[1] - closed[-2])
+            tan0, tan1 = seam, -seam
+        else:
+            tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
+        for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
+            if _line_error(ctrl) <= tolerance * 0.5:
+                commands.append(("L", tuple(map(float, ctrl[3]))))
+            else:
+                commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+    commands.append(("Z", ()))
+    return commands

@@ -1,0 +1,105 @@
+"""Stacked layers and their sub-pixel coverage.
+
+Colours are drawn bottom to top, largest area first.  Layer *i* is the region of colour *i*
+together with every region of a colour drawn above it that touches it: so the lower layer runs
+on *under* its upper neighbours and no hairline of background shows at a shared edge, yet
+unrelated shapes elsewhere do not bloat it.
+
+Each layer is described by a coverage field in [0, 1] per pixel: 1 inside, 0 outside, and at an
+anti-aliased edge the mixing ratio between the inside and outside colours found nearby.  Its 0.5
+contour is the edge at sub-pixel precision — what the original vector drawing had.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .palette import TRANSPARENT, Palette
+
+
+def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
+    """Palette indices bottom to top: the colour touching the image border most, then by area."""
+    k = len(palette.colors)
+    area = np.bincount(labels[labels >= 0].ravel(), minlength=k)
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    border_count = np.bincount(border[border >= 0], minlength=k)
+    order = sorted(range(k), key=lambda i: -area[i])
+    if border_count.any():
+        first = int(border_count.argmax())
+        if border_count[first] >= 0.5 * len(border):  # a real background
+            order.remove(first)
+            order.insert(0, first)
+    return [i for i in order if area[i] > 0]
+
+
+def coverage_fields(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, palette: Palette, order: list[int], window: int = 5):
+    """Yield (palette index, coverage field) per layer, bottom to top."""
+    h, w = labels.shape
+    colors = palette.colors.astype(np.float32)
+    rank = np.full(len(colors) + 1, -1, dtype=np.int32)  # rank[label] (label -1 → last slot → -1)
+    for r, i in enumerate(order):
+        rank[i] = r
+    pixel_rank = rank[labels]  # -1 for transparent
+    structure = np.ones((window, window), bool)
+    # Which ranks occur near each pixel, and how far each pixel's colour is from each of them.
+    near = np.zeros((len(order), h, w), dtype=bool)
+    for r in range(len(order)):
+        near[r] = ndimage.binary_dilation(pixel_rank == r, structure=structure)
+    near_transparent = ndimage.binary_dilation(pixel_rank < 0, structure=structure)
+    rgbf = rgb.astype(np.float32)
+    dist = np.stack([((rgbf - colors[i]) ** 2).sum(-1) for i in order])  # (L, H, W)
+    dist = np.where(near, dist, np.inf)
+    # Best inside colour among ranks >= r: suffix minimum; best outside: prefix minimum (< r).
+    suffix_arg = np.empty_like(pixel_rank, shape=(len(order), h, w))
+    best = np.full((h, w), np.inf, dtype=np.float32)
+    arg = np.zeros((h, w), dtype=np.int32)
+    for r in range(len(order) - 1, -1, -1):
+        better = dist[r] < best
+        best = np.where(better, dist[r], best)
+        arg = np.where(better, r, arg)
+        suffix_arg[r] = np.where(np.isfinite(best), arg, -1)
+    prefix_arg = np.empty_like(suffix_arg)
+    best = np.full((h, w), np.inf, dtype=np.float32)
+    arg = np.full((h, w), -1, dtype=np.int32)
+    for r in range(len(order)):
+        prefix_arg[r] = arg
+        better = dist[r] < best
+        best = np.where(better, dist[r], best)
+        arg = np.where(better, r, arg)
+    a = alpha.astype(np.float32) / 255.0
+    translucent = (a < 0.99) & near_transparent
+    ordered = colors[order]
+    grow = np.ones((3, 3), bool)
+    for r, index in enumerate(order):
+        inside = pixel_rank >= r
+        field = inside.astype(np.float32)
+        in_arg, out_arg = suffix_arg[r], prefix_arg[r]
+        # Edge pixels: next to both sides of this layer's boundary, with an inside colour nearby.
+        edge = (in_arg >= 0) & ndimage.binary_dilation(inside, grow) & ndimage.binary_dilation(~inside, grow)
+        # At a border with transparency the alpha channel is the coverage.
+        field = np.where(translucent & (in_arg >= 0) & (inside | edge), a, field)
+        mix = edge & ~translucent & (out_arg >= 0)
+        if mix.any():
+            ys, xs = np.nonzero(mix)
+            c_in = ordered[in_arg[ys, xs]]
+            c_out = ordered[out_arg[ys, xs]]
+            span = c_in - c_out
+            denom = (span**2).sum(-1)
+            ratio = ((rgbf[ys, xs] - c_out) * span).sum(-1) / np.maximum(denom, 1e-6)
+            ratio = np.where(denom > 1e-6, ratio, inside[ys, xs])
+            field[ys, xs] = np.clip(ratio, 0.0, 1.0)
+        yield index, field
+
+
+def keep_touching(field: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Zero the parts of a layer's field that do not touch the layer's own colour region."""
+    solid = field >= 0.5
+    components, n = ndimage.label(solid, structure=np.ones((3, 3), bool))
+    if n <= 1:
+        return field
+    touching = np.zeros(n + 1, dtype=bool)
+    touching[np.unique(components[own & solid])] = True
+    touching[0] = False
+    keep = ndimage.binary_dilation(touching[components], structure=np.ones((3, 3), bool))
+    return np.where(keep, field, 0.0)
