@@ -58,12 +58,21 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     labels = assign(rgb, usable, palette, speckle=int(round(knobs.speckle * scale * scale)))
     order = layer_order(labels, palette)
     for index, field in coverage_fields(rgb, alpha, labels, palette, order):
+        color = palette.colors[index]
+        if index == order[0] and usable.all():
+            # An opaque background: white is left out (the SVG stays transparent there, which
+            # composites identically on white); another colour is one exact rectangle.
+            if (color >= 245).all():
+                continue
+            box = [("M", (0.0, 0.0)), ("L", (float(width), 0.0)), ("L", (float(width), float(height))), ("L", (0.0, float(height))), ("Z", ())]
+            drawing.paths.append(Path(d=box, fill=_hex(color)))
+            continue
         field = keep_touching(field, labels == index)
         d = []
         for pts in contours(field, min_area=knobs.speckle * 0.5):
             d.extend(fit_contour(pts, knobs.tolerance * scale, knobs.corner_angle))
         if d:
-            drawing.paths.append(Path(d=d, fill=_hex(palette.colors[index]), fill_rule="evenodd"))
+            drawing.paths.append(Path(d=d, fill=_hex(color), fill_rule="evenodd"))
     return drawing
 
 

@@ -125,26 +125,80 @@ def _max_error(ctrl, pts, t):
     return float(err[i]), i
 
 
-def fit_cubics(pts: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float, depth: int = 0) -> list[np.ndarray]:
-    """Cubics (4×2 control arrays) through ``pts`` with the given unit end tangents."""
-    if len(pts) <= 3:
-        chord = np.linalg.norm(pts[-1] - pts[0])
-        return [np.array([pts[0], pts[0] + tan0 * chord / 3, pts[-1] + tan1 * chord / 3, pts[-1]])]
+def _fit_one(pts, tan0, tan1, tolerance):
+    """The best single cubic for ``pts`` and its maximum error (Newton refinements only when
+    the first fit is close enough for them to matter)."""
     t = _chord_params(pts)
     ctrl = _fit_cubic(pts, t, tan0, tan1)
-    err, split = _max_error(ctrl, pts, t)
-    if err > tolerance and err < 4 * tolerance:
-        for _ in range(4):
+    err = _max_error(ctrl, pts, t)[0]
+    if tolerance < err < 4 * tolerance:
+        for _ in range(3):
             t = _reparameterize(ctrl, pts, t)
-            ctrl = _fit_cubic(pts, t, tan0, tan1)
-            err, split = _max_error(ctrl, pts, t)
+            candidate = _fit_cubic(pts, t, tan0, tan1)
+            e = _max_error(candidate, pts, t)[0]
+            if e >= err:
+                break
+            ctrl, err = candidate, e
             if err <= tolerance:
                 break
-    if err <= tolerance or depth > 12:
-        return [ctrl]
-    split = min(max(split, 1), len(pts) - 2)
-    centre = _unit(pts[min(split + 1, len(pts) - 1)] - pts[max(split - 1, 0)])
-    return fit_cubics(pts[: split + 1], tan0, -centre, tolerance, depth + 1) + fit_cubics(pts[split:], centre, tan1, tolerance, depth + 1)
+    return ctrl, err
+
+
+def _tangents(pts: np.ndarray, reach: int = 2) -> np.ndarray:
+    """Unit forward directions at every point from its ±reach neighbours (ends one-sided)."""
+    n = len(pts)
+    lo = np.clip(np.arange(n) - reach, 0, n - 1)
+    hi = np.clip(np.arange(n) + reach, 0, n - 1)
+    d = pts[hi] - pts[lo]
+    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+
+
+def fit_cubics(pts: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float) -> list[np.ndarray]:
+    """Cubics (4×2 control arrays) through ``pts`` with the given unit end tangents.
+
+    Greedy: each cubic runs as far along the points as it can while staying within the
+    tolerance (found by doubling, then bisection), which gives far fewer segments than
+    splitting at the worst point; joints share one tangent so the outline stays smooth.
+    """
+    n = len(pts)
+    if n <= 3:
+        chord = np.linalg.norm(pts[-1] - pts[0])
+        return [np.array([pts[0], pts[0] + tan0 * chord / 3, pts[-1] + tan1 * chord / 3, pts[-1]])]
+    tangents = _tangents(pts)
+    out = []
+    i, start_tan = 0, tan0
+    last_span = 16
+    while i < n - 1:
+        if n - 1 - i <= 2 * last_span:
+            ctrl, err = _fit_one(pts[i:], start_tan, tan1, tolerance)
+            if err <= tolerance:
+                out.append(ctrl)
+                break
+        good, good_ctrl, bad = i, None, n - 1
+        step = max(4, last_span // 2)
+        while good + step < bad:
+            j = good + step
+            c, e = _fit_one(pts[i : j + 1], start_tan, -tangents[j], tolerance)
+            if e > tolerance:
+                bad = j
+                break
+            good, good_ctrl = j, c
+            step *= 2
+        while bad - good > 1:
+            j = (good + bad) // 2
+            c, e = _fit_one(pts[i : j + 1], start_tan, -tangents[j], tolerance)
+            if e <= tolerance:
+                good, good_ctrl = j, c
+            else:
+                bad = j
+        if good_ctrl is None:  # not even three points fit: take a short step regardless
+            good = min(i + 2, n - 1)
+            good_ctrl, _ = _fit_one(pts[i : good + 1], start_tan, -tangents[good], tolerance)
+        out.append(good_ctrl)
+        last_span = max(4, good - i)
+        start_tan = tangents[good]
+        i = good
+    return out
 
 
 def _line_error(pts: np.ndarray) -> float:
@@ -184,7 +238,7 @@ def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[
             commands.append(("L", tuple(map(float, piece[-1]))))
             continue
         if smooth:
-            seam = _unit(closed[1] - closed[-2])
+            seam = _unit(closed[2] - closed[-3])
             tan0, tan1 = seam, -seam
         else:
             tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
