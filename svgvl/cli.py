@@ -61,7 +61,9 @@ def cmd_render(args) -> int:
     from .render import rasterize, save_png
 
     background = None if args.background.lower() in ("none", "transparent") else args.background
-    pixels = rasterize(_read_input(args.input), size=args.size, background=background)
+    # strict: a file with broken path data is an error here (scoring still renders it partly,
+    # as SVG-Bench does).
+    pixels = rasterize(_read_input(args.input), size=args.size, background=background, strict=True)
     save_png(pixels, args.output, force=args.force)
     return 0
 

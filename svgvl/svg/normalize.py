@@ -41,7 +41,7 @@ _CONTAINERS = {"g", "a", "switch"}
 _SHAPES = {"path", "rect", "circle", "ellipse", "line", "polyline", "polygon"}
 
 # Bounds the work of expanding <use>: a few references can otherwise fan out exponentially.
-MAX_EXPANDED_ELEMENTS = 200_000
+MAX_EXPANDED_ELEMENTS = 100_000
 
 
 def normalize(

@@ -155,7 +155,11 @@ def parse(
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        message = str(error.msg if getattr(error, "msg", None) else error).split(", line")[0]
+        message = (
+            str(error.msg if getattr(error, "msg", None) else error)
+            .split(", line")[0]
+            .split(" (line")[0]
+        )
         if "Excessive depth" in message:
             raise SVGError("elements nested too deeply (libxml2's limit)", display) from None
         line = f" (line {error.lineno})" if getattr(error, "lineno", None) else ""

@@ -64,7 +64,13 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             # composites identically on white); another colour is one exact rectangle.
             if (color >= 245).all():
                 continue
-            box = [("M", (0.0, 0.0)), ("L", (float(width), 0.0)), ("L", (float(width), float(height))), ("L", (0.0, float(height))), ("Z", ())]
+            box = [
+                ("M", (0.0, 0.0)),
+                ("L", (float(width), 0.0)),
+                ("L", (float(width), float(height))),
+                ("L", (0.0, float(height))),
+                ("Z", ()),
+            ]
             drawing.paths.append(Path(d=box, fill=_hex(color)))
             continue
         field = keep_touching(field, labels == index)

@@ -47,7 +47,9 @@ def find_corners(pts: np.ndarray, angle_deg: float, reach: float = 2.5) -> list[
     step = max(1, int(round(reach / max(float(np.median(seg)), 1e-6))))
     prev = pts - np.roll(pts, step, axis=0)
     nxt = np.roll(pts, -step, axis=0) - pts
-    cos = (prev * nxt).sum(1) / np.maximum(np.linalg.norm(prev, axis=1) * np.linalg.norm(nxt, axis=1), 1e-9)
+    cos = (prev * nxt).sum(1) / np.maximum(
+        np.linalg.norm(prev, axis=1) * np.linalg.norm(nxt, axis=1), 1e-9
+    )
     turn = np.degrees(np.arccos(np.clip(cos, -1, 1)))
     candidates = np.nonzero(turn > angle_deg)[0]
     corners = []
@@ -65,16 +67,27 @@ def find_corners(pts: np.ndarray, angle_deg: float, reach: float = 2.5) -> list[
 
 def _bezier(ctrl: np.ndarray, t: np.ndarray) -> np.ndarray:
     mt = 1 - t
-    return (mt**3)[:, None] * ctrl[0] + (3 * mt * mt * t)[:, None] * ctrl[1] + (3 * mt * t * t)[:, None] * ctrl[2] + (t**3)[:, None] * ctrl[3]
+    return (
+        (mt**3)[:, None] * ctrl[0]
+        + (3 * mt * mt * t)[:, None] * ctrl[1]
+        + (3 * mt * t * t)[:, None] * ctrl[2]
+        + (t**3)[:, None] * ctrl[3]
+    )
 
 
 def _bezier_d1(ctrl, t):
     mt = 1 - t
-    return (3 * mt * mt)[:, None] * (ctrl[1] - ctrl[0]) + (6 * mt * t)[:, None] * (ctrl[2] - ctrl[1]) + (3 * t * t)[:, None] * (ctrl[3] - ctrl[2])
+    return (
+        (3 * mt * mt)[:, None] * (ctrl[1] - ctrl[0])
+        + (6 * mt * t)[:, None] * (ctrl[2] - ctrl[1])
+        + (3 * t * t)[:, None] * (ctrl[3] - ctrl[2])
+    )
 
 
 def _bezier_d2(ctrl, t):
-    return (6 * (1 - t))[:, None] * (ctrl[2] - 2 * ctrl[1] + ctrl[0]) + (6 * t)[:, None] * (ctrl[3] - 2 * ctrl[2] + ctrl[1])
+    return (6 * (1 - t))[:, None] * (ctrl[2] - 2 * ctrl[1] + ctrl[0]) + (6 * t)[:, None] * (
+        ctrl[3] - 2 * ctrl[2] + ctrl[1]
+    )
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -153,7 +166,9 @@ def _tangents(pts: np.ndarray, reach: int = 2) -> np.ndarray:
     return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
 
 
-def fit_cubics(pts: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float) -> list[np.ndarray]:
+def fit_cubics(
+    pts: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float
+) -> list[np.ndarray]:
     """Cubics (4×2 control arrays) through ``pts`` with the given unit end tangents.
 
     Greedy: each cubic runs as far along the points as it can while staying within the

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .palette import TRANSPARENT, Palette
+from .palette import Palette
 
 
 def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
@@ -33,7 +33,14 @@ def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
     return [i for i in order if area[i] > 0]
 
 
-def coverage_fields(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, palette: Palette, order: list[int], window: int = 5):
+def coverage_fields(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    labels: np.ndarray,
+    palette: Palette,
+    order: list[int],
+    window: int = 5,
+):
     """Yield (palette index, coverage field) per layer, bottom to top."""
     h, w = labels.shape
     colors = palette.colors.astype(np.float32)
@@ -76,7 +83,11 @@ def coverage_fields(rgb: np.ndarray, alpha: np.ndarray, labels: np.ndarray, pale
         field = inside.astype(np.float32)
         in_arg, out_arg = suffix_arg[r], prefix_arg[r]
         # Edge pixels: next to both sides of this layer's boundary, with an inside colour nearby.
-        edge = (in_arg >= 0) & ndimage.binary_dilation(inside, grow) & ndimage.binary_dilation(~inside, grow)
+        edge = (
+            (in_arg >= 0)
+            & ndimage.binary_dilation(inside, grow)
+            & ndimage.binary_dilation(~inside, grow)
+        )
         # At a border with transparency the alpha channel is the coverage.
         field = np.where(translucent & (in_arg >= 0) & (inside | edge), a, field)
         mix = edge & ~translucent & (out_arg >= 0)

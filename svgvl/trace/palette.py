@@ -31,7 +31,14 @@ def local_range(rgb: np.ndarray) -> np.ndarray:
     return (hi - lo).sum(-1)
 
 
-def find_palette(rgb: np.ndarray, usable: np.ndarray, colors: int | None = None, *, flat_threshold: float = 48.0, merge_distance: float = 30.0) -> Palette:
+def find_palette(
+    rgb: np.ndarray,
+    usable: np.ndarray,
+    colors: int | None = None,
+    *,
+    flat_threshold: float = 48.0,
+    merge_distance: float = 30.0,
+) -> Palette:
     """Cluster the colours of flat, usable pixels.
 
     ``merge_distance`` (RGB Euclidean) decides when two colours are the same: JPEG noise and
@@ -45,9 +52,15 @@ def find_palette(rgb: np.ndarray, usable: np.ndarray, colors: int | None = None,
     if len(pixels) == 0:
         return Palette(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
     # Histogram on a 4-bit grid, then grow clusters greedily from the most populated bins.
-    keys = (pixels[:, 0].astype(np.int64) >> 4) * 256 + (pixels[:, 1].astype(np.int64) >> 4) * 16 + (pixels[:, 2].astype(np.int64) >> 4)
+    keys = (
+        (pixels[:, 0].astype(np.int64) >> 4) * 256
+        + (pixels[:, 1].astype(np.int64) >> 4) * 16
+        + (pixels[:, 2].astype(np.int64) >> 4)
+    )
     counts = np.bincount(keys, minlength=4096).astype(np.float64)
-    sums = np.stack([np.bincount(keys, weights=pixels[:, c], minlength=4096) for c in range(3)], axis=1)
+    sums = np.stack(
+        [np.bincount(keys, weights=pixels[:, c], minlength=4096) for c in range(3)], axis=1
+    )
     order = np.argsort(-counts)
     order = order[counts[order] > 0]
     centres: list[np.ndarray] = []
@@ -83,7 +96,9 @@ def _nearest(pixels: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return d.argmin(1)
 
 
-def _kmeans(pixels: np.ndarray, centres: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray]:
+def _kmeans(
+    pixels: np.ndarray, centres: np.ndarray, iterations: int
+) -> tuple[np.ndarray, np.ndarray]:
     # Subsample for speed: the palette of a 1-megapixel logo is settled by 40k pixels.
     if len(pixels) > 40_000:
         pixels = pixels[np.random.default_rng(0).choice(len(pixels), 40_000, replace=False)]
@@ -111,7 +126,10 @@ def _to_count(pixels, centres, weights, k):
     if len(centres) < k:
         label = _nearest(pixels, centres)
         while len(centres) < k:
-            spread = [pixels[label == i].std(0).sum() if (label == i).sum() > 1 else 0 for i in range(len(centres))]
+            spread = [
+                pixels[label == i].std(0).sum() if (label == i).sum() > 1 else 0
+                for i in range(len(centres))
+            ]
             i = int(np.argmax(spread))
             if spread[i] == 0:
                 break
@@ -128,7 +146,9 @@ def _to_count(pixels, centres, weights, k):
     return centres, weights
 
 
-def assign(rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, speckle: int = 4, window: int = 5) -> np.ndarray:
+def assign(
+    rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, speckle: int = 4, window: int = 5
+) -> np.ndarray:
     """Label each pixel with a palette index (TRANSPARENT where not usable).
 
     An edge pixel may only take a colour that occurs among the flat pixels within ``window``:
@@ -139,12 +159,16 @@ def assign(rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, speckle: in
     if k == 0:
         return np.full((h, w), TRANSPARENT, dtype=np.int32)
     rgbf = rgb.astype(np.float32)
-    dist = ((rgbf[None] - palette.colors[:, None, None, :].astype(np.float32)) ** 2).sum(-1)  # (K, H, W)
+    dist = ((rgbf[None] - palette.colors[:, None, None, :].astype(np.float32)) ** 2).sum(
+        -1
+    )  # (K, H, W)
     nearest = dist.argmin(0)
     flat = usable & (local_range(rgb) <= 48.0)
     present = np.zeros((k, h, w), dtype=bool)
     for i in range(k):
-        present[i] = ndimage.binary_dilation((nearest == i) & flat, structure=np.ones((window, window), bool))
+        present[i] = ndimage.binary_dilation(
+            (nearest == i) & flat, structure=np.ones((window, window), bool)
+        )
     masked = np.where(present, dist, np.inf)
     constrained = masked.argmin(0)
     has_any = present.any(0)
