@@ -64,19 +64,48 @@ def psnr(a, b) -> float:
     return PSNR_CAP if error == 0 else min(PSNR_CAP, 10.0 * math.log10(1.0 / error))
 
 
-def ssim(a, b) -> float:
-    """SSIM of two uint8 RGB images at SVG-Bench settings (window 11, or the image side if less)."""
-    from skimage.metrics import structural_similarity
+def _box_mean(x: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a size×size window per pixel, edges mirrored as scipy's ``uniform_filter``
+    (mode 'reflect' = numpy's 'symmetric'), by cumulative sums along each axis."""
+    r = size // 2
+    padded = np.pad(x, ((r, r), (r, r)), mode="symmetric")
+    c = np.cumsum(padded, axis=0)
+    c = np.concatenate([c[size - 1 : size], c[size:] - c[:-size]], axis=0)
+    c = np.cumsum(c, axis=1)
+    c = np.concatenate([c[:, size - 1 : size], c[:, size:] - c[:, :-size]], axis=1)
+    return c / (size * size)
 
+
+def ssim(a, b) -> float:
+    """SSIM of two uint8 RGB images at SVG-Bench settings (window 11, or the image side if less).
+
+    The definition of ``skimage.metrics.structural_similarity(a, b, win_size=11,
+    channel_axis=-1, data_range=255)`` (uniform window, sample covariance, K1=0.01, K2=0.03,
+    mean over the valid region and the channels), computed in numpy so that scoring one
+    image does not import scipy; tests check it equals skimage's.
+    """
     a, b = _uint8(a), _uint8(b)
     if a.shape != b.shape:
         raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
     window = min(11, *a.shape[:2])
-    window -= 1 - window % 2  # skimage needs an odd window
+    window -= 1 - window % 2  # an odd window, as skimage requires
     if window < 3:
         raise ValueError(f"images of {a.shape[1]}×{a.shape[0]} pixels are too small for SSIM")
-    value = structural_similarity(a, b, win_size=window, channel_axis=-1, data_range=255)
-    return float(value)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    norm = window * window / (window * window - 1)
+    pad = (window - 1) // 2
+    total = 0.0
+    channels = a.shape[2] if a.ndim == 3 else 1
+    for ch in range(channels):
+        x = (a[..., ch] if a.ndim == 3 else a).astype(np.float64)
+        y = (b[..., ch] if b.ndim == 3 else b).astype(np.float64)
+        ux, uy = _box_mean(x, window), _box_mean(y, window)
+        vx = norm * (_box_mean(x * x, window) - ux * ux)
+        vy = norm * (_box_mean(y * y, window) - uy * uy)
+        vxy = norm * (_box_mean(x * y, window) - ux * uy)
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+        total += s[pad : s.shape[0] - pad, pad : s.shape[1] - pad].mean()
+    return float(total / channels)
 
 
 def _unit(image) -> np.ndarray:

@@ -333,3 +333,31 @@ def test_image_inputs_as_pil_and_arrays():
     pixels = rasterize(RING, 32)
     result = compare(Image.fromarray(pixels), pixels.astype(np.float64) / 255)
     assert result["mse"] == 0.0
+
+
+def test_numpy_ssim_equals_skimage_on_real_renders_and_noise():
+    from skimage.metrics import structural_similarity
+
+    from svgvl.metrics import ssim
+    from svgvl.render import rasterize
+
+    from .conftest import FIXTURE_FILES
+
+    rng = np.random.default_rng(0)
+    pairs = [
+        (rasterize(FIXTURE_FILES[i], size=96), rasterize(FIXTURE_FILES[i + 1], size=96))
+        for i in range(0, 12, 3)
+    ]
+    pairs.append(
+        (
+            rng.integers(0, 256, (40, 57, 3), dtype=np.uint8),
+            rng.integers(0, 256, (40, 57, 3), dtype=np.uint8),
+        )
+    )
+    small = rng.integers(0, 256, (7, 9, 3), dtype=np.uint8)
+    pairs.append((small, np.clip(small.astype(int) + 20, 0, 255).astype(np.uint8)))
+    for a, b in pairs:
+        window = min(11, *a.shape[:2])
+        window -= 1 - window % 2
+        expected = structural_similarity(a, b, win_size=window, channel_axis=-1, data_range=255)
+        assert abs(ssim(a, b) - expected) < 1e-9

@@ -7,7 +7,7 @@ fixed, report = repair(model_output)    # close truncated model output, drop inv
 """
 
 from .errors import SVGError
-from .model import Clip, Drawing, Gradient, Path, Stop
+from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .normalize import normalize
 from .parse import Document, parse
 from .repair import Repaired, repair
@@ -18,6 +18,7 @@ __all__ = [
     "Document",
     "Drawing",
     "Gradient",
+    "Mask",
     "Path",
     "Repaired",
     "SVGError",

@@ -11,7 +11,6 @@ states only what differs.
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import quoteattr
 
 from .model import Drawing, Gradient, Path
 from .pathdata import Command
@@ -217,8 +216,13 @@ def _hoist(paths: list[Path], precision: int) -> dict[str, str]:
     return root
 
 
+def _quote(value: str) -> str:
+    """An XML attribute value in double quotes (xml.sax.saxutils would import urllib: 40 ms)."""
+    return '"' + value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;") + '"'
+
+
 def _attrs(items: dict[str, str]) -> str:
-    return "".join(f" {name}={quoteattr(value)}" for name, value in items.items())
+    return "".join(f" {name}={_quote(value)}" for name, value in items.items())
 
 
 def _gradient_xml(ident: str, g: Gradient, precision: int) -> str:

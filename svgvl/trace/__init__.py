@@ -55,7 +55,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
         return drawing
     palette = find_palette(rgb, usable & (alpha >= 250) if (alpha >= 250).any() else usable, colors)
     scale = max(1.0, (width * height / 65536) ** 0.5)  # knobs are tuned for 256 px images
-    labels = assign(rgb, usable, palette, speckle=int(round(knobs.speckle * scale * scale)))
+    labels = assign(rgb, usable, palette)
     order = layer_order(labels, palette)
     for index, field in coverage_fields(rgb, alpha, labels, palette, order):
         color = palette.colors[index]
@@ -75,7 +75,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             continue
         field = keep_touching(field, labels == index)
         d = []
-        for pts in contours(field, min_area=knobs.speckle * 0.5):
+        for pts in contours(field, min_area=knobs.speckle * scale * scale):
             d.extend(fit_contour(pts, knobs.tolerance * scale, knobs.corner_angle))
         if d:
             drawing.paths.append(Path(d=d, fill=_hex(color), fill_rule="evenodd"))

@@ -13,8 +13,8 @@ contour is the edge at sub-pixel precision — what the original vector drawing 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
+from .morphology import components, dilate
 from .palette import Palette
 
 
@@ -48,12 +48,11 @@ def coverage_fields(
     for r, i in enumerate(order):
         rank[i] = r
     pixel_rank = rank[labels]  # -1 for transparent
-    structure = np.ones((window, window), bool)
     # Which ranks occur near each pixel, and how far each pixel's colour is from each of them.
     near = np.zeros((len(order), h, w), dtype=bool)
     for r in range(len(order)):
-        near[r] = ndimage.binary_dilation(pixel_rank == r, structure=structure)
-    near_transparent = ndimage.binary_dilation(pixel_rank < 0, structure=structure)
+        near[r] = dilate(pixel_rank == r, window)
+    near_transparent = dilate(pixel_rank < 0, window)
     rgbf = rgb.astype(np.float32)
     dist = np.stack([((rgbf - colors[i]) ** 2).sum(-1) for i in order])  # (L, H, W)
     dist = np.where(near, dist, np.inf)
@@ -77,17 +76,12 @@ def coverage_fields(
     a = alpha.astype(np.float32) / 255.0
     translucent = (a < 0.99) & near_transparent
     ordered = colors[order]
-    grow = np.ones((3, 3), bool)
     for r, index in enumerate(order):
         inside = pixel_rank >= r
         field = inside.astype(np.float32)
         in_arg, out_arg = suffix_arg[r], prefix_arg[r]
         # Edge pixels: next to both sides of this layer's boundary, with an inside colour nearby.
-        edge = (
-            (in_arg >= 0)
-            & ndimage.binary_dilation(inside, grow)
-            & ndimage.binary_dilation(~inside, grow)
-        )
+        edge = (in_arg >= 0) & dilate(inside) & dilate(~inside)
         # At a border with transparency the alpha channel is the coverage.
         field = np.where(translucent & (in_arg >= 0) & (inside | edge), a, field)
         mix = edge & ~translucent & (out_arg >= 0)
@@ -106,11 +100,7 @@ def coverage_fields(
 def keep_touching(field: np.ndarray, own: np.ndarray) -> np.ndarray:
     """Zero the parts of a layer's field that do not touch the layer's own colour region."""
     solid = field >= 0.5
-    components, n = ndimage.label(solid, structure=np.ones((3, 3), bool))
-    if n <= 1:
-        return field
-    touching = np.zeros(n + 1, dtype=bool)
-    touching[np.unique(components[own & solid])] = True
-    touching[0] = False
-    keep = ndimage.binary_dilation(touching[components], structure=np.ones((3, 3), bool))
+    labels = components(solid)
+    touching = np.unique(labels[own & solid])
+    keep = dilate(np.isin(labels, touching[touching >= 0]))
     return np.where(keep, field, 0.0)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+
+from .morphology import box_max, box_min, dilate
 
 TRANSPARENT = -1
 MAX_COLORS = 32
@@ -26,9 +27,7 @@ class Palette:
 
 def local_range(rgb: np.ndarray) -> np.ndarray:
     """Sum over channels of max − min in each pixel's 3×3 neighbourhood."""
-    hi = ndimage.maximum_filter(rgb, size=(3, 3, 1))
-    lo = ndimage.minimum_filter(rgb, size=(3, 3, 1))
-    return (hi - lo).sum(-1)
+    return (box_max(rgb, 3).astype(np.int32) - box_min(rgb, 3)).sum(-1)
 
 
 def find_palette(
@@ -146,13 +145,12 @@ def _to_count(pixels, centres, weights, k):
     return centres, weights
 
 
-def assign(
-    rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, speckle: int = 4, window: int = 5
-) -> np.ndarray:
+def assign(rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, window: int = 5) -> np.ndarray:
     """Label each pixel with a palette index (TRANSPARENT where not usable).
 
     An edge pixel may only take a colour that occurs among the flat pixels within ``window``:
     the mixture of red and green at their border must not turn into the palette's brown.
+    (Specks are not removed here: contours below the speckle area are dropped when traced.)
     """
     h, w = usable.shape
     k = len(palette.colors)
@@ -164,34 +162,8 @@ def assign(
     )  # (K, H, W)
     nearest = dist.argmin(0)
     flat = usable & (local_range(rgb) <= 48.0)
-    present = np.zeros((k, h, w), dtype=bool)
-    for i in range(k):
-        present[i] = ndimage.binary_dilation(
-            (nearest == i) & flat, structure=np.ones((window, window), bool)
-        )
-    masked = np.where(present, dist, np.inf)
-    constrained = masked.argmin(0)
-    has_any = present.any(0)
-    labels = np.where(has_any, constrained, nearest).astype(np.int32)
+    present = np.stack([dilate((nearest == i) & flat, window) for i in range(k)])
+    constrained = np.where(present, dist, np.inf).argmin(0)
+    labels = np.where(present.any(0), constrained, nearest).astype(np.int32)
     labels[~usable] = TRANSPARENT
-    if speckle > 0:
-        labels = remove_specks(labels, speckle)
     return labels
-
-
-def remove_specks(labels: np.ndarray, minimum: int) -> np.ndarray:
-    """Give connected components smaller than ``minimum`` pixels the label of their nearest
-    larger neighbour (one distance transform for all specks at once)."""
-    small = np.zeros(labels.shape, dtype=bool)
-    for value in np.unique(labels):
-        components, n = ndimage.label(labels == value)
-        if n == 0:
-            continue
-        sizes = np.bincount(components.ravel())
-        tiny = sizes < minimum
-        tiny[0] = False
-        small |= tiny[components]
-    if not small.any() or small.all():
-        return labels
-    _, (rows, cols) = ndimage.distance_transform_edt(small, return_indices=True)
-    return labels[rows, cols]
