@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +30,11 @@ def run(*args, stdin: bytes | None = None):
     )
 
 
-def test_help_is_fast_and_does_not_import_torch():
+def test_help_does_not_import_torch():
     code = "import sys, svgvl.cli; svgvl.cli.build_parser(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-    start = time.perf_counter()
     result = run("--help")
     assert result.returncode == 0 and b"vectorize" in result.stdout
-    assert time.perf_counter() - start < 3  # well under a second in practice; generous for CI
 
 
 def test_normalize_writes_a_compact_equivalent_file(tmp_path):
