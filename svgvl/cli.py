@@ -47,6 +47,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (0 <= value < 3600):
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 3600, got {text!r}")
+    return value
+
+
 def _read_input(path: str) -> bytes | str:
     """``-`` reads standard input; anything else stays a path for the library to open."""
     if path == "-":
@@ -123,49 +143,139 @@ def cmd_repair(args) -> int:
     return 0
 
 
-def cmd_vectorize(args) -> int:
-    from .files import write_atomic
-    from .metrics import compare
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+
+
+def _expand_inputs(inputs: list[str]) -> list[str]:
+    """Files as given, images inside directories, and globs the shell did not expand."""
+    import glob
+
+    out: list[str] = []
+    for item in inputs:
+        if item == "-" or os.path.isfile(item):
+            out.append(item)
+        elif os.path.isdir(item):
+            found = sorted(
+                os.path.join(item, n)
+                for n in os.listdir(item)
+                if os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                raise CLIError(
+                    f"{item}: no images in this directory ({', '.join(sorted(IMAGE_SUFFIXES))})"
+                )
+            out.extend(found)
+        elif glob.has_magic(item):
+            found = sorted(glob.glob(item, recursive=True))
+            if not found:
+                raise CLIError(f"{item}: no files match")
+            out.extend(found)
+        else:
+            out.append(item)  # missing: reported per file, the batch goes on
+    return out
+
+
+def _output_for(path: str, args) -> str:
+    if args.output:
+        return args.output
+    stem = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
+    if args.out_dir:
+        return os.path.join(args.out_dir, stem + ".svg")
+    return "-" if path == "-" else os.path.splitext(path)[0] + ".svg"
+
+
+def _vectorize_one(
+    path: str, out: str, options: dict, force: bool, score: bool
+) -> tuple[bool, str]:
+    """Vectorize one file; returns (ok, message). Runs in worker processes for --jobs."""
+    import io
+
+    from .files import OutputExistsError, write_atomic
     from .vectorize import vectorize
 
-    inputs = args.inputs
+    try:
+        if out != "-" and not force and os.path.exists(out):
+            raise OutputExistsError(out)
+        image = io.BytesIO(sys.stdin.buffer.read()) if path == "-" else path
+        svg = vectorize(image, **options)
+        write_atomic(out, svg, force=force)
+        if not score:
+            return True, ""
+        from .metrics import compare
+
+        if hasattr(image, "seek"):
+            image.seek(0)
+        result = compare(svg, image)
+        return (
+            True,
+            f"{out}: ssim {result['ssim']:.4f}, {result['bytes']:,} bytes, {result['paths']} paths",
+        )
+    except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
+        if not _is_user_error(error) or os.environ.get("SVGVL_DEBUG"):
+            raise
+        return False, f"svgvl: error: {_message(error, path)}"
+
+
+def cmd_vectorize(args) -> int:
+    inputs = _expand_inputs(args.inputs)
     if len(inputs) > 1 and args.output:
         raise CLIError("-o/--output takes one input; use --out-dir for several")
+    if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
+        raise CLIError("standard input (-) can only be vectorized on its own")
+    options = {
+        "engine": args.engine,
+        "colors": args.colors,
+        "detail": args.detail,
+        "refine": args.refine,
+    }
+    jobs = [(path, _output_for(path, args)) for path in inputs]
+    score = not args.quiet
     failed = 0
-    for path in inputs:
-        if args.output:
-            out = args.output
-        elif args.out_dir:
-            out = os.path.join(args.out_dir, os.path.splitext(os.path.basename(path))[0] + ".svg")
-        elif path == "-":
-            out = "-"
+
+    def report(ok: bool, message: str, write) -> None:
+        nonlocal failed
+        failed += not ok
+        if message and (not ok or score):
+            write(message)
+
+    if len(jobs) == 1:
+        report(
+            *_vectorize_one(*jobs[0], options, args.force, score and jobs[0][1] != "-"),
+            lambda m: print(m, file=sys.stderr),
+        )
+        return 1 if failed else 0
+
+    from tqdm import tqdm
+
+    workers = args.jobs or os.cpu_count() or 1
+    with tqdm(total=len(jobs), unit="image", disable=args.quiet or None, file=sys.stderr) as bar:
+
+        def write(message: str) -> None:
+            bar.write(message, file=sys.stderr)
+
+        if workers == 1:
+            for path, out in jobs:
+                report(*_vectorize_one(path, out, options, args.force, score), write)
+                bar.update()
         else:
-            out = os.path.splitext(path)[0] + ".svg"
-        try:
-            if out != "-" and not args.force and os.path.exists(out):
-                from .files import OutputExistsError
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
 
-                raise OutputExistsError(out)
-            image = sys.stdin.buffer.read() if path == "-" else path
-            if isinstance(image, bytes):
-                import io
-
-                image = io.BytesIO(image)
-            svg = vectorize(image, engine=args.engine, colors=args.colors)
-            write_atomic(out, svg, force=args.force)
-            if not args.quiet and out != "-":
-                if hasattr(image, "seek"):
-                    image.seek(0)
-                score = compare(svg, image)
-                print(
-                    f"{out}: ssim {score['ssim']:.4f}, {score['bytes']:,} bytes, {score['paths']} paths",
-                    file=sys.stderr,
-                )
-        except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
-            if not _is_user_error(error) or os.environ.get("SVGVL_DEBUG"):
-                raise
-            failed += 1
-            print(f"svgvl: error: {_message(error, path)}", file=sys.stderr)
+            context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = [
+                    pool.submit(_vectorize_one, path, out, options, args.force, score)
+                    for path, out in jobs
+                ]
+                for future in as_completed(futures):
+                    report(*future.result(), write)
+                    bar.update()
+    if len(jobs) > 1 and not args.quiet:
+        print(
+            f"svgvl: {len(jobs) - failed} of {len(jobs)} images vectorized"
+            + (f", {failed} failed" if failed else ""),
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 
@@ -184,10 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("vectorize", help="turn raster images (PNG, JPEG, WebP, BMP, GIF) into SVG")
     p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image files, or - for standard input"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="images, directories of images, globs, or - (standard input)",
     )
     p.add_argument("-o", "--output", help="output SVG (one input only; - for standard output)")
-    p.add_argument("--out-dir", help="folder for the outputs of several inputs")
+    p.add_argument("--out-dir", help="folder for the outputs (default: next to each input)")
     p.add_argument(
         "--engine",
         default="trace",
@@ -195,8 +308,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="vectorizer (default: trace, the native tracer)",
     )
     p.add_argument("--colors", type=_positive_int, help="number of colours (default: automatic)")
+    p.add_argument(
+        "--detail",
+        default="medium",
+        choices=["low", "medium", "high"],
+        help="how closely outlines follow the pixels (default: medium)",
+    )
+    p.add_argument(
+        "--refine",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="optimise the result against the input for this long (default: 0, off)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_non_negative_int,
+        default=1,
+        metavar="N",
+        help="parallel processes for several inputs (0: all cores; default: 1)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    p.add_argument("--quiet", action="store_true", help="do not print SSIM and size per output")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar, no SSIM and size per output"
+    )
     p.set_defaults(func=cmd_vectorize)
 
     p = sub.add_parser(

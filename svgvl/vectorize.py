@@ -7,6 +7,7 @@ Engines share one signature, ``engine(rgba, **options) -> str``, and are registe
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 
@@ -18,22 +19,38 @@ class EngineError(ValueError):
     """An engine is unknown, not installed, or given options it does not take."""
 
 
+def trace_precision(width: int, height: int) -> int:
+    """Decimals for traced coordinates: a tenth of a pixel up to 1000 px, whole pixels beyond
+    (where a pixel is already finer than any display needs)."""
+    return 1 if max(width, height) <= 1000 else 0
+
+
 def _trace(
-    rgba: np.ndarray, colors: int | None = None, precision: int | None = None, **options
+    rgba: np.ndarray,
+    colors: int | None = None,
+    detail: str = "medium",
+    refine: float = 0.0,
+    precision: int | None = None,
 ) -> str:
     from .trace import trace
 
-    if options:
-        raise EngineError(f"engine 'trace' does not take {', '.join(sorted(options))}")
-    return write(trace(rgba, colors=colors), precision=1 if precision is None else precision)
+    drawing = trace(rgba, colors=colors, detail=detail)
+    if refine > 0:
+        from .trace.refine import refine as refine_drawing
+
+        drawing = refine_drawing(drawing, rgba, seconds=refine)
+    if precision is None:
+        precision = trace_precision(rgba.shape[1], rgba.shape[0])
+    return write(drawing, precision=precision)
 
 
 def _vtracer(
     rgba: np.ndarray,
     colors: int | None = None,
+    detail: str = "medium",
+    refine: float = 0.0,
     precision: int | None = None,
     mode: str = "spline",
-    **options,
 ) -> str:
     """vtracer (MIT, optional) as the classical baseline; the image is passed as PNG bytes."""
     try:
@@ -42,6 +59,8 @@ def _vtracer(
         raise EngineError(
             "engine 'vtracer' needs the vtracer package: pip install vtracer"
         ) from None
+    if refine:
+        raise EngineError("engine 'vtracer' does not support --refine")
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -50,26 +69,45 @@ def _vtracer(
         "colormode": "color",
         "mode": mode,
         "path_precision": 2 if precision is None else precision,
+        "filter_speckle": {"low": 8, "medium": 4, "high": 2}.get(detail, 4),
     }
     if colors is not None:
         # vtracer has no colour count; colour_precision (bits per channel) is its nearest knob.
-        kwargs["color_precision"] = int(np.clip(np.ceil(np.log2(max(colors, 2))), 1, 8))
-    kwargs.update(options)
+        kwargs["color_precision"] = int(np.clip(math.ceil(math.log2(max(colors, 2))), 1, 8))
     return vtracer.convert_raw_image_to_svg(buffer.getvalue(), img_format="png", **kwargs)
 
 
 ENGINES = {"trace": _trace, "vtracer": _vtracer}
+DETAILS = ("low", "medium", "high")
 
 
-def vectorize(image, *, engine: str = "trace", colors: int | None = None, **options) -> str:
-    """Vectorize ``image`` (a path, PIL image or uint8 array) and return SVG text.
+def vectorize(
+    image,
+    *,
+    engine: str = "trace",
+    colors: int | None = None,
+    detail: str = "medium",
+    refine: float = 0.0,
+    precision: int | None = None,
+) -> str:
+    """Vectorize ``image`` (a path, bytes, file object, PIL image or uint8 array); return SVG text.
 
-    ``engine``: ``"trace"`` (native, default) or ``"vtracer"``.  ``colors`` overrides the
-    automatic palette size.  Transparent pixels stay transparent in the SVG.
+    - ``engine``: ``"trace"`` (native, default) or ``"vtracer"`` (the classical baseline).
+    - ``colors``: palette size (default: found from the image).
+    - ``detail``: ``"low"``, ``"medium"`` or ``"high"`` — how closely outlines follow the pixels.
+    - ``refine``: seconds of rasterize-and-compare optimisation (0: none); never makes it worse.
+    - ``precision``: decimals in coordinates (default: from the image size).
+
+    Transparent pixels stay transparent in the SVG; a white opaque background is left out.
+    Raises ``ImageError`` for unreadable images and :class:`EngineError` for bad options.
     """
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     if colors is not None and not 1 <= colors <= 256:
         raise EngineError(f"colors must be between 1 and 256, got {colors}")
+    if detail not in DETAILS:
+        raise EngineError(f"detail must be one of {', '.join(DETAILS)}, got {detail!r}")
+    if refine < 0 or not math.isfinite(refine):
+        raise EngineError(f"refine must be a number of seconds >= 0, got {refine}")
     rgba = load_image(image, background=None)
-    return ENGINES[engine](rgba, colors=colors, **options)
+    return ENGINES[engine](rgba, colors=colors, detail=detail, refine=refine, precision=precision)

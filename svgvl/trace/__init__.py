@@ -20,8 +20,9 @@ import numpy as np
 
 from ..svg.model import Drawing, Path
 from .fit import contours, fit_contour
-from .layers import coverage_fields, keep_touching, layer_order
-from .palette import TRANSPARENT, assign, find_palette
+from .layers import coverage_fields, extent, layer_order, restrict
+from .morphology import mode_filter
+from .palette import TRANSPARENT, assign, find_palette, noise_level
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,21 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     drawing = Drawing(width=float(width), height=float(height))
     if not usable.any():
         return drawing
-    palette = find_palette(rgb, usable & (alpha >= 250) if (alpha >= 250).any() else usable, colors)
+    voters = usable & (alpha >= 250) if (alpha >= 250).any() else usable
+    # A clean render has exactly flat fills: colours 16 apart are different colours.  JPEG
+    # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
+    # from the smoothed labels instead of from the (noisy) pixel colours.
+    noisy = noise_level(rgb, usable) > 0.02
+    palette = find_palette(rgb, voters, colors, merge_distance=30.0 if noisy else 16.0)
     scale = max(1.0, (width * height / 65536) ** 0.5)  # knobs are tuned for 256 px images
     labels = assign(rgb, usable, palette)
+    if noisy:
+        for _ in range(2):
+            labels = mode_filter(labels, len(palette.colors))
     order = layer_order(labels, palette)
+    rank = np.full(len(palette.colors) + 1, -1, dtype=np.int32)
+    rank[order] = np.arange(len(order))
+    rank = rank[labels]  # each pixel's layer (-1: transparent)
     for index, field in coverage_fields(rgb, alpha, labels, palette, order):
         color = palette.colors[index]
         if index == order[0] and usable.all():
@@ -73,7 +85,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             ]
             drawing.paths.append(Path(d=box, fill=_hex(color)))
             continue
-        field = keep_touching(field, labels == index)
+        field = restrict(field, extent(rank, order.index(index)))
         d = []
         for pts in contours(field, min_area=knobs.speckle * scale * scale):
             d.extend(fit_contour(pts, knobs.tolerance * scale, knobs.corner_angle))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .morphology import components, dilate
+from .morphology import blur, components, dilate
 from .palette import Palette
 
 
@@ -97,10 +97,25 @@ def coverage_fields(
         yield index, field
 
 
-def keep_touching(field: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Zero the parts of a layer's field that do not touch the layer's own colour region."""
-    solid = field >= 0.5
-    labels = components(solid)
-    touching = np.unique(labels[own & solid])
-    keep = dilate(np.isin(labels, touching[touching >= 0]))
-    return np.where(keep, field, 0.0)
+def extent(pixel_rank: np.ndarray, r: int, reach: int = 2, fill_holes: bool = True) -> np.ndarray:
+    """Where layer ``r`` is drawn: its own region, ``reach`` pixels under the layers above it,
+    and any hole that only upper layers fill.
+
+    Running on under upper layers hides seams at shared edges.  It must not run on to where an
+    upper layer meets the background: both layers would anti-alias the same edge and it would
+    look a third of a pixel too bold.
+    """
+    own = pixel_rank == r
+    near = own | ((pixel_rank > r) & dilate(own, 2 * reach + 1))
+    if fill_holes:
+        outside = ~near
+        labels = components(outside)
+        leaking = np.unique(labels[outside & (pixel_rank < r)])
+        near |= outside & ~np.isin(labels, leaking)
+    return near
+
+
+def restrict(field: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The field where the layer is drawn: kept a pixel beyond ``mask`` (the anti-aliased edge
+    pixels belong to lower colours), faded out smoothly where it ends under upper layers."""
+    return field * np.clip(2 * blur(dilate(mask), 1.0), 0, 1)

@@ -62,3 +62,48 @@ def components(mask: np.ndarray) -> np.ndarray:
         if np.array_equal(new, labels):
             return np.where(mask, new, -1)
         labels = new
+
+
+def blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a 2-D float array (edges replicated), separably."""
+    radius = max(1, int(round(3 * sigma)))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    h, w = x.shape
+    p = np.pad(x.astype(np.float32), radius, mode="edge")
+    rows = sum(k * p[i : i + h] for i, k in enumerate(kernel))
+    return sum(k * rows[:, j : j + w] for j, k in enumerate(kernel))
+
+
+def mode_filter(labels: np.ndarray, values: int, size: int = 3) -> np.ndarray:
+    """Each pixel takes the most frequent label among its size×size neighbours (ties keep the
+    pixel's own label); labels are 0..values-1, with -1 left alone."""
+    best = np.zeros(labels.shape, dtype=np.int32)
+    best_label = labels.copy()
+    own_count = np.zeros(labels.shape, dtype=np.int32)
+    counts = []
+    for v in range(values):
+        c = box_sum(labels == v, size)
+        counts.append(c)
+        own_count = np.where(labels == v, c, own_count)
+    for v, c in enumerate(counts):
+        better = c > best
+        best = np.where(better, c, best)
+        best_label = np.where(better, v, best_label)
+    keep = (own_count >= best) | (labels < 0)
+    return np.where(keep, labels, best_label).astype(labels.dtype)
+
+
+def box_sum(mask: np.ndarray, size: int) -> np.ndarray:
+    """Number of set pixels in each size×size window (zero outside the image)."""
+    r = size // 2
+    p = np.pad(mask.astype(np.int32), r)
+    c = np.cumsum(np.cumsum(p, axis=0), axis=1)
+    c = np.pad(c, ((1, 0), (1, 0)))
+    h, w = mask.shape
+    return (
+        c[size : size + h, size : size + w]
+        - c[0:h, size : size + w]
+        - c[size : size + h, 0:w]
+        + c[0:h, 0:w]
+    )

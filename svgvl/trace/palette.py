@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .morphology import box_max, box_min, dilate
+from .morphology import box_max, box_min, box_sum
 
 TRANSPARENT = -1
 MAX_COLORS = 32
@@ -28,6 +28,17 @@ class Palette:
 def local_range(rgb: np.ndarray) -> np.ndarray:
     """Sum over channels of max − min in each pixel's 3×3 neighbourhood."""
     return (box_max(rgb, 3).astype(np.int32) - box_min(rgb, 3)).sum(-1)
+
+
+def noise_level(rgb: np.ndarray, usable: np.ndarray) -> float:
+    """Share of pixels with a small but non-zero local range (3–30).
+
+    A clean render is exactly flat inside its fills and changes sharply at edges: well under
+    2 % of its pixels fall in that band (gradients and low-contrast edges); JPEG ringing puts
+    5–35 % there on the development suites.
+    """
+    r = local_range(rgb)[usable]
+    return float(((r >= 3) & (r <= 30)).mean()) if r.size else 0.0
 
 
 def find_palette(
@@ -50,7 +61,41 @@ def find_palette(
     pixels = rgb[flat].astype(np.float64)
     if len(pixels) == 0:
         return Palette(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
-    # Histogram on a 4-bit grid, then grow clusters greedily from the most populated bins.
+    centres_arr, weights_arr = _greedy_clusters(pixels, merge_distance)
+    centres_arr, weights_arr = _kmeans(pixels, centres_arr, iterations=3)
+    # Clusters too small to be a shape are noise (or anti-aliasing that happened to be flat).
+    minimum = max(6, 0.0004 * len(pixels))
+    keep = weights_arr >= minimum
+    if keep.any():
+        centres_arr, weights_arr = centres_arr[keep], weights_arr[keep]
+    # Thin strokes (text, outlines) may have no flat pixel at all: colours that many pixels are
+    # far from join the palette, taken from the purest end of their cluster.
+    everything = rgb[usable].astype(np.float64)
+    far = np.sqrt(((everything[:, None, :] - centres_arr[None]) ** 2).sum(-1).min(1))
+    residual = everything[far > 2 * merge_distance]
+    if len(residual) >= max(24, 0.002 * len(everything)):
+        extra, extra_w = _greedy_clusters(residual, merge_distance)
+        big = extra_w >= max(24, 0.002 * len(everything))
+        if big.any():
+            extra, extra_w = extra[big], extra_w[big]
+            member = _nearest(residual, extra)
+            res_far = far[far > 2 * merge_distance]
+            for i in range(len(extra)):
+                m = member == i
+                purest = res_far[m] >= np.percentile(res_far[m], 75)
+                extra[i] = residual[m][purest].mean(0)
+            centres_arr = np.vstack([centres_arr, extra])
+            weights_arr = np.concatenate([weights_arr, extra_w])
+    if colors is not None:
+        centres_arr, weights_arr = _to_count(pixels, centres_arr, weights_arr, colors)
+    elif len(centres_arr) > MAX_COLORS:
+        centres_arr, weights_arr = _to_count(pixels, centres_arr, weights_arr, MAX_COLORS)
+    order = np.argsort(-weights_arr)
+    return Palette(centres_arr[order], weights_arr[order].astype(np.int64))
+
+
+def _greedy_clusters(pixels: np.ndarray, merge_distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram on a 4-bit grid, then clusters grown greedily from the most populated bins."""
     keys = (
         (pixels[:, 0].astype(np.int64) >> 4) * 256
         + (pixels[:, 1].astype(np.int64) >> 4) * 16
@@ -76,18 +121,7 @@ def find_palette(
                 continue
         centres.append(mean)
         weights.append(counts[b])
-    centres_arr, weights_arr = _kmeans(pixels, np.asarray(centres), iterations=3)
-    # Clusters too small to be a shape are noise (or anti-aliasing that happened to be flat).
-    minimum = max(6, 0.0004 * len(pixels))
-    keep = weights_arr >= minimum
-    if keep.any():
-        centres_arr, weights_arr = centres_arr[keep], weights_arr[keep]
-    if colors is not None:
-        centres_arr, weights_arr = _to_count(pixels, centres_arr, weights_arr, colors)
-    elif len(centres_arr) > MAX_COLORS:
-        centres_arr, weights_arr = _to_count(pixels, centres_arr, weights_arr, MAX_COLORS)
-    order = np.argsort(-weights_arr)
-    return Palette(centres_arr[order], weights_arr[order].astype(np.int64))
+    return np.asarray(centres), np.asarray(weights)
 
 
 def _nearest(pixels: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -145,7 +179,9 @@ def _to_count(pixels, centres, weights, k):
     return centres, weights
 
 
-def assign(rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, window: int = 5) -> np.ndarray:
+def assign(
+    rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, window: int = 5, support: int = 1
+) -> np.ndarray:
     """Label each pixel with a palette index (TRANSPARENT where not usable).
 
     An edge pixel may only take a colour that occurs among the flat pixels within ``window``:
@@ -162,7 +198,9 @@ def assign(rgb: np.ndarray, usable: np.ndarray, palette: Palette, *, window: int
     )  # (K, H, W)
     nearest = dist.argmin(0)
     flat = usable & (local_range(rgb) <= 48.0)
-    present = np.stack([dilate((nearest == i) & flat, window) for i in range(k)])
+    # A colour counts as present near a pixel when at least ``support`` flat pixels of it lie in
+    # the window (noisy images ask for several, so that stray ringing pixels do not count).
+    present = np.stack([box_sum((nearest == i) & flat, window) >= support for i in range(k)])
     constrained = np.where(present, dist, np.inf).argmin(0)
     labels = np.where(present.any(0), constrained, nearest).astype(np.int32)
     labels[~usable] = TRANSPARENT
