@@ -78,6 +78,9 @@ def _vtracer(
 
 
 ENGINES = {"trace": _trace, "vtracer": _vtracer}
+
+# The tracer holds a few float arrays per palette colour: 4 megapixels keep it under ~1 GB.
+MAX_TRACE_PIXELS = 2048 * 2048
 DETAILS = ("low", "medium", "high")
 
 
@@ -110,4 +113,10 @@ def vectorize(
     if refine < 0 or not math.isfinite(refine):
         raise EngineError(f"refine must be a number of seconds >= 0, got {refine}")
     rgba = load_image(image, background=None)
+    height, width = rgba.shape[:2]
+    if width * height > MAX_TRACE_PIXELS:
+        raise EngineError(
+            f"image of {width}×{height} pixels is too large to trace (the limit is "
+            f"{MAX_TRACE_PIXELS:,} pixels, e.g. 2048×2048); downscale it first"
+        )
     return ENGINES[engine](rgba, colors=colors, detail=detail, refine=refine, precision=precision)

@@ -1,0 +1,155 @@
+"""The native tracer on images rendered from real SVGs: fidelity, structure, input kinds."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from svgvl.metrics import compare, ssim
+from svgvl.render import load_image, rasterize, rasterize_drawing
+from svgvl.svg import normalize, parse, write
+from svgvl.trace import trace
+from svgvl.trace.refine import refine
+from svgvl.vectorize import EngineError, vectorize
+
+from .conftest import SVG_FIXTURES
+
+SAMPLES = [
+    "icons/mdi-cog.svg",
+    "icons/tabler-rocket.svg",
+    "logos/logos-mastercard.svg",
+    "logos/si-spotify.svg",
+    "glyphs/dejavusans-at.svg",
+    "emoji/twemoji-saxophone.svg",
+    "emoji/fluent-camping.svg",
+]
+
+
+def rendered(name: str, size: int = 256, background="white") -> np.ndarray:
+    return rasterize(SVG_FIXTURES / name, size=size, background=background)
+
+
+def as_png(pixels: np.ndarray) -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_trace_is_faithful_and_clean(name):
+    image = rendered(name)
+    svg = vectorize(image)
+    scores = compare(svg, image)
+    assert scores["ssim"] >= 0.97, scores
+    drawing = normalize(parse(svg))
+    assert drawing.dropped == []
+    for path in drawing.paths:
+        assert {letter for letter, _ in path.d} <= {"M", "L", "C", "Z"}
+    root = parse(svg).root
+    assert root.get("viewBox") == "0 0 256 256"
+    assert "transform" not in svg
+
+
+def test_one_path_per_colour_and_no_white_box():
+    image = rendered("logos/logos-mastercard.svg")
+    drawing = trace(np.dstack([image, np.full(image.shape[:2], 255, np.uint8)]))
+    fills = [p.fill for p in drawing.paths]
+    assert len(fills) == len(set(fills))
+    assert all(f != "#ffffff" for f in fills)
+    assert 3 <= len(fills) <= 6  # red, orange, yellow (+ anti-aliasing must not add colours)
+
+
+def test_flat_colours_are_recovered_exactly():
+    # Spotify's brand green #1ED760 is one flat fill: the palette must find that colour.
+    drawing = trace(np.dstack([rendered("logos/si-spotify.svg"), np.full((256, 256), 255, np.uint8)]))
+    greens = [p.fill for p in drawing.paths]
+    assert greens == ["#1ed760"]
+
+
+def test_transparent_background_stays_transparent():
+    rgba = rendered("icons/mdi-cog.svg", background=None)
+    svg = vectorize(rgba)
+    out = rasterize(svg, size=(256, 256), background=None)
+    assert out[0, 0, 3] == 0 and out[255, 255, 3] == 0  # no white box
+    assert (out[..., 3] == 255).mean() > 0.2  # the cog itself is opaque
+    # composited on white it matches the input composited on white
+    assert ssim(rasterize(svg, size=(256, 256)), load_image(rgba)) > 0.97
+
+
+def test_jpeg_noise_does_not_explode_the_output():
+    image = rendered("logos/logos-mastercard.svg")
+    buffer = io.BytesIO()
+    Image.fromarray(image).resize((300, 300), Image.BICUBIC).save(buffer, format="JPEG", quality=70)
+    svg = vectorize(io.BytesIO(buffer.getvalue()))
+    scores = compare(svg, io.BytesIO(buffer.getvalue()))
+    assert scores["paths"] <= 8, scores
+    assert scores["ssim"] >= 0.93, scores
+    assert scores["bytes"] < 6000, scores
+
+
+def test_input_formats_and_exif_orientation(tmp_path):
+    image = rendered("icons/tabler-rocket.svg")
+    reference = vectorize(image)
+    for fmt in ("PNG", "WEBP", "BMP", "GIF"):
+        path = tmp_path / f"rocket.{fmt.lower()}"
+        Image.fromarray(image).save(path, format=fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+        assert compare(vectorize(path), image)["ssim"] > 0.96, fmt
+    # A JPEG stored rotated with an EXIF orientation tag is traced upright.
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when displayed
+    rotated = Image.fromarray(image).transpose(Image.Transpose.ROTATE_90)
+    path = tmp_path / "rotated.jpg"
+    rotated.save(path, format="JPEG", quality=95, exif=exif)
+    assert compare(vectorize(path), image)["ssim"] > 0.93
+    assert ssim(rasterize(reference, size=(256, 256)), image) > 0.96
+
+
+def test_colors_option_sets_the_palette_size():
+    image = rendered("emoji/fluent-camping.svg")
+    for n in (2, 4):
+        drawing = trace(np.dstack([image, np.full((256, 256), 255, np.uint8)]), colors=n)
+        assert 1 <= len(drawing.paths) <= n
+
+
+def test_detail_levels_trade_size_for_fidelity():
+    image = rendered("glyphs/dejavusans-at.svg")
+    low, high = vectorize(image, detail="low"), vectorize(image, detail="high")
+    assert len(low) < len(high)
+    assert compare(high, image)["ssim"] >= compare(low, image)["ssim"] - 0.002
+
+
+def test_bad_options_and_huge_images_are_refused():
+    image = rendered("icons/mdi-cog.svg", size=32)
+    with pytest.raises(EngineError, match="unknown engine"):
+        vectorize(image, engine="magic")
+    with pytest.raises(EngineError, match="detail"):
+        vectorize(image, detail="extreme")
+    with pytest.raises(EngineError, match="colors"):
+        vectorize(image, colors=0)
+    with pytest.raises(EngineError, match="too large to trace"):
+        vectorize(np.zeros((2100, 2100, 3), np.uint8))
+
+
+def test_blank_and_fully_transparent_images_give_an_empty_svg():
+    assert parse(vectorize(np.full((20, 20, 3), 255, np.uint8))).root.get("viewBox") == "0 0 20 20"
+    assert "<path" not in vectorize(np.zeros((20, 20, 4), np.uint8))
+
+
+def test_fast_renderer_agrees_with_the_reference():
+    image = rendered("emoji/twemoji-saxophone.svg")
+    drawing = trace(np.dstack([image, np.full((256, 256), 255, np.uint8)]))
+    fast = rasterize_drawing(drawing, 256, 256)
+    reference = rasterize(write(drawing, precision=3), size=(256, 256))
+    assert np.abs(fast.astype(int) - reference).mean() < 0.5
+    assert ssim(fast, reference) > 0.995
+
+
+def test_refine_never_scores_worse_and_usually_better():
+    image = rendered("logos/logos-mastercard.svg")
+    rgba = np.dstack([image, np.full((256, 256), 255, np.uint8)])
+    drawing = trace(rgba)
+    before = ssim(rasterize(write(drawing, precision=1), size=(256, 256)), image)
+    after = ssim(rasterize(write(refine(drawing, rgba, seconds=1.0), precision=1), size=(256, 256)), image)
+    assert after >= before
