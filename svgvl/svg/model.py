@@ -32,6 +32,9 @@ class Path:
     opacity: float = 1.0
     clip_path: str | None = None  # id of a Clip in Drawing.clips
     mask: str | None = None  # id of a Mask in Drawing.masks
+    # A basic shape that ``d`` traces exactly, so the writer may emit <circle>, <ellipse> or
+    # <rect> instead: ("circle", cx, cy, r), ("ellipse", cx, cy, rx, ry), ("rect", x, y, w, h, r).
+    shape: tuple | None = None
 
     @property
     def visible(self) -> bool:

@@ -304,9 +304,25 @@ def write(drawing, precision: int | None = None) -> str:
     return "".join(parts)
 
 
+def _geometry(path: Path, precision: int) -> tuple[str, dict[str, str]]:
+    """The element and geometry attributes: a basic shape when the path is one, else ``d``."""
+    shape = path.shape
+    f = lambda v: fmt(v, precision)  # noqa: E731
+    if shape and shape[0] == "circle":
+        return "circle", {"cx": f(shape[1]), "cy": f(shape[2]), "r": f(shape[3])}
+    if shape and shape[0] == "ellipse":
+        return "ellipse", {"cx": f(shape[1]), "cy": f(shape[2]), "rx": f(shape[3]), "ry": f(shape[4])}
+    if shape and shape[0] == "rect":
+        attrs = {"x": f(shape[1]), "y": f(shape[2]), "width": f(shape[3]), "height": f(shape[4])}
+        if shape[5] and f(shape[5]) != "0":
+            attrs["rx"] = f(shape[5])
+        return "rect", attrs
+    return "path", {"d": path_data(path.d, precision)}
+
+
 def _path_xml(path: Path, hoisted: dict[str, str], precision: int) -> str:
-    """One ``<path>`` stating the attributes that differ from what it inherits."""
-    attrs = {"d": path_data(path.d, precision)}
+    """One shape element stating the attributes that differ from what it inherits."""
+    tag, attrs = _geometry(path, precision)
     for attr, field, initial, kind in _INHERITED_ATTRS:
         value = _attr_value(kind, getattr(path, field), precision)
         inherited = hoisted.get(attr, _attr_value(kind, initial, precision))
@@ -324,4 +340,4 @@ def _path_xml(path: Path, hoisted: dict[str, str], precision: int) -> str:
         attrs["clip-path"] = f"url(#{path.clip_path})"
     if path.mask:
         attrs["mask"] = f"url(#{path.mask})"
-    return f"<path{_attrs(attrs)}/>"
+    return f"<{tag}{_attrs(attrs)}/>"

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..svg.model import Drawing, Path
-from .fit import contours, fit_contour
+from .fit import contours, fit_contour, polygon_area
+from .primitives import recognise, shape_path
 from .layers import coverage_fields, extent, layer_order, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, noise_level
@@ -87,10 +88,15 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             continue
         field = restrict(field, extent(rank, order.index(index)))
         d = []
+        shapes = []
+        tolerance = knobs.tolerance * scale
         for pts in contours(field, min_area=knobs.speckle * scale * scale):
-            d.extend(fit_contour(pts, knobs.tolerance * scale, knobs.corner_angle))
+            shape = recognise(pts, polygon_area(pts), tolerance)
+            shapes.append(shape)
+            d.extend(shape_path(shape) if shape else fit_contour(pts, tolerance, knobs.corner_angle))
         if d:
-            drawing.paths.append(Path(d=d, fill=_hex(color), fill_rule="evenodd"))
+            single = shapes[0] if len(shapes) == 1 else None
+            drawing.paths.append(Path(d=d, fill=_hex(color), fill_rule="nonzero" if single else "evenodd", shape=single))
     return drawing
 
 

@@ -100,6 +100,7 @@ def refine(
             error = _error(best, target)
             if error < best_error:
                 best_error, kept = error, kept + 1
+                best.paths[i].shape = None  # no longer the exact basic shape
                 break
             best.paths[i].d[j] = (letter, coords)
         tried += 1
