@@ -157,12 +157,25 @@ def test_vectorize_a_folder_in_parallel_with_out_dir(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     for name in ("icons/mdi-cog.svg", "logos/si-python.svg", "glyphs/dejavusans-g.svg"):
-        main(["render", str(SVG_FIXTURES / name), "-o", str(src / (Path(name).stem + ".png")), "--size", "128"])
+        main(
+            [
+                "render",
+                str(SVG_FIXTURES / name),
+                "-o",
+                str(src / (Path(name).stem + ".png")),
+                "--size",
+                "128",
+            ]
+        )
     (src / "notes.txt").write_text("not an image")
     out = tmp_path / "out"
     result = run("vectorize", src, "--out-dir", out, "--jobs", "2")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dejavusans-g.svg", "mdi-cog.svg", "si-python.svg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "dejavusans-g.svg",
+        "mdi-cog.svg",
+        "si-python.svg",
+    ]
     assert b"3 of 3 images vectorized" in result.stderr
     # a second run refuses to overwrite, per file, and says so
     again = run("vectorize", src, "--out-dir", out, "--quiet")
@@ -171,7 +184,14 @@ def test_vectorize_a_folder_in_parallel_with_out_dir(tmp_path):
 
 def test_vectorize_glob_and_a_missing_file_in_one_batch(tmp_path):
     main(["render", str(ICON), "-o", str(tmp_path / "a.png"), "--size", "64"])
-    result = run("vectorize", str(tmp_path / "*.png"), tmp_path / "missing.png", "--out-dir", tmp_path / "o", "--quiet")
+    result = run(
+        "vectorize",
+        str(tmp_path / "*.png"),
+        tmp_path / "missing.png",
+        "--out-dir",
+        tmp_path / "o",
+        "--quiet",
+    )
     assert result.returncode == 1
     assert (tmp_path / "o" / "a.svg").exists()
     assert b"missing.png" in result.stderr and b"Traceback" not in result.stderr

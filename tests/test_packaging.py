@@ -10,9 +10,13 @@ ROOT = Path(__file__).parent.parent
 def test_transformers_imports_from_the_repo_root():
     # tokenizers/ at the top level is data: it must never shadow Hugging Face's tokenizers.
     code = "import tokenizers, transformers; print(tokenizers.__file__)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
-    assert "site-packages" in result.stdout and not result.stdout.startswith(str(ROOT / "tokenizers"))
+    assert "site-packages" in result.stdout and not result.stdout.startswith(
+        str(ROOT / "tokenizers")
+    )
 
 
 def test_data_folders_are_not_packages():

@@ -63,7 +63,9 @@ def test_one_path_per_colour_and_no_white_box():
 
 def test_flat_colours_are_recovered_exactly():
     # Spotify's brand green #1ED760 is one flat fill: the palette must find that colour.
-    drawing = trace(np.dstack([rendered("logos/si-spotify.svg"), np.full((256, 256), 255, np.uint8)]))
+    drawing = trace(
+        np.dstack([rendered("logos/si-spotify.svg"), np.full((256, 256), 255, np.uint8)])
+    )
     greens = [p.fill for p in drawing.paths]
     assert greens == ["#1ed760"]
 
@@ -94,7 +96,9 @@ def test_input_formats_and_exif_orientation(tmp_path):
     reference = vectorize(image)
     for fmt in ("PNG", "WEBP", "BMP", "GIF"):
         path = tmp_path / f"rocket.{fmt.lower()}"
-        Image.fromarray(image).save(path, format=fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+        Image.fromarray(image).save(
+            path, format=fmt, **({"lossless": True} if fmt == "WEBP" else {})
+        )
         assert compare(vectorize(path), image)["ssim"] > 0.96, fmt
     # A JPEG stored rotated with an EXIF orientation tag is traced upright.
     exif = Image.Exif()
@@ -151,5 +155,16 @@ def test_refine_never_scores_worse_and_usually_better():
     rgba = np.dstack([image, np.full((256, 256), 255, np.uint8)])
     drawing = trace(rgba)
     before = ssim(rasterize(write(drawing, precision=1), size=(256, 256)), image)
-    after = ssim(rasterize(write(refine(drawing, rgba, seconds=1.0), precision=1), size=(256, 256)), image)
+    after = ssim(
+        rasterize(write(refine(drawing, rgba, seconds=1.0), precision=1), size=(256, 256)), image
+    )
     assert after >= before
+
+
+def test_vtracer_engine_is_the_baseline():
+    pytest.importorskip("vtracer")
+    image = rendered("icons/mdi-cog.svg")
+    svg = vectorize(image, engine="vtracer")
+    assert compare(svg, image)["ssim"] > 0.85
+    with pytest.raises(EngineError, match="refine"):
+        vectorize(image, engine="vtracer", refine=1.0)

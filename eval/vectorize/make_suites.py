@@ -43,11 +43,17 @@ def _key(name: str) -> str:
 
 def _fixture_names() -> set[str]:
     manifest = pathlib.Path(__file__).resolve().parents[2] / "tests/fixtures/svg/MANIFEST.json"
-    return {entry["name"] for entry in json.loads(manifest.read_text())} if manifest.exists() else set()
+    return (
+        {entry["name"] for entry in json.loads(manifest.read_text())}
+        if manifest.exists()
+        else set()
+    )
 
 
 def _iconify(package: str, version: str, work: pathlib.Path) -> dict:
-    subprocess.run(["npm", "pack", "-q", f"{package}@{version}"], cwd=work, check=True, capture_output=True)
+    subprocess.run(
+        ["npm", "pack", "-q", f"{package}@{version}"], cwd=work, check=True, capture_output=True
+    )
     tgz = next(work.glob(f"*{package.split('/')[-1]}-{version}.tgz"))
     with tarfile.open(tgz) as archive:
         return json.load(archive.extractfile("package/icons.json"))
@@ -66,7 +72,9 @@ def _glyphs(out: pathlib.Path, count: int) -> None:
     from fontTools.pens.svgPathPen import SVGPathPen
     from fontTools.ttLib import TTFont
 
-    items = sorted(((f, c) for f in FONTS for c in GLYPH_CHARS), key=lambda fc: _key(fc[0] + fc[1]))[:count]
+    items = sorted(
+        ((f, c) for f in FONTS for c in GLYPH_CHARS), key=lambda fc: _key(fc[0] + fc[1])
+    )[:count]
     for font_name, char in items:
         font = TTFont(f"/usr/share/fonts/truetype/dejavu/{font_name}")
         glyph_set = font.getGlyphSet()
@@ -99,7 +107,10 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         for package, share in parts:
             data = sets[package]
-            names = sorted((n for n in data["icons"] if n not in skip and not data["icons"][n].get("hidden")), key=_key)
+            names = sorted(
+                (n for n in data["icons"] if n not in skip and not data["icons"][n].get("hidden")),
+                key=_key,
+            )
             prefix = package.split("/")[-1].split("-")[0]
             for name in names[: round(args.per_suite * share)]:
                 (out / f"{prefix}-{name}.svg").write_text(_wrap(data, name))

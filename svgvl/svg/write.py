@@ -311,7 +311,12 @@ def _geometry(path: Path, precision: int) -> tuple[str, dict[str, str]]:
     if shape and shape[0] == "circle":
         return "circle", {"cx": f(shape[1]), "cy": f(shape[2]), "r": f(shape[3])}
     if shape and shape[0] == "ellipse":
-        return "ellipse", {"cx": f(shape[1]), "cy": f(shape[2]), "rx": f(shape[3]), "ry": f(shape[4])}
+        return "ellipse", {
+            "cx": f(shape[1]),
+            "cy": f(shape[2]),
+            "rx": f(shape[3]),
+            "ry": f(shape[4]),
+        }
     if shape and shape[0] == "rect":
         attrs = {"x": f(shape[1]), "y": f(shape[2]), "width": f(shape[3]), "height": f(shape[4])}
         if shape[5] and f(shape[5]) != "0":

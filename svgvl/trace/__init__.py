@@ -93,10 +93,19 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
         for pts in contours(field, min_area=knobs.speckle * scale * scale):
             shape = recognise(pts, polygon_area(pts), tolerance)
             shapes.append(shape)
-            d.extend(shape_path(shape) if shape else fit_contour(pts, tolerance, knobs.corner_angle))
+            d.extend(
+                shape_path(shape) if shape else fit_contour(pts, tolerance, knobs.corner_angle)
+            )
         if d:
             single = shapes[0] if len(shapes) == 1 else None
-            drawing.paths.append(Path(d=d, fill=_hex(color), fill_rule="nonzero" if single else "evenodd", shape=single))
+            drawing.paths.append(
+                Path(
+                    d=d,
+                    fill=_hex(color),
+                    fill_rule="nonzero" if single else "evenodd",
+                    shape=single,
+                )
+            )
     return drawing
 
 

@@ -232,8 +232,18 @@ def _tangent(pts: np.ndarray, reach: int, forward: bool) -> np.ndarray:
     return _unit(pts[k] - pts[0]) if forward else _unit(pts[-1 - k] - pts[-1])
 
 
+def resample(pts: np.ndarray, spacing: float) -> np.ndarray:
+    """Drop points closer than ``spacing`` (arc length) to the last kept one: marching squares
+    gives ~0.7 px steps, and fitting costs grow with the number of points."""
+    steps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    arc = np.concatenate([[0.0], np.cumsum(steps)])
+    keep = np.unique(np.searchsorted(arc, np.arange(0, arc[-1], spacing)))
+    return pts[keep] if len(keep) >= 8 else pts
+
+
 def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[Command]:
     """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels."""
+    pts = resample(pts, 1.0)
     n = len(pts)
     corners = find_corners(pts, corner_angle)
     smooth = not corners

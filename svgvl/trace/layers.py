@@ -107,11 +107,18 @@ def extent(pixel_rank: np.ndarray, r: int, reach: int = 2, fill_holes: bool = Tr
     """
     own = pixel_rank == r
     near = own | ((pixel_rank > r) & dilate(own, 2 * reach + 1))
-    if fill_holes:
-        outside = ~near
+    if fill_holes and near.any():
+        # Holes lie inside the layer's bounding box: label only that window, with a frame of
+        # "leaking" pixels around it standing for everything beyond.
+        ys, xs = np.nonzero(near)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        window = np.pad(near[y0:y1, x0:x1], 1)
+        lower = np.pad(pixel_rank[y0:y1, x0:x1] < r, 1, constant_values=True)
+        outside = ~window
         labels = components(outside)
-        leaking = np.unique(labels[outside & (pixel_rank < r)])
-        near |= outside & ~np.isin(labels, leaking)
+        leaking = np.unique(labels[outside & lower])
+        holes = outside & ~np.isin(labels, leaking)
+        near[y0:y1, x0:x1] |= holes[1:-1, 1:-1]
     return near
 
 

@@ -111,9 +111,20 @@ def shape_path(shape: Shape) -> list[tuple[str, tuple[float, ...]]]:
         return [*out, ("Z", ())]
     x, y, w, h, r = shape[1:]
     if r <= 0:
-        return [("M", (x, y)), ("L", (x + w, y)), ("L", (x + w, y + h)), ("L", (x, y + h)), ("Z", ())]
+        return [
+            ("M", (x, y)),
+            ("L", (x + w, y)),
+            ("L", (x + w, y + h)),
+            ("L", (x, y + h)),
+            ("Z", ()),
+        ]
     out = [("M", (x + r, y)), ("L", (x + w - r, y))]
-    corners = [((x + w, y + r), (x + w, y + h - r)), ((x + w - r, y + h), (x + r, y + h)), ((x, y + h - r), (x, y + r)), ((x + r, y), None)]
+    corners = [
+        ((x + w, y + r), (x + w, y + h - r)),
+        ((x + w - r, y + h), (x + r, y + h)),
+        ((x, y + h - r), (x, y + r)),
+        ((x + r, y), None),
+    ]
     px, py = x + w - r, y
     for (ex, ey), line_to in corners:
         out.extend(("C", c) for c in arc_to_cubics(px, py, r, r, 0, 0, 1, ex, ey))
