@@ -20,10 +20,10 @@ import numpy as np
 
 from ..svg.model import Drawing, Path
 from .fit import contours, fit_contour, polygon_area
-from .primitives import recognise, shape_path
 from .layers import coverage_fields, extent, layer_order, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, noise_level
+from .primitives import recognise, shape_path
 
 
 @dataclass(frozen=True)
