@@ -181,3 +181,12 @@ def test_fixture_normalises_with_nothing_dropped_except_known(fixture_svg):
         assert {letter for letter, _ in path.d} <= {"M", "L", "C", "Z"}
         assert all(math.isfinite(v) for _, coords in path.d for v in coords)
     assert drawing.dropped == []
+
+
+def test_reverse_path_flips_winding_and_keeps_geometry():
+    from svgvl.svg.pathdata import ellipse_path, reverse_path
+
+    d = ellipse_path(10, 10, 5, 3) + [("M", (0, 0)), ("L", (4, 0)), ("L", (4, 4)), ("Z", ())]
+    back = reverse_path(d)
+    assert close(bounding_box(back), bounding_box(d), 1e-9)
+    assert reverse_path(back) == d

@@ -19,7 +19,7 @@ from .errors import SVGError
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length, parse_numbers
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
-from .pathdata import Command, arc_to_cubics, bounding_box, parse_path, transform_path
+from .pathdata import Command, bounding_box, ellipse_path, parse_path, rect_path, transform_path
 from .style import (
     INHERITED,
     Stylesheet,
@@ -545,18 +545,6 @@ def _number(element, attr, reference, default=0.0) -> float:
     return parse_length(element.get(attr), reference, default)
 
 
-def _ellipse(cx, cy, rx, ry) -> list[Command]:
-    """Four quarter arcs starting at the rightmost point, as SVG 2 defines circle/ellipse."""
-    out: list[Command] = [("M", (cx + rx, cy))]
-    points = [(cx, cy + ry), (cx - rx, cy), (cx, cy - ry), (cx + rx, cy)]
-    x0, y0 = cx + rx, cy
-    for x, y in points:
-        out.extend(("C", c) for c in arc_to_cubics(x0, y0, rx, ry, 0, 0, 1, x, y))
-        x0, y0 = x, y
-    out.append(("Z", ()))
-    return out
-
-
 def shape_to_path(element, name: str, viewport) -> list[Command]:
     """The equivalent path of a basic shape, in its own user space (SVG 2 §10).
 
@@ -576,35 +564,12 @@ def shape_to_path(element, name: str, viewport) -> list[Command]:
         rx = ry if rx is None or rx < 0 else rx
         ry = rx if ry is None or ry < 0 else ry
         rx, ry = min(rx or 0.0, w / 2), min(ry or 0.0, h / 2)
-        if rx <= 0 or ry <= 0:
-            return [
-                ("M", (x, y)),
-                ("L", (x + w, y)),
-                ("L", (x + w, y + h)),
-                ("L", (x, y + h)),
-                ("Z", ()),
-            ]
-        out: list[Command] = [("M", (x + rx, y)), ("L", (x + w - rx, y))]
-        corners = [
-            (x + w, y + ry, (x + w, y + h - ry)),
-            (x + w - rx, y + h, (x + rx, y + h)),
-            (x, y + h - ry, (x, y + ry)),
-            (x + rx, y, None),
-        ]
-        cx, cy = x + w - rx, y
-        for ex, ey, line_to in corners:
-            out.extend(("C", c) for c in arc_to_cubics(cx, cy, rx, ry, 0, 0, 1, ex, ey))
-            cx, cy = ex, ey
-            if line_to and line_to != (cx, cy):
-                out.append(("L", line_to))
-                cx, cy = line_to
-        out.append(("Z", ()))
-        return out
+        return rect_path(x, y, w, h, rx, ry)
     if name == "circle":
         r = _number(element, "r", diag)
         if r <= 0:
             return []
-        return _ellipse(_number(element, "cx", vw), _number(element, "cy", vh), r, r)
+        return ellipse_path(_number(element, "cx", vw), _number(element, "cy", vh), r, r)
     if name == "ellipse":
         rx = parse_length(element.get("rx"), vw, None)
         ry = parse_length(element.get("ry"), vh, None)
@@ -612,7 +577,7 @@ def shape_to_path(element, name: str, viewport) -> list[Command]:
         ry = rx if ry is None else ry
         if not rx or not ry or rx <= 0 or ry <= 0:
             return []
-        return _ellipse(_number(element, "cx", vw), _number(element, "cy", vh), rx, ry)
+        return ellipse_path(_number(element, "cx", vw), _number(element, "cy", vh), rx, ry)
     if name == "line":
         return [
             ("M", (_number(element, "x1", vw), _number(element, "y1", vh))),

@@ -212,6 +212,73 @@ def arc_to_cubics(x0, y0, rx, ry, angle, large, sweep, x, y) -> list[tuple[float
     return out
 
 
+def ellipse_path(cx: float, cy: float, rx: float, ry: float) -> list[Command]:
+    """Four quarter arcs from the rightmost point, clockwise on screen (SVG 2 circle/ellipse)."""
+    out: list[Command] = [("M", (cx + rx, cy))]
+    x0, y0 = cx + rx, cy
+    for x, y in ((cx, cy + ry), (cx - rx, cy), (cx, cy - ry), (cx + rx, cy)):
+        out.extend(("C", c) for c in arc_to_cubics(x0, y0, rx, ry, 0, 0, 1, x, y))
+        x0, y0 = x, y
+    out.append(("Z", ()))
+    return out
+
+
+def rect_path(
+    x: float, y: float, w: float, h: float, rx: float = 0.0, ry: float = 0.0
+) -> list[Command]:
+    """A rectangle, with elliptical corners of radii (rx, ry) when both are positive (SVG 2 rect);
+    radii are taken as already clamped to half the width and height."""
+    if rx <= 0 or ry <= 0:
+        return [
+            ("M", (x, y)),
+            ("L", (x + w, y)),
+            ("L", (x + w, y + h)),
+            ("L", (x, y + h)),
+            ("Z", ()),
+        ]
+    out: list[Command] = [("M", (x + rx, y)), ("L", (x + w - rx, y))]
+    corners = [
+        (x + w, y + ry, (x + w, y + h - ry)),
+        (x + w - rx, y + h, (x + rx, y + h)),
+        (x, y + h - ry, (x, y + ry)),
+        (x + rx, y, None),
+    ]
+    cx, cy = x + w - rx, y
+    for ex, ey, line_to in corners:
+        out.extend(("C", c) for c in arc_to_cubics(cx, cy, rx, ry, 0, 0, 1, ex, ey))
+        cx, cy = ex, ey
+        if line_to and line_to != (cx, cy):
+            out.append(("L", line_to))
+            cx, cy = line_to
+    out.append(("Z", ()))
+    return out
+
+
+def reverse_path(commands: list[Command]) -> list[Command]:
+    """The same closed subpaths traversed the other way (flips the winding for nonzero fills)."""
+    out: list[Command] = []
+    subpaths: list[list[Command]] = []
+    for letter, coords in commands:
+        if letter == "M":
+            subpaths.append([(letter, coords)])
+        elif subpaths:
+            subpaths[-1].append((letter, coords))
+    for sub in subpaths:
+        closed = sub[-1][0] == "Z"
+        body = sub[:-1] if closed else sub
+        points = [body[0][1]]
+        for letter, c in body[1:]:
+            points.append(c[-2:])
+        out.append(("M", points[-1]))
+        for i in range(len(body) - 1, 0, -1):
+            letter, c = body[i]
+            start = points[i - 1]
+            out.append(("C", (c[2], c[3], c[0], c[1], *start)) if letter == "C" else ("L", start))
+        if closed:
+            out.append(("Z", ()))
+    return out
+
+
 def transform_path(commands: list[Command], m: tf.Affine) -> list[Command]:
     """Apply an affine transform to every point (exact: M/L/C are closed under affine maps)."""
     if m == tf.IDENTITY:

@@ -65,53 +65,37 @@ def find_corners(pts: np.ndarray, angle_deg: float, reach: float = 2.5) -> list[
 # -- Bézier least squares ---------------------------------------------------------------------
 
 
-def _bezier(ctrl: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _basis(t: np.ndarray) -> np.ndarray:
+    """Bernstein basis (n, 4): the curve at parameters t is ``_basis(t) @ ctrl``."""
     mt = 1 - t
-    return (
-        (mt**3)[:, None] * ctrl[0]
-        + (3 * mt * mt * t)[:, None] * ctrl[1]
-        + (3 * mt * t * t)[:, None] * ctrl[2]
-        + (t**3)[:, None] * ctrl[3]
-    )
-
-
-def _bezier_d1(ctrl, t):
-    mt = 1 - t
-    return (
-        (3 * mt * mt)[:, None] * (ctrl[1] - ctrl[0])
-        + (6 * mt * t)[:, None] * (ctrl[2] - ctrl[1])
-        + (3 * t * t)[:, None] * (ctrl[3] - ctrl[2])
-    )
-
-
-def _bezier_d2(ctrl, t):
-    return (6 * (1 - t))[:, None] * (ctrl[2] - 2 * ctrl[1] + ctrl[0]) + (6 * t)[:, None] * (
-        ctrl[3] - 2 * ctrl[2] + ctrl[1]
-    )
+    return np.column_stack([mt * mt * mt, 3 * mt * mt * t, 3 * mt * t * t, t * t * t])
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v)
+    n = float(np.hypot(v[0], v[1]))
     return v / n if n > 1e-12 else v
 
 
 def _chord_params(pts: np.ndarray) -> np.ndarray:
-    d = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    step = np.diff(pts, axis=0)
+    d = np.concatenate([[0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))])
     return d / d[-1] if d[-1] > 0 else np.linspace(0, 1, len(pts))
 
 
-def _fit_cubic(pts, t, tan0, tan1):
-    """Least-squares inner control points for fixed end points and end tangent directions."""
+def _fit_cubic(pts, basis, tan0, tan1):
+    """Least-squares inner control points for fixed end points and end tangent directions.
+
+    With B the basis matrix, the normal equations need only BᵀB and Bᵀ·pts (4×4 and 4×2).
+    """
     p0, p3 = pts[0], pts[-1]
-    mt = 1 - t
-    b0, b1, b2, b3 = mt**3, 3 * mt * mt * t, 3 * mt * t * t, t**3
-    a1 = b1[:, None] * tan0
-    a2 = b2[:, None] * tan1
-    c00, c01, c11 = (a1 * a1).sum(), (a1 * a2).sum(), (a2 * a2).sum()
-    rest = pts - (b0 + b1)[:, None] * p0 - (b2 + b3)[:, None] * p3
-    x0, x1 = (a1 * rest).sum(), (a2 * rest).sum()
+    g = basis.T @ basis
+    r = basis.T @ pts
+    c00, c11 = g[1, 1], g[2, 2]
+    c01 = g[1, 2] * float(tan0 @ tan1)
+    x0 = float((r[1] - (g[1, 0] + g[1, 1]) * p0 - (g[1, 2] + g[1, 3]) * p3) @ tan0)
+    x1 = float((r[2] - (g[2, 0] + g[2, 1]) * p0 - (g[2, 2] + g[2, 3]) * p3) @ tan1)
     det = c00 * c11 - c01 * c01
-    chord = np.linalg.norm(p3 - p0)
+    chord = float(np.hypot(*(p3 - p0)))
     if abs(det) > 1e-12:
         alpha0 = (x0 * c11 - x1 * c01) / det
         alpha1 = (c00 * x1 - c01 * x0) / det
@@ -124,31 +108,34 @@ def _fit_cubic(pts, t, tan0, tan1):
 
 def _reparameterize(ctrl, pts, t):
     """One Newton step per sample towards its closest point on the curve."""
-    diff = _bezier(ctrl, t) - pts
-    d1, d2 = _bezier_d1(ctrl, t), _bezier_d2(ctrl, t)
+    mt = 1 - t
+    diff = _basis(t) @ ctrl - pts
+    d1 = np.column_stack([3 * mt * mt, 6 * mt * t, 3 * t * t]) @ np.diff(ctrl, axis=0)
+    d2 = np.column_stack([6 * mt, 6 * t]) @ np.diff(ctrl, n=2, axis=0)
     num = (diff * d1).sum(1)
     den = (d1 * d1).sum(1) + (diff * d2).sum(1)
-    step = np.where(np.abs(den) > 1e-12, num / np.where(np.abs(den) > 1e-12, den, 1), 0)
-    return np.clip(t - step, 0, 1)
+    safe = np.abs(den) > 1e-12
+    return np.clip(t - np.where(safe, num / np.where(safe, den, 1), 0), 0, 1)
 
 
-def _max_error(ctrl, pts, t):
-    err = np.linalg.norm(_bezier(ctrl, t) - pts, axis=1)
-    i = int(err.argmax())
-    return float(err[i]), i
+def _max_error(ctrl, pts, basis) -> float:
+    diff = basis @ ctrl - pts
+    return float(np.sqrt((diff * diff).sum(1).max()))
 
 
 def _fit_one(pts, tan0, tan1, tolerance):
     """The best single cubic for ``pts`` and its maximum error (Newton refinements only when
     the first fit is close enough for them to matter)."""
     t = _chord_params(pts)
-    ctrl = _fit_cubic(pts, t, tan0, tan1)
-    err = _max_error(ctrl, pts, t)[0]
+    basis = _basis(t)
+    ctrl = _fit_cubic(pts, basis, tan0, tan1)
+    err = _max_error(ctrl, pts, basis)
     if tolerance < err < 4 * tolerance:
         for _ in range(3):
             t = _reparameterize(ctrl, pts, t)
-            candidate = _fit_cubic(pts, t, tan0, tan1)
-            e = _max_error(candidate, pts, t)[0]
+            basis = _basis(t)
+            candidate = _fit_cubic(pts, basis, tan0, tan1)
+            e = _max_error(candidate, pts, basis)
             if e >= err:
                 break
             ctrl, err = candidate, e

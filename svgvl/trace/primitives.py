@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..svg.pathdata import arc_to_cubics
+from ..svg.pathdata import ellipse_path, rect_path, reverse_path
 
 Shape = tuple  # ("circle", cx, cy, r) | ("ellipse", cx, cy, rx, ry) | ("rect", x, y, w, h, r)
 
@@ -96,40 +96,15 @@ def recognise(pts: np.ndarray, area: float, tolerance: float) -> Shape | None:
     return None
 
 
-def shape_path(shape: Shape) -> list[tuple[str, tuple[float, ...]]]:
-    """The shape's outline as absolute M/L/C/Z commands (SVG 2 equivalent paths)."""
+def shape_path(shape: Shape, area: float = 1.0) -> list[tuple[str, tuple[float, ...]]]:
+    """The shape's outline as absolute M/L/C/Z commands, wound like the contour it replaces
+    (positive ``area``: clockwise on screen) so that nonzero filling keeps holes open."""
     kind = shape[0]
-    if kind in ("circle", "ellipse"):
-        cx, cy = shape[1], shape[2]
-        rx = shape[3]
-        ry = shape[4] if kind == "ellipse" else rx
-        out = [("M", (cx + rx, cy))]
-        x0, y0 = cx + rx, cy
-        for x, y in ((cx, cy + ry), (cx - rx, cy), (cx, cy - ry), (cx + rx, cy)):
-            out.extend(("C", c) for c in arc_to_cubics(x0, y0, rx, ry, 0, 0, 1, x, y))
-            x0, y0 = x, y
-        return [*out, ("Z", ())]
-    x, y, w, h, r = shape[1:]
-    if r <= 0:
-        return [
-            ("M", (x, y)),
-            ("L", (x + w, y)),
-            ("L", (x + w, y + h)),
-            ("L", (x, y + h)),
-            ("Z", ()),
-        ]
-    out = [("M", (x + r, y)), ("L", (x + w - r, y))]
-    corners = [
-        ((x + w, y + r), (x + w, y + h - r)),
-        ((x + w - r, y + h), (x + r, y + h)),
-        ((x, y + h - r), (x, y + r)),
-        ((x + r, y), None),
-    ]
-    px, py = x + w - r, y
-    for (ex, ey), line_to in corners:
-        out.extend(("C", c) for c in arc_to_cubics(px, py, r, r, 0, 0, 1, ex, ey))
-        px, py = ex, ey
-        if line_to:
-            out.append(("L", line_to))
-            px, py = line_to
-    return [*out, ("Z", ())]
+    if kind == "circle":
+        d = ellipse_path(shape[1], shape[2], shape[3], shape[3])
+    elif kind == "ellipse":
+        d = ellipse_path(*shape[1:5])
+    else:
+        x, y, w, h, r = shape[1:]
+        d = rect_path(x, y, w, h, r, r)
+    return d if area > 0 else reverse_path(d)
