@@ -267,7 +267,7 @@ def reverse_path(commands: list[Command]) -> list[Command]:
         closed = sub[-1][0] == "Z"
         body = sub[:-1] if closed else sub
         points = [body[0][1]]
-        for letter, c in body[1:]:
+        for _, c in body[1:]:
             points.append(c[-2:])
         out.append(("M", points[-1]))
         for i in range(len(body) - 1, 0, -1):
