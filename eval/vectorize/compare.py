@@ -167,6 +167,8 @@ def main() -> None:
     if args.out:
         header = (
             "# Vectorizer comparison\n\nProduced by (2-core CPU, sequential runs):\n\n```sh\n"
+            "python eval/vectorize/make_suites.py DEV/svg\n"
+            "python eval/vectorize/compare.py prepare DEV/svg DEV/inputs\n"
             f"python eval/vectorize/compare.py run {' '.join(shlex.quote(a) for a in sys.argv[2:])}\n```\n\n"
             f"Host: {os.cpu_count()} CPUs. Suites from `eval/vectorize/make_suites.py` (real icons, emoji, "
             "logos, glyphs and flat illustrations, none of them test fixtures), inputs from "
