@@ -73,14 +73,6 @@ def mean_scale(m: Affine) -> float:
     return math.sqrt(abs(determinant(m)))
 
 
-def inverse(m: Affine) -> Affine:
-    a, b, c, d, e, f = m
-    det = determinant(m)
-    if det == 0:
-        raise SVGError("transform is not invertible")
-    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
-
-
 def parse_transform(text: str | None) -> Affine:
     """Parse an SVG ``transform`` attribute into one matrix (the list composed left to right)."""
     if not text or not text.strip():
