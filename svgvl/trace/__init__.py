@@ -35,7 +35,7 @@ class Detail:
 
 DETAIL = {
     "low": Detail(tolerance=0.8, corner_angle=70, speckle=12),
-    "medium": Detail(tolerance=0.45, corner_angle=60, speckle=5),
+    "medium": Detail(tolerance=0.5, corner_angle=60, speckle=5),
     "high": Detail(tolerance=0.25, corner_angle=55, speckle=2),
 }
 

@@ -9,6 +9,8 @@ the tolerance.  Tangents are shared across smooth joins, so curves meet without 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from skimage.measure import find_contours
 
@@ -68,7 +70,12 @@ def find_corners(pts: np.ndarray, angle_deg: float, reach: float = 2.5) -> list[
 def _basis(t: np.ndarray) -> np.ndarray:
     """Bernstein basis (n, 4): the curve at parameters t is ``_basis(t) @ ctrl``."""
     mt = 1 - t
-    return np.column_stack([mt * mt * mt, 3 * mt * mt * t, 3 * mt * t * t, t * t * t])
+    out = np.empty((len(t), 4))
+    out[:, 0] = mt * mt * mt
+    out[:, 1] = 3 * mt * mt * t
+    out[:, 2] = 3 * mt * t * t
+    out[:, 3] = t * t * t
+    return out
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -85,17 +92,21 @@ def _chord_params(pts: np.ndarray) -> np.ndarray:
 def _fit_cubic(pts, basis, tan0, tan1):
     """Least-squares inner control points for fixed end points and end tangent directions.
 
-    With B the basis matrix, the normal equations need only BᵀB and Bᵀ·pts (4×4 and 4×2).
+    With B the basis matrix, the normal equations need only BᵀB and Bᵀ·pts (4×4 and 4×2);
+    the 2×2 solve runs on Python floats, which is several times cheaper than numpy scalars.
     """
-    p0, p3 = pts[0], pts[-1]
-    g = basis.T @ basis
-    r = basis.T @ pts
-    c00, c11 = g[1, 1], g[2, 2]
-    c01 = g[1, 2] * float(tan0 @ tan1)
-    x0 = float((r[1] - (g[1, 0] + g[1, 1]) * p0 - (g[1, 2] + g[1, 3]) * p3) @ tan0)
-    x1 = float((r[2] - (g[2, 0] + g[2, 1]) * p0 - (g[2, 2] + g[2, 3]) * p3) @ tan1)
+    g = (basis.T @ basis).tolist()
+    r = (basis.T @ pts).tolist()
+    (ax, ay), (bx, by) = pts[0].tolist(), pts[-1].tolist()
+    (t0x, t0y), (t1x, t1y) = tan0.tolist(), tan1.tolist()
+    c00, c11 = g[1][1], g[2][2]
+    c01 = g[1][2] * (t0x * t1x + t0y * t1y)
+    k0, k1 = g[1][0] + g[1][1], g[1][2] + g[1][3]
+    k2, k3 = g[2][0] + g[2][1], g[2][2] + g[2][3]
+    x0 = (r[1][0] - k0 * ax - k1 * bx) * t0x + (r[1][1] - k0 * ay - k1 * by) * t0y
+    x1 = (r[2][0] - k2 * ax - k3 * bx) * t1x + (r[2][1] - k2 * ay - k3 * by) * t1y
     det = c00 * c11 - c01 * c01
-    chord = float(np.hypot(*(p3 - p0)))
+    chord = math.hypot(bx - ax, by - ay)
     if abs(det) > 1e-12:
         alpha0 = (x0 * c11 - x1 * c01) / det
         alpha1 = (c00 * x1 - c01 * x0) / det
@@ -103,24 +114,38 @@ def _fit_cubic(pts, basis, tan0, tan1):
         alpha0 = alpha1 = chord / 3
     if alpha0 < 1e-3 * chord or alpha1 < 1e-3 * chord or alpha0 > 3 * chord or alpha1 > 3 * chord:
         alpha0 = alpha1 = chord / 3  # Wu/Barsky heuristic when the solution is degenerate
-    return np.array([p0, p0 + alpha0 * tan0, p3 + alpha1 * tan1, p3])
+    return np.array(
+        [
+            [ax, ay],
+            [ax + alpha0 * t0x, ay + alpha0 * t0y],
+            [bx + alpha1 * t1x, by + alpha1 * t1y],
+            [bx, by],
+        ]
+    )
 
 
-def _reparameterize(ctrl, pts, t):
+def _reparameterize(ctrl, pts, t, basis):
     """One Newton step per sample towards its closest point on the curve."""
     mt = 1 - t
-    diff = _basis(t) @ ctrl - pts
-    d1 = np.column_stack([3 * mt * mt, 6 * mt * t, 3 * t * t]) @ np.diff(ctrl, axis=0)
-    d2 = np.column_stack([6 * mt, 6 * t]) @ np.diff(ctrl, n=2, axis=0)
-    num = (diff * d1).sum(1)
-    den = (d1 * d1).sum(1) + (diff * d2).sum(1)
+    diff = basis @ ctrl - pts
+    q = ctrl[1:] - ctrl[:-1]  # first derivative's control points (÷3)
+    a, b, c = mt * mt, 2 * mt * t, t * t
+    d1x = 3 * (a * q[0, 0] + b * q[1, 0] + c * q[2, 0])
+    d1y = 3 * (a * q[0, 1] + b * q[1, 1] + c * q[2, 1])
+    r = q[1:] - q[:-1]  # second derivative's control points (÷6)
+    d2x = 6 * (mt * r[0, 0] + t * r[1, 0])
+    d2y = 6 * (mt * r[0, 1] + t * r[1, 1])
+    ex, ey = diff[:, 0], diff[:, 1]
+    num = ex * d1x + ey * d1y
+    den = d1x * d1x + d1y * d1y + ex * d2x + ey * d2y
     safe = np.abs(den) > 1e-12
-    return np.clip(t - np.where(safe, num / np.where(safe, den, 1), 0), 0, 1)
+    step = np.divide(num, den, out=np.zeros_like(num), where=safe)
+    return np.clip(t - step, 0, 1)
 
 
 def _max_error(ctrl, pts, basis) -> float:
     diff = basis @ ctrl - pts
-    return float(np.sqrt((diff * diff).sum(1).max()))
+    return float(np.sqrt(np.max(diff[:, 0] ** 2 + diff[:, 1] ** 2)))
 
 
 def _fit_one(pts, tan0, tan1, tolerance):
@@ -132,7 +157,7 @@ def _fit_one(pts, tan0, tan1, tolerance):
     err = _max_error(ctrl, pts, basis)
     if tolerance < err < 4 * tolerance:
         for _ in range(3):
-            t = _reparameterize(ctrl, pts, t)
+            t = _reparameterize(ctrl, pts, t, basis)
             basis = _basis(t)
             candidate = _fit_cubic(pts, basis, tan0, tan1)
             e = _max_error(candidate, pts, basis)
