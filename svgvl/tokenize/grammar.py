@@ -38,7 +38,7 @@ class Grammar:
             "paths": [v["<path>"]],
             "fill": range(v.paint, v.widths),
             "stroke": range(v.paint, v.widths),
-            "width": range(v.widths, v.points),
+            "width": range(v.widths, v.offsets),
             "cap": [v[f"cap:{c}"] for c in CAPS],
             "join": [v[f"join:{j}"] for j in JOINS],
             "rule": [v[f"rule:{r}"] for r in RULES],
