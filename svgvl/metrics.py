@@ -65,15 +65,16 @@ def psnr(a, b) -> float:
 
 
 def _box_mean(x: np.ndarray, size: int) -> np.ndarray:
-    """Mean over a size×size window per pixel, edges mirrored as scipy's ``uniform_filter``
-    (mode 'reflect' = numpy's 'symmetric'), by cumulative sums along each axis."""
-    r = size // 2
-    padded = np.pad(x, ((r, r), (r, r)), mode="symmetric")
-    c = np.cumsum(padded, axis=0)
-    c = np.concatenate([c[size - 1 : size], c[size:] - c[:-size]], axis=0)
-    c = np.cumsum(c, axis=1)
-    c = np.concatenate([c[:, size - 1 : size], c[:, size:] - c[:, :-size]], axis=1)
-    return c / (size * size)
+    """Mean over every size×size window that lies inside the image, by cumulative sums.
+
+    SSIM averages only over these windows (skimage crops the filtered maps by half a window),
+    so the mirrored edges that ``uniform_filter`` computes would be thrown away.
+    """
+    c = np.cumsum(x, axis=0)
+    c[size:] -= c[:-size]
+    c = np.cumsum(c[size - 1 :], axis=1)
+    c[:, size:] -= c[:, :-size]
+    return c[:, size - 1 :] / (size * size)
 
 
 def ssim(a, b) -> float:
@@ -93,7 +94,6 @@ def ssim(a, b) -> float:
         raise ValueError(f"images of {a.shape[1]}×{a.shape[0]} pixels are too small for SSIM")
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     norm = window * window / (window * window - 1)
-    pad = (window - 1) // 2
     total = 0.0
     channels = a.shape[2] if a.ndim == 3 else 1
     for ch in range(channels):
@@ -104,7 +104,7 @@ def ssim(a, b) -> float:
         vy = norm * (_box_mean(y * y, window) - uy * uy)
         vxy = norm * (_box_mean(x * y, window) - ux * uy)
         s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-        total += s[pad : s.shape[0] - pad, pad : s.shape[1] - pad].mean()
+        total += s.mean()
     return float(total / channels)
 
 
