@@ -39,6 +39,12 @@ def test_implicit_repeats_and_separators():
     ]
 
 
+def test_consecutive_movetos_stay_movetos():
+    # "M1 1 5 5" would draw a line: a lone moveto (a round-capped dot) must keep its own M.
+    d = [("M", (1, 1)), ("M", (5, 5)), ("L", (6, 6)), ("M", (9, 1)), ("M", (9, 9))]
+    assert [c for c, _ in parse_path(path_data(d, 2))] == ["M", "M", "L", "M", "M"]
+
+
 def test_smooth_cubic_shorthand():
     d = [("M", (0, 0)), ("C", (10, -10, 20, -10, 30, 0)), ("C", (40, 10, 50, 10, 60, 0))]
     text = path_data(d, 0)

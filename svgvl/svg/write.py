@@ -89,7 +89,8 @@ class _PathWriter:
     def _token(self, letter: str, values) -> str:
         """The text this command adds, including any separator from what precedes it."""
         numbers = self._numbers(values)
-        implicit = letter == self.last or (
+        # A repeated moveto's numbers would be read as linetos (SVG 1.1, 8.3.2): M never repeats.
+        implicit = (letter == self.last and letter not in "Mm") or (
             self.last in "Mm" and letter == ("L" if self.last == "M" else "l")
         )
         if not implicit or not self.parts:
@@ -101,7 +102,7 @@ class _PathWriter:
             or (numbers[0] == "." and "." in tail.split("-")[-1])
             or not (prev[-1].isdigit() or prev[-1] == ".")
         ):
-            return numbers if prev[-1].isdigit() or prev[-1] == "." else numbers
+            return numbers
         return " " + numbers
 
     def _emit(self, options) -> None:

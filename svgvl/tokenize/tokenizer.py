@@ -149,6 +149,9 @@ class PathTokenizer:
                     sub += [v["C"], *(t for p in pts for t in p)]
                     current, drawn = pts[2], True
             elif letter == "Z" and sub and sub[-1] != v["Z"]:
+                closing = [v["L"], *start]
+                if len(sub) > 1 + len(start) and sub[-len(closing) :] == closing:
+                    del sub[-len(closing) :]  # Z draws that line: one spelling per drawing
                 sub.append(v["Z"])
                 current = start
         if drawn or (keep_dots and sub):

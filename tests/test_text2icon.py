@@ -1,0 +1,84 @@
+"""Text-to-icon metrics on real icons: what a perfect, a copying and a confused model score."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from svgvl.bench.text2icon import (
+    TrainingIndex,
+    evaluate,
+    frechet_distance,
+    sentence_embedder,
+    token_hash,
+)
+from svgvl.tokenize import PathTokenizer
+
+from .conftest import MANIFEST, SVG_FIXTURES
+
+TOK = PathTokenizer()
+
+
+def _title(entry) -> str:
+    return re.sub(r"[-_/]+", " ", entry["name"]).strip()
+
+
+RECORDS = [
+    {"svg": (SVG_FIXTURES / e["path"]).read_text(), "labels": {"title": _title(e)}}
+    for e in MANIFEST
+    if e["kind"] != "glyphs"
+]
+
+
+@pytest.fixture(scope="module")
+def embed():
+    return sentence_embedder()
+
+
+@pytest.fixture(scope="module")
+def index(embed):
+    return TrainingIndex(RECORDS, TOK, embed)
+
+
+def test_copying_the_training_set_is_valid_and_on_prompt_but_not_novel(index, embed):
+    samples = {r["labels"]["title"]: [TOK.decode(TOK.encode(r["svg"]))] for r in RECORDS}
+    result = evaluate(samples, index, TOK, embed)
+    assert result["validity"] == 1.0
+    assert result["novelty"] == 0.0 and result["novelty_render"] == 0.0
+    assert result["uniqueness"] == 1.0
+    # Each render retrieves itself first: its own labels agree with the prompt.
+    assert result["prompt_match"] > result["prompt_match_shuffled"] + 0.15
+
+
+def test_shifted_copies_are_new_tokens_but_near_duplicate_renders(index, embed):
+    def shifted(svg):
+        ids = TOK.encode(svg)
+        v = TOK.vocab
+        return TOK.decode(
+            [i + 1 if v.is_point(i) and v.point_value(i)[0] < v.spec.grid else i for i in ids]
+        )
+
+    samples = {r["labels"]["title"]: [shifted(r["svg"])] for r in RECORDS[:12]}
+    result = evaluate(samples, index, TOK, embed)
+    assert result["novelty"] > 0.9
+    assert result["novelty_render"] < 0.5
+
+
+def test_invalid_and_repeated_samples_are_counted(index, embed):
+    heart = TOK.decode(TOK.encode(SVG_FIXTURES / "icons" / "tabler-heart.svg"))
+    result = evaluate({"heart": [heart, heart, None, "<svg"]}, index, TOK, embed)
+    assert result["validity"] == 0.5
+    assert result["uniqueness"] == 0.0  # both valid samples are the same sequence
+    with pytest.raises(ValueError, match="no samples"):
+        evaluate({}, index, TOK, embed)
+
+
+def test_token_hash_and_frechet_distance():
+    import numpy as np
+
+    assert token_hash([1, 2, 3]) == token_hash(np.array([1, 2, 3])) != token_hash([1, 2])
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 4))
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    assert frechet_distance(a, a + 1) == pytest.approx(4, rel=0.05)
