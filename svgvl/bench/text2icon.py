@@ -125,7 +125,12 @@ def evaluate(
     result["uniqueness"] = sum(counts[h] == 1 for h in hashes) / len(rows)
     result["novelty"] = sum(h not in index.hashes for h in hashes) / len(rows)
     result["novelty_render"] = float(
-        np.mean([h not in index.hashes and s < NEAR_DUPLICATE for h, s in zip(hashes, nearest)])
+        np.mean(
+            [
+                h not in index.hashes and s < NEAR_DUPLICATE
+                for h, s in zip(hashes, nearest, strict=True)
+            ]
+        )
     )
     result["prompt_match"] = float(prompt_match(prompts, features, index, embed).mean())
     shuffled = _derangement(list(prompts), random.Random(seed))
@@ -140,7 +145,7 @@ def _derangement(prompts: list[str], rng: random.Random) -> list[str]:
     for _ in range(100):
         shuffled = prompts[:]
         rng.shuffle(shuffled)
-        if all(a != b for a, b in zip(shuffled, prompts)) or len(set(prompts)) < 2:
+        if all(a != b for a, b in zip(shuffled, prompts, strict=True)) or len(set(prompts)) < 2:
             return shuffled
     return shuffled
 
