@@ -45,6 +45,14 @@ def test_consecutive_movetos_stay_movetos():
     assert [c for c, _ in parse_path(path_data(d, 2))] == ["M", "M", "L", "M", "M"]
 
 
+def test_a_dot_keeps_its_segment():
+    dot = [("M", (10, 10)), ("L", (10, 10)), ("Z", ())]
+    svg = f'<svg {NS} viewBox="0 0 20 20"><path d="{path_data(dot, 2)}" stroke="#000" stroke-width="4" stroke-linecap="round"/></svg>'
+    from svgvl.render import rasterize
+
+    assert (rasterize(svg, 20) < 128).sum() > 20
+
+
 def test_smooth_cubic_shorthand():
     d = [("M", (0, 0)), ("C", (10, -10, 20, -10, 30, 0)), ("C", (40, 10, 50, 10, 60, 0))]
     text = path_data(d, 0)

@@ -159,7 +159,8 @@ class _PathWriter:
 
 
 def _drop_closing_lines(commands: list[Command], precision: int) -> list[Command]:
-    """Remove an L that returns to the subpath start just before Z (Z draws that same line)."""
+    """Remove an L that returns to the subpath start just before Z (Z draws that same line),
+    unless it is the subpath's only segment."""
     out: list[Command] = []
     start = None
     for i, (letter, coords) in enumerate(commands):
@@ -169,6 +170,8 @@ def _drop_closing_lines(commands: list[Command], precision: int) -> list[Command
         if (
             letter == "L"
             and nxt == "Z"
+            and out
+            and out[-1][0] != "M"  # "M p L p Z" is a dot with round caps; "M p Z" draws nothing
             and start is not None
             and all(
                 round(a, precision) == round(b, precision)

@@ -2,11 +2,12 @@
 
     sequence := <bos> path* <eos>
               | <bos> path* <mask> path* <mask> path* <eom>      (fill-in-the-middle)
-    path     := <path> fill stroke [width cap join] rule subpath+
+    path     := <path> paint paint [width cap join] rule subpath+       (fill, then stroke)
+    paint    := none | currentColor | rgb channel channel channel
     subpath  := M point (L point | C point point point)* [Z]
     point    := cell [offset]                                    (offset when spec.fine > 1)
 
-``stroke`` is a paint token; width, cap and join follow only when it is not ``none``.  A state
+Width, cap and join follow only when the stroke is not ``none``.  A state
 is a small tuple, and :meth:`Grammar.allowed` gives the boolean mask of the ids allowed in it,
 so a sampler can zero out everything else and every sample decodes.
 """
@@ -36,8 +37,9 @@ class Grammar:
         self._families = {
             "start": [v["<bos>"]],
             "paths": [v["<path>"]],
-            "fill": range(v.paint, v.widths),
-            "stroke": range(v.paint, v.widths),
+            "fill": range(v.paint, v.colours),
+            "stroke": range(v.paint, v.colours),
+            "channel": range(v.colours, v.widths),
             "width": range(v.widths, v.offsets),
             "cap": [v[f"cap:{c}"] for c in CAPS],
             "join": [v[f"join:{j}"] for j in JOINS],
@@ -61,7 +63,7 @@ class Grammar:
         if mask is None:
             name, masks = state
             mask = np.zeros(self.vocab.size, dtype=bool)
-            family = self._families["offset" if name.startswith("offset>") else name]
+            family = self._families[name.split(">")[0] if ">" in name else name]
             if isinstance(family, range):
                 mask[family.start : family.stop] = True
             else:
@@ -110,10 +112,14 @@ class Grammar:
             "c2": "c3",
             "c3": "segment",
         }
-        if name == "stroke":
-            return ("rule" if v.paint_value(token) == "none" else "width", masks)
-        if name.startswith("offset>"):
-            return (name[len("offset>") :], masks)
+        if name in ("fill", "stroke"):
+            after = "stroke" if name == "fill" else "width"
+            word = v.paint_word(token)
+            if word == "rgb":
+                return (f"channel>channel>channel>{after}", masks)
+            return ("rule" if name == "stroke" and word == "none" else after, masks)
+        if ">" in name:  # a run of fixed families: take the next one
+            return (name.split(">", 1)[1], masks)
         if v.is_point(token) and v.spec.fine > 1:
             return ("offset>" + following[name], masks)
         return (following[name], masks)
@@ -135,4 +141,6 @@ class Grammar:
         }
         if state[0].startswith("offset>"):
             return "a point offset"
+        if state[0].startswith("channel>"):
+            return "a colour channel"
         return names.get(state[0], "a point")

@@ -24,6 +24,11 @@ def _blend_with_white(colour: str, alpha: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(round(255 - alpha * (255 - c)) for c in channels))
 
 
+def _complete_paint(path: Path) -> bool:
+    """False for a path whose colour was cut short (a truncated sequence)."""
+    return all(not c.startswith("#") or len(c) == 7 for c in (path.fill, path.stroke))
+
+
 class PathTokenizer:
     """IconShop-style tokenizer with paint; ``PathTokenizer()`` is version 1 on a 128 grid."""
 
@@ -81,7 +86,7 @@ class PathTokenizer:
             dropped.extend(dict.fromkeys(notes))  # once each, in order
         return ids
 
-    def _paint(self, paint: str, alpha: float, what: str, notes: list[str]) -> int:
+    def _paint(self, paint: str, alpha: float, what: str, notes: list[str]) -> list[int]:
         if paint.startswith("url("):  # only left when a gradient could not be averaged
             notes.append(f"{what} paint servers (black instead)")
             paint = "#000000"
@@ -89,7 +94,7 @@ class PathTokenizer:
             notes.append(f"{what} opacity (blended with white)")
             if paint != "currentColor":
                 paint = _blend_with_white(paint, alpha)
-        return self.vocab.paint_id(paint)
+        return self.vocab.paint_ids(paint)
 
     def _encode_path(self, path: Path, drawing: Drawing, notes: list[str]) -> list[int]:
         v = self.vocab
@@ -100,15 +105,13 @@ class PathTokenizer:
         fill = "none" if path.fill_opacity * path.opacity <= 0 else path.fill
         stroked = path.stroke != "none" and path.stroke_width > 0 and path.stroke_opacity > 0
         head = [v["<path>"]]
-        head.append(
-            v.paint_id("none")
+        head += (
+            v.paint_ids("none")
             if fill == "none"
             else self._paint(fill, path.fill_opacity * path.opacity, "fill", notes)
         )
         if stroked:
-            head.append(
-                self._paint(path.stroke, path.stroke_opacity * path.opacity, "stroke", notes)
-            )
+            head += self._paint(path.stroke, path.stroke_opacity * path.opacity, "stroke", notes)
             head += [
                 v.width_id(path.stroke_width),
                 v[f"cap:{path.stroke_linecap}"],
@@ -117,12 +120,15 @@ class PathTokenizer:
                 ],
             ]
         else:
-            head.append(v.paint_id("none"))
+            head += v.paint_ids("none")
         head.append(v[f"rule:{path.fill_rule}"])
         body = self._encode_geometry(path.d, keep_dots=stroked and path.stroke_linecap != "butt")
         return head + body if body else []
 
     def _encode_geometry(self, commands, keep_dots: bool) -> list[int]:
+        """Subpaths as tokens; segments that quantisation made empty are dropped, except the
+        first of a round- or square-capped stroke, which SVG draws as a dot (tabler's
+        ``M x y v.01``)."""
         v = self.vocab
 
         def q(x: float, y: float) -> tuple[int, ...]:
@@ -134,13 +140,13 @@ class PathTokenizer:
         start = current = ()
         for letter, coords in commands:
             if letter == "M":
-                if drawn or (keep_dots and sub):
+                if drawn:
                     out += sub
                 start = current = q(*coords)
                 sub, drawn = [v["M"], *current], False
             elif letter == "L":
                 p = q(*coords)
-                if p != current:
+                if p != current or (keep_dots and not drawn):
                     sub += [v["L"], *p]
                     current, drawn = p, True
             elif letter == "C":
@@ -148,13 +154,16 @@ class PathTokenizer:
                 if any(p != current for p in pts):
                     sub += [v["C"], *(t for p in pts for t in p)]
                     current, drawn = pts[2], True
+                elif keep_dots and not drawn:
+                    sub += [v["L"], *pts[2]]
+                    drawn = True
             elif letter == "Z" and sub and sub[-1] != v["Z"]:
                 closing = [v["L"], *start]
-                if len(sub) > 1 + len(start) and sub[-len(closing) :] == closing:
+                if len(sub) > 2 + 2 * len(start) and sub[-len(closing) :] == closing:
                     del sub[-len(closing) :]  # Z draws that line: one spelling per drawing
                 sub.append(v["Z"])
                 current = start
-        if drawn or (keep_dots and sub):
+        if drawn:
             out += sub
         return out
 
@@ -176,6 +185,7 @@ class PathTokenizer:
         groups: list[list[Path]] = [[]]  # fill-in-the-middle: left, right, middle
         path: Path | None = None
         pending: list = []  # the command being read: letter, then points
+        painting = "fill"
         state = START
         for position, token in enumerate(ids):
             try:
@@ -190,10 +200,13 @@ class PathTokenizer:
                 groups[-1].append(path)
             elif token == v["<mask>"]:
                 groups.append([])
-            elif name == "fill":
-                path.fill = v.paint_value(token)
-            elif name == "stroke":
-                path.stroke = v.paint_value(token)
+            elif name in ("fill", "stroke"):
+                painting = name  # the attribute that channel tokens, if any, belong to
+                word = v.paint_word(token)
+                setattr(path, painting, "#" if word == "rgb" else word)
+            elif name.startswith("channel>"):
+                value = getattr(path, painting) + f"{v.channel_value(token):02x}"
+                setattr(path, painting, value)
             elif name == "width":
                 path.stroke_width = v.width_value(token)
             elif name == "cap":
@@ -221,7 +234,8 @@ class PathTokenizer:
         left, *rest = groups
         ordered = left + (rest[1] if len(rest) > 1 else []) + (rest[0] if rest else [])
         grid = float(self.spec.grid)
-        return Drawing(width=grid, height=grid, paths=[p for p in ordered if p.d])
+        paths = [p for p in ordered if p.d and _complete_paint(p)]
+        return Drawing(width=grid, height=grid, paths=paths)
 
     # -- fill-in-the-middle ------------------------------------------------------------------
 

@@ -2,9 +2,10 @@
 
 IconShop's scheme (Wu et al., 2023) is the base: paths of M/L/C only on a square grid, one
 joint token per (x, y) point, EOS, and MASK/EOM for fill-in-the-middle.  svgvl extends it so
-that real icons survive: a token opens each path and carries its paint (fill colour on a
-12-bit RGB palette, ``none`` or ``currentColor``; stroke colour, quantised width, cap and
-join) and fill rule, and Z closes subpaths so strokes keep their joins.
+that real icons survive: a token opens each path and carries its paint (fill colour as
+``rgb`` and one token per channel, ``none`` or ``currentColor``; stroke colour, quantised width,
+cap and join) and fill rule, Z closes subpaths so strokes keep their joins, and an optional
+offset token per point refines IconShop's coarse grid.
 
 The layout is a pure function of the spec, so a spec file (``tokenizers/*.json``, or the copy
 saved next to a model) is all it takes to rebuild the exact ids.
@@ -22,7 +23,7 @@ COMMANDS = ("<path>", "M", "L", "C", "Z")
 RULES = ("nonzero", "evenodd")
 CAPS = ("butt", "round", "square")
 JOINS = ("miter", "round", "bevel")
-PAINT_WORDS = ("none", "currentColor")
+PAINT_WORDS = ("none", "currentColor", "rgb")  # rgb: three channel tokens follow
 
 
 def _widths(grid: int) -> tuple[float, ...]:
@@ -37,6 +38,11 @@ def _widths(grid: int) -> tuple[float, ...]:
     return tuple(round(w, 4) for w in linear + geometric)
 
 
+def channel_levels(count: int) -> tuple[int, ...]:
+    """``count`` evenly spaced values 0..255 for each colour channel (256: exact colours)."""
+    return tuple(round(255 * k / (count - 1)) for k in range(count))
+
+
 @dataclass(frozen=True)
 class TokenizerSpec:
     """What a tokenizer version is: everything that fixes the id of every token.
@@ -45,7 +51,11 @@ class TokenizerSpec:
     corner 0..grid, as in IconShop.  ``fine``: when above 1, each point token is followed by a
     joint offset token that places it on a ``fine``× finer grid: IconShop's coarse grid alone
     moves edges by up to a pixel at 256 px, which costs thin strokes their shape (SSIM < 0.98).
-    ``colour_bits``: bits per channel of the RGB palette (4 → 4096 colours, as OmniSVG).
+    ``colour_bits``: bits per channel (8: exact colours).  A colour is ``rgb`` and three channel
+    tokens rather than one of 4,096 joint tokens (OmniSVG): SSIM, the benchmark's metric,
+    compares dark values by their ratio, so 12-bit rounding (#030303 → #000000) costs a flat
+    near-black logo 0.17 SSIM; exact channels cost 256 tokens of vocabulary and three of length
+    per colour.
     ``stroke_widths``: the width levels, in grid units (default: :func:`_widths`).
     """
 
@@ -53,7 +63,7 @@ class TokenizerSpec:
     version: int = 1
     grid: int = 128
     fine: int = 3
-    colour_bits: int = 4
+    colour_bits: int = 8
     stroke_widths: tuple[float, ...] = ()
 
     def __post_init__(self):
@@ -96,13 +106,14 @@ class Vocab:
     def __init__(self, spec: TokenizerSpec):
         self.spec = spec
         self.levels = 1 << spec.colour_bits
+        self.channel = channel_levels(self.levels)
         self.side = spec.grid + 1
         names = [*SPECIALS, *COMMANDS, *(f"rule:{r}" for r in RULES)]
         names += [*(f"cap:{c}" for c in CAPS), *(f"join:{j}" for j in JOINS)]
         self.index = {name: i for i, name in enumerate(names)}
-        self.paint = len(names)  # none, currentColor, then the colours
-        self.colours = self.paint + len(PAINT_WORDS)
-        self.widths = self.colours + self.levels**3
+        self.paint = len(names)  # none, currentColor, rgb
+        self.colours = self.paint + len(PAINT_WORDS)  # channel levels, shared by r, g and b
+        self.widths = self.colours + self.levels
         self.offsets = self.widths + len(spec.stroke_widths)
         self.points = self.offsets + (spec.fine * spec.fine if spec.fine > 1 else 0)
         self.size = self.points + self.side * self.side
@@ -112,28 +123,22 @@ class Vocab:
 
     # -- paint -------------------------------------------------------------------------------
 
-    def paint_id(self, value: str) -> int:
-        """'none', 'currentColor' or '#rrggbb' → its token (colours rounded to the palette)."""
-        if value in PAINT_WORDS:
-            return self.paint + PAINT_WORDS.index(value)
-        r, g, b = (int(value[i : i + 2], 16) for i in (1, 3, 5))
-        q = [round(c * (self.levels - 1) / 255) for c in (r, g, b)]
-        return self.colours + (q[0] * self.levels + q[1]) * self.levels + q[2]
+    def paint_ids(self, value: str) -> list[int]:
+        """'none', 'currentColor' or '#rrggbb' → its tokens (channels rounded to the levels)."""
+        if value in PAINT_WORDS[:2]:
+            return [self.paint + PAINT_WORDS.index(value)]
+        steps = self.channel
+        return [self.paint + 2] + [
+            self.colours
+            + min(range(len(steps)), key=lambda k, c=int(value[i : i + 2], 16): abs(steps[k] - c))
+            for i in (1, 3, 5)
+        ]
 
-    def paint_value(self, token: int) -> str:
-        if token < self.colours:
-            return PAINT_WORDS[token - self.paint]
-        k = token - self.colours
-        r, g, b = (
-            k // (self.levels * self.levels),
-            (k // self.levels) % self.levels,
-            k % self.levels,
-        )
-        scale = 255 / (self.levels - 1)
-        return "#{:02x}{:02x}{:02x}".format(*(round(c * scale) for c in (r, g, b)))
+    def paint_word(self, token: int) -> str:
+        return PAINT_WORDS[token - self.paint]
 
-    def is_paint(self, token: int) -> bool:
-        return self.paint <= token < self.widths
+    def channel_value(self, token: int) -> int:
+        return self.channel[token - self.colours]
 
     # -- widths and points -------------------------------------------------------------------
 
@@ -175,8 +180,10 @@ class Vocab:
             return f"<out of range {token}>"
         if token < self.paint:
             return next(k for k, v in self.index.items() if v == token)
+        if token < self.colours:
+            return f"paint:{self.paint_word(token)}"
         if token < self.widths:
-            return f"paint:{self.paint_value(token)}"
+            return f"channel:{self.channel_value(token)}"
         if token < self.offsets:
             return f"width:{self.width_value(token):g}"
         if token < self.points:
