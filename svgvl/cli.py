@@ -143,6 +143,69 @@ def cmd_repair(args) -> int:
     return 0
 
 
+# -- data: dataset builders (svgvl.data) -------------------------------------------------------
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{key} {value:,}" for key, value in counts.items())
+
+
+def cmd_data_build(args) -> int:
+    from .data import build
+
+    manifest = build(
+        args.source,
+        args.out,
+        limit=args.limit,
+        progress=not args.quiet,
+        shard_size=args.shard_size,
+        licence=args.licence,
+        force=args.force,
+    )
+    dropped = sum(manifest["dropped"].values())
+    print(
+        f"svgvl: {manifest['records']:,} records ({_counts(manifest['counts']['split'])})"
+        + (f", {dropped:,} dropped ({_counts(manifest['dropped'])})" if dropped else "")
+        + f"; manifest in {os.path.join(args.out, 'manifest.json')}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_data_info(args) -> int:
+    from .data import info
+
+    manifest = info(args.dir)
+    if args.json:
+        print(json.dumps(manifest, indent=2, ensure_ascii=False))
+        return 0
+    packages = ", ".join(
+        f"{s['package']} {s['version']}" if s.get("package") else s.get("file") or s["source"]
+        for s in manifest["sources"]
+    )
+    rows = [
+        ("source", f"{manifest['source']} ({packages})"),
+        ("records", f"{manifest['records']:,} of {manifest['items']:,} items"),
+        ("splits", _counts(manifest["counts"]["split"])),
+        ("licences", _counts(manifest["counts"]["licence"]) or "-"),
+        ("dropped", _counts(manifest["dropped"]) or "none"),
+        ("shards", f"{len(manifest['shards'])} (data-*.jsonl)"),
+        ("built by", f"svgvl {manifest['svgvl_version']}: {manifest['command']}"),
+    ]
+    for key, value in rows:
+        print(f"{key:>9}  {value}")
+    return 0
+
+
+def cmd_data_sources(args) -> int:
+    from .data import SOURCES
+
+    width = max(map(len, SOURCES))
+    for name, text in SOURCES.items():
+        print(f"{name:<{width}}  {text}")
+    return 0
+
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
@@ -201,19 +264,44 @@ def _vectorize_one(
         write_atomic(out, svg, force=force)
         if not score:
             return True, ""
-        from .metrics import compare
-
         if hasattr(image, "seek"):
             image.seek(0)
-        result = compare(svg, image)
-        return (
-            True,
-            f"{out}: ssim {result['ssim']:.4f}, {result['bytes']:,} bytes, {result['paths']} paths",
-        )
+        return True, _score_line(out, svg, image)
     except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
         if not _is_user_error(error) or os.environ.get("SVGVL_DEBUG"):
             raise
         return False, f"svgvl: error: {_message(error, path)}"
+
+
+def _score_line(out: str, svg: str, image) -> str:
+    """The line printed per output: its SSIM against the input, its size and path count."""
+    from .metrics import compare
+
+    result = compare(svg, image)
+    return f"{out}: ssim {result['ssim']:.4f}, {result['bytes']:,} bytes, {result['paths']} paths"
+
+
+def _warm_scorer() -> None:
+    # The reference renderer's import (cairocffi parses its C declarations) costs ~0.3 s:
+    # a forked scorer pays it on the other core while this process traces.
+    import svgvl.metrics  # noqa: F401
+    import svgvl.render
+
+    svgvl.render._surface_class()
+
+
+def _vectorize_scored(path: str, out: str, options: dict, force: bool) -> tuple[bool, str]:
+    """One file from a path: trace here, score in a forked process that warmed up meanwhile."""
+    import multiprocessing
+
+    if sys.platform == "win32" or path == "-":
+        return _vectorize_one(path, out, options, force, True)
+    with multiprocessing.get_context("fork").Pool(1, initializer=_warm_scorer) as scorer:
+        ok, message = _vectorize_one(path, out, options, force, False)
+        if not ok:
+            return ok, message
+        with open(out, encoding="utf-8") as handle:
+            return True, scorer.apply(_score_line, (out, handle.read(), path))
 
 
 def cmd_vectorize(args) -> int:
@@ -239,10 +327,12 @@ def cmd_vectorize(args) -> int:
             write(message)
 
     if len(jobs) == 1:
-        report(
-            *_vectorize_one(*jobs[0], options, args.force, score and jobs[0][1] != "-"),
-            lambda m: print(m, file=sys.stderr),
-        )
+        path, out = jobs[0]
+        if score and out != "-":
+            result = _vectorize_scored(path, out, options, args.force)
+        else:
+            result = _vectorize_one(path, out, options, args.force, False)
+        report(*result, lambda m: print(m, file=sys.stderr))
         return 1 if failed else 0
 
     from tqdm import tqdm
@@ -277,6 +367,62 @@ def cmd_vectorize(args) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import list_suites, method_names, run
+    from .bench.suites import suites_dir
+
+    if args.list:
+        suites = list_suites()
+        if not suites:
+            where = suites_dir() or "eval/suites is not next to the svgvl package"
+            raise CLIError(
+                f"no built-in suites found ({where}); set SVGVL_SUITES to their folder, "
+                "or pass --suite DIR"
+            )
+        width = max(len(s["name"]) for s in suites)
+        for suite in suites:
+            sources = ", ".join(suite["sources"]) or "-"
+            print(f"{suite['name']:<{width}}  {suite['items']:>5} items  {sources}")
+            if suite["description"]:
+                print(f"{'':<{width}}  {suite['description']}")
+        print(f"methods: {', '.join(method_names())}")
+        return 0
+    required = (("--suite", args.suite), ("--methods", args.methods), ("--out", args.out))
+    missing = [option for option, value in required if not value]
+    if missing:
+        raise CLIError(f"bench needs {', '.join(missing)} (or --list to see the suites)")
+    from tqdm import tqdm
+
+    from .bench.report import markdown
+
+    results = run(
+        args.suite,
+        [name.strip() for name in args.methods.split(",") if name.strip()],
+        args.out,
+        size=args.size,
+        limit=args.limit,
+        jobs=args.jobs,
+        timeout=args.timeout or None,
+        zoom=args.zoom,
+        tokenizer=args.tokenizer,
+        lpips=args.lpips,
+        dino=args.dino,
+        force=args.force,
+        progress=not args.quiet,
+        log=lambda message: tqdm.write(message, file=sys.stderr),
+    )
+    if not args.quiet:
+        print("\n".join(line for line in markdown(results).splitlines() if line.startswith("|")))
+    items = len({row["id"] for row in results["items"]})
+    print(
+        f"svgvl: {items} items × {len(results['methods'])} methods"
+        + (f", {len(results['skipped'])} skipped" if results["skipped"] else "")
+        + f"; results in {os.path.join(args.out, 'results.md')} and report.html",
+        file=sys.stderr,
+    )
+    return 0
 
 
 # -- wiring ------------------------------------------------------------------------------------
@@ -400,6 +546,84 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output SVG (- for standard output)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(func=cmd_repair)
+
+    from .data.sources import SOURCES as DATA_SOURCES  # a plain table: light to import
+
+    p = sub.add_parser("data", help="build datasets of labelled SVGs from icon sets, emoji, fonts")
+    data = p.add_subparsers(dest="data_command", metavar="ACTION")
+    p.set_defaults(func=lambda _args, p=p: p.print_help() or 2)
+    p = data.add_parser(
+        "build",
+        help="build (or resume) a dataset folder: JSONL shards + manifest.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="sources:\n"
+        + "\n".join(f"  {name:<22} {text}" for name, text in DATA_SOURCES.items())
+        + "\n\npackages are cached in $SVGVL_CACHE/packages (default ~/.cache/svgvl/packages)",
+    )
+    p.add_argument("source", help="where the SVGs come from (see below)")
+    p.add_argument("--out", required=True, help="dataset folder (a rerun resumes where it stopped)")
+    p.add_argument("--limit", type=_positive_int, help="the first N items (in id order) only")
+    p.add_argument(
+        "--shard-size",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="items per data-NNNNN.jsonl shard (default: 1000)",
+    )
+    p.add_argument("--licence", metavar="SPDX", help="licence of dir: and font: sources")
+    p.add_argument("--force", action="store_true", help="replace a dataset of another source")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_data_build)
+    p = data.add_parser("info", help="print a dataset's counts (splits, licences, dropped)")
+    p.add_argument("dir", help="dataset folder")
+    p.add_argument("--json", action="store_true", help="print the whole manifest")
+    p.set_defaults(func=cmd_data_info)
+    p = data.add_parser("sources", help="list the sources that build accepts")
+    p.set_defaults(func=cmd_data_sources)
+
+    p = sub.add_parser(
+        "bench", help="score vectorizers side by side on a suite of SVGs (SVG-Bench metrics)"
+    )
+    p.add_argument("--suite", help="built-in suite (icons, emoji, logos, fonts) or an SVG folder")
+    p.add_argument(
+        "--methods",
+        help="comma-separated: trace, vtracer, potrace, source, starvector:PATH, "
+        "package.module:function",
+    )
+    p.add_argument("--out", help="folder for the results (a rerun resumes where it stopped)")
+    p.add_argument("--list", action="store_true", help="list the built-in suites and methods")
+    p.add_argument("--limit", type=_positive_int, help="the first N items of the suite only")
+    p.add_argument(
+        "--size", type=_positive_int, default=512, help="input and scoring size (default: 512)"
+    )
+    p.add_argument(
+        "--zoom",
+        type=_non_negative_int,
+        default=4,
+        help="ssim_zoom renders output and target at this many times --size (0: off; default: 4)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_non_negative_int,
+        default=1,
+        metavar="N",
+        help="parallel processes (0: all cores; default: 1)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="limit per method and item; a timeout is a failure (0: none; default: 60)",
+    )
+    p.add_argument("--tokenizer", help="Hugging Face tokenizer (path or hub id) to add tokens")
+    p.add_argument("--lpips", metavar="PATH", help="LPIPS weights to add the lpips metric")
+    p.add_argument("--dino", metavar="PATH_OR_ID", help="DINOv2 model to add the dino metric")
+    p.add_argument(
+        "--force", action="store_true", help="score everything again, writing into any --out"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,621 @@
+"""The harness: run each method on each item of a suite, score it, keep every result on disk.
+
+For each item the target SVG is rendered once at the benchmark size on white (the methods'
+input and the reference for ``mse``/``psnr``/``ssim``/``lpips``/``dino``) and once at ``zoom``
+times that size (the reference for ``ssim_zoom``: the fidelity of the vector itself, where a
+traced outline that only matched at the input's resolution shows its steps).  Everything renders
+through :mod:`svgvl.render` and scores through :mod:`svgvl.metrics`.
+
+Output folder::
+
+    bench.json                      the settings; a rerun with other settings needs --force
+    inputs/<item>.png               the input image every method received
+    items/<method>/<item>.json      one result row, written last (its presence = done)
+    items/<method>/<item>.svg       the method's output
+    items/<method>/<item>.png       the output rendered like the input
+    items/<method>/<item>.diff.png  where the output differs from the input (red = more)
+    results.json, results.md, report.html
+
+A rerun skips every item × method whose row exists for the same target file (by SHA-256), so an
+interrupted run resumes; delete a row (or pass ``force``) to score it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import select
+import shlex
+import signal
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..files import write_atomic
+from .methods import Method, resolve_method
+from .suites import BenchError, Suite, file_key, load_suite
+
+FORMAT = 1
+"""Version of the output folder's layout, stored in bench.json."""
+
+RESULT_FILES = ("results.json", "results.md", "report.html")
+
+
+@dataclass
+class _Run:
+    """What forked workers need; a module global so that nothing has to be pickled."""
+
+    suite: Suite
+    methods: list[Method]
+    keys: dict[str, str]  # method name -> folder name
+    out: Path
+    size: int
+    zoom: int
+    timeout: float | None
+    tokenizer: str | None
+    lpips: str | None
+    dino: str | None
+
+
+_RUN: _Run | None = None
+
+
+def run(
+    suite,
+    methods: Sequence,
+    out,
+    *,
+    size: int = 512,
+    limit: int | None = None,
+    jobs: int = 1,
+    timeout: float | None = 60.0,
+    zoom: int = 4,
+    tokenizer: str | None = None,
+    lpips: str | None = None,
+    dino: str | None = None,
+    force: bool = False,
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+    command: str | None = None,
+) -> dict:
+    """Benchmark ``methods`` on ``suite``; write the results to ``out`` and return them.
+
+    - ``suite``: a built-in suite name (``icons``, ``emoji``, ``logos``, ``fonts``), a folder
+      of SVG files, or a :class:`~svgvl.bench.suites.Suite`; ``limit``: its first N items.
+    - ``methods``: names (see :data:`~svgvl.bench.METHODS`), ``starvector:PATH``,
+      ``package.module:function``, :class:`~svgvl.bench.Method` objects or plain
+      ``fn(image, target_svg) -> str`` callables.
+    - ``size``: the input image and scoring size (SVG-Bench: 512); ``zoom``: ``ssim_zoom``
+      renders at ``zoom × size`` (0: leave ``ssim_zoom`` out).
+    - ``jobs``: processes (0: all cores); ``timeout``: seconds per method call (None: none).
+    - ``tokenizer``, ``lpips``, ``dino``: add ``tokens``, ``lpips``, ``dino`` (see
+      :func:`svgvl.metrics.compare`).
+    - ``force``: score everything again and write into a folder holding other results.
+    - ``progress``: a tqdm bar on stderr; ``log``: called with one line per skipped item and
+      per failure (the CLI prints them on stderr).
+
+    Returns the content of ``results.json``: ``{"suite", "size", "methods": {name: {metric:
+    mean, "n", "failed"}}, "items": [rows], "skipped": [{"id", "file", "reason"}], ...}``.
+    """
+    global _RUN
+    if not isinstance(size, int) or size < 8:
+        raise BenchError(f"size must be an integer of at least 8 pixels, got {size!r}")
+    if zoom < 0 or int(zoom) != zoom:
+        raise BenchError(f"zoom must be a whole number >= 0, got {zoom!r}")
+    from ..render import MAX_PIXELS
+
+    if (size * max(zoom, 1)) ** 2 > MAX_PIXELS:
+        raise BenchError(
+            f"size {size} × zoom {zoom} is larger than the renderer's limit of {MAX_PIXELS:,} "
+            "pixels; pass a smaller --size or --zoom"
+        )
+    if timeout is not None and (timeout <= 0 or not math.isfinite(timeout)):
+        timeout = None
+    loaded = suite if isinstance(suite, Suite) else load_suite(suite)
+    if limit is not None:
+        loaded = dataclasses.replace(loaded, items=loaded.items[:limit])
+    if not loaded.items:
+        raise BenchError(f"suite {loaded.name!r} has no items")
+    if isinstance(methods, str):  # "trace,vtracer" as on the command line
+        methods = [name.strip() for name in methods.split(",") if name.strip()]
+    resolved = [resolve_method(m) for m in methods]
+    if not resolved:
+        raise BenchError("no methods given")
+    names = [m.name for m in resolved]
+    if len(set(names)) != len(names):
+        raise BenchError(f"a method is given twice: {', '.join(names)}")
+    for method in resolved:
+        if method.prepare is not None:
+            method.prepare()
+    keys = _method_keys(names)
+    out = Path(out)
+    settings = {
+        "format": FORMAT,
+        "suite": loaded.name,
+        "suite_root": str(loaded.root.resolve()),
+        "size": size,
+        "zoom": int(zoom),
+        "tokenizer": tokenizer,
+        "lpips": None if lpips is None else os.fspath(lpips),
+        "dino": None if dino is None else (dino if isinstance(dino, bool) else os.fspath(dino)),
+    }
+    _claim(out, settings, force)
+    if command is None:
+        command = _command(
+            loaded, names, out, size, limit, jobs, timeout, zoom, tokenizer, lpips, dino
+        )
+
+    # What is done already: rows for the same target file and settings.
+    rows: dict[tuple[int, str], dict] = {}
+    todo: list[tuple[int, list[str]]] = []
+    for index, item in enumerate(loaded.items):
+        digest = _sha256(item.path)
+        pending = []
+        for name in names:
+            row = None if force else _read_row(out / "items" / keys[name] / f"{item.key}.json")
+            if row is not None and row.get("target_sha256") == digest:
+                rows[index, name] = row
+            else:
+                pending.append(name)
+        if pending:
+            todo.append((index, pending))
+
+    _RUN = _Run(
+        loaded,
+        resolved,
+        keys,
+        out,
+        size,
+        int(zoom),
+        timeout,
+        tokenizer,
+        None if lpips is None else os.fspath(lpips),
+        settings["dino"],
+    )
+    skipped = list(loaded.skipped)
+    for entry in skipped:
+        _say(log, f"svgvl: skipped {entry['id']}: {entry['reason']}")
+    failures: dict[str, int] = {}
+
+    def collect(index: int, result: dict) -> None:
+        if "skipped" in result:
+            item = loaded.items[index]
+            skipped.append(
+                {"id": item.id, "file": _rel(item.path, loaded.root), "reason": result["skipped"]}
+            )
+            _say(log, f"svgvl: skipped {item.id}: {result['skipped']}")
+            return
+        for row in result["rows"]:
+            rows[index, row["method"]] = row
+            if row.get("failed"):
+                seen = failures[row["method"]] = failures.get(row["method"], 0) + 1
+                if seen <= 3:
+                    _say(log, f"svgvl: {row['method']} failed on {row['id']}: {row.get('error')}")
+                if seen == 3:
+                    _say(log, f"svgvl: further failures of {row['method']} are in results.json")
+
+    try:
+        _execute(todo, jobs, collect, progress, loaded.name)
+    finally:
+        _RUN = None
+
+    from .report import results_json, write_html, write_markdown
+
+    ordered = [
+        rows[index, name]
+        for index in range(len(loaded.items))
+        for name in names
+        if (index, name) in rows
+    ]
+    results = results_json(loaded, names, ordered, skipped, settings, command)
+    write_atomic(out / "results.json", json.dumps(results, indent=1) + "\n", force=True)
+    write_markdown(results, out / "results.md")
+    write_html(results, out / "report.html")
+    return results
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def _execute(todo, jobs: int, collect, progress: bool, name: str) -> None:
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0  # no monitor thread: the harness forks, and forks want no threads
+
+    workers = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
+    with Bar(
+        total=sum(len(p) for _, p in todo),
+        unit="run",
+        desc=f"bench {name}",
+        file=sys.stderr,
+        disable=None if progress else True,
+        dynamic_ncols=True,
+    ) as bar:
+
+        def done(index: int, pending: list[str], result: dict) -> None:
+            collect(index, result)
+            bar.update(len(pending))
+
+        if workers <= 1 or not hasattr(os, "fork"):
+            for index, pending in todo:
+                done(index, pending, _score_item(index, pending))
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+        )
+        try:
+            futures = {
+                pool.submit(_score_item, index, pending): (index, pending)
+                for index, pending in todo
+            }
+            for future in as_completed(futures):
+                done(*futures[future], future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+
+
+def _score_item(index: int, pending: list[str]) -> dict:
+    """Run the pending methods on one item: ``{"rows": [...]}`` or ``{"skipped": reason}``."""
+    from ..render import rasterize, save_png
+    from ..svg import parse
+
+    job = _RUN
+    item = job.suite.items[index]
+    try:
+        raw = item.path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        doc = parse(raw, name=str(item.path))
+        try:  # the file's own text (compactness of `source` is the file's); .svgz unpacked
+            text = raw.decode("utf-8") if raw[:2] != b"\x1f\x8b" else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            text = doc.tostring().decode("utf-8")
+        target = rasterize(doc, job.size)
+        target_zoom = rasterize(doc, job.size * job.zoom) if job.zoom else None
+    except Exception as error:  # noqa: BLE001 - a broken target is skipped, the run goes on
+        return {"skipped": _reason(error)}
+    save_png(target, job.out / "inputs" / f"{item.key}.png", force=True)
+    by_name = {m.name: m for m in job.methods}
+    rows = []
+    for name in pending:
+        method = by_name[name]
+        svg, sec, error = _call(method, target, text, job.timeout)
+        row = {"id": item.id, "method": name}
+        row.update(_score(svg, error, target, target_zoom))
+        row["sec"] = round(sec, 4)
+        folder = job.out / "items" / job.keys[name]
+        base = folder / item.key
+        if svg is not None:
+            write_atomic(f"{base}.svg", svg, force=True)
+        row["svg"] = _rel(Path(f"{base}.svg"), job.out) if svg is not None else None
+        row["image"] = _rel(Path(f"{base}.png"), job.out)
+        row["diff"] = _rel(Path(f"{base}.diff.png"), job.out)
+        row["input"] = f"inputs/{item.key}.png"
+        pixels = _render_or_white(svg, target.shape)
+        save_png(pixels, f"{base}.png", force=True)
+        save_png(difference(pixels, target), f"{base}.diff.png", force=True)
+        row["target_sha256"] = digest
+        write_atomic(f"{base}.json", json.dumps(_finite(row), indent=1) + "\n", force=True)
+        rows.append(row)
+    return {"rows": rows}
+
+
+def _score(svg: str | None, error: str | None, target: np.ndarray, target_zoom) -> dict:
+    from ..metrics import MetricError, compare, ssim
+
+    job = _RUN
+    options = {"lpips": job.lpips, "dino": job.dino}
+    if svg is not None:
+        try:
+            result = compare(svg, target, tokenizer=job.tokenizer, **options)
+        except MetricError:
+            raise  # a missing model or tokenizer stops the run: every row would lack it
+        except Exception as failure:  # noqa: BLE001 - an output that breaks scoring is a failure
+            svg, error = None, f"scoring failed: {_reason(failure)}"
+    if svg is None:
+        result = compare(np.full_like(target, 255), target, **options)
+        result.update(bytes=None, paths=None, commands=None)
+        if job.tokenizer is not None:
+            result["tokens"] = None
+        result["failed"], result["error"] = True, error
+    row = {key: result[key] for key in ("mse", "psnr", "ssim")}
+    if target_zoom is not None:
+        zoomed = _render_or_white(None if result["failed"] else svg, target_zoom.shape)
+        row["ssim_zoom"] = ssim(zoomed, target_zoom)
+    for key in ("lpips", "dino", "bytes", "paths", "commands", "tokens"):
+        if key in result:
+            row[key] = result[key]
+    row["failed"] = bool(result["failed"])
+    if result.get("error"):
+        row["error"] = result["error"]
+    return row
+
+
+def _render_or_white(svg: str | None, shape) -> np.ndarray:
+    from ..render import rasterize
+    from ..svg import SVGError
+
+    if svg is not None:
+        try:
+            pixels = rasterize(svg, (shape[1], shape[0]))
+            if pixels.shape == tuple(shape):
+                return pixels
+        except SVGError:
+            pass
+    return np.full(shape, 255, dtype=np.uint8)
+
+
+def difference(candidate: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Where two RGB images differ: white where equal, red in proportion to the difference."""
+    delta = np.abs(candidate.astype(np.int16) - target.astype(np.int16)).max(axis=-1)
+    out = np.full(target.shape[:2] + (3,), 255, dtype=np.uint8)
+    out[..., 1] = out[..., 2] = 255 - delta.astype(np.uint8)
+    return out
+
+
+# -- calling a method --------------------------------------------------------------------------
+
+
+def _call(method: Method, image: np.ndarray, text: str, timeout: float | None):
+    """``(svg or None, seconds, error or None)``; never raises for the method's own failures."""
+    if method.isolate and hasattr(os, "fork"):
+        return _call_in_child(method, image, text, timeout)
+    start = time.perf_counter()
+    try:
+        with _time_limit(timeout):
+            svg = _as_text(method(image.copy(), text))
+        return svg, time.perf_counter() - start, None
+    except _Deadline:
+        return None, time.perf_counter() - start, f"timed out after {timeout:g} s"
+    except Exception as error:  # noqa: BLE001 - recorded as the item's failure
+        return None, time.perf_counter() - start, _reason(error)
+
+
+def _as_text(svg) -> str:
+    if isinstance(svg, bytes | bytearray):
+        return bytes(svg).decode("utf-8", "replace")
+    if hasattr(svg, "tostring"):
+        svg = svg.tostring()
+        return svg.decode("utf-8", "replace") if isinstance(svg, bytes) else svg
+    if not isinstance(svg, str):
+        raise TypeError(f"the method returned {type(svg).__name__}, not SVG text")
+    return svg
+
+
+def _call_in_child(method: Method, image: np.ndarray, text: str, timeout: float | None):
+    """Run the method in a forked child (its own process group), killed at the deadline.
+
+    The child sends ``status byte + seconds (double) + UTF-8 text`` through a pipe: status 0
+    with the SVG, 1 with an error message.
+    """
+    for stream in (sys.stdout, sys.stderr):  # else the child would write the parent's buffer
+        with contextlib.suppress(Exception):
+            stream.flush()
+    read_end, write_end = os.pipe()
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into the caller's code
+        status, seconds, message = 1, 0.0, "the method did not finish"
+        try:
+            os.close(read_end)
+            with contextlib.suppress(OSError):
+                os.setpgid(0, 0)
+            begin = time.perf_counter()
+            try:
+                message = _as_text(method(image, text))
+                status = 0
+            except BaseException as error:  # noqa: BLE001 - reported to the parent
+                message = _reason(error)
+            seconds = time.perf_counter() - begin
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            try:
+                payload = bytes([status]) + struct.pack("<d", seconds)
+                payload += message.encode("utf-8", "replace")
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(write_end, view) :]
+            finally:
+                os._exit(0)
+
+    os.close(write_end)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    chunks, finished = [], False
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                break
+            ready, _, _ = select.select([read_end], [], [], wait)
+            if not ready:
+                break
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if not finished:
+            _kill(pid)
+        _, status = os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - start
+    if not finished:
+        return None, elapsed, f"timed out after {timeout:g} s"
+    data = b"".join(chunks)
+    if len(data) < 9:
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {status}"
+        return None, elapsed, f"the method's process died ({how})"
+    seconds = struct.unpack("<d", data[1:9])[0]
+    message = data[9:].decode("utf-8", "replace")
+    return (message, seconds, None) if data[0] == 0 else (None, seconds, message)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the child and anything it started (potrace)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+class _Deadline(BaseException):
+    """Raised by SIGALRM inside an in-process method; a BaseException so it is not swallowed."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    usable = (
+        seconds
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _Deadline
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+# -- the output folder -------------------------------------------------------------------------
+
+
+def _claim(out: Path, settings: dict, force: bool) -> None:
+    """Make ``out`` this run's folder: new, or holding a run with the same settings."""
+    marker = out / "bench.json"
+    if out.exists() and not out.is_dir():
+        raise BenchError(f"{out}: exists and is not a directory")
+    if marker.is_file():
+        try:
+            previous = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if previous != settings and not force:
+            differing = sorted(
+                k
+                for k in settings
+                if not isinstance(previous, dict) or previous.get(k) != settings[k]
+            )
+            raise BenchError(
+                f"{out}: holds results with other settings ({', '.join(differing)}); "
+                "pass --force to score everything again, or choose another --out"
+            )
+    elif out.is_dir() and any(out.iterdir()) and not force:
+        raise BenchError(
+            f"{out}: exists and holds other files; pass --force to write into it, "
+            "or choose another --out"
+        )
+    write_atomic(marker, json.dumps(settings, indent=1) + "\n", force=True)
+
+
+def _read_row(path: Path) -> dict | None:
+    try:
+        row = json.loads(path.read_text(encoding="utf-8"))
+        return row if isinstance(row, dict) and "method" in row else None
+    except (OSError, ValueError):
+        return None
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _method_keys(names: list[str]) -> dict[str, str]:
+    keys, taken = {}, set()
+    for name in names:
+        key = file_key(name)
+        if key.lower() in taken:
+            key = f"{key}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+        taken.add(key.lower())
+        keys[name] = key
+    return keys
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _finite(row: dict) -> dict:
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()
+    }
+
+
+def _reason(error: BaseException) -> str:
+    from ..svg import SVGError
+
+    if isinstance(error, SVGError):
+        return error.reason
+    if isinstance(error, _Deadline):
+        return "timed out"
+    text = str(error).strip()
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror
+    first = text.splitlines()[0] if text else ""
+    kind = type(error).__name__
+    message = first if isinstance(error, BenchError | ValueError) and first else f"{kind}: {first}"
+    return message[:500].rstrip(": ")
+
+
+def _say(log, message: str) -> None:
+    if log is not None:
+        log(message)
+
+
+def _command(
+    suite: Suite, names, out, size, limit, jobs, timeout, zoom, tokenizer, lpips, dino
+) -> str:
+    """The ``svgvl bench`` command line that reproduces a run."""
+    parts = ["svgvl", "bench", "--suite", suite.name if suite.builtin else str(suite.root)]
+    parts += ["--methods", ",".join(names), "--size", str(size)]
+    if limit is not None:
+        parts += ["--limit", str(limit)]
+    if zoom != 4:
+        parts += ["--zoom", str(zoom)]
+    if jobs != 1:
+        parts += ["--jobs", str(jobs)]
+    if timeout != 60.0:
+        parts += ["--timeout", "0" if timeout is None else f"{timeout:g}"]
+    for option, value in (("--tokenizer", tokenizer), ("--lpips", lpips), ("--dino", dino)):
+        if value is not None:
+            parts += [option, str(value)]
+    parts += ["--out", os.fspath(out)]
+    return shlex.join(parts)
