@@ -125,6 +125,27 @@ def run(root: Path, command: str, kinds: list[str], suites: list[str] | None, li
     return rows
 
 
+def timing(root: Path, command: str, kinds: list[str]) -> str:
+    """Only the svgvl CLI's wall time per input, run one after the other: on a 2-core machine a
+    timing is only worth reporting when nothing else runs, so this pass is short enough to
+    find a quiet moment for."""
+    lines = ["| suite | input | n | median sec | max sec |", "|---|---|---:|---:|---:|"]
+    for suite_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for kind in kinds:
+            inputs = sorted(
+                p
+                for p in suite_dir.glob("*" + KINDS[kind])
+                if kind != "png" or p.name.count(".") == 1
+            )
+            secs = [_svgvl(command, inp)[1] for inp in inputs]
+            lines.append(
+                f"| {suite_dir.name} | {kind} | {len(secs)} | {statistics.median(secs):.3f} "
+                f"| {max(secs):.3f} |"
+            )
+            print(lines[-1], file=sys.stderr)
+    return "\n".join(lines)
+
+
 def table(rows: dict) -> str:
     lines = [
         "| suite | input | method | n | SSIM | SSIM 4× | median bytes | median paths | median sec |",
@@ -152,9 +173,16 @@ def main() -> None:
     p.add_argument("--suites")
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--out", type=Path)
+    p = sub.add_parser("time", help="the svgvl CLI's wall time only (run it on a quiet machine)")
+    p.add_argument("root", type=Path)
+    p.add_argument("--cmd", default="svgvl vectorize {inp} -o {out}")
+    p.add_argument("--inputs", default="png,jpg,alpha")
     args = parser.parse_args()
     if args.command == "prepare":
         return prepare(args.svg_root, args.out_root)
+    if args.command == "time":
+        print(timing(args.root, args.cmd, args.inputs.split(",")))
+        return None
     rows = run(
         args.root,
         args.cmd,
