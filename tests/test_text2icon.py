@@ -82,3 +82,30 @@ def test_token_hash_and_frechet_distance():
     a = rng.normal(size=(400, 4))
     assert frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
     assert frechet_distance(a, a + 1) == pytest.approx(4, rel=0.05)
+
+
+def test_a_run_writes_samples_and_a_table(tmp_path, embed, monkeypatch):
+    import json
+
+    from svgvl import data
+    from svgvl.bench import text2icon
+
+    monkeypatch.setattr(text2icon, "sentence_embedder", lambda: embed)
+    data.build(f"dir:{SVG_FIXTURES / 'icons'}", tmp_path / "icons", progress=False)
+    train = {r["labels"]["title"]: r["svg"] for r in data.load(tmp_path / "icons", "train")}
+    prompts = sorted(train)[:4]
+
+    def generate(prompt, n, seed):  # a model that draws the training icon of its prompt
+        return [train[prompt]] * (n - 1) + [None]
+
+    result = text2icon.run(
+        generate, [tmp_path / "icons"], tmp_path / "run", prompts=prompts, n=3, progress=False
+    )
+    assert result["validity"] == pytest.approx(2 / 3)
+    assert result["novelty"] == 0.0
+    assert result["prompt_match"] > result["prompt_match_shuffled"]
+    assert len(list((tmp_path / "run" / "samples").glob("*.svg"))) == 8
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["prompts"] == 4
+    assert "| validity | 66.7 % |" in (tmp_path / "run" / "results.md").read_text()
+    with pytest.raises(ValueError, match="n must be"):
+        text2icon.run(generate, [tmp_path / "icons"], tmp_path / "r2", prompts=prompts, n=0)

