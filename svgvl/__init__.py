@@ -5,6 +5,7 @@
     scores = svgvl.compare("out.svg", "logo.png")      # SVG-Bench fidelity + compactness
     pixels = svgvl.rasterize("icon.svg", size=512)     # reference renderer (cairosvg)
     drawing = svgvl.normalize("icon.svg", canvas=256)  # absolute paths, resolved paint
+    svgs = svgvl.generate_icons("rocket", n=4)         # text → icons (needs svgvl[learn])
 
 The public names are imported on first use, so ``import svgvl`` (and ``svgvl --help``) stays fast
 and never imports torch.
@@ -26,6 +27,7 @@ _API = {
     "write": ".svg",
     "repair": ".svg",
     "SVGError": ".svg",
+    "generate_icons": ".models.iconshop",
 }
 
 __all__ = [*_API, "__version__"]

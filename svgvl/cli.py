@@ -316,6 +316,10 @@ def cmd_vectorize(args) -> int:
         "detail": args.detail,
         "refine": args.refine,
     }
+    if args.engine == "starvector":
+        options.update(model=args.model, candidates=args.candidates or 1)
+    elif args.model or args.candidates:
+        raise CLIError("--model and --candidates are for --engine starvector")
     jobs = [(path, _output_for(path, args)) for path in inputs]
     score = not args.quiet
     failed = 0
@@ -425,6 +429,113 @@ def cmd_bench(args) -> int:
     return 0
 
 
+# -- text to icon (svgvl.models.iconshop, svgvl.train.iconshop, svgvl.tokenize) ----------------
+
+
+def _slug(text: str) -> str:
+    """A file-name stem from a prompt: 'A red rocket!' → 'a-red-rocket'."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-") or "icon"
+
+
+def cmd_icon(args) -> int:
+    import warnings
+
+    from .files import OutputExistsError, write_atomic
+    from .models.iconshop import check_prompt_text
+
+    check_prompt_text(args.prompt)  # bad input fails before any model loads
+    if args.n <= 0:
+        raise CLIError(f"-n must be a positive number of icons, got {args.n}")
+    paths = [os.path.join(args.out, f"{_slug(args.prompt)}-{i}.svg") for i in range(args.n)]
+    existing = [p for p in paths if os.path.exists(p)]
+    if existing and not args.force:
+        raise OutputExistsError(existing[0])
+    from .models.iconshop import generate_icons
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svgs = generate_icons(
+            args.prompt,
+            args.n,
+            seed=args.seed,
+            model=args.model,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            complete=_read_input(args.complete) if args.complete else None,
+        )
+    for warning in caught:
+        print(f"svgvl: warning: {warning.message}", file=sys.stderr)
+    for path, svg in zip(paths, svgs, strict=True):
+        write_atomic(path, svg, force=args.force)
+        print(path)
+    return 0
+
+
+def cmd_tokenize(args) -> int:
+    from .files import write_atomic
+    from .tokenize import PathTokenizer
+
+    tokenizer = PathTokenizer.from_pretrained(args.tokenizer) if args.tokenizer else PathTokenizer()
+    dropped: list[str] = []
+    ids = tokenizer.encode(_read_input(args.input), dropped)
+    output = args.output or ("-" if args.roundtrip else None)
+    report = sys.stderr if output == "-" else sys.stdout
+    print(f"{args.input}: {len(ids)} tokens", file=report)
+    if args.ids:
+        print(" ".join(map(str, ids)), file=report)
+    for note in dropped:
+        print(f"svgvl: warning: {args.input}: dropped {note}", file=sys.stderr)
+    if output:
+        write_atomic(output, tokenizer.decode(ids), force=args.force)
+    return 0
+
+
+def cmd_train_iconshop(args) -> int:
+    from .train.iconshop import train
+
+    result = train(
+        args.config,
+        args.data,
+        args.out,
+        max_steps=args.max_steps,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    losses = f"train loss {result['train_loss']:.4f}" if result["train_loss"] is not None else ""
+    if result.get("val_loss") is not None:
+        losses += f", val loss {result['val_loss']:.4f}"
+    print(
+        f"svgvl: step {result['step']:,}"
+        + (f": {losses}" if losses else "")
+        + f"; model in {result['model']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_train_starvector(args) -> int:
+    from .train.starvector import train
+
+    result = train(
+        args.config, args.data, args.out, max_steps=args.max_steps, progress=not args.quiet
+    )
+    last = result.get("last") or {}
+    scores = ", ".join(
+        f"{name} {last[key]:.4f}"
+        for key, name in (("loss", "loss"), ("val_ssim", "val ssim"))
+        if last.get(key) is not None
+    )
+    print(
+        f"svgvl: step {result['steps']:,}"
+        + (f": {scores}" if scores else "")
+        + f"; model in {result['model']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 # -- wiring ------------------------------------------------------------------------------------
 
 
@@ -450,8 +561,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         default="trace",
-        choices=["trace", "vtracer"],
-        help="vectorizer (default: trace, the native tracer)",
+        choices=["trace", "vtracer", "starvector"],
+        help="vectorizer (default: trace, the native tracer; starvector: learned, needs --model)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="DIR_OR_HUB_ID",
+        help="starvector: a model folder (svgvl train starvector) or official checkpoint/hub id",
+    )
+    p.add_argument(
+        "--candidates",
+        type=_positive_int,
+        metavar="N",
+        help="starvector: sample N SVGs, keep the closest to the input by SSIM (default: 1)",
     )
     p.add_argument("--colors", type=_positive_int, help="number of colours (default: automatic)")
     p.add_argument(
@@ -624,6 +746,81 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("icon", help="generate icons from a text prompt (IconShop-style model)")
+    p.add_argument("prompt", help="what to draw, in a few words (at most 200 characters)")
+    p.add_argument("-n", type=int, default=4, help="number of distinct icons (default: 4)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument(
+        "-o", "--out", default=".", help="folder for PROMPT-0.svg, PROMPT-1.svg, ... (default: .)"
+    )
+    p.add_argument(
+        "--model",
+        help="checkpoint folder or training output folder (default: the shipped iconshop-small)",
+    )
+    p.add_argument("--complete", metavar="SVG", help="add paths to this partial icon instead")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1.0)")
+    p.add_argument("--top-p", type=float, default=0.5, help="nucleus sampling (default: 0.5)")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.set_defaults(func=cmd_icon)
+
+    p = sub.add_parser("tokenize", help="encode an SVG with the path tokenizer; count, round-trip")
+    p.add_argument("input", help="SVG file, or - for standard input")
+    p.add_argument(
+        "--roundtrip", action="store_true", help="decode the tokens back to SVG (to -o or stdout)"
+    )
+    p.add_argument("-o", "--output", help="decoded SVG (implies --roundtrip; - for stdout)")
+    p.add_argument("--ids", action="store_true", help="print the token ids")
+    p.add_argument(
+        "--tokenizer", help="tokenizer spec file or model folder (default: v1, grid 128)"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(func=cmd_tokenize)
+
+    # train: one subcommand per model (svgvl.train.<model>); add others to this group.
+    p = sub.add_parser(
+        "train", help="train models (iconshop: text → icon; starvector: image → SVG)"
+    )
+    train = p.add_subparsers(dest="train_command", metavar="MODEL")
+    p.set_defaults(func=lambda _args, p=p: p.print_help() or 2)
+    p = train.add_parser(
+        "iconshop",
+        help="train the text-to-icon model (resumes from OUT/checkpoint-last)",
+        description="Train the IconShop-style text-to-icon model; a rerun resumes.",
+    )
+    p.add_argument("--config", required=True, help="YAML (examples/configs/iconshop-*.yaml)")
+    p.add_argument(
+        "--data", required=True, nargs="+", metavar="DIR", help="dataset folders or SVG folders"
+    )
+    p.add_argument("--out", required=True, help="run folder: log, checkpoints, samples, model/")
+    p.add_argument("--max-steps", type=_positive_int, help="stop at this step (default: config)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="CHECKPOINT",
+        help="require a checkpoint to resume (OUT/checkpoint-last, or this one); "
+        "by default a run resumes when OUT has one",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_iconshop)
+    p = train.add_parser(
+        "starvector",
+        help="train the StarVector-style image-to-SVG model (a rerun resumes)",
+        description="Fine-tune a StarVector-style image-to-SVG model (LoRA or full) on SVGs; "
+        "a rerun of the same command resumes from OUT/checkpoints.",
+    )
+    p.add_argument("--config", required=True, help="YAML (examples/configs/starvector-*.yaml)")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="dataset folder (svgvl data build) or SVG folder",
+    )
+    p.add_argument("--out", required=True, help="run folder: log, checkpoints, model/")
+    p.add_argument("--max-steps", type=_positive_int, help="stop at this step (default: config)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train_starvector)
     return parser
 
 

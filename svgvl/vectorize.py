@@ -6,6 +6,7 @@ Engines share one signature, ``engine(rgba, **options) -> str``, and are registe
 
 from __future__ import annotations
 
+import inspect
 import io
 import math
 
@@ -77,7 +78,35 @@ def _vtracer(
     return vtracer.convert_raw_image_to_svg(buffer.getvalue(), img_format="png", **kwargs)
 
 
-ENGINES = {"trace": _trace, "vtracer": _vtracer}
+def _starvector(
+    rgba: np.ndarray,
+    colors: int | None = None,
+    detail: str = "medium",
+    refine: float = 0.0,
+    precision: int | None = None,
+    model: str | None = None,
+    candidates: int = 1,
+) -> str:
+    """The learned engine (svgvl.models.starvector): sample ``candidates`` SVGs, repair them,
+    keep the one whose render is closest to the image."""
+    if not model:
+        raise EngineError(
+            "engine 'starvector' needs a model: a folder written by `svgvl train starvector`, "
+            "an official checkpoint folder, or a hub id such as starvector/starvector-1b-im2svg "
+            "(--model)"
+        )
+    if colors is not None or refine or precision is not None:
+        raise EngineError("engine 'starvector' takes no --colors, --refine or --precision")
+    try:
+        from .models.starvector import vectorize as starvector
+    except ImportError as error:
+        raise EngineError(
+            f"engine 'starvector' needs the learned extras ({error}): pip install 'svgvl[learn]'"
+        ) from None
+    return starvector(load_image(rgba), model=model, candidates=candidates)
+
+
+ENGINES = {"trace": _trace, "vtracer": _vtracer, "starvector": _starvector}
 
 # The tracer holds a few float arrays per palette colour: 4 megapixels keep it under ~1 GB.
 MAX_TRACE_PIXELS = 2048 * 2048
@@ -92,10 +121,12 @@ def vectorize(
     detail: str = "medium",
     refine: float = 0.0,
     precision: int | None = None,
+    **options,
 ) -> str:
     """Vectorize ``image`` (a path, bytes, file object, PIL image or uint8 array); return SVG text.
 
-    - ``engine``: ``"trace"`` (native, default) or ``"vtracer"`` (the classical baseline).
+    - ``engine``: ``"trace"`` (native, default), ``"vtracer"`` (the classical baseline) or
+      ``"starvector"`` (learned; ``model=PATH_OR_HUB_ID``, ``candidates=N`` reranked by SSIM).
     - ``colors``: palette size (default: found from the image).
     - ``detail``: ``"low"``, ``"medium"`` or ``"high"`` — how closely outlines follow the pixels.
     - ``refine``: seconds of rasterize-and-compare optimisation (0: none); never makes it worse.
@@ -119,4 +150,9 @@ def vectorize(
             f"image of {width}×{height} pixels is too large to trace (the limit is "
             f"{MAX_TRACE_PIXELS:,} pixels, e.g. 2048×2048); downscale it first"
         )
-    return ENGINES[engine](rgba, colors=colors, detail=detail, refine=refine, precision=precision)
+    unknown = sorted(set(options) - set(inspect.signature(ENGINES[engine]).parameters))
+    if unknown:
+        raise EngineError(f"engine {engine!r} takes no option {', '.join(unknown)}")
+    return ENGINES[engine](
+        rgba, colors=colors, detail=detail, refine=refine, precision=precision, **options
+    )

@@ -1,0 +1,1045 @@
+"""StarVector-style image → SVG code model: vision tower → adapter → visual tokens → code LLM.
+
+    model = StarVectorForCausalLM.from_parts(decoder="bigcode/starcoderbase-1b",
+                                             vision="ViT-L-14", vision_weights="openai",
+                                             vision_layers=23, tokenizer=tokenizer)
+    out = model(pixel_values, input_ids, attention_mask, labels)      # loss, logits
+    new_tokens = model.generate(pixel_values, input_ids=prompt_ids, do_sample=True, ...)
+    model, tokenizer = StarVectorForCausalLM.from_official("starvector/starvector-1b-im2svg")
+
+The layout is StarVector's (Rodriguez et al., "StarVector: Generating Scalable Vector Graphics
+Code from Images and Text", CVPR 2025; github.com/joanrod/star-vector):
+
+- **vision tower**: any open_clip VisionTransformer (by model name, with an optional weights file
+  or pretrained tag) or a transformers vision model such as SigLIP's (by path or hub id), or a
+  tiny config for tests.  The visual tokens are *all* its output tokens — class token and one per
+  patch — taken before open_clip's ``ln_post``/``proj`` head (which is dropped), optionally from
+  fewer blocks than the tower has (``vision_layers``; StarVector-1B keeps 23 of ViT-L/14's 24);
+- **ln_vision**: a LayerNorm on those tokens (StarVector-1B; off for SigLIP, whose output is
+  normalised already);
+- **adapter**: Dropout → Linear(d, 2d) → Swish → Linear(2d, d_llm) → norm, where the norm is
+  BatchNorm1d over the token axis (StarVector-1B) or LayerNorm over [tokens, d_llm] (8B);
+  Glorot-initialised.  No pooling and no query tokens: one LLM position per visual token;
+- **decoder**: any causal LM that ``AutoModelForCausalLM`` builds (GPTBigCode/StarCoder,
+  StarCoder2, Qwen2, Llama, ...), stored inside this model so that ``save_pretrained`` /
+  ``from_pretrained`` round-trip the whole thing.
+
+The visual tokens are prepended to the decoder's ``inputs_embeds``; labels are -100 on them (and
+the caller puts -100 on padding).  The text is the SVG code itself, prompted with ``<svg``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import torch
+from torch import nn
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    PretrainedConfig,
+    PreTrainedModel,
+)
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+SIGLIP_MEAN = SIGLIP_STD = (0.5, 0.5, 0.5)
+
+PROMPT = "<svg"
+PAD_TOKEN = "[PAD]"
+ADDED_TOKENS = ("<svg-start>", "<image-start>", "<caption-start>")
+"""StarVector's added tokens (after ``[PAD]``): the text→SVG trigger and two unused markers."""
+
+OFFICIAL_TOKENIZER = "bigcode/starcoderbase-1b"
+"""Where StarVector-1B's tokenizer comes from when its checkpoint folder has none."""
+
+# StarVector-1B's image encoder: CLIP ViT-L/14 at 224 px (open_clip names; OpenAI QuickGELU).
+VIT_L_14 = {
+    "image_size": 224,
+    "patch_size": 14,
+    "width": 1024,
+    "layers": 24,
+    "head_width": 64,
+    "mlp_ratio": 4.0,
+    "quick_gelu": True,
+}
+# StarVector-1B's decoder: bigcode/starcoderbase-1b (GPTBigCode, multi-query attention), with
+# StarVector's four added tokens in the vocabulary.
+STARCODERBASE_1B = {
+    "model_type": "gpt_bigcode",
+    "vocab_size": 49152 + 1 + len(ADDED_TOKENS),
+    "n_positions": 8192,
+    "n_embd": 2048,
+    "n_layer": 24,
+    "n_head": 16,
+    "n_inner": 8192,
+    "multi_query": True,
+    "activation_function": "gelu_pytorch_tanh",
+    "bos_token_id": 0,
+    "eos_token_id": 0,
+    "pad_token_id": 49152,
+}
+# StarVector's evaluation sampling (1B): nucleus sampling, one beam, max_length 7800.
+GENERATION_1B = {"temperature": 0.2, "top_p": 0.95, "max_length": 7800}
+
+
+class StarVectorError(ValueError):
+    """Weights missing or unreadable, a checkpoint that does not fit, or a bad model setting."""
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+class StarVectorConfig(PretrainedConfig):
+    """Everything needed to build the model without fetching anything.
+
+    - ``text_config``: the decoder's config (a dict with ``model_type``, or a config object).
+    - ``vision_backend``: ``"open_clip"`` (``vision_config`` = an open_clip ``vision_cfg`` dict
+      plus ``quick_gelu``) or ``"transformers"`` (``vision_config`` = a vision model's config
+      dict with ``model_type``, e.g. ``siglip_vision_model``).
+    - ``vision_layers``: keep this many transformer blocks of the tower (None: all).
+    - ``vision_norm``: LayerNorm ``ln_vision`` after the tower (default: on for open_clip).
+    - ``adapter_norm``: ``"batch_norm"`` (StarVector-1B) or ``"layer_norm"`` (8B).
+    - ``image_mean``/``image_std``: pixel normalisation (default: CLIP's, SigLIP's for SigLIP).
+    - ``prompt``: the text after the visual tokens that starts every SVG.
+    - ``generation_defaults``: sampling settings the engine uses unless told otherwise.
+
+    The defaults are StarVector-1B's layout (ViT-L/14, 23 blocks → starcoderbase-1b).
+    """
+
+    model_type = "svgvl_starvector"
+    sub_configs = {"text_config": AutoConfig}
+
+    def __init__(
+        self,
+        text_config=None,
+        vision_backend: str = "open_clip",
+        vision_config: dict | None = None,
+        vision_layers: int | None = None,
+        vision_norm: bool | None = None,
+        adapter_norm: str = "batch_norm",
+        adapter_dropout: float = 0.1,
+        image_mean=None,
+        image_std=None,
+        prompt: str = PROMPT,
+        generation_defaults: dict | None = None,
+        **kwargs,
+    ):
+        if vision_backend not in ("open_clip", "transformers"):
+            raise StarVectorError(
+                f"vision_backend must be 'open_clip' or 'transformers', got {vision_backend!r}"
+            )
+        if adapter_norm not in ("batch_norm", "layer_norm"):
+            raise StarVectorError(
+                f"adapter_norm must be 'batch_norm' or 'layer_norm', got {adapter_norm!r}"
+            )
+        if text_config is None:
+            text_config = dict(STARCODERBASE_1B)
+        if isinstance(text_config, dict):
+            text_config = dict(text_config)
+            text_config = AutoConfig.for_model(text_config.pop("model_type"), **text_config)
+        if vision_config is None and vision_backend == "open_clip":
+            vision_config, vision_layers = (
+                dict(VIT_L_14),
+                23 if vision_layers is None else vision_layers,
+            )
+        if vision_config is None:
+            raise StarVectorError("vision_config is needed for the transformers vision backend")
+        siglip = "siglip" in str(vision_config.get("model_type", ""))
+        # The base class first: its __init__ would reset the decoder config's attention
+        # implementation (it sets that recursively on sub-configs).
+        super().__init__(**kwargs)
+        self.text_config = text_config
+        self.vision_backend = vision_backend
+        self.vision_config = dict(vision_config)
+        self.vision_layers = vision_layers
+        self.vision_norm = vision_backend == "open_clip" if vision_norm is None else vision_norm
+        self.adapter_norm = adapter_norm
+        self.adapter_dropout = adapter_dropout
+        self.image_mean = list(image_mean or (SIGLIP_MEAN if siglip else CLIP_MEAN))
+        self.image_std = list(image_std or (SIGLIP_STD if siglip else CLIP_STD))
+        self.prompt = prompt
+        self.generation_defaults = dict(
+            GENERATION_1B if generation_defaults is None else generation_defaults
+        )
+
+    @property
+    def image_size(self) -> int:
+        size = self.vision_config["image_size"]
+        return size if isinstance(size, int) else size[0]
+
+
+# -- modules -----------------------------------------------------------------------------------
+
+
+class StarVectorAdapter(nn.Module):
+    """Visual features → LLM embeddings, exactly as StarVector's adapter."""
+
+    def __init__(self, d_vision: int, d_model: int, tokens: int, norm: str, dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.c_fc = nn.Linear(d_vision, 2 * d_vision)
+        self.act = nn.SiLU()  # Swish
+        self.c_proj = nn.Linear(2 * d_vision, d_model)
+        # batch_norm: one statistic per token position (BatchNorm1d's channels = the token axis).
+        self.norm = (
+            nn.BatchNorm1d(tokens) if norm == "batch_norm" else nn.LayerNorm([tokens, d_model])
+        )
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.c_proj(self.act(self.c_fc(self.dropout(features)))))
+
+
+def build_vision_tower(config: StarVectorConfig) -> nn.Module:
+    """An untrained tower of the configured shape (weights come from a checkpoint or a file)."""
+    cfg = dict(config.vision_config)
+    if config.vision_backend == "transformers":
+        from transformers import AutoModel
+
+        if config.vision_layers is not None:
+            raise StarVectorError("vision_layers is for open_clip towers only")
+        return AutoModel.from_config(AutoConfig.for_model(cfg.pop("model_type"), **cfg))
+    from open_clip.model import _build_vision_tower
+
+    quick_gelu = bool(cfg.pop("quick_gelu", False))
+    tower = _build_vision_tower(
+        embed_dim=cfg.get("width", 768), vision_cfg=cfg, quick_gelu=quick_gelu
+    )
+    if not hasattr(tower, "conv1") or not hasattr(tower, "transformer"):
+        raise StarVectorError(
+            f"open_clip vision tower {type(tower).__name__} is not a VisionTransformer; "
+            "StarVector takes the tokens of a ViT"
+        )
+    blocks = tower.transformer.resblocks
+    if config.vision_layers is not None:
+        if not 1 <= config.vision_layers <= len(blocks):
+            raise StarVectorError(
+                f"vision_layers must be 1..{len(blocks)}, got {config.vision_layers}"
+            )
+        tower.transformer.resblocks = blocks[: config.vision_layers]
+    # The pooled head is not used: the visual tokens are the last kept block's output.
+    tower.ln_post = nn.Identity()
+    tower.proj = None
+    return tower
+
+
+def _tower_width(tower: nn.Module, backend: str) -> int:
+    if backend == "transformers":
+        return tower.config.hidden_size
+    return tower.conv1.out_channels
+
+
+def _tower_tokens(tower: nn.Module, config: StarVectorConfig) -> int:
+    """Visual tokens per image: one per patch, plus the class token where the tower has one."""
+    size = config.image_size
+    if config.vision_backend == "transformers":
+        patch = tower.config.patch_size
+        embeddings = getattr(getattr(tower, "vision_model", tower), "embeddings", None)
+        class_token = hasattr(embeddings, "class_embedding")  # CLIP has one, SigLIP none
+        return (size // patch) ** 2 + int(class_token)
+    patch = tower.conv1.kernel_size[0]
+    return (size // patch) ** 2 + 1
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+class StarVectorForCausalLM(PreTrainedModel):
+    """Image → SVG code: ``[adapter(vision(image))] ‖ embed(tokens)`` into a causal LM."""
+
+    config_class = StarVectorConfig
+    base_model_prefix = ""
+    main_input_name = "pixel_values"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_flex_attn = True
+    _supports_attention_backend = True
+    _no_split_modules = ["ResidualAttentionBlock", "StarVectorAdapter"]
+
+    def __init__(
+        self,
+        config: StarVectorConfig,
+        language_model: PreTrainedModel | None = None,
+        vision_tower: nn.Module | None = None,
+    ):
+        super().__init__(config)
+        self.vision_tower = vision_tower if vision_tower is not None else build_vision_tower(config)
+        d_vision = _tower_width(self.vision_tower, config.vision_backend)
+        self.num_visual_tokens = _tower_tokens(self.vision_tower, config)
+        self.ln_vision = nn.LayerNorm(d_vision) if config.vision_norm else nn.Identity()
+        if language_model is None:
+            language_model = AutoModelForCausalLM.from_config(config.text_config)
+        self.language_model = language_model
+        config.text_config = language_model.config  # one object: resizing updates both
+        self.projector = StarVectorAdapter(
+            d_vision,
+            language_model.get_input_embeddings().embedding_dim,
+            self.num_visual_tokens,
+            config.adapter_norm,
+            config.adapter_dropout,
+        )
+        self.post_init()
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        # Only this model's own layers: the decoder (and a transformers vision tower) are
+        # PreTrainedModels that initialise themselves; open_clip towers keep open_clip's init.
+        projector = getattr(self, "projector", None)
+        if projector is None:
+            return
+        if module is projector.c_fc or module is projector.c_proj:
+            nn.init.xavier_uniform_(module.weight)  # StarVector's Glorot init
+            nn.init.zeros_(module.bias)
+        elif (module is projector.norm or module is self.ln_vision) and hasattr(
+            module, "reset_parameters"
+        ):
+            module.reset_parameters()  # ones and zeros (and fresh BatchNorm statistics)
+
+    # embeddings, for HF utilities (resize_token_embeddings, peft, generation) ---------------
+
+    def get_input_embeddings(self):
+        return self.language_model.get_input_embeddings()
+
+    def set_input_embeddings(self, value):
+        self.language_model.set_input_embeddings(value)
+
+    def get_output_embeddings(self):
+        return self.language_model.get_output_embeddings()
+
+    def set_output_embeddings(self, value):
+        self.language_model.set_output_embeddings(value)
+
+    def resize_token_embeddings(
+        self, new_num_tokens=None, pad_to_multiple_of=None, mean_resizing=True
+    ):
+        embeddings = self.language_model.resize_token_embeddings(
+            new_num_tokens, pad_to_multiple_of=pad_to_multiple_of, mean_resizing=mean_resizing
+        )
+        self.config.text_config = self.language_model.config
+        return embeddings
+
+    def gradient_checkpointing_enable(self, gradient_checkpointing_kwargs=None, **_):
+        """Recompute activations in the backward pass: the decoder's blocks and the tower's."""
+        kwargs = {"use_reentrant": False, **(gradient_checkpointing_kwargs or {})}
+        for part in (self.language_model, self.vision_tower):
+            if hasattr(part, "set_grad_checkpointing"):  # open_clip
+                part.set_grad_checkpointing(True)
+            elif hasattr(part, "activation_checkpointing_enable"):  # transformers 5
+                part.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+            elif hasattr(part, "gradient_checkpointing_enable"):  # transformers 4
+                part.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+    activation_checkpointing_enable = gradient_checkpointing_enable
+
+    # vision ----------------------------------------------------------------------------------
+
+    def _vision_tokens(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        tower = self.vision_tower
+        if self.config.vision_backend == "transformers":
+            return tower(pixel_values=pixel_values).last_hidden_state
+        # open_clip ViT, as StarVector's CLIP encoder: patches + class token + positions, ln_pre,
+        # the kept blocks; every token is kept.
+        x = tower.conv1(pixel_values).flatten(2).transpose(1, 2)
+        cls = tower.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1) + tower.positional_embedding.to(x.dtype)
+        x = tower.ln_pre(tower.patch_dropout(x))
+        return tower.transformer(x)
+
+    def get_image_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Images (B, 3, H, W), normalised → visual tokens (B, num_visual_tokens, d_llm)."""
+        dtype = next(self.vision_tower.parameters()).dtype
+        frozen = not any(p.requires_grad for p in self.vision_tower.parameters())
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
+            features = self._vision_tokens(pixel_values.to(dtype))
+        features = self.ln_vision(features.to(self.projector.c_fc.weight.dtype))
+        return self.projector(features)
+
+    def _merge(self, pixel_values, input_ids, attention_mask, labels=None, inputs_embeds=None):
+        """``[visual tokens] ‖ embed(input_ids)``, with the mask and labels extended to match."""
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)
+        if pixel_values is None:
+            return inputs_embeds, attention_mask, labels
+        visual = self.get_image_features(pixel_values).to(inputs_embeds.dtype)
+        batch, tokens = visual.shape[:2]
+        if inputs_embeds.shape[0] != batch:
+            raise StarVectorError(
+                f"{batch} images for {inputs_embeds.shape[0]} token sequences; give one each"
+            )
+        inputs_embeds = torch.cat([visual, inputs_embeds], dim=1)
+        device = inputs_embeds.device
+        if attention_mask is not None:
+            ones = attention_mask.new_ones((batch, tokens))
+            attention_mask = torch.cat([ones, attention_mask.to(device)], dim=1)
+        if labels is not None:
+            ignore = torch.full((batch, tokens), -100, dtype=labels.dtype, device=labels.device)
+            labels = torch.cat([ignore, labels], dim=1)
+        return inputs_embeds, attention_mask, labels
+
+    # forward and generation ------------------------------------------------------------------
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor | None = None,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        **kwargs,
+    ):
+        """Teacher-forced pass.  ``labels`` are the text's (-100 on padding); the visual
+        positions get -100 here.  Logits cover visual and text positions: (B, V + T, vocab)."""
+        inputs_embeds, attention_mask, labels = self._merge(
+            pixel_values, input_ids, attention_mask, labels, inputs_embeds
+        )
+        return self.language_model(
+            inputs_embeds=inputs_embeds, attention_mask=attention_mask, labels=labels, **kwargs
+        )
+
+    @torch.no_grad()
+    def generate(
+        self,
+        pixel_values: torch.Tensor,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        **kwargs,
+    ) -> torch.LongTensor:
+        """Sample SVG tokens after the image and a prompt (``input_ids``, e.g. ``<svg``).
+
+        Hugging Face ``generate`` on the decoder with ``inputs_embeds`` (KV cache on); the usual
+        keywords apply (``do_sample``, ``temperature``, ``top_p``, ``max_new_tokens``,
+        ``num_return_sequences`` for batched candidates, ``stopping_criteria``, ...).  Returns
+        the *new* tokens only, (B × num_return_sequences, ≤ max_new_tokens).
+        """
+        if input_ids is None:
+            input_ids = torch.empty((pixel_values.shape[0], 0), dtype=torch.long)
+        input_ids = input_ids.to(self.get_input_embeddings().weight.device)
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        inputs_embeds, attention_mask, _ = self._merge(pixel_values, input_ids, attention_mask)
+        return self.language_model.generate(
+            inputs_embeds=inputs_embeds, attention_mask=attention_mask, **kwargs
+        )
+
+    # building from parts ---------------------------------------------------------------------
+
+    @classmethod
+    def from_parts(
+        cls,
+        *,
+        decoder: str | dict | PretrainedConfig,
+        vision: str | dict = "ViT-L-14",
+        vision_backend: str = "open_clip",
+        vision_weights: str | None = None,
+        vision_layers: int | None = None,
+        vision_norm: bool | None = None,
+        adapter_norm: str = "batch_norm",
+        adapter_dropout: float = 0.1,
+        tokenizer=None,
+        dtype: torch.dtype | None = None,
+        generation_defaults: dict | None = None,
+    ) -> StarVectorForCausalLM:
+        """A new model from a decoder and a vision tower, each pretrained or random.
+
+        - ``decoder``: a causal LM's hub id or local path (its weights are loaded), or a config
+          (dict with ``model_type``, or config object) for a randomly initialised one.
+        - ``vision``: for open_clip, a model name (``"ViT-L-14"``) or a ``vision_cfg`` dict;
+          for ``vision_backend="transformers"``, a path or hub id (weights loaded, e.g.
+          ``google/siglip-large-patch16-384``) or a vision config dict (random).
+        - ``vision_weights``: open_clip only: a weights file (a whole CLIP checkpoint or the
+          tower's) or an open_clip pretrained tag such as ``"openai"``.
+        - ``tokenizer``: its added tokens are given embeddings (the decoder is resized to it),
+          and its pad/eos ids are written into the decoder config.
+        """
+        if isinstance(decoder, str):
+            language_model = _pretrained(AutoModelForCausalLM, decoder, dtype=dtype)
+        else:
+            text_config = decoder
+            if isinstance(decoder, dict):
+                text_config = dict(decoder)
+                if tokenizer is not None:  # a random decoder gets the tokenizer's vocabulary
+                    add_starvector_tokens(tokenizer)
+                    text_config.setdefault("vocab_size", len(tokenizer))
+                    text_config.setdefault("eos_token_id", tokenizer.eos_token_id)
+                    text_config.setdefault("pad_token_id", tokenizer.pad_token_id)
+                    text_config.setdefault(
+                        "bos_token_id",
+                        tokenizer.bos_token_id
+                        if tokenizer.bos_token_id is not None
+                        else tokenizer.eos_token_id,
+                    )
+                text_config = AutoConfig.for_model(text_config.pop("model_type"), **text_config)
+            language_model = AutoModelForCausalLM.from_config(text_config)
+        tower = None
+        if vision_backend == "transformers" and isinstance(vision, str):
+            tower = _pretrained_vision_tower(vision, dtype=dtype)
+            vision_config = tower.config.to_dict()
+        elif vision_backend == "transformers":
+            vision_config = dict(vision)
+        else:
+            vision_config = _open_clip_config(vision, vision_weights)
+        config = StarVectorConfig(
+            text_config=language_model.config,
+            vision_backend=vision_backend,
+            vision_config=vision_config,
+            vision_layers=vision_layers,
+            vision_norm=vision_norm,
+            adapter_norm=adapter_norm,
+            adapter_dropout=adapter_dropout,
+            generation_defaults=generation_defaults,
+        )
+        model = cls(config, language_model=language_model, vision_tower=tower)
+        if vision_backend == "open_clip" and vision_weights:
+            load_open_clip_weights(model.vision_tower, vision, vision_weights)
+        if tokenizer is not None:
+            add_starvector_tokens(tokenizer)
+            if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+                model.resize_token_embeddings(len(tokenizer))
+            ids = {
+                "pad_token_id": tokenizer.pad_token_id,
+                "eos_token_id": tokenizer.eos_token_id,
+                "bos_token_id": tokenizer.bos_token_id
+                if tokenizer.bos_token_id is not None
+                else tokenizer.eos_token_id,
+            }
+            for settings in (model.config.text_config, model.language_model.generation_config):
+                if settings is not None:
+                    for key, value in ids.items():
+                        setattr(settings, key, value)
+        if dtype is not None:
+            model.to(dtype)
+        return model
+
+    # official checkpoints --------------------------------------------------------------------
+
+    @classmethod
+    def from_official(
+        cls, path_or_id: str, *, tokenizer: str | None = None, dtype: torch.dtype | None = None
+    ):
+        """Load a published StarVector checkpoint (starvector-1b-im2svg layout); returns
+        ``(model, tokenizer)``.
+
+        ``path_or_id``: a local folder or a hub id (``HF_HUB_OFFLINE`` honoured: the local cache
+        only).  The shapes in the weights decide the sizes; key names are mapped by
+        :data:`OFFICIAL_KEYS`.  The tokenizer comes from the checkpoint folder, else from
+        ``tokenizer`` (default ``bigcode/starcoderbase-1b``), with StarVector's added tokens.
+        Raises :class:`StarVectorError` listing missing and unexpected keys when the weights do
+        not fit.
+        """
+        folder = resolve_model_folder(path_or_id)
+        official = _read_weights(folder)
+        state, unexpected = {}, []
+        for key, value in official.items():
+            new = official_key(key)
+            if new is None:
+                unexpected.append(key)
+            else:
+                state[new] = value
+        config = official_config(state, folder)
+        from accelerate import init_empty_weights
+
+        with init_empty_weights(include_buffers=False):
+            model = cls(config)
+        expected = set(model.state_dict())
+        # A tied output layer shares the embedding's weights and is not stored on its own.
+        tie = model.config.text_config.tie_word_embeddings
+        tied = {k for k in expected if k == "language_model.lm_head.weight"} if tie else set()
+        missing = sorted(_official_name(k) for k in expected - set(state) - tied)
+        unexpected += sorted(_official_name(k) for k in set(state) - expected)
+        if missing or unexpected:
+            raise StarVectorError(
+                f"{path_or_id}: the weights do not fit a StarVector model: "
+                + _key_list("missing", missing)
+                + ("; " if missing and unexpected else "")
+                + _key_list("unexpected", unexpected)
+            )
+        model.load_state_dict(state, strict=False, assign=True)
+        model.tie_weights()
+        if dtype is not None:
+            model.to(dtype)
+        model.eval()
+        return model, load_tokenizer(folder, fallback=tokenizer or OFFICIAL_TOKENIZER, model=model)
+
+
+# -- official checkpoint names -----------------------------------------------------------------
+
+OFFICIAL_KEYS = (
+    # (prefix in joanrod/star-vector checkpoints, prefix here)
+    ("model.svg_transformer.transformer.", "language_model."),  # HF GPTBigCodeForCausalLM keys
+    ("model.image_encoder.visual_encoder.", "vision_tower."),  # OpenAI-CLIP = open_clip ViT keys
+    ("model.image_encoder.ln_vision.", "ln_vision."),
+    ("model.image_projection.", "projector."),  # c_fc, c_proj, norm
+)
+
+
+def official_key(key: str) -> str | None:
+    """An official checkpoint's key → this model's key (None: not part of the model)."""
+    for old, new in OFFICIAL_KEYS:
+        if key.startswith(old):
+            return new + key[len(old) :]
+    return None
+
+
+def official_config(state: dict, folder: str | None = None) -> StarVectorConfig:
+    """The config an official checkpoint's (mapped) weights imply, read from their shapes."""
+
+    def shape(key):
+        if key not in state:
+            raise StarVectorError(f"not a StarVector-1B checkpoint: no {_official_name(key)}")
+        return tuple(state[key].shape)
+
+    # decoder: GPTBigCode (starcoderbase)
+    vocab, n_embd = shape("language_model.transformer.wte.weight")
+    n_positions = shape("language_model.transformer.wpe.weight")[0]
+    n_layer = _count(state, r"language_model\.transformer\.h\.(\d+)\.")
+    n_inner = shape("language_model.transformer.h.0.mlp.c_fc.weight")[0]
+    qkv = shape("language_model.transformer.h.0.attn.c_attn.weight")[0]
+    multi_query = qkv != 3 * n_embd
+    official = _official_json(folder)
+    n_head = (
+        (n_embd // ((qkv - n_embd) // 2)) if multi_query else official.get("n_head", n_embd // 64)
+    )
+    text_config = {
+        **STARCODERBASE_1B,
+        "vocab_size": vocab,
+        "n_positions": n_positions,
+        "n_embd": n_embd,
+        "n_layer": n_layer,
+        "n_head": n_head,
+        "n_inner": n_inner,
+        "multi_query": multi_query,
+        "pad_token_id": min(STARCODERBASE_1B["pad_token_id"], vocab - 1),
+        "tie_word_embeddings": "language_model.lm_head.weight" not in state,
+    }
+    # vision: OpenAI-CLIP ViT (QuickGELU, 64-wide heads)
+    width, _, patch, _ = shape("vision_tower.conv1.weight")
+    positions = shape("vision_tower.positional_embedding")[0]
+    grid = round((positions - 1) ** 0.5)
+    layers = _count(state, r"vision_tower\.transformer\.resblocks\.(\d+)\.")
+    mlp = shape("vision_tower.transformer.resblocks.0.mlp.c_fc.weight")[0]
+    vision_config = {
+        "image_size": grid * patch,
+        "patch_size": patch,
+        "width": width,
+        "layers": layers,
+        "head_width": 64 if width % 64 == 0 else width,
+        "mlp_ratio": mlp / width,
+        "quick_gelu": True,
+    }
+    norm = "batch_norm" if "projector.norm.running_mean" in state else "layer_norm"
+    return StarVectorConfig(
+        text_config=text_config,
+        vision_backend="open_clip",
+        vision_config=vision_config,
+        vision_layers=None,
+        vision_norm="ln_vision.weight" in state,
+        adapter_norm=norm,
+        generation_defaults=GENERATION_1B,
+    )
+
+
+def _official_name(key: str) -> str:
+    for old, new in OFFICIAL_KEYS:
+        if key.startswith(new):
+            return old + key[len(new) :]
+    return key
+
+
+def _count(state: dict, pattern: str) -> int:
+    found = {int(m.group(1)) for key in state if (m := re.match(pattern, key))}
+    return max(found) + 1 if found else 0
+
+
+def _key_list(what: str, keys: list[str], shown: int = 12) -> str:
+    if not keys:
+        return ""
+    listed = ", ".join(keys[:shown]) + (
+        f", ... ({len(keys) - shown} more)" if len(keys) > shown else ""
+    )
+    return f"{len(keys)} {what} key{'s' if len(keys) != 1 else ''}: {listed}"
+
+
+def _official_json(folder: str | None) -> dict:
+    if folder and os.path.isfile(os.path.join(folder, "config.json")):
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
+            return json.load(handle)
+    return {}
+
+
+# -- weights and tokenizers --------------------------------------------------------------------
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def resolve_model_folder(path_or_id: str) -> str:
+    """A local folder, or a hub id's snapshot (from the local cache when offline)."""
+    if os.path.isdir(path_or_id):
+        return path_or_id
+    local = path_or_id.startswith((".", "/", "~")) or path_or_id.count("/") != 1
+    if local or os.path.exists(path_or_id):
+        raise StarVectorError(
+            f"{path_or_id}: no such model folder (pass a folder written by `svgvl train "
+            "starvector` or a Hugging Face hub id such as starvector/starvector-1b-im2svg)"
+        )
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(
+            path_or_id,
+            allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.py"],
+        )
+    except Exception as error:  # noqa: BLE001 - hub errors have many types; the message says what
+        raise StarVectorError(_missing_message(path_or_id, error)) from None
+
+
+def _missing_message(name: str, error: BaseException | None = None) -> str:
+    if _offline():
+        return (
+            f"{name}: not in the local Hugging Face cache and HF_HUB_OFFLINE is set; download it "
+            f"first (huggingface-cli download {name}) or pass a local folder"
+        )
+    reason = f" ({type(error).__name__}: {str(error).splitlines()[0][:200]})" if error else ""
+    return f"{name}: could not get the model from the Hugging Face hub{reason}; pass a local folder"
+
+
+def _pretrained(factory, name: str, **kwargs):
+    try:
+        return factory.from_pretrained(name, **kwargs)
+    except OSError as error:
+        if os.path.isdir(name):
+            raise StarVectorError(f"{name}: {str(error).splitlines()[0]}") from None
+        raise StarVectorError(_missing_message(name, error)) from None
+
+
+def _pretrained_vision_tower(name: str, dtype=None) -> nn.Module:
+    """A transformers vision model (SigLIP, CLIP, ...) from a path or hub id; a full two-tower
+    checkpoint (e.g. google/siglip-large-patch16-384) gives its vision half."""
+    from transformers import MODEL_MAPPING
+
+    config = _pretrained(AutoConfig, name)
+    vision_config = getattr(config, "vision_config", None) or config
+    model_class = MODEL_MAPPING[type(vision_config)]
+    return _pretrained(model_class, name, dtype=dtype)
+
+
+def _open_clip_config(vision, weights: str | None) -> dict:
+    if isinstance(vision, dict):
+        return dict(vision)
+    import open_clip
+
+    model = open_clip.get_model_config(vision)
+    if model is None:
+        raise StarVectorError(
+            f"unknown open_clip model {vision!r}; see open_clip.list_models() (e.g. ViT-L-14)"
+        )
+    cfg = dict(model["vision_cfg"])
+    # OpenAI's weights were trained with QuickGELU (open_clip switches it on for them too).
+    cfg["quick_gelu"] = (
+        bool(model.get("quick_gelu")) or weights == "openai" or vision.endswith("-quickgelu")
+    )
+    return cfg
+
+
+def load_open_clip_weights(tower: nn.Module, name, weights: str) -> None:
+    """Load an open_clip checkpoint (file or pretrained tag) into a tower built here: ``visual.``
+    prefixes are stripped, and the dropped head and blocks beyond ``vision_layers`` ignored."""
+    if os.path.isfile(weights):
+        state = _read_file(weights)
+    else:
+        if not isinstance(name, str):
+            raise StarVectorError(f"vision_weights {weights!r}: no such file")
+        import open_clip
+
+        try:
+            state = open_clip.create_model(name, pretrained=weights).visual.state_dict()
+        except Exception as error:  # noqa: BLE001 - open_clip raises RuntimeError for tags
+            raise StarVectorError(
+                f"open_clip weights {name}/{weights}: {str(error).splitlines()[0][:200]}"
+                + ("; " + _missing_message(f"{name} ({weights})") if _offline() else "")
+            ) from None
+    if any(k.startswith("visual.") for k in state):
+        state = {k[len("visual.") :]: v for k, v in state.items() if k.startswith("visual.")}
+    kept = len(tower.transformer.resblocks)
+    state = {
+        k: v
+        for k, v in state.items()
+        if not k.startswith(("ln_post.", "proj"))
+        and not ((m := re.match(r"transformer\.resblocks\.(\d+)\.", k)) and int(m.group(1)) >= kept)
+    }
+    result = tower.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise StarVectorError(
+            f"vision weights {weights}: "
+            + "; ".join(
+                filter(
+                    None,
+                    (
+                        _key_list("missing", result.missing_keys),
+                        _key_list("unexpected", result.unexpected_keys),
+                    ),
+                )
+            )
+        )
+
+
+def _read_file(path: str) -> dict:
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return load_file(path)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return state.get("state_dict", state) if isinstance(state, dict) else state
+
+
+def _read_weights(folder: str) -> dict:
+    """All tensors of a checkpoint folder: one file or shards listed in an index."""
+    for name in WEIGHT_FILES:
+        index = os.path.join(folder, name + ".index.json")
+        if os.path.isfile(index):
+            with open(index, encoding="utf-8") as handle:
+                files = sorted(set(json.load(handle)["weight_map"].values()))
+            state = {}
+            for file in files:
+                state.update(_read_file(os.path.join(folder, file)))
+            return state
+        if os.path.isfile(os.path.join(folder, name)):
+            return _read_file(os.path.join(folder, name))
+    raise StarVectorError(
+        f"{folder}: no weights ({', '.join(WEIGHT_FILES)} or a sharded index) in this folder"
+    )
+
+
+def add_starvector_tokens(tokenizer) -> None:
+    """StarVector's tokenizer additions, in its order: ``[PAD]`` when there is no pad token,
+    then ``<svg-start>``, ``<image-start>``, ``<caption-start>``; existing ones are kept."""
+    if tokenizer.pad_token_id is None:
+        tokenizer.add_special_tokens({"pad_token": PAD_TOKEN})
+    missing = [t for t in ADDED_TOKENS if t not in tokenizer.get_vocab()]
+    if missing:
+        tokenizer.add_tokens(missing)
+
+
+def load_tokenizer(path_or_id: str, *, fallback: str | None = None, model=None):
+    """A tokenizer with StarVector's added tokens, from a folder or hub id (else ``fallback``)."""
+    from transformers import AutoTokenizer
+
+    folder = path_or_id if os.path.isdir(path_or_id) else None
+    has_files = folder is None or any(
+        os.path.isfile(os.path.join(folder, f))
+        for f in ("tokenizer.json", "tokenizer_config.json", "vocab.json")
+    )
+    source = path_or_id if has_files else fallback
+    if source is None:
+        raise StarVectorError(f"{path_or_id}: no tokenizer files in this folder")
+    tokenizer = _pretrained(AutoTokenizer, source)
+    add_starvector_tokens(tokenizer)
+    if model is not None and len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        raise StarVectorError(
+            f"tokenizer {source} has {len(tokenizer)} tokens but the model only "
+            f"{model.get_input_embeddings().num_embeddings} embeddings"
+        )
+    return tokenizer
+
+
+def is_svgvl_folder(folder: str) -> bool:
+    return _official_json(folder).get("model_type") == StarVectorConfig.model_type
+
+
+def load(path_or_id: str, *, device=None, dtype=None):
+    """``(model, tokenizer)`` in eval mode from a folder written here (``save_pretrained``) or
+    an official StarVector checkpoint, by local path or hub id."""
+    folder = resolve_model_folder(path_or_id)
+    if is_svgvl_folder(folder):
+        model = _pretrained(StarVectorForCausalLM, folder, dtype=dtype)
+        tokenizer = load_tokenizer(folder, model=model)
+    else:
+        model, tokenizer = StarVectorForCausalLM.from_official(folder, dtype=dtype)
+    if device is not None:
+        model.to(device)
+    return model.eval(), tokenizer
+
+
+# -- images in, SVG out ------------------------------------------------------------------------
+
+
+def square(rgb, background=255):
+    """Pad an H×W×3 uint8 image to a centred square with white (the model sees squares)."""
+    import numpy as np
+
+    height, width = rgb.shape[:2]
+    side = max(height, width)
+    if height == width:
+        return rgb
+    out = np.full((side, side, 3), background, dtype=np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    out[top : top + height, left : left + width] = rgb
+    return out
+
+
+def pixel_values(images, config: StarVectorConfig) -> torch.Tensor:
+    """uint8 RGB images (H×W×3 arrays) → the encoder's input (B, 3, S, S): padded to a square
+    with white, resized (bicubic) to the encoder's size, normalised."""
+    import numpy as np
+    from PIL import Image
+
+    size = config.image_size
+    mean = torch.tensor(config.image_mean).view(3, 1, 1)
+    std = torch.tensor(config.image_std).view(3, 1, 1)
+    batch = []
+    for rgb in images:
+        rgb = square(np.asarray(rgb)[..., :3])
+        if rgb.shape[0] != size:
+            resized = Image.fromarray(rgb).resize((size, size), Image.Resampling.BICUBIC)
+            rgb = np.asarray(resized)
+        tensor = torch.from_numpy(np.array(rgb)).permute(2, 0, 1).float() / 255.0
+        batch.append((tensor - mean) / std)
+    return torch.stack(batch)
+
+
+def context_length(config: StarVectorConfig) -> int | None:
+    text = config.text_config
+    return getattr(text, "n_positions", None) or getattr(text, "max_position_embeddings", None)
+
+
+def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) -> list[list[str]]:
+    """Raw SVG texts sampled for each image: ``candidates`` per image, in one batched
+    ``generate`` with a KV cache, each starting with the prompt and cut after ``</svg>``.
+
+    ``sampling`` overrides ``config.generation_defaults`` (``temperature``, ``top_p``,
+    ``max_length`` counted as StarVector counts it, visual tokens included; or
+    ``max_new_tokens``; ``do_sample=False`` for greedy decoding).
+    """
+    config = model.config
+    settings = {**config.generation_defaults, **sampling}
+    device = model.get_input_embeddings().weight.device
+    pixels = pixel_values(images, config).to(device)
+    prompt = tokenizer(config.prompt, add_special_tokens=False, return_tensors="pt").input_ids
+    prompt = prompt.expand(len(images), -1).to(device)
+    used = model.num_visual_tokens + prompt.shape[1]
+    limit = settings.pop("max_new_tokens", None)
+    total = settings.pop("max_length", None)
+    room = [n for n in (limit, total and total - used) if n]
+    if (context := context_length(config)) is not None:
+        room.append(context - used)
+    max_new = min(room) if room else 512
+    if max_new <= 0:
+        raise StarVectorError(f"no room to generate: {used} tokens of context used by the input")
+    do_sample = settings.pop("do_sample", True)
+    if not do_sample:
+        settings.pop("temperature", None)
+        settings.pop("top_p", None)
+    output = model.generate(
+        pixels,
+        input_ids=prompt,
+        do_sample=do_sample,
+        num_return_sequences=candidates,
+        max_new_tokens=max_new,
+        stop_strings=["</svg>"],
+        tokenizer=tokenizer,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **settings,
+    )
+    texts = tokenizer.batch_decode(output, skip_special_tokens=True)
+    texts = [
+        config.prompt + t[: t.find("</svg>") + 6] if "</svg>" in t else config.prompt + t
+        for t in texts
+    ]
+    return [texts[i * candidates : (i + 1) * candidates] for i in range(len(images))]
+
+
+def rerank(texts: list[str], target, size: int | None = None) -> list[tuple[float, str, list[str]]]:
+    """Repair each candidate and score its render against ``target`` by SSIM; best first.
+
+    ``target``: the input image (H×W×3 uint8; padded to a square as the model saw it) or an SVG
+    (rendered).  Both sides are drawn at ``size`` (default: the image's side, at most 512).  A
+    candidate that cannot be repaired or drawn scores as a white image, as SVG-Bench scores it.
+    Returns ``(ssim, svg, repairs)`` triples.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from ..metrics import ssim
+    from ..render import rasterize
+    from ..svg import SVGError, repair
+
+    if isinstance(target, str):
+        target = rasterize(target, size or 256)
+    else:
+        target = square(np.asarray(target)[..., :3])
+        size = size or min(target.shape[0], 512)
+        if target.shape[0] != size:
+            resized = Image.fromarray(target).resize((size, size), Image.Resampling.BICUBIC)
+            target = np.asarray(resized)
+    size = target.shape[0]
+    white = np.full_like(target, 255)
+    scored = []
+    for text in texts:
+        try:
+            fixed = repair(text)
+            svg, repairs = fixed.svg, fixed.repairs
+        except SVGError as error:
+            svg, repairs = '<svg xmlns="http://www.w3.org/2000/svg"/>', [f"unusable: {error}"]
+        try:
+            pixels = rasterize(svg, size)
+        except (SVGError, ValueError):
+            pixels = white
+        scored.append((ssim(pixels, target), svg, repairs))
+    return sorted(scored, key=lambda item: -item[0])
+
+
+_LOADED: dict = {}
+
+
+def cached_model(path_or_id: str):
+    """``(model, tokenizer)`` for the engine, loaded once per process (GPU and bf16 when there
+    is a GPU)."""
+    key = os.path.abspath(path_or_id) if os.path.isdir(path_or_id) else path_or_id
+    if key not in _LOADED:
+        cuda = torch.cuda.is_available()
+        _LOADED.clear()  # one model at a time
+        _LOADED[key] = load(
+            path_or_id,
+            device="cuda" if cuda else None,
+            dtype=torch.bfloat16 if cuda else None,
+        )
+    return _LOADED[key]
+
+
+def vectorize(rgb, *, model: str, candidates: int = 1, **sampling) -> str:
+    """The ``starvector`` engine: image (H×W×3 uint8) → SVG text.
+
+    Samples ``candidates`` SVGs (StarVector's sampling defaults from the model's config), repairs
+    each (:func:`svgvl.svg.repair`) and keeps the one whose render is closest to the image
+    (SSIM).  ``model``: a folder written by ``svgvl train starvector`` / ``save_pretrained``, an
+    official checkpoint folder, or a hub id (``HF_HUB_OFFLINE`` honoured).
+    """
+    if candidates < 1:
+        raise StarVectorError(f"candidates must be at least 1, got {candidates}")
+    net, tokenizer = cached_model(model)
+    texts = sample_svgs(net, tokenizer, [rgb], candidates=candidates, **sampling)[0]
+    return rerank(texts, rgb)[0][1]
+
+
+AutoConfig.register(StarVectorConfig.model_type, StarVectorConfig, exist_ok=True)
+AutoModelForCausalLM.register(StarVectorConfig, StarVectorForCausalLM, exist_ok=True)
+
+__all__ = [
+    "StarVectorConfig",
+    "StarVectorForCausalLM",
+    "StarVectorAdapter",
+    "StarVectorError",
+    "add_starvector_tokens",
+    "load",
+    "load_tokenizer",
+    "official_key",
+    "official_config",
+    "OFFICIAL_KEYS",
+]

