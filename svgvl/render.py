@@ -20,7 +20,6 @@ SVG is untrusted input, so rendering is bounded three ways:
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import io
 import math
@@ -30,13 +29,13 @@ import select
 import signal
 import struct
 import sys
-import threading
 import time
 import urllib.parse
 
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
+from .deadline import Deadline, time_limit
 from .svg import Document, SVGError, parse
 from .svg.parse import XLINK_NS, is_svg_element, local_name
 from .svg.pathdata import parse_path
@@ -107,8 +106,12 @@ def rasterize(
         if timeout and costly and hasattr(os, "fork"):
             pixels = _draw_in_child(data, canvas, fill, timeout, costly)
         else:
-            with _time_limit(timeout):
+            with time_limit(timeout):
                 pixels = _draw(data, canvas, fill)
+    except Deadline:
+        raise RenderError(
+            f"rendering took longer than {timeout:g} s and was stopped", doc.source
+        ) from None
     except RenderError as error:
         raise RenderError(error.reason, error.source or doc.source) from None
     return _unpremultiply(pixels) if fill is None else pixels
@@ -349,41 +352,6 @@ def _expanded_size(root, limit: int) -> int:
             stack.append((el, True))
             stack.extend((child, False) for child in edges(el) if child not in size)
     return size[root]
-
-
-class _Deadline(BaseException):
-    """Raised by SIGALRM; a BaseException so that no ``except Exception`` in cairosvg eats it."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """Interrupt Python-level work after ``seconds`` (main thread only; no-op elsewhere).
-
-    Leaves SIGALRM alone when the caller already uses it (another timer or handler).
-    """
-    usable = (
-        seconds
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
-        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
-    )
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise _Deadline
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        yield
-    except _Deadline:
-        raise RenderError(f"rendering took longer than {seconds:g} s and was stopped") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 def _draw_in_child(data: bytes, canvas, fill, timeout: float, why: str) -> np.ndarray:

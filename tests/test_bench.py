@@ -328,28 +328,13 @@ def test_unknown_method_or_suite_lists_the_valid_names(tmp_path, capsys, monkeyp
     assert not (tmp_path / "out").exists()
 
 
-def test_starvector_is_resolved_with_a_clear_error_until_its_engine_lands(tmp_path, capsys):
-    from svgvl.vectorize import ENGINES
-
+def test_starvector_without_weights_is_one_clear_error(tmp_path, capsys):
     method = bench.resolve_method("starvector:/models/sv")
     assert method.name == "starvector:/models/sv" and not method.isolate
-    if "starvector" in ENGINES:
-        pytest.skip("the starvector engine exists now")
-    with pytest.raises(BenchError, match="starvector engine is not available"):
-        method.prepare()
     suite = make_suite(tmp_path / "suite", PICKS[:1])
-    code = main(
-        [
-            "bench",
-            "--suite",
-            str(suite),
-            "--methods",
-            "starvector:/models/sv",
-            "--out",
-            str(tmp_path / "out"),
-        ]
-    )
-    assert code == 1 and "starvector engine is not available" in one_error_line(capsys)
+    argv = ["bench", "--suite", str(suite), "--methods", "starvector:/models/sv"]
+    code = main([*argv, "--out", str(tmp_path / "out")])
+    assert code == 1 and "starvector:/models/sv" in one_error_line(capsys)
     with pytest.raises(BenchError, match="needs PATH"):
         bench.resolve_method("starvector")
 

@@ -33,7 +33,6 @@ import shlex
 import signal
 import struct
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..deadline import Deadline, time_limit
 from ..files import write_atomic
 from .methods import Method, resolve_method
 from .suites import BenchError, Suite, file_key, load_suite
@@ -379,10 +379,10 @@ def _call(method: Method, image: np.ndarray, text: str, timeout: float | None):
         return _call_in_child(method, image, text, timeout)
     start = time.perf_counter()
     try:
-        with _time_limit(timeout):
+        with time_limit(timeout):
             svg = _as_text(method(image.copy(), text))
         return svg, time.perf_counter() - start, None
-    except _Deadline:
+    except Deadline:
         return None, time.perf_counter() - start, f"timed out after {timeout:g} s"
     except Exception as error:  # noqa: BLE001 - recorded as the item's failure
         return None, time.perf_counter() - start, _reason(error)
@@ -480,35 +480,6 @@ def _kill(pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-class _Deadline(BaseException):
-    """Raised by SIGALRM inside an in-process method; a BaseException so it is not swallowed."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds):
-    usable = (
-        seconds
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
-        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
-    )
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise _Deadline
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-
-
 # -- the output folder -------------------------------------------------------------------------
 
 
@@ -584,7 +555,7 @@ def _reason(error: BaseException) -> str:
 
     if isinstance(error, SVGError):
         return error.reason
-    if isinstance(error, _Deadline):
+    if isinstance(error, Deadline):
         return "timed out"
     text = str(error).strip()
     if isinstance(error, OSError) and error.strerror:

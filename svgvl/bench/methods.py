@@ -168,13 +168,13 @@ def _potrace_mask(mask: np.ndarray) -> tuple[str, str]:
 
 def _starvector(model: str) -> Method:
     def prepare() -> None:
-        from ..vectorize import ENGINES
+        # Load once here: a wrong path is one clear error, not a failure on every item.
+        try:
+            from ..models.starvector import cached_model
 
-        if "starvector" not in ENGINES:
-            raise BenchError(
-                f"method 'starvector:{model}': the starvector engine is not available in this "
-                f"version of svgvl (svgvl.vectorize engines: {', '.join(ENGINES)})"
-            )
+            cached_model(model)
+        except (ImportError, OSError, ValueError) as error:
+            raise BenchError(f"method 'starvector:{model}': {error}") from None
 
     def call(image: np.ndarray, target_svg: str) -> str:
         from ..vectorize import vectorize
