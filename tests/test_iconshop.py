@@ -390,3 +390,15 @@ def test_cli_tokenize_roundtrip(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     assert main(["tokenize", str(tmp_path / "missing.svg")]) == 1
     assert capsys.readouterr().err.startswith("svgvl: error: ")
+
+
+def test_fill_in_the_middle_examples_fit_the_model(icons_dir, tmp_path, tok):
+    # A FIM example is two tokens longer than its icon: icons at the length limit must still fit.
+    longest = max(len(tok.encode(p)) for p in icons_dir.glob("*.svg"))
+    yaml = QUICK_YAML.replace("max_svg_tokens: 128", f"max_svg_tokens: {longest}")
+    yaml = yaml.replace("fim_rate: 0.5", "fim_rate: 1.0").replace(
+        "sample_every: 5", "sample_every: 0"
+    )
+    (tmp_path / "fim.yaml").write_text(yaml)
+    result = train(tmp_path / "fim.yaml", icons_dir, tmp_path / "run", max_steps=2, progress=False)
+    assert result["step"] == 2

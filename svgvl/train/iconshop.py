@@ -525,7 +525,8 @@ def train(
     else:
         model = IconShopForCausalLM(model_config(cfg))
     tokenizer = model.path_tokenizer
-    max_len = model.config.max_svg_tokens
+    # A fill-in-the-middle example is two tokens longer (<mask> twice, <eom> for <eos>).
+    max_len = model.config.max_svg_tokens - (2 if t["fim_rate"] else 0)
 
     cache = out / "cache"
     train_set, dropped = load_examples(folders, "train", tokenizer, max_len, cache, progress)
