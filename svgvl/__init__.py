@@ -13,7 +13,7 @@ and never imports torch.
 
 from __future__ import annotations
 
-import importlib
+from .lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -33,9 +33,4 @@ _API = {
 __all__ = [*_API, "__version__"]
 
 
-def __getattr__(name: str):
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'svgvl' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _API)

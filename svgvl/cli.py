@@ -813,7 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--model",
-        help="checkpoint folder or training output folder (default: the shipped iconshop-small)",
+        help="checkpoint folder or training output folder (default: the shipped iconshop-cpu)",
     )
     p.add_argument("--complete", metavar="SVG", help="add paths to this partial icon instead")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1.0)")

@@ -14,7 +14,7 @@ Packages are fetched with ``npm pack`` / ``pip download`` into ``$SVGVL_CACHE/pa
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_names
 
 # Imported on first use, so that the CLI lists the sources without loading the builders.
 _API = {
@@ -30,9 +30,4 @@ _API = {
 __all__ = list(_API)
 
 
-def __getattr__(name: str):
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'svgvl.data' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _API)

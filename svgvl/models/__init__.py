@@ -8,7 +8,7 @@ Names are imported on first use, so ``import svgvl.models`` does not import torc
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_names
 
 _API = {
     "StarVectorConfig": ".starvector",
@@ -27,9 +27,4 @@ _API = {
 __all__ = list(_API)
 
 
-def __getattr__(name: str):
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'svgvl.models' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _API)

@@ -42,7 +42,7 @@ except ImportError:  # transformers 4
     from torch.nn import init
 
 MAX_PROMPT_CHARS = 200
-DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "iconshop-small"
+DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "iconshop-cpu"
 TRAIN_HINT = (
     "train one with `svgvl train iconshop --config examples/configs/iconshop-small.yaml "
     "--data DATASET --out runs/iconshop-small` and pass --model runs/iconshop-small/model "
@@ -573,7 +573,7 @@ def _load_cached(folder: str) -> IconShopForCausalLM:
 def load_iconshop(path=None) -> IconShopForCausalLM:
     """A checkpoint folder (or a training output folder) → model in eval mode, cached.
 
-    ``None`` is the shipped ``svgvl/models/weights/iconshop-small``."""
+    ``None`` is the shipped ``svgvl/models/weights/iconshop-cpu``."""
     if path is None:
         if not (DEFAULT_CHECKPOINT / "config.json").is_file():
             raise FileNotFoundError(
@@ -606,7 +606,7 @@ def generate_icons(
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
 
     ``model``: a checkpoint folder, a training output folder, a loaded
-    :class:`IconShopForCausalLM`, or None for the shipped ``iconshop-small``.  ``complete``: a
+    :class:`IconShopForCausalLM`, or None for the shipped ``iconshop-cpu``.  ``complete``: a
     partial SVG (text or path) that the model adds paths to (fill-in-the-middle).  Samples that
     repeat an earlier one (or draw nothing) are drawn again with the next seeds, up to
     ``rounds`` times; a model that cannot give ``n`` distinct icons then repeats some, with a
