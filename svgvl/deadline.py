@@ -41,3 +41,24 @@ def time_limit(seconds):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def read_pipe(fd: int, timeout: float | None) -> tuple[bytes, bool]:
+    """Everything a child writes to ``fd`` until it closes it, or until ``timeout`` seconds
+    pass: ``(data, finished)``.  The caller kills the child when ``finished`` is False."""
+    import os
+    import select
+    import time
+
+    chunks = []
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            return b"".join(chunks), False
+        if not select.select([fd], [], [], wait)[0]:
+            return b"".join(chunks), False
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)

@@ -25,17 +25,15 @@ import io
 import math
 import os
 import re
-import select
 import signal
 import struct
 import sys
-import time
 import urllib.parse
 
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
-from .deadline import Deadline, time_limit
+from .deadline import Deadline, read_pipe, time_limit
 from .svg import Document, SVGError, parse
 from .svg.parse import XLINK_NS, is_svg_element, local_name
 from .svg.pathdata import parse_path
@@ -385,17 +383,9 @@ def _draw_in_child(data: bytes, canvas, fill, timeout: float, why: str) -> np.nd
             os._exit(0)
 
     os.close(write_end)
-    chunks, deadline, finished = [], time.monotonic() + timeout, False
+    data, finished = b"", False
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([read_end], [], [], left)[0]:
-                break
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                finished = True
-                break
-            chunks.append(chunk)
+        data, finished = read_pipe(read_end, timeout)
     finally:
         os.close(read_end)
         if not finished:
@@ -406,7 +396,7 @@ def _draw_in_child(data: bytes, canvas, fill, timeout: float, why: str) -> np.nd
             status = 0
     if not finished:
         raise RenderError(f"rendering took longer than {timeout:g} s and was stopped ({why})")
-    payload = bytearray().join(chunks)  # writable, so the returned array is too
+    payload = bytearray(data)  # writable, so the returned array is too
     if payload[:1] == b"\1":
         raise RenderError(payload[1:].decode("utf-8", "replace"))
     shape = struct.unpack("<III", payload[1:13]) if len(payload) >= 13 else (0, 0, 0)

@@ -28,7 +28,6 @@ import hashlib
 import json
 import math
 import os
-import select
 import shlex
 import signal
 import struct
@@ -40,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..deadline import Deadline, time_limit
+from ..deadline import Deadline, read_pipe, time_limit
 from ..files import write_atomic
 from .methods import Method, resolve_method
 from .suites import BenchError, Suite, file_key, load_suite
@@ -440,21 +439,9 @@ def _call_in_child(method: Method, image: np.ndarray, text: str, timeout: float 
     os.close(write_end)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
-    chunks, finished = [], False
-    deadline = None if timeout is None else time.monotonic() + timeout
+    data, finished = b"", False
     try:
-        while True:
-            wait = None if deadline is None else deadline - time.monotonic()
-            if wait is not None and wait <= 0:
-                break
-            ready, _, _ = select.select([read_end], [], [], wait)
-            if not ready:
-                break
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                finished = True
-                break
-            chunks.append(chunk)
+        data, finished = read_pipe(read_end, timeout)
     finally:
         os.close(read_end)
         if not finished:
@@ -463,7 +450,6 @@ def _call_in_child(method: Method, image: np.ndarray, text: str, timeout: float 
     elapsed = time.perf_counter() - start
     if not finished:
         return None, elapsed, f"timed out after {timeout:g} s"
-    data = b"".join(chunks)
     if len(data) < 9:
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {status}"
         return None, elapsed, f"the method's process died ({how})"
