@@ -45,19 +45,7 @@ _COLUMNS = {
     "tokens": ("tokens", "{:,.0f}"),
     "sec": ("sec", "{:.3f}"),
 }
-_TABLE_ORDER = (
-    "ssim",
-    "ssim_zoom",
-    "psnr",
-    "mse",
-    "lpips",
-    "dino",
-    "bytes",
-    "paths",
-    "commands",
-    "tokens",
-    "sec",
-)
+_TABLE_ORDER = tuple(_COLUMNS)  # the columns' order
 
 
 def summarise(names: list[str], rows: list[dict]) -> dict:

