@@ -275,34 +275,20 @@ def _vectorize_one(
 
 
 def _score_line(out: str, svg: str, image) -> str:
-    """The line printed per output: its SSIM against the input, its size and path count."""
-    from .metrics import compare
+    """The line printed per output: its SSIM against the input, its size and path count.
 
-    result = compare(svg, image)
-    return f"{out}: ssim {result['ssim']:.4f}, {result['bytes']:,} bytes, {result['paths']} paths"
+    Drawn with :func:`~svgvl.render.rasterize_quick`, so printing it costs a few milliseconds
+    rather than the reference renderer's 0.3 s import; ``svgvl bench`` scores with the
+    reference."""
+    from .metrics import count_paths, ssim
+    from .render import load_image, rasterize_quick
+    from .svg import parse
 
-
-def _warm_scorer() -> None:
-    # The reference renderer's import (cairocffi parses its C declarations) costs ~0.3 s:
-    # a forked scorer pays it on the other core while this process traces.
-    import svgvl.metrics  # noqa: F401
-    import svgvl.render
-
-    svgvl.render._surface_class()
-
-
-def _vectorize_scored(path: str, out: str, options: dict, force: bool) -> tuple[bool, str]:
-    """One file from a path: trace here, score in a forked process that warmed up meanwhile."""
-    import multiprocessing
-
-    if sys.platform == "win32" or path == "-":
-        return _vectorize_one(path, out, options, force, True)
-    with multiprocessing.get_context("fork").Pool(1, initializer=_warm_scorer) as scorer:
-        ok, message = _vectorize_one(path, out, options, force, False)
-        if not ok:
-            return ok, message
-        with open(out, encoding="utf-8") as handle:
-            return True, scorer.apply(_score_line, (out, handle.read(), path))
+    target = load_image(image)
+    doc = parse(svg)
+    pixels = rasterize_quick(doc, target.shape[1::-1])
+    size = len(svg.encode("utf-8"))
+    return f"{out}: ssim {ssim(pixels, target):.4f}, {size:,} bytes, {count_paths(doc)} paths"
 
 
 def cmd_vectorize(args) -> int:
@@ -333,10 +319,7 @@ def cmd_vectorize(args) -> int:
 
     if len(jobs) == 1:
         path, out = jobs[0]
-        if score and out != "-":
-            result = _vectorize_scored(path, out, options, args.force)
-        else:
-            result = _vectorize_one(path, out, options, args.force, False)
+        result = _vectorize_one(path, out, options, args.force, score and out != "-")
         report(*result, lambda m: print(m, file=sys.stderr))
         return 1 if failed else 0
 

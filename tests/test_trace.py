@@ -1,13 +1,14 @@
 """The native tracer on images rendered from real SVGs: fidelity, structure, input kinds."""
 
 import io
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from svgvl.metrics import compare, ssim
-from svgvl.render import load_image, rasterize, rasterize_drawing
+from svgvl.render import load_image, rasterize, rasterize_drawing, rasterize_quick
 from svgvl.svg import normalize, parse, write
 from svgvl.trace import trace
 from svgvl.trace.refine import refine
@@ -148,6 +149,31 @@ def test_fast_renderer_agrees_with_the_reference():
     reference = rasterize(write(drawing, precision=3), size=(256, 256))
     assert np.abs(fast.astype(int) - reference).mean() < 0.5
     assert ssim(fast, reference) > 0.995
+
+
+@pytest.mark.parametrize("name", ["emoji/twemoji-saxophone.svg", "logos/si-spotify.svg"])
+def test_quick_renderer_scores_traced_output_like_the_reference(name):
+    pytest.importorskip("resvg_py")
+    image = rendered(name)
+    svg = vectorize(as_png(image))
+    quick = rasterize_quick(svg, (256, 256))
+    reference = rasterize(svg, size=(256, 256))
+    assert quick.shape == reference.shape == (256, 256, 3)
+    assert not np.array_equal(quick, reference)  # resvg drew it, not the fallback
+    assert abs(ssim(quick, image) - ssim(reference, image)) < 0.003
+    assert ssim(quick, reference) > 0.99
+
+
+def test_quick_renderer_leaves_anything_but_plain_paths_to_the_reference(monkeypatch):
+    gradient = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><defs><linearGradient id="g">'
+        '<stop stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs>'
+        '<rect width="8" height="6" fill="url(#g)"/></svg>'
+    )
+    assert np.array_equal(rasterize_quick(gradient, (32, 32)), rasterize(gradient, (32, 32)))
+    plain = vectorize(as_png(rendered("icons/mdi-cog.svg", size=64)))
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # not installed
+    assert np.array_equal(rasterize_quick(plain, (64, 64)), rasterize(plain, (64, 64)))
 
 
 def test_refine_never_scores_worse_and_usually_better():

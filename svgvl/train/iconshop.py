@@ -92,7 +92,10 @@ LAST, OLD = "checkpoint-last", ".checkpoint-last.old"
 
 
 def load_config(config) -> dict:
-    """A config dict or YAML file merged over :data:`DEFAULTS`; unknown keys are errors."""
+    """A config dict or YAML file merged over :data:`DEFAULTS`; unknown keys are errors.
+
+    A relative ``model.tokenizer`` in a file is resolved against the file's folder when it
+    exists there (as the StarVector trainer does), so a config works from any directory."""
     if isinstance(config, str | os.PathLike):
         try:
             import yaml
@@ -124,6 +127,11 @@ def load_config(config) -> dict:
                 f"(known: {', '.join(DEFAULTS[section])})"
             )
         merged[section].update(values)
+    spec = merged["model"]["tokenizer"]
+    if where != "config" and isinstance(spec, str) and not os.path.isabs(spec):
+        local = Path(where).parent / spec
+        if local.exists():
+            merged["model"]["tokenizer"] = str(local.resolve())
     t = merged["train"]
     for key in ("batch_size", "grad_accum", "max_steps"):
         if not isinstance(t[key], int) or t[key] < 1:
