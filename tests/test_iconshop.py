@@ -8,6 +8,7 @@ import json
 import random
 import shutil
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,7 @@ from svgvl.models.iconshop import (  # noqa: E402
     load_iconshop,
 )
 from svgvl.render import rasterize  # noqa: E402
-from svgvl.train.iconshop import batch_indices, caption, keywords, train  # noqa: E402
+from svgvl.train.iconshop import batch_indices, caption, keywords, load_config, model_config, train  # noqa: E402
 
 from .conftest import SVG_FIXTURES  # noqa: E402
 
@@ -410,3 +411,11 @@ def test_fill_in_the_middle_examples_fit_the_model(icons_dir, tmp_path, tok):
     (tmp_path / "fim.yaml").write_text(yaml)
     result = train(tmp_path / "fim.yaml", icons_dir, tmp_path / "run", max_steps=2, progress=False)
     assert result["step"] == 2
+
+
+def test_shipped_config_finds_its_tokenizer_from_any_directory(tmp_path, monkeypatch):
+    config_file = Path(__file__).resolve().parents[1] / "examples/configs/iconshop-cpu.yaml"
+    monkeypatch.chdir(tmp_path)
+    config = load_config(config_file)
+    assert Path(config["model"]["tokenizer"]).is_file()
+    assert model_config(config).tokenizer_spec["grid"] == 64

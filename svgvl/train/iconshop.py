@@ -40,6 +40,8 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import resolve_paths
+
 DEFAULTS: dict = {
     "model": {
         "n_layer": 6,
@@ -127,11 +129,8 @@ def load_config(config) -> dict:
                 f"(known: {', '.join(DEFAULTS[section])})"
             )
         merged[section].update(values)
-    spec = merged["model"]["tokenizer"]
-    if where != "config" and isinstance(spec, str) and not os.path.isabs(spec):
-        local = Path(where).parent / spec
-        if local.exists():
-            merged["model"]["tokenizer"] = str(local.resolve())
+    if where != "config":
+        resolve_paths(merged["model"], ["tokenizer"], where)
     t = merged["train"]
     for key in ("batch_size", "grad_accum", "max_steps"):
         if not isinstance(t[key], int) or t[key] < 1:

@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import resolve_paths
+
 DEFAULTS: dict = {
     "model": {
         "decoder": None,  # hub id or path of a pretrained causal LM ...
@@ -120,11 +122,7 @@ def load_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
     config = merge(DEFAULTS, given, where=str(path))
     if overrides:
         config = merge(config, overrides, where="overrides")
-    base = Path(path).resolve().parent
-    for key in PATH_SETTINGS:
-        value = config["model"][key]
-        if isinstance(value, str) and not os.path.isabs(value) and (base / value).exists():
-            config["model"][key] = str((base / value).resolve())
+    resolve_paths(config["model"], PATH_SETTINGS, path)
     check(config, str(path))
     return config
 
