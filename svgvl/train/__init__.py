@@ -2,17 +2,17 @@
 
     from svgvl.train.iconshop import train       # svgvl train iconshop --config ... --data ... --out ...
 
-Nothing is imported here, so ``import svgvl.train`` stays light.
+Only the standard library is imported here, so ``import svgvl.train`` stays light.
 """
+
+import os
+from pathlib import Path
 
 
 def resolve_paths(section: dict, keys, config_file) -> None:
     """Relative paths under ``keys`` in a config ``section`` that exist next to ``config_file``
     become absolute, so a config names its tokenizer or weights relative to itself and works
     from any directory; other values are left as written (hub ids, paths from the cwd)."""
-    import os
-    from pathlib import Path
-
     base = Path(config_file).resolve().parent
     for key in keys:
         value = section.get(key)

@@ -129,8 +129,8 @@ def load_config(config) -> dict:
                 f"(known: {', '.join(DEFAULTS[section])})"
             )
         merged[section].update(values)
-    if where != "config":
-        resolve_paths(merged["model"], ["tokenizer"], where)
+    if isinstance(config, str | os.PathLike):
+        resolve_paths(merged["model"], ["tokenizer"], config)
     t = merged["train"]
     for key in ("batch_size", "grad_accum", "max_steps"):
         if not isinstance(t[key], int) or t[key] < 1:
