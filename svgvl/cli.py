@@ -48,6 +48,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _guidance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}")
+    return value
+
+
+def _guidance_option(parser) -> None:
+    parser.add_argument(
+        "--guidance",
+        type=_guidance,
+        metavar="SCALE",
+        help="classifier-free guidance: how hard to follow the prompt "
+        "(1 = plain sampling; default: the model's)",
+    )
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -360,7 +380,7 @@ def cmd_vectorize(args) -> int:
 def _bench_text2icon(args) -> int:
     """``--task text2icon``: raw samples of a text-to-icon model scored on held-out prompts."""
     from .bench import text2icon
-    from .models.iconshop import load_iconshop
+    from .models.iconshop import DEFAULT_GUIDANCE, load_iconshop
 
     missing = [o for o, v in (("--data", args.data), ("--out", args.out)) if not v]
     if missing:
@@ -375,7 +395,12 @@ def _bench_text2icon(args) -> int:
         # Raw samples, no resampling of repeats: uniqueness is the model's own.
         model.check_prompt(prompt)
         rows = model.generate(
-            text=prompt, num_return_sequences=n, seed=seed, top_p=args.top_p, temperature=1.0
+            text=prompt,
+            num_return_sequences=n,
+            seed=seed,
+            top_p=args.top_p,
+            temperature=1.0,
+            guidance_scale=args.guidance or DEFAULT_GUIDANCE,
         )
         return [model.path_tokenizer.decode(row) for row in rows]
 
@@ -477,7 +502,7 @@ def cmd_icon(args) -> int:
     existing = [p for p in paths if os.path.exists(p)]
     if existing and not args.force:
         raise OutputExistsError(existing[0])
-    from .models.iconshop import generate_icons
+    from .models.iconshop import DEFAULT_GUIDANCE, generate_icons
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -488,6 +513,7 @@ def cmd_icon(args) -> int:
             model=args.model,
             temperature=args.temperature,
             top_p=args.top_p,
+            guidance_scale=args.guidance or DEFAULT_GUIDANCE,
             complete=_read_input(args.complete) if args.complete else None,
         )
     for warning in caught:
@@ -785,6 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-n", type=_positive_int, default=4, help="samples per prompt (default: 4)")
     t.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
     t.add_argument("--top-p", type=float, default=0.5, help="nucleus sampling (default: 0.5)")
+    _guidance_option(t)
     t.add_argument("--clip", metavar="ARCH:PATH", help="open_clip weights for CLIPScore/FID")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("icon", help="generate icons from a text prompt (IconShop-style model)")
@@ -801,6 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--complete", metavar="SVG", help="add paths to this partial icon instead")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1.0)")
     p.add_argument("--top-p", type=float, default=0.5, help="nucleus sampling (default: 0.5)")
+    _guidance_option(p)
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=cmd_icon)
 

@@ -199,8 +199,11 @@ def test_missing_text_encoder_is_a_clear_error(monkeypatch, tmp_path):
 # -- generation --------------------------------------------------------------------------------
 
 
-def test_random_model_samples_always_decode(model, tok):
-    rows = model.generate(text=["rocket", "cat"], num_return_sequences=4, seed=1, top_p=1.0)
+@pytest.mark.parametrize("guidance", [1.0, 2.5])
+def test_random_model_samples_always_decode(model, tok, guidance):
+    rows = model.generate(
+        text=["rocket", "cat"], num_return_sequences=4, seed=1, top_p=1.0, guidance_scale=guidance
+    )
     assert rows.shape[0] == 8
     for row in rows.tolist():
         assert row[0] == tok.bos_id
@@ -231,6 +234,44 @@ def test_kv_cache_equals_recomputation(model, heart_ids):
         text="rocket", num_return_sequences=2, seed=3, max_length=60, use_cache=False
     )
     assert torch.equal(cached, plain)
+
+
+def test_guidance_samples_from_the_guided_logits(model, tok):
+    """Greedy guided decoding equals a by-hand loop over separate conditional and empty-text
+    passes, with and without the KV cache; scale 1 is plain sampling."""
+    scale, length = 2.5, 14
+    cond, cond_mask = model.encode_text(["rocket"])
+    empty, empty_mask = model.encode_text([""])
+    ids = [tok.bos_id]
+    with torch.no_grad():
+        while len(ids) < length:
+            x = torch.tensor([ids])
+            c = model(x, text_states=cond, text_mask=cond_mask).logits[0, -1]
+            u = model(x, text_states=empty, text_mask=empty_mask).logits[0, -1]
+            ids.append(int((u + scale * (c - u)).argmax()))
+            if ids[-1] in (tok.eos_id, tok.vocab["<eom>"]):
+                break
+    for use_cache in (True, False):
+        row = model.generate(
+            text="rocket",
+            do_sample=False,
+            constrained=False,
+            max_length=length,
+            guidance_scale=scale,
+            use_cache=use_cache,
+        )[0].tolist()
+        assert row[: len(ids)] == ids
+    plain = model.generate(text="rocket", num_return_sequences=3, seed=4)
+    assert torch.equal(
+        plain, model.generate(text="rocket", num_return_sequences=3, seed=4, guidance_scale=1)
+    )
+    guided = model.generate(text="rocket", num_return_sequences=3, seed=4, guidance_scale=3)
+    assert torch.equal(
+        guided, model.generate(text="rocket", num_return_sequences=3, seed=4, guidance_scale=3)
+    )
+    assert not torch.equal(plain, guided)
+    with pytest.raises(ValueError, match="at least 1"):
+        model.generate(text="rocket", guidance_scale=0.5)
 
 
 def test_budget_closes_sequences(model, tok):
@@ -382,7 +423,11 @@ def test_cli_train_then_icon(icons_dir, overfit_run, tmp_path, capsys):
     assert main(["icon", "rocket", "-n", "1", "--model", str(run), "-o", str(out)]) == 1
     assert "already exists" in capsys.readouterr().err
     assert main(["icon", "rocket", "-n", "1", "--model", str(run), "-o", str(out), "--force"]) == 0
-    capsys.readouterr()
+    guided = ["icon", "rocket", "-n", "1", "--model", str(run), "-o", str(out), "--force"]
+    assert main([*guided, "--guidance", "2"]) == 0
+    with pytest.raises(SystemExit):
+        main([*guided, "--guidance", "0.5"])
+    assert "at least 1" in capsys.readouterr().err
     for bad in (["icon", ""], ["icon", "x" * 300], ["icon", "rocket", "-n", "0"]):
         assert main([*bad, "--model", str(run), "-o", str(out)]) == 1
         err = capsys.readouterr().err

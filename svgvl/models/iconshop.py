@@ -43,6 +43,7 @@ except ImportError:  # transformers 4
 
 MAX_PROMPT_CHARS = 200
 DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "iconshop-cpu"
+DEFAULT_GUIDANCE = 1.0  # classifier-free guidance scale of generate_icons and the CLI
 TRAIN_HINT = (
     "train one with `svgvl train iconshop --config examples/configs/iconshop-small.yaml "
     "--data DATASET --out runs/iconshop-small` and pass --model runs/iconshop-small/model "
@@ -376,6 +377,7 @@ class IconShopForCausalLM(PreTrainedModel):
         seed: int | None = None,
         constrained: bool = True,
         use_cache: bool = True,
+        guidance_scale: float = 1.0,
     ) -> torch.LongTensor:
         """Sample SVG token sequences; returns a B×L LongTensor padded with ``<eos>`` (0).
 
@@ -387,6 +389,11 @@ class IconShopForCausalLM(PreTrainedModel):
         ``max_length`` (default and cap: ``config.max_svg_tokens``) is closed after its last
         complete path.  ``seed`` makes the samples repeatable on one device; ``do_sample=False``
         or ``temperature=0`` is greedy; ``top_p`` is nucleus sampling.
+
+        ``guidance_scale`` > 1 is classifier-free guidance: each step also runs the rows on the
+        empty text (which training shows the model at ``empty_text_rate``) and samples from
+        ``uncond + scale * (cond - uncond)``, pushing the icon towards what the prompt adds; it
+        doubles the work per step.  1 is plain conditional sampling.
         """
         tok = self.path_tokenizer
         vocab, grammar = tok.vocab, tok.grammar
@@ -407,9 +414,14 @@ class IconShopForCausalLM(PreTrainedModel):
             text_states, text_mask = self.encode_text([text] if isinstance(text, str) else text)
         elif text_mask is None:
             text_mask = torch.ones(text_states.shape[:2], dtype=torch.bool)
+        if not guidance_scale >= 1:
+            raise ValueError(f"guidance_scale must be at least 1, got {guidance_scale}")
+        guided = guidance_scale != 1
         n = num_return_sequences
         text_states = text_states.to(self.device).repeat_interleave(n, dim=0)
         text_mask = text_mask.to(self.device).repeat_interleave(n, dim=0)
+        if guided:  # rows [B:] are the same icons under the empty text
+            text_states, text_mask = _with_empty_text(self, text_states, text_mask)
         limit = min(max_length or self.config.max_svg_tokens, self.config.max_svg_tokens)
         if limit < len(prompt) + 2:
             raise ValueError(
@@ -423,7 +435,8 @@ class IconShopForCausalLM(PreTrainedModel):
         ends = [vocab["<eos>"], vocab["<eom>"]]
         drawing = {vocab["L"], vocab["C"]}
 
-        B = text_states.shape[0]
+        B = text_states.shape[0] // 2 if guided else text_states.shape[0]
+        copies = 2 if guided else 1
         rows = [list(prompt) for _ in range(B)]
         states = [state] * B
         drawn = [False] * B  # an end only after some L or C: no empty icons
@@ -432,7 +445,7 @@ class IconShopForCausalLM(PreTrainedModel):
         was_training = self.training
         self.eval()
         try:
-            ids = torch.tensor([prompt] * B, device=self.device)
+            ids = torch.tensor([prompt] * B * copies, device=self.device)
             out = self(
                 ids,
                 text_states=text_states,
@@ -443,6 +456,9 @@ class IconShopForCausalLM(PreTrainedModel):
             cache = out.past_key_values
             while active:
                 logits = out.logits[:, -1].float()
+                if guided:
+                    cond, uncond = logits.chunk(2)
+                    logits = uncond + guidance_scale * (cond - uncond)
                 if constrained:
                     allowed = torch.stack([allowed_of(states[b]) for b in active])
                     allowed[:, vocab["<mask>"]] = False  # masks come only from prompts
@@ -481,15 +497,19 @@ class IconShopForCausalLM(PreTrainedModel):
                     break
                 if len(still) < len(active):
                     keep = torch.tensor(still, device=self.device)
+                    if guided:
+                        keep = torch.cat([keep, keep + len(active)])
                     text_states, text_mask = text_states[keep], text_mask[keep]
                     if cache is not None:
                         cache.select(keep)
                 active = [active[i] for i in still]
                 if use_cache:
-                    step = torch.tensor([[rows[b][-1]] for b in active], device=self.device)
+                    step = [[rows[b][-1]] for b in active] * copies
+                    step = torch.tensor(step, device=self.device)
                     out = self(step, past_key_values=cache, use_cache=True)
                 else:
-                    full = torch.tensor([rows[b] for b in active], device=self.device)
+                    full = [rows[b] for b in active] * copies
+                    full = torch.tensor(full, device=self.device)
                     out = self(full, text_states=text_states, text_mask=text_mask)
         finally:
             self.train(was_training)
@@ -508,6 +528,17 @@ def _ids_list(ids) -> list[int]:
             ids = ids[0]
         return [int(t) for t in ids.tolist()]
     return [int(t) for t in ids]
+
+
+def _with_empty_text(model, states: torch.Tensor, mask: torch.Tensor):
+    """``states``/``mask`` followed by as many rows of the empty text, padded to one length."""
+    empty, empty_mask = model.encode_text([""])
+    width = max(states.shape[1], empty.shape[1])
+    empty = F.pad(empty, (0, 0, 0, width - empty.shape[1])).expand(len(states), -1, -1)
+    empty_mask = F.pad(empty_mask, (0, width - empty_mask.shape[1])).expand(len(states), -1)
+    states = F.pad(states, (0, 0, 0, width - states.shape[1]))
+    mask = F.pad(mask, (0, width - mask.shape[1]))
+    return torch.cat([states, empty.to(states)]), torch.cat([mask, empty_mask.to(mask)])
 
 
 def _sample(logits, allowed, temperature, top_p, do_sample, generator) -> torch.Tensor:
@@ -602,6 +633,7 @@ def generate_icons(
     complete=None,
     max_length: int | None = None,
     rounds: int = 4,
+    guidance_scale: float = DEFAULT_GUIDANCE,
 ) -> list[str]:
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
 
@@ -642,6 +674,7 @@ def generate_icons(
             temperature=temperature,
             top_p=top_p,
             seed=seed + 7919 * attempt,
+            guidance_scale=guidance_scale,
         )
         for row in rows:
             drawing = tok.decode_drawing(row)

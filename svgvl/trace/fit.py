@@ -65,17 +65,29 @@ def find_corners(pts: np.ndarray, angle_deg: float, reach: float = 2.5) -> list[
 
 
 # -- Bézier least squares ---------------------------------------------------------------------
+#
+# The functions below run thousands of times per image on short runs of points, so they are
+# written for few numpy calls: the samples' powers [1 t t² t³] times a constant matrix give the
+# Bernstein basis, and the curve with both derivatives in one matmul.
+
+_POWERS = np.arange(4.0)
+# [1 t t² t³] @ _BERNSTEIN = [(1-t)³, 3(1-t)²t, 3(1-t)t², t³]
+_BERNSTEIN = np.array([[1, 0, 0, 0], [-3, 3, 0, 0], [3, -6, 3, 0], [-1, 3, -3, 1]], dtype=float)
+# [1 t t² t³] @ (_DERIVATIVES[k] @ ctrl) is the k-th derivative of the curve with controls ctrl.
+_DERIVATIVES = np.zeros((3, 4, 4))
+_DERIVATIVES[0] = np.eye(4)
+_DERIVATIVES[1, :3, 1:] = np.diag([1.0, 2.0, 3.0])
+_DERIVATIVES[2, :2, 2:] = np.diag([2.0, 6.0])
+_DERIVATIVES = _DERIVATIVES @ _BERNSTEIN
+
+
+def _powers(t: np.ndarray) -> np.ndarray:
+    return t[:, None] ** _POWERS
 
 
 def _basis(t: np.ndarray) -> np.ndarray:
     """Bernstein basis (n, 4): the curve at parameters t is ``_basis(t) @ ctrl``."""
-    mt = 1 - t
-    out = np.empty((len(t), 4))
-    out[:, 0] = mt * mt * mt
-    out[:, 1] = 3 * mt * mt * t
-    out[:, 2] = 3 * mt * t * t
-    out[:, 3] = t * t * t
-    return out
+    return _powers(t) @ _BERNSTEIN
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -84,32 +96,32 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _chord_params(pts: np.ndarray) -> np.ndarray:
-    step = np.diff(pts, axis=0)
-    d = np.concatenate([[0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))])
+    step = pts[1:] - pts[:-1]
+    d = np.empty(len(pts))
+    d[0] = 0.0
+    np.cumsum(np.hypot(step[:, 0], step[:, 1]), out=d[1:])
     return d / d[-1] if d[-1] > 0 else np.linspace(0, 1, len(pts))
 
 
-def _fit_cubic(pts, basis, tan0, tan1):
+def _fit_cubic(normal: list[list[float]], ends: tuple[float, ...]) -> np.ndarray:
     """Least-squares inner control points for fixed end points and end tangent directions.
 
-    With B the basis matrix, the normal equations need only BᵀB and Bᵀ·pts (4×4 and 4×2);
-    the 2×2 solve runs on Python floats, which is several times cheaper than numpy scalars.
+    ``normal`` holds rows 1 and 2 of [BᵀB | Bᵀ·pts] (B the n×4 basis matrix): all the normal
+    equations need.  ``ends`` = (a, b, tan0, tan1) as eight floats.  The 2×2 solve runs on
+    Python floats, which is several times cheaper than numpy scalars.
     """
-    g = (basis.T @ basis).tolist()
-    r = (basis.T @ pts).tolist()
-    (ax, ay), (bx, by) = pts[0].tolist(), pts[-1].tolist()
-    (t0x, t0y), (t1x, t1y) = tan0.tolist(), tan1.tolist()
-    c00, c11 = g[1][1], g[2][2]
-    c01 = g[1][2] * (t0x * t1x + t0y * t1y)
-    k0, k1 = g[1][0] + g[1][1], g[1][2] + g[1][3]
-    k2, k3 = g[2][0] + g[2][1], g[2][2] + g[2][3]
-    x0 = (r[1][0] - k0 * ax - k1 * bx) * t0x + (r[1][1] - k0 * ay - k1 * by) * t0y
-    x1 = (r[2][0] - k2 * ax - k3 * bx) * t1x + (r[2][1] - k2 * ay - k3 * by) * t1y
-    det = c00 * c11 - c01 * c01
+    (g10, g11, g12, g13, r1x, r1y), (g20, g21, g22, g23, r2x, r2y) = normal
+    ax, ay, bx, by, t0x, t0y, t1x, t1y = ends
+    c01 = g12 * (t0x * t1x + t0y * t1y)
+    k0, k1 = g10 + g11, g12 + g13
+    k2, k3 = g20 + g21, g22 + g23
+    x0 = (r1x - k0 * ax - k1 * bx) * t0x + (r1y - k0 * ay - k1 * by) * t0y
+    x1 = (r2x - k2 * ax - k3 * bx) * t1x + (r2y - k2 * ay - k3 * by) * t1y
+    det = g11 * g22 - c01 * c01
     chord = math.hypot(bx - ax, by - ay)
     if abs(det) > 1e-12:
-        alpha0 = (x0 * c11 - x1 * c01) / det
-        alpha1 = (c00 * x1 - c01 * x0) / det
+        alpha0 = (x0 * g22 - x1 * c01) / det
+        alpha1 = (g11 * x1 - c01 * x0) / det
     else:
         alpha0 = alpha1 = chord / 3
     if alpha0 < 1e-3 * chord or alpha1 < 1e-3 * chord or alpha0 > 3 * chord or alpha1 > 3 * chord:
@@ -124,42 +136,37 @@ def _fit_cubic(pts, basis, tan0, tan1):
     )
 
 
-def _reparameterize(ctrl, pts, t, basis):
-    """One Newton step per sample towards its closest point on the curve."""
-    mt = 1 - t
-    diff = basis @ ctrl - pts
-    q = ctrl[1:] - ctrl[:-1]  # first derivative's control points (÷3)
-    a, b, c = mt * mt, 2 * mt * t, t * t
-    d1x = 3 * (a * q[0, 0] + b * q[1, 0] + c * q[2, 0])
-    d1y = 3 * (a * q[0, 1] + b * q[1, 1] + c * q[2, 1])
-    r = q[1:] - q[:-1]  # second derivative's control points (÷6)
-    d2x = 6 * (mt * r[0, 0] + t * r[1, 0])
-    d2y = 6 * (mt * r[0, 1] + t * r[1, 1])
-    ex, ey = diff[:, 0], diff[:, 1]
-    num = ex * d1x + ey * d1y
-    den = d1x * d1x + d1y * d1y + ex * d2x + ey * d2y
-    safe = np.abs(den) > 1e-12
-    step = np.divide(num, den, out=np.zeros_like(num), where=safe)
-    return np.clip(t - step, 0, 1)
-
-
 def _max_error(ctrl, pts, basis) -> float:
-    diff = basis @ ctrl - pts
-    return float(np.sqrt(np.max(diff[:, 0] ** 2 + diff[:, 1] ** 2)))
+    diff = basis @ ctrl
+    diff -= pts
+    diff *= diff
+    return math.sqrt(float(np.maximum.reduce(np.add.reduce(diff, 1))))
 
 
 def _fit_one(pts, tan0, tan1, tolerance):
     """The best single cubic for ``pts`` and its maximum error (Newton refinements only when
     the first fit is close enough for them to matter)."""
+    work = np.empty((len(pts), 6))  # [basis | pts]: one matmul gives the normal equations
+    work[:, 4:] = pts
+    basis = work[:, :4]
+    ends = (*pts[0].tolist(), *pts[-1].tolist(), *tan0.tolist(), *tan1.tolist())
     t = _chord_params(pts)
-    basis = _basis(t)
-    ctrl = _fit_cubic(pts, basis, tan0, tan1)
+    powers = _powers(t)
+    np.matmul(powers, _BERNSTEIN, out=basis)
+    ctrl = _fit_cubic((work[:, 1:3].T @ work).tolist(), ends)
     err = _max_error(ctrl, pts, basis)
     if tolerance < err < 4 * tolerance:
         for _ in range(3):
-            t = _reparameterize(ctrl, pts, t, basis)
-            basis = _basis(t)
-            candidate = _fit_cubic(pts, basis, tan0, tan1)
+            # One Newton step per sample towards its closest point on the curve.
+            curve, d1, d2 = powers @ (_DERIVATIVES @ ctrl)
+            curve -= pts
+            num = np.add.reduce(curve * d1, 1)
+            den = np.add.reduce(d1 * d1 + curve * d2, 1)
+            den[np.abs(den) <= 1e-12] = np.inf
+            t = np.minimum(np.maximum(t - num / den, 0.0), 1.0)
+            powers = _powers(t)
+            np.matmul(powers, _BERNSTEIN, out=basis)
+            candidate = _fit_cubic((work[:, 1:3].T @ work).tolist(), ends)
             e = _max_error(candidate, pts, basis)
             if e >= err:
                 break

@@ -426,7 +426,9 @@ def _restore_rng(folder: Path) -> None:
         torch.cuda.set_rng_state_all(rng["cuda"])
 
 
-def sample_sheet(model, prompts, n: int, path: Path, *, size=96, top_p=0.5, temperature=1.0):
+def sample_sheet(
+    model, prompts, n: int, path: Path, *, size=96, top_p=0.5, temperature=1.0, guidance_scale=1.0
+):
     """A PNG grid: one row per prompt, ``n`` generated icons each (seed 0), prompt on the left."""
     import numpy as np
     from PIL import Image, ImageDraw
@@ -441,7 +443,12 @@ def sample_sheet(model, prompts, n: int, path: Path, *, size=96, top_p=0.5, temp
         top = r * (size + pad)
         draw.text((4, top + size // 2 - 6), prompt[:18], fill="black")
         rows = model.generate(
-            text=prompt, num_return_sequences=n, seed=0, top_p=top_p, temperature=temperature
+            text=prompt,
+            num_return_sequences=n,
+            seed=0,
+            top_p=top_p,
+            temperature=temperature,
+            guidance_scale=guidance_scale,
         )
         for c, row in enumerate(rows):
             try:
