@@ -22,7 +22,7 @@ from ..svg.model import Drawing, Path
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, extent, layer_order, restrict
 from .morphology import mode_filter
-from .palette import TRANSPARENT, assign, find_palette, noise_level
+from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
 
 
@@ -59,13 +59,16 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     # A clean render has exactly flat fills: colours 16 apart are different colours.  JPEG
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
     # from the smoothed labels instead of from the (noisy) pixel colours.
-    noisy = noise_level(rgb, usable) > 0.02
-    palette = find_palette(rgb, voters, colors, merge_distance=30.0 if noisy else 16.0)
+    ranges = local_range(rgb)
+    noisy = noise_level(rgb, usable, ranges) > 0.02
+    palette = find_palette(
+        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
+    )
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).
     scale = max(1.0, (width * height / 65536) ** 0.5)
-    labels = assign(rgb, usable, palette)
+    labels = assign(rgb, usable, palette, ranges=ranges)
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))
