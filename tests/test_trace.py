@@ -194,3 +194,50 @@ def test_vtracer_engine_is_the_baseline():
     assert compare(svg, image)["ssim"] > 0.85
     with pytest.raises(EngineError, match="refine"):
         vectorize(image, engine="vtracer", refine=1.0)
+
+
+def _jpeg_labels(name: str):
+    """Palette labels of a real icon saved as JPEG (quality 70): noisy, several colours."""
+    from svgvl.trace.palette import assign, find_palette
+
+    buffer = io.BytesIO()
+    Image.fromarray(rendered(name)).save(buffer, format="JPEG", quality=70)
+    rgb = np.asarray(Image.open(buffer).convert("RGB"))
+    usable = np.ones(rgb.shape[:2], dtype=bool)
+    usable[:12, :40] = False  # a transparent corner: -1 labels must be left alone
+    palette = find_palette(rgb, usable, merge_distance=30.0)
+    return assign(rgb, usable, palette), len(palette.colors)
+
+
+def test_mode_filter_matches_its_definition():
+    from svgvl.trace.morphology import mode_filter
+
+    labels, values = _jpeg_labels("emoji/fluent-camping.svg")
+    labels = labels[100:160, 90:150]  # a busy window, checked pixel by pixel below
+    out = mode_filter(labels, values)
+    changed = 0
+    for y in range(labels.shape[0]):
+        for x in range(labels.shape[1]):
+            own = labels[y, x]
+            window = labels[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].ravel()
+            counts = np.bincount(window[window >= 0], minlength=values)
+            kept = own < 0 or counts[own] == counts.max()
+            expected = own if kept else int(counts.argmax())  # argmax: the smallest of the tied
+            assert out[y, x] == expected, (y, x)
+            changed += expected != own
+    assert changed > 0  # the window really has JPEG specks to vote away
+
+
+def test_compiled_and_numpy_component_labels_agree():
+    from svgvl.trace.morphology import components, components_numpy
+
+    for name in ("glyphs/dejavusans-at.svg", "emoji/fluent-camping.svg"):
+        ink = rendered(name).min(-1) < 128
+        if name.startswith("glyphs"):  # the background around '@' and the hole inside it
+            assert len(np.unique(components(~ink))) == 3
+        for mask in (ink, ~ink):
+            fast, slow = components(mask), components_numpy(mask)
+            assert ((fast < 0) == ~mask).all() and ((slow < 0) == ~mask).all()
+            # The same partition: a one-to-one map between the two sets of ids.
+            pairs = np.unique(np.stack([fast[mask], slow[mask]]), axis=1)
+            assert len(pairs[0]) == len(np.unique(pairs[0])) == len(np.unique(pairs[1]))
