@@ -241,3 +241,43 @@ def test_compiled_and_numpy_component_labels_agree():
             # The same partition: a one-to-one map between the two sets of ids.
             pairs = np.unique(np.stack([fast[mask], slow[mask]]), axis=1)
             assert len(pairs[0]) == len(np.unique(pairs[0])) == len(np.unique(pairs[1]))
+
+
+def _sampled(commands, per_segment: int = 400) -> np.ndarray:
+    """Dense points along absolute M/L/C/Z commands."""
+    t = np.linspace(0, 1, per_segment)[:, None]
+    points, current, start = [], None, None
+    for op, args in commands:
+        if op == "M":
+            current = start = np.array(args)
+        elif op in ("L", "Z"):
+            end = np.array(args) if op == "L" else start
+            points.append(current + t * (end - current))
+            current = end
+        elif op == "C":
+            c1, c2, end = np.reshape(args, (3, 2))
+            mt = 1 - t
+            points.append(mt**3 * current + 3 * mt**2 * t * c1 + 3 * mt * t**2 * c2 + t**3 * end)
+            current = end
+    return np.vstack(points)
+
+
+@pytest.mark.parametrize("name", ["glyphs/dejavusans-at.svg", "icons/mdi-cog.svg"])
+def test_fitted_outlines_stay_within_the_tolerance(name):
+    from scipy.spatial import cKDTree
+
+    from svgvl.trace.fit import contours, fit_contour
+
+    coverage = 1 - rendered(name).mean(-1) / 255.0
+    outlines = contours(coverage, min_area=5)
+    assert outlines
+    for tolerance in (0.25, 0.5):
+        segments = points = 0
+        for pts in outlines:
+            commands = fit_contour(pts, tolerance, 60)
+            gaps, _ = cKDTree(_sampled(commands)).query(pts)
+            # every traced point lies near the outline (slack: the outline is only sampled)
+            assert gaps.max() <= tolerance + 0.1, (tolerance, gaps.max())
+            segments += len(commands) - 2  # less M and Z
+            points += len(pts)
+        assert segments * 8 < points  # far fewer segments than edge points

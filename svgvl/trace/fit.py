@@ -85,11 +85,6 @@ def _powers(t: np.ndarray) -> np.ndarray:
     return t[:, None] ** _POWERS
 
 
-def _basis(t: np.ndarray) -> np.ndarray:
-    """Bernstein basis (n, 4): the curve at parameters t is ``_basis(t) @ ctrl``."""
-    return _powers(t) @ _BERNSTEIN
-
-
 def _unit(v: np.ndarray) -> np.ndarray:
     n = float(np.hypot(v[0], v[1]))
     return v / n if n > 1e-12 else v

@@ -1,0 +1,66 @@
+"""Text-to-icon metrics of one model at several classifier-free guidance scales.
+
+The same held-out prompts, seeds and reference index for every scale (``svgvl bench --task
+text2icon`` would rebuild the index, a few minutes, per run)::
+
+    python eval/text2icon/guidance.py --model svgvl/models/weights/iconshop-cpu \
+        --data datasets/tabler datasets/mdi ... --limit 80 --scales 1,1.5,2,3
+
+Prints one markdown row per scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from svgvl import data as datasets
+from svgvl.bench import text2icon
+from svgvl.models.iconshop import load_iconshop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="checkpoint folder (default: the shipped model)")
+    parser.add_argument("--data", nargs="+", required=True, metavar="DIR")
+    parser.add_argument("--limit", type=int, default=80, help="held-out prompts (default: 80)")
+    parser.add_argument("-n", type=int, default=4, help="samples per prompt (default: 4)")
+    parser.add_argument("--scales", default="1,1.5,2,3", help="guidance scales, comma-separated")
+    parser.add_argument("--top-p", type=float, default=0.5)
+    args = parser.parse_args()
+
+    model = load_iconshop(args.model)
+    tokenizer = model.path_tokenizer
+    train, test = [], []
+    for folder in args.data:
+        train += list(datasets.load(folder, split="train"))
+        test += list(datasets.load(folder, split="test"))
+    prompts = text2icon.held_out_prompts(test, args.limit, 0)
+    embed = text2icon.sentence_embedder()
+    index = text2icon.TrainingIndex(train, tokenizer, embed)
+    print(
+        "| guidance | validity | uniqueness | novelty (tokens) | novelty (renders) "
+        "| prompt match | shuffled |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for scale in (float(s) for s in args.scales.split(",")):
+        samples = {}
+        for k, prompt in enumerate(prompts):  # seed k for prompt k, as svgvl bench does
+            rows = model.generate(
+                text=prompt,
+                num_return_sequences=args.n,
+                seed=k,
+                top_p=args.top_p,
+                guidance_scale=scale,
+            )
+            samples[prompt] = [tokenizer.decode(row) for row in rows]
+        r = text2icon.evaluate(samples, index, tokenizer, embed)
+        print(
+            f"| {scale:g} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
+            f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
+            f"| {r['prompt_match_shuffled']:.4f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
