@@ -63,8 +63,8 @@ def _guidance_option(parser) -> None:
         "--guidance",
         type=_guidance,
         metavar="SCALE",
-        help="classifier-free guidance: how hard to follow the prompt "
-        "(1 = plain sampling; default: the model's)",
+        help="classifier-free guidance: how hard to follow the prompt (1: plain sampling; "
+        "default: 1.5, svgvl.models.iconshop.DEFAULT_GUIDANCE)",
     )
 
 
