@@ -456,6 +456,7 @@ def test_fill_in_the_middle_examples_fit_the_model(icons_dir, tmp_path, tok):
     (tmp_path / "fim.yaml").write_text(yaml)
     result = train(tmp_path / "fim.yaml", icons_dir, tmp_path / "run", max_steps=2, progress=False)
     assert result["step"] == 2
+    assert result["config_file"] == str(tmp_path / "fim.yaml")
 
 
 def test_shipped_config_finds_its_tokenizer_from_any_directory(tmp_path, monkeypatch):
@@ -464,3 +465,5 @@ def test_shipped_config_finds_its_tokenizer_from_any_directory(tmp_path, monkeyp
     config = load_config(config_file)
     assert Path(config["model"]["tokenizer"]).is_file()
     assert model_config(config).tokenizer_spec["grid"] == 64
+    as_written = load_config(config_file, resolve=False)["model"]["tokenizer"]
+    assert as_written == "../../tokenizers/svgvl-paths-v1-grid64.json"  # what a run records

@@ -93,11 +93,12 @@ LAST, OLD = "checkpoint-last", ".checkpoint-last.old"
 # -- configuration -----------------------------------------------------------------------------
 
 
-def load_config(config) -> dict:
+def load_config(config, *, resolve: bool = True) -> dict:
     """A config dict or YAML file merged over :data:`DEFAULTS`; unknown keys are errors.
 
     A relative ``model.tokenizer`` in a file is resolved against the file's folder when it
-    exists there (as the StarVector trainer does), so a config works from any directory."""
+    exists there (as the StarVector trainer does), so a config works from any directory;
+    ``resolve=False`` keeps it as written (what a run records)."""
     if isinstance(config, str | os.PathLike):
         try:
             import yaml
@@ -129,7 +130,7 @@ def load_config(config) -> dict:
                 f"(known: {', '.join(DEFAULTS[section])})"
             )
         merged[section].update(values)
-    if isinstance(config, str | os.PathLike):
+    if resolve and isinstance(config, str | os.PathLike):
         resolve_paths(merged["model"], ["tokenizer"], config)
     t = merged["train"]
     for key in ("batch_size", "grad_accum", "max_steps"):
@@ -496,6 +497,9 @@ def train(
 
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
     cfg = load_config(config)
+    from_file = isinstance(config, str | os.PathLike)
+    # The record keeps paths as the file wrote them (relative to it), not this machine's.
+    recorded = load_config(config, resolve=False) if from_file else cfg
     t, e = cfg["train"], cfg["eval"]
     folders = [data] if isinstance(data, str | os.PathLike) else list(data)
     if not folders:
@@ -611,7 +615,8 @@ def train(
         return {
             "step": step,
             "tokens": tokens,
-            "config": cfg,
+            "config": recorded,
+            "config_file": str(config) if from_file else None,
             "data": [str(f) for f in folders],
             "examples": {"train": len(train_set), "val": len(val_set)},
             "dropped": {"train": dropped, "val": val_dropped},
