@@ -645,7 +645,8 @@ def generate_icons(
     partial SVG (text or path) that the model adds paths to (fill-in-the-middle).  Samples that
     repeat an earlier one (or draw nothing) are drawn again with the next seeds, up to
     ``rounds`` times; a model that cannot give ``n`` distinct icons then repeats some, with a
-    warning.  ``top_p`` 0.5 is IconShop's setting.
+    warning.  ``top_p`` 0.5 is IconShop's setting; ``guidance_scale`` is classifier-free
+    guidance (see :meth:`IconShopForCausalLM.generate`; 1 samples plainly).
     """
     from ..svg import write
 
