@@ -1,17 +1,18 @@
-"""Text-to-icon metrics of one model at several classifier-free guidance scales.
+"""Text-to-icon metrics of models at several classifier-free guidance scales.
 
-The same held-out prompts, seeds and reference index for every scale (``svgvl bench --task
+The same held-out prompts, seeds and reference index for every model and scale (``svgvl bench --task
 text2icon`` would rebuild the index, a few minutes, per run)::
 
     python eval/text2icon/guidance.py --model svgvl/models/weights/iconshop-cpu \
         --data datasets/tabler datasets/mdi ... --limit 80 --scales 1,1.5,2,3
 
-Prints one markdown row per scale.
+Prints one markdown row per model and scale (``--model A B`` compares checkpoints).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 
 from svgvl import data as datasets
 from svgvl.bench import text2icon
@@ -20,7 +21,9 @@ from svgvl.models.iconshop import load_iconshop
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", help="checkpoint folder (default: the shipped model)")
+    parser.add_argument(
+        "--model", nargs="+", default=[None], help="checkpoint folders (default: the shipped one)"
+    )
     parser.add_argument("--data", nargs="+", required=True, metavar="DIR")
     parser.add_argument("--limit", type=int, default=80, help="held-out prompts (default: 80)")
     parser.add_argument("-n", type=int, default=4, help="samples per prompt (default: 4)")
@@ -28,8 +31,8 @@ def main() -> None:
     parser.add_argument("--top-p", type=float, default=0.5)
     args = parser.parse_args()
 
-    model = load_iconshop(args.model)
-    tokenizer = model.path_tokenizer
+    models = {name or "shipped": load_iconshop(name) for name in args.model}
+    tokenizer = next(iter(models.values())).path_tokenizer
     train, test = [], []
     for folder in args.data:
         train += list(datasets.load(folder, split="train"))
@@ -38,11 +41,12 @@ def main() -> None:
     embed = text2icon.sentence_embedder()
     index = text2icon.TrainingIndex(train, tokenizer, embed)
     print(
-        "| guidance | validity | uniqueness | novelty (tokens) | novelty (renders) "
+        "| model | guidance | validity | uniqueness | novelty (tokens) | novelty (renders) "
         "| prompt match | shuffled |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for scale in (float(s) for s in args.scales.split(",")):
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    scales = [float(s) for s in args.scales.split(",")]
+    for (name, model), scale in itertools.product(models.items(), scales):
         samples = {}
         for k, prompt in enumerate(prompts):  # seed k for prompt k, as svgvl bench does
             rows = model.generate(
@@ -55,7 +59,7 @@ def main() -> None:
             samples[prompt] = [tokenizer.decode(row) for row in rows]
         r = text2icon.evaluate(samples, index, tokenizer, embed)
         print(
-            f"| {scale:g} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
+            f"| {name} | {scale:g} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
             f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
             f"| {r['prompt_match_shuffled']:.4f} |",
             flush=True,
