@@ -38,24 +38,25 @@ def _size(text: str):
         ) from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _number(cast, low: float, high: float = math.inf, *, expected: str):
+    """An argparse type: ``cast(text)`` within [low, high), else a one-line error."""
+
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value < high:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _guidance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value >= 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}")
-    return value
+_positive_int = _number(int, 1, expected="a positive integer")
+_non_negative_int = _number(int, 0, expected="an integer >= 0")
+_guidance = _number(float, 1, expected="a number of at least 1")
+_seconds = _number(float, 0, 3600, expected="seconds between 0 and 3600")
 
 
 def _guidance_option(parser) -> None:
@@ -66,26 +67,6 @@ def _guidance_option(parser) -> None:
         help="classifier-free guidance: how hard to follow the prompt (1: plain sampling; "
         "default: 1.5, svgvl.models.iconshop.DEFAULT_GUIDANCE)",
     )
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (0 <= value < 3600):
-        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 3600, got {text!r}")
-    return value
 
 
 def _read_input(path: str) -> bytes | str:

@@ -145,11 +145,15 @@ def _fit_one(pts, tan0, tan1, tolerance):
     work[:, 4:] = pts
     basis = work[:, :4]
     ends = (*pts[0].tolist(), *pts[-1].tolist(), *tan0.tolist(), *tan1.tolist())
+
+    def fit_at(powers):
+        np.matmul(powers, _BERNSTEIN, out=basis)
+        ctrl = _fit_cubic((work[:, 1:3].T @ work).tolist(), ends)
+        return ctrl, _max_error(ctrl, pts, basis)
+
     t = _chord_params(pts)
     powers = _powers(t)
-    np.matmul(powers, _BERNSTEIN, out=basis)
-    ctrl = _fit_cubic((work[:, 1:3].T @ work).tolist(), ends)
-    err = _max_error(ctrl, pts, basis)
+    ctrl, err = fit_at(powers)
     if tolerance < err < 4 * tolerance:
         for _ in range(3):
             # One Newton step per sample towards its closest point on the curve.
@@ -160,9 +164,7 @@ def _fit_one(pts, tan0, tan1, tolerance):
             den[np.abs(den) <= 1e-12] = np.inf
             t = np.minimum(np.maximum(t - num / den, 0.0), 1.0)
             powers = _powers(t)
-            np.matmul(powers, _BERNSTEIN, out=basis)
-            candidate = _fit_cubic((work[:, 1:3].T @ work).tolist(), ends)
-            e = _max_error(candidate, pts, basis)
+            candidate, e = fit_at(powers)
             if e >= err:
                 break
             ctrl, err = candidate, e

@@ -496,10 +496,12 @@ def train(
     from ..models.text import quiet_loading
 
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
-    cfg = load_config(config)
-    from_file = isinstance(config, str | os.PathLike)
     # The record keeps paths as the file wrote them (relative to it), not this machine's.
-    recorded = load_config(config, resolve=False) if from_file else cfg
+    recorded = load_config(config, resolve=False)
+    from_file = isinstance(config, str | os.PathLike)
+    cfg = copy.deepcopy(recorded)
+    if from_file:
+        resolve_paths(cfg["model"], ["tokenizer"], config)
     t, e = cfg["train"], cfg["eval"]
     folders = [data] if isinstance(data, str | os.PathLike) else list(data)
     if not folders:
