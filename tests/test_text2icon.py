@@ -11,6 +11,7 @@ from svgvl.bench.text2icon import (
     evaluate,
     frechet_distance,
     sentence_embedder,
+    standard_error,
     token_hash,
 )
 from svgvl.tokenize import PathTokenizer
@@ -49,6 +50,17 @@ def test_copying_the_training_set_is_valid_and_on_prompt_but_not_novel(index, em
     assert result["uniqueness"] == 1.0
     # Each render retrieves itself first: its own labels agree with the prompt.
     assert result["prompt_match"] > result["prompt_match_shuffled"] + 0.15
+    # One sample per prompt: the per-prompt scores are the samples' scores.
+    by_prompt = result["prompt_match_by_prompt"]
+    assert by_prompt.keys() == samples.keys()
+    assert sum(by_prompt.values()) / len(by_prompt) == pytest.approx(result["prompt_match"])
+    assert 0 < result["prompt_match_se"] < 0.1
+
+
+def test_standard_error_of_the_mean():
+    assert standard_error([1.0, 3.0]) == pytest.approx(1.0)  # sd sqrt(2), over sqrt(2)
+    assert standard_error([0.5] * 10) == 0.0
+    assert standard_error([0.5]) != standard_error([0.5])  # nan: one value says nothing
 
 
 def test_shifted_copies_are_new_tokens_but_near_duplicate_renders(index, embed):

@@ -6,7 +6,9 @@ text2icon`` would rebuild the index, a few minutes, per run)::
     python eval/text2icon/guidance.py --model svgvl/models/weights/iconshop-cpu \
         --data datasets/tabler datasets/mdi ... --limit 80 --scales 1,1.5,2,3
 
-Prints one markdown row per model and scale (``--model A B`` compares checkpoints).
+Prints one markdown row per model and scale (``--model A B`` compares checkpoints): the last
+column is each row's prompt match minus the first row's, averaged over prompts (the same seeds,
+so the difference is paired), ± its standard error over prompts.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ def main() -> None:
     index = text2icon.TrainingIndex(train, tokenizer, embed)
     print(
         "| model | guidance | validity | uniqueness | novelty (tokens) | novelty (renders) "
-        "| prompt match | shuffled |"
+        "| prompt match | shuffled | vs first row |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    first = None
     scales = [float(s) for s in args.scales.split(",")]
     for (name, model), scale in itertools.product(models.items(), scales):
         samples = {}
@@ -58,10 +61,15 @@ def main() -> None:
             )
             samples[prompt] = [tokenizer.decode(row) for row in rows]
         r = text2icon.evaluate(samples, index, tokenizer, embed)
+        by_prompt = r["prompt_match_by_prompt"]
+        first = first or by_prompt
+        diffs = [by_prompt[p] - first[p] for p in sorted(by_prompt.keys() & first.keys())]
+        delta = sum(diffs) / len(diffs)
         print(
             f"| {name} | {scale:g} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
             f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
-            f"| {r['prompt_match_shuffled']:.4f} |",
+            f"| {r['prompt_match_shuffled']:.4f} "
+            f"| {delta:+.4f} ± {text2icon.standard_error(diffs):.4f} |",
             flush=True,
         )
 

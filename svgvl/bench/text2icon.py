@@ -132,12 +132,31 @@ def evaluate(
             ]
         )
     )
-    result["prompt_match"] = float(prompt_match(prompts, features, index, embed).mean())
+    scores = prompt_match(prompts, features, index, embed)
+    result["prompt_match"] = float(scores.mean())
+    by_prompt = _mean_by_key(prompts, scores)
+    result["prompt_match_by_prompt"] = by_prompt
+    result["prompt_match_se"] = standard_error(list(by_prompt.values()))
     shuffled = _derangement(list(prompts), random.Random(seed))
     result["prompt_match_shuffled"] = float(prompt_match(shuffled, features, index, embed).mean())
     if clip is not None:
         result.update(clip_metrics(clip, prompts, svgs, reference_svgs))
     return result
+
+
+def _mean_by_key(keys: Sequence[str], values: np.ndarray) -> dict[str, float]:
+    groups: dict[str, list[float]] = {}
+    for key, value in zip(keys, values, strict=True):
+        groups.setdefault(key, []).append(float(value))
+    return {key: float(np.mean(group)) for key, group in groups.items()}
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean; samples of one prompt are not independent, so callers pass
+    one value per prompt (and per-prompt differences to compare two models on the same seeds)."""
+    if len(values) < 2:
+        return float("nan")
+    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
 def _derangement(prompts: list[str], rng: random.Random) -> list[str]:
@@ -311,6 +330,7 @@ def markdown(result: dict) -> str:
         ("novelty", "novelty (tokens)", True),
         ("novelty_render", "novelty (renders)", True),
         ("prompt_match", "prompt match", False),
+        ("prompt_match_se", "prompt match, standard error over prompts", False),
         ("prompt_match_shuffled", "prompt match, shuffled prompts", False),
         ("clip_score", "CLIPScore", False),
         ("fid_clip", "FID-CLIP", False),
