@@ -533,6 +533,7 @@ def cmd_train_iconshop(args) -> int:
         args.out,
         max_steps=args.max_steps,
         resume=args.resume,
+        init=args.init,
         progress=not args.quiet,
     )
     losses = f"train loss {result['train_loss']:.4f}" if result["train_loss"] is not None else ""
@@ -851,6 +852,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CHECKPOINT",
         help="require a checkpoint to resume (OUT/checkpoint-last, or this one); "
         "by default a run resumes when OUT has one",
+    )
+    p.add_argument(
+        "--init",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="MODEL",
+        help="fine-tune: start a new run from these weights (a checkpoint or run folder; "
+        "alone: the shipped model) with the config's schedule; the model settings are MODEL's",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_iconshop)

@@ -405,6 +405,47 @@ def test_resume_continues_the_step_count(icons_dir, tmp_path):
         train({"train": {"steps": 3}}, icons_dir, tmp_path / "other")
 
 
+def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
+    run, _ = overfit_run
+    # lr 0: a fine-tune that cannot move must end on the weights it started from.
+    frozen = QUICK_YAML.replace("warmup_steps: 1", "warmup_steps: 1, lr: 0.0, min_lr: 0.0")
+    (tmp_path / "frozen.yaml").write_text(frozen)
+    messages = []
+    out = tmp_path / "tuned"
+    result = train(
+        tmp_path / "frozen.yaml",
+        icons_dir,
+        out,
+        max_steps=2,
+        init=run,
+        progress=False,
+        log=messages.append,
+    )
+    assert result["step"] == 2 and result["init"] == str(run / "model")
+    assert any("fine-tuning" in m for m in messages)
+    start = load_iconshop(run).state_dict()
+    tuned = IconShopForCausalLM.from_pretrained(out / "model").state_dict()
+    assert tuned.keys() == start.keys()
+    assert all(torch.equal(tuned[k], start[k]) for k in start)
+    # The model settings are the init model's, not the config's 1-layer ones.
+    assert json.loads((out / "model" / "config.json").read_text())["n_layer"] == 2
+    # A rerun resumes its own checkpoint; the init model is not loaded again.
+    messages.clear()
+    again = train(
+        tmp_path / "frozen.yaml",
+        icons_dir,
+        out,
+        max_steps=3,
+        init=run,
+        progress=False,
+        log=messages.append,
+    )
+    assert again["step"] == 3 and again["init"] == str(run / "model")
+    assert any("at step 2" in m for m in messages)
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        train(tmp_path / "frozen.yaml", icons_dir, tmp_path / "x", init=tmp_path / "missing")
+
+
 # -- CLI ---------------------------------------------------------------------------------------
 
 

@@ -476,6 +476,7 @@ def train(
     *,
     max_steps: int | None = None,
     resume: bool | str | os.PathLike | None = None,
+    init: bool | str | os.PathLike | None = None,
     progress: bool = True,
     log=None,
 ) -> dict:
@@ -486,13 +487,16 @@ def train(
     run folder.  ``max_steps`` overrides ``train.max_steps`` as the step to stop at (the
     learning-rate schedule keeps the config's length).  ``resume``: None resumes from
     ``OUT/checkpoint-last`` when there is one, a path resumes from that checkpoint, False
-    starts afresh (an existing checkpoint is then an error).
+    starts afresh (an existing checkpoint is then an error).  ``init``: fine-tune — a fresh run
+    (step 0, new optimizer, the config's schedule) starts from these weights (a checkpoint or
+    training output folder; True: the shipped model) instead of random ones, keeping their
+    model settings; a rerun resumes from ``OUT/checkpoint-last`` as usual.
     """
     import torch
     from accelerate import Accelerator
     from tqdm import tqdm
 
-    from ..models.iconshop import IconShopForCausalLM
+    from ..models.iconshop import DEFAULT_CHECKPOINT, IconShopForCausalLM, checkpoint_folder
     from ..models.text import quiet_loading
 
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
@@ -542,6 +546,13 @@ def train(
         if state.get("config", {}).get("model") != cfg["model"]:
             log(f"svgvl: resuming {checkpoint}: its model settings are kept over the config's")
         log(f"svgvl: resuming from {checkpoint} at step {state['step']}")
+        if init not in (None, False):
+            log("svgvl: a resumed run keeps its own weights; the init model is not used")
+    elif init not in (None, False):
+        init = checkpoint_folder(DEFAULT_CHECKPOINT if init is True else init)
+        with quiet_loading():
+            model = IconShopForCausalLM.from_pretrained(init)
+        log(f"svgvl: fine-tuning {init} (its model settings are kept over the config's)")
     else:
         model = IconShopForCausalLM(model_config(cfg))
     tokenizer = model.path_tokenizer
@@ -619,6 +630,7 @@ def train(
             "tokens": tokens,
             "config": recorded,
             "config_file": str(config) if from_file else None,
+            "init": state.get("init", str(init) if init not in (None, False) else None),
             "data": [str(f) for f in folders],
             "examples": {"train": len(train_set), "val": len(val_set)},
             "dropped": {"train": dropped, "val": val_dropped},
