@@ -412,15 +412,15 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
     (tmp_path / "frozen.yaml").write_text(frozen)
     messages = []
     out = tmp_path / "tuned"
-    result = train(
-        tmp_path / "frozen.yaml",
-        icons_dir,
-        out,
-        max_steps=2,
-        init=run,
-        progress=False,
-        log=messages.append,
-    )
+
+    def tune(steps):
+        messages.clear()
+        config = tmp_path / "frozen.yaml"
+        return train(
+            config, icons_dir, out, max_steps=steps, init=run, progress=False, log=messages.append
+        )
+
+    result = tune(2)
     assert result["step"] == 2 and result["init"] == str(run / "model")
     assert any("fine-tuning" in m for m in messages)
     start = load_iconshop(run).state_dict()
@@ -430,16 +430,7 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
     # The model settings are the init model's, not the config's 1-layer ones.
     assert json.loads((out / "model" / "config.json").read_text())["n_layer"] == 2
     # A rerun resumes its own checkpoint; the init model is not loaded again.
-    messages.clear()
-    again = train(
-        tmp_path / "frozen.yaml",
-        icons_dir,
-        out,
-        max_steps=3,
-        init=run,
-        progress=False,
-        log=messages.append,
-    )
+    again = tune(3)
     assert again["step"] == 3 and again["init"] == str(run / "model")
     assert any("at step 2" in m for m in messages)
     with pytest.raises(FileNotFoundError, match="no such checkpoint"):
