@@ -59,13 +59,18 @@ _guidance = _number(float, 1, expected="a number of at least 1")
 _seconds = _number(float, 0, 3600, expected="seconds between 0 and 3600")
 
 
-def _guidance_option(parser) -> None:
+def _sampling_options(parser) -> None:
     parser.add_argument(
         "--guidance",
         type=_guidance,
         metavar="SCALE",
         help="classifier-free guidance: how hard to follow the prompt (1: plain sampling; "
-        "default: 1.5, svgvl.models.iconshop.DEFAULT_GUIDANCE)",
+        "default: 1.25, svgvl.models.iconshop.DEFAULT_GUIDANCE)",
+    )
+    parser.add_argument(
+        "--top-p",
+        type=float,
+        help="nucleus sampling (default: 0.6, svgvl.models.iconshop.DEFAULT_TOP_P)",
     )
 
 
@@ -361,7 +366,7 @@ def cmd_vectorize(args) -> int:
 def _bench_text2icon(args) -> int:
     """``--task text2icon``: raw samples of a text-to-icon model scored on held-out prompts."""
     from .bench import text2icon
-    from .models.iconshop import DEFAULT_GUIDANCE, load_iconshop
+    from .models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, load_iconshop
 
     missing = [o for o, v in (("--data", args.data), ("--out", args.out)) if not v]
     if missing:
@@ -379,7 +384,7 @@ def _bench_text2icon(args) -> int:
             text=prompt,
             num_return_sequences=n,
             seed=seed,
-            top_p=args.top_p,
+            top_p=args.top_p or DEFAULT_TOP_P,
             temperature=1.0,
             guidance_scale=args.guidance or DEFAULT_GUIDANCE,
         )
@@ -483,7 +488,7 @@ def cmd_icon(args) -> int:
     existing = [p for p in paths if os.path.exists(p)]
     if existing and not args.force:
         raise OutputExistsError(existing[0])
-    from .models.iconshop import DEFAULT_GUIDANCE, generate_icons
+    from .models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, generate_icons
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -493,7 +498,7 @@ def cmd_icon(args) -> int:
             seed=args.seed,
             model=args.model,
             temperature=args.temperature,
-            top_p=args.top_p,
+            top_p=args.top_p or DEFAULT_TOP_P,
             guidance_scale=args.guidance or DEFAULT_GUIDANCE,
             complete=_read_input(args.complete) if args.complete else None,
         )
@@ -792,8 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--prompts", help="a file with one prompt per line (default: held-out titles)")
     t.add_argument("-n", type=_positive_int, default=4, help="samples per prompt (default: 4)")
     t.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
-    t.add_argument("--top-p", type=float, default=0.5, help="nucleus sampling (default: 0.5)")
-    _guidance_option(t)
+    _sampling_options(t)
     t.add_argument("--clip", metavar="ARCH:PATH", help="open_clip weights for CLIPScore/FID")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("icon", help="generate icons from a text prompt (IconShop-style model)")
@@ -809,8 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--complete", metavar="SVG", help="add paths to this partial icon instead")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1.0)")
-    p.add_argument("--top-p", type=float, default=0.5, help="nucleus sampling (default: 0.5)")
-    _guidance_option(p)
+    _sampling_options(p)
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=cmd_icon)
 
