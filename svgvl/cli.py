@@ -57,6 +57,7 @@ _positive_int = _number(int, 1, expected="a positive integer")
 _non_negative_int = _number(int, 0, expected="an integer >= 0")
 _guidance = _number(float, 1, expected="a number of at least 1")
 _seconds = _number(float, 0, 3600, expected="seconds between 0 and 3600")
+_top_p = _number(float, math.ulp(0.0), math.nextafter(1.0, 2.0), expected="a number in (0, 1]")
 
 
 def _sampling_options(parser) -> None:
@@ -69,7 +70,7 @@ def _sampling_options(parser) -> None:
     )
     parser.add_argument(
         "--top-p",
-        type=float,
+        type=_top_p,
         help="nucleus sampling (default: 0.6, svgvl.models.iconshop.DEFAULT_TOP_P)",
     )
 

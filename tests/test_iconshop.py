@@ -315,6 +315,9 @@ def test_generate_icons_distinct_and_bad_input(model, tmp_path):
     for n in (0, -1):
         with pytest.raises(ValueError, match="positive"):
             generate_icons("rocket", n, model=model)
+    for top_p in (0.0, 1.5):
+        with pytest.raises(ValueError, match="top_p"):
+            generate_icons("rocket", model=model, top_p=top_p)
 
 
 def test_captions_mix_keywords_sentences_and_empty():
@@ -460,6 +463,11 @@ def test_cli_train_then_icon(icons_dir, overfit_run, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*guided, "--guidance", "0.5"])
     assert "at least 1" in capsys.readouterr().err
+    for top_p in ("0", "1.5"):
+        with pytest.raises(SystemExit):
+            main([*guided, "--top-p", top_p])
+        assert "in (0, 1]" in capsys.readouterr().err
+    assert main([*guided, "--top-p", "1"]) == 0
     for bad in (["icon", ""], ["icon", "x" * 300], ["icon", "rocket", "-n", "0"]):
         assert main([*bad, "--model", str(run), "-o", str(out)]) == 1
         err = capsys.readouterr().err

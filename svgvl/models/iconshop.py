@@ -646,14 +646,17 @@ def generate_icons(
     partial SVG (text or path) that the model adds paths to (fill-in-the-middle).  Samples that
     repeat an earlier one (or draw nothing) are drawn again with the next seeds, up to
     ``rounds`` times; a model that cannot give ``n`` distinct icons then repeats some, with a
-    warning.  ``top_p`` (0.6; IconShop's is 0.5) and ``guidance_scale`` is classifier-free
-    guidance (see :meth:`IconShopForCausalLM.generate`; 1 samples plainly).
+    warning.  ``top_p``: nucleus sampling, in (0, 1] (default 0.6; IconShop's is 0.5);
+    ``guidance_scale``: classifier-free guidance (see :meth:`IconShopForCausalLM.generate`; 1
+    samples plainly).
     """
     from ..svg import write
 
     check_prompt_text(prompt)
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
     if not isinstance(model, IconShopForCausalLM):
         model = load_iconshop(model)
     model.check_prompt(prompt)
