@@ -438,6 +438,10 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
     assert any("at step 2" in m for m in messages)
     with pytest.raises(FileNotFoundError, match="no such checkpoint"):
         train(tmp_path / "frozen.yaml", icons_dir, tmp_path / "x", init=tmp_path / "missing")
+    (tmp_path / "llama").mkdir()
+    (tmp_path / "llama" / "config.json").write_text('{"model_type": "llama"}')
+    with pytest.raises(OSError, match="'llama' checkpoint, not a text-to-icon"):
+        train(tmp_path / "frozen.yaml", icons_dir, tmp_path / "y", init=tmp_path / "llama")
 
 
 # -- CLI ---------------------------------------------------------------------------------------

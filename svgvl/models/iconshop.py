@@ -581,8 +581,9 @@ def checkpoint_folder(path) -> Path:
     raise OSError(f"{folder}: not a text-to-icon checkpoint (no config.json); {TRAIN_HINT}")
 
 
-@functools.lru_cache(maxsize=2)
-def _load_cached(folder: str) -> IconShopForCausalLM:
+def read_checkpoint(folder) -> IconShopForCausalLM:
+    """A fresh, uncached model from a checkpoint folder; a folder of another model type or a
+    damaged file is an OSError of one clear line."""
     import json
 
     try:
@@ -602,7 +603,12 @@ def _load_cached(folder: str) -> IconShopForCausalLM:
         raise OSError(
             f"{folder}: cannot load the text-to-icon checkpoint: {type(error).__name__}: {reason}"
         ) from None
-    return model.eval()
+    return model
+
+
+@functools.lru_cache(maxsize=2)
+def _load_cached(folder: str) -> IconShopForCausalLM:
+    return read_checkpoint(folder).eval()
 
 
 def load_iconshop(path=None) -> IconShopForCausalLM:

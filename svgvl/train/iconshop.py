@@ -496,7 +496,12 @@ def train(
     from accelerate import Accelerator
     from tqdm import tqdm
 
-    from ..models.iconshop import DEFAULT_CHECKPOINT, IconShopForCausalLM, checkpoint_folder
+    from ..models.iconshop import (
+        DEFAULT_CHECKPOINT,
+        IconShopForCausalLM,
+        checkpoint_folder,
+        read_checkpoint,
+    )
     from ..models.text import quiet_loading
 
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
@@ -550,8 +555,7 @@ def train(
             log("svgvl: a resumed run keeps its own weights; the init model is not used")
     elif init not in (None, False):
         init = checkpoint_folder(DEFAULT_CHECKPOINT if init is True else init)
-        with quiet_loading():
-            model = IconShopForCausalLM.from_pretrained(init)
+        model = read_checkpoint(init)
         log(f"svgvl: fine-tuning {init} (its model settings are kept over the config's)")
     else:
         model = IconShopForCausalLM(model_config(cfg))
