@@ -544,19 +544,19 @@ def train(
     accelerator = Accelerator(mixed_precision=precision, cpu=not cuda)
     torch.manual_seed(t["seed"])
     state = {"step": 0, "tokens": 0}
+    start_from = None if init in (None, False) else DEFAULT_CHECKPOINT if init is True else init
     if checkpoint is not None:
         state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
-        with quiet_loading():
-            model = IconShopForCausalLM.from_pretrained(checkpoint)
+        model = read_checkpoint(checkpoint)
         if state.get("config", {}).get("model") != cfg["model"]:
             log(f"svgvl: resuming {checkpoint}: its model settings are kept over the config's")
         log(f"svgvl: resuming from {checkpoint} at step {state['step']}")
-        if init not in (None, False):
+        if start_from is not None:
             log("svgvl: a resumed run keeps its own weights; the init model is not used")
-    elif init not in (None, False):
-        init = checkpoint_folder(DEFAULT_CHECKPOINT if init is True else init)
-        model = read_checkpoint(init)
-        log(f"svgvl: fine-tuning {init} (its model settings are kept over the config's)")
+    elif start_from is not None:
+        start_from = checkpoint_folder(start_from)
+        model = read_checkpoint(start_from)
+        log(f"svgvl: fine-tuning {start_from} (its model settings are kept over the config's)")
     else:
         model = IconShopForCausalLM(model_config(cfg))
     tokenizer = model.path_tokenizer
@@ -634,7 +634,7 @@ def train(
             "tokens": tokens,
             "config": recorded,
             "config_file": str(config) if from_file else None,
-            "init": state.get("init", str(init) if init not in (None, False) else None),
+            "init": state.get("init", start_from and str(start_from)),
             "data": [str(f) for f in folders],
             "examples": {"train": len(train_set), "val": len(val_set)},
             "dropped": {"train": dropped, "val": val_dropped},
