@@ -367,12 +367,25 @@ def cmd_vectorize(args) -> int:
 def _bench_text2icon(args) -> int:
     """``--task text2icon``: raw samples of a text-to-icon model scored on held-out prompts."""
     from .bench import text2icon
-    from .models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, load_iconshop
+    from .models.iconshop import (
+        DEFAULT_GUIDANCE,
+        DEFAULT_TOP_P,
+        load_iconshop,
+        training_sources,
+    )
 
     missing = [o for o, v in (("--data", args.data), ("--out", args.out)) if not v]
     if missing:
         raise CLIError(f"bench --task text2icon needs {', '.join(missing)}")
     model = load_iconshop(args.model)
+    trained_on = training_sources(args.model)
+    unindexed = text2icon.unindexed_sources(trained_on, args.data)
+    if unindexed:
+        print(
+            f"svgvl: warning: the model was also trained on {', '.join(unindexed)}; add them to "
+            "--data, or novelty counts copies of their icons as new",
+            file=sys.stderr,
+        )
     prompts = None
     if args.prompts:
         with open(args.prompts, encoding="utf-8") as handle:
@@ -403,6 +416,7 @@ def _bench_text2icon(args) -> int:
         clip=args.clip,
         progress=not args.quiet,
         command=args.command_line,
+        trained_on=trained_on,
     )
     print(text2icon.markdown(result), end="")
     return 0
@@ -485,6 +499,8 @@ def cmd_icon(args) -> int:
     check_prompt_text(args.prompt)  # bad input fails before any model loads
     if args.n <= 0:
         raise CLIError(f"-n must be a positive number of icons, got {args.n}")
+    if args.best_of is not None and args.best_of < args.n:
+        raise CLIError(f"--best-of must be at least -n ({args.n}), got {args.best_of}")
     paths = [os.path.join(args.out, f"{_slug(args.prompt)}-{i}.svg") for i in range(args.n)]
     existing = [p for p in paths if os.path.exists(p)]
     if existing and not args.force:
@@ -502,6 +518,7 @@ def cmd_icon(args) -> int:
             top_p=args.top_p or DEFAULT_TOP_P,
             guidance_scale=args.guidance or DEFAULT_GUIDANCE,
             complete=_read_input(args.complete) if args.complete else None,
+            best_of=args.best_of,
         )
     for warning in caught:
         print(f"svgvl: warning: {warning.message}", file=sys.stderr)
@@ -815,6 +832,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--complete", metavar="SVG", help="add paths to this partial icon instead")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1.0)")
     _sampling_options(p)
+    p.add_argument(
+        "--best-of",
+        type=_positive_int,
+        metavar="K",
+        help="draw K samples, keep the N the model finds most likely for the prompt: cleaner "
+        "icons, K/N times slower, more often close to training icons (default: N)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=cmd_icon)
 

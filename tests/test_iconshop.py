@@ -24,9 +24,12 @@ from svgvl.models.iconshop import (  # noqa: E402
     IconShopConfig,
     IconShopForCausalLM,
     generate_icons,
+    grow_depth,
     load_iconshop,
+    training_sources,
 )
 from svgvl.render import rasterize  # noqa: E402
+from svgvl.svg import write  # noqa: E402
 from svgvl.train.iconshop import batch_indices, caption, keywords, load_config, model_config, train  # noqa: E402
 
 from .conftest import SVG_FIXTURES  # noqa: E402
@@ -320,6 +323,65 @@ def test_generate_icons_distinct_and_bad_input(model, tmp_path):
             generate_icons("rocket", model=model, top_p=top_p)
 
 
+def test_log_likelihood_is_the_training_loss_and_ignores_padding(model, tok, heart_ids):
+    rocket_ids = tok.encode(ICONS / "tabler-rocket.svg")[: len(heart_ids) // 2] + [tok.eos_id]
+    states, mask = model.encode_text(["heart"])
+    scores = model.log_likelihood([heart_ids, rocket_ids], states, mask)
+    for ids, score in zip([heart_ids, rocket_ids], scores, strict=True):
+        batch = torch.tensor([ids])
+        with torch.no_grad():
+            loss = model(batch, labels=batch, text_states=states, text_mask=mask).loss
+        assert float(score) == pytest.approx(-float(loss), abs=1e-5)  # padding changes nothing
+    # From start on: the mean over the later tokens only.
+    later = model.log_likelihood([heart_ids], states, mask, start=5)
+    assert float(later) != pytest.approx(float(scores[0]), abs=1e-4)
+    with pytest.raises(ValueError, match="nothing to score"):
+        model.log_likelihood([heart_ids], states, mask, start=len(heart_ids))
+
+
+def test_best_of_keeps_the_most_likely_of_more_samples(model, tok):
+    settings = dict(model=model, seed=3, top_p=1.0, guidance_scale=1.0)
+    plain = generate_icons("rocket", 3, **settings)
+    assert set(generate_icons("rocket", 3, best_of=3, **settings)) == set(plain)  # reordered
+    best = generate_icons("rocket", 3, best_of=8, **settings)
+    states, mask = model.encode_text(["rocket"])
+    rows = model.generate(
+        text_states=states, text_mask=mask, num_return_sequences=8, seed=3, top_p=1.0
+    )
+    drawn = {write(tok.decode_drawing(row), precision=2): row.tolist() for row in rows}
+    cut = {svg: ids[: ids.index(tok.eos_id, 1) + 1] for svg, ids in drawn.items()}
+    scores = model.log_likelihood(list(cut.values()), states, mask).tolist()
+    scores = dict(zip(cut, scores, strict=True))
+    kept = [scores[svg] for svg in best]
+    assert set(best) <= set(scores) and kept == sorted(kept, reverse=True)
+    assert min(kept) >= max(s for svg, s in scores.items() if svg not in best)
+    for bad in (2, 2.5, True):
+        with pytest.raises(ValueError, match="best_of"):
+            generate_icons("rocket", 3, best_of=bad, model=model)
+
+
+def test_grow_depth_keeps_the_function_and_can_learn(model, tok, heart_ids):
+    ids = torch.tensor([heart_ids])
+    states, mask = model.encode_text(["heart"])
+    with torch.no_grad():
+        before = model(ids, text_states=states, text_mask=mask).logits
+    for n_layer in (3, 4):  # TINY has 2
+        grown = grow_depth(model, n_layer).eval()
+        assert grown.config.n_layer == len(grown.blocks) == n_layer
+        with torch.no_grad():
+            after = grown(ids, text_states=states, text_mask=mask).logits
+        assert torch.allclose(after, before, atol=1e-5)
+    # The zeroed projections get gradients: the new layers are not dead.
+    grown.train()
+    grown(ids, labels=ids, text_states=states, text_mask=mask).loss.backward()
+    zeroed = [b.mlp.proj.weight for b in grown.blocks if not b.mlp.proj.weight.any()]
+    assert len(zeroed) == 2 and all(w.grad.abs().sum() > 0 for w in zeroed)
+    assert model.config.n_layer == 2  # the original is untouched
+    for n_layer in (2, 5):
+        with pytest.raises(ValueError, match="can grow 2 layers"):
+            grow_depth(model, n_layer)
+
+
 def test_captions_mix_keywords_sentences_and_empty():
     labels = {
         "name": "rocket",
@@ -425,6 +487,9 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
 
     result = tune(2)
     assert result["step"] == 2 and result["init"] == str(run / "model")
+    # What the weights have seen, the init model's data included, for svgvl bench's check.
+    assert training_sources(run) == [f"dir:{icons_dir.resolve()}"]
+    assert result["sources"] == training_sources(out) == training_sources(run)
     assert any("fine-tuning" in m for m in messages)
     start = load_iconshop(run).state_dict()
     tuned = IconShopForCausalLM.from_pretrained(out / "model").state_dict()
@@ -438,6 +503,22 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
     assert any("at step 2" in m for m in messages)
     with pytest.raises(FileNotFoundError, match="no such checkpoint"):
         train(tmp_path / "frozen.yaml", icons_dir, tmp_path / "x", init=tmp_path / "missing")
+    # Grown: the deeper model starts as the init model's function (lr 0 keeps it there).
+    (tmp_path / "grow.yaml").write_text(frozen.replace("save_every: 3", "grow_layers: 3"))
+    deeper = tmp_path / "deeper"
+    train(tmp_path / "grow.yaml", icons_dir, deeper, max_steps=1, init=run, progress=False)
+    grown = load_iconshop(deeper)
+    assert grown.config.n_layer == 3
+    text, text_mask = grown.encode_text(["rocket"])
+    ids = torch.tensor([grown.path_tokenizer.encode(icons_dir / "rocket.svg")])
+    with torch.no_grad():
+        logits = [
+            m(ids, text_states=text, text_mask=text_mask).logits
+            for m in (grown, load_iconshop(run))
+        ]
+    assert torch.allclose(*logits, atol=1e-5)
+    with pytest.raises(ValueError, match="give it with init"):
+        train(tmp_path / "grow.yaml", icons_dir, tmp_path / "z", progress=False)
     (tmp_path / "llama").mkdir()
     (tmp_path / "llama" / "config.json").write_text('{"model_type": "llama"}')
     with pytest.raises(OSError, match="'llama' checkpoint, not a text-to-icon"):

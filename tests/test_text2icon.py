@@ -123,7 +123,7 @@ def test_a_run_writes_samples_and_a_table(tmp_path, embed, monkeypatch):
         text2icon.run(generate, [tmp_path / "icons"], tmp_path / "r2", prompts=prompts, n=0)
 
 
-def test_cli_scores_a_model_on_held_out_prompts(tmp_path):
+def test_cli_scores_a_model_on_held_out_prompts(tmp_path, capsys):
     import json
 
     from svgvl import data
@@ -133,6 +133,9 @@ def test_cli_scores_a_model_on_held_out_prompts(tmp_path):
     data.build(f"dir:{SVG_FIXTURES}", tmp_path / "fixtures", progress=False)
     config = IconShopConfig(n_layer=1, n_head=2, d_model=32, max_svg_tokens=48)
     IconShopForCausalLM(config).save_pretrained(tmp_path / "model")  # random weights
+    # Its record says it saw another set too: novelty against --data alone is overstated.
+    sources = ["iconify:ph", data.source_of(tmp_path / "fixtures")]
+    (tmp_path / "model" / "training.json").write_text(json.dumps({"sources": sources}))
     (tmp_path / "prompts.txt").write_text("rocket\nheart\n")
     argv = ["bench", "--task", "text2icon", "--model", str(tmp_path / "model")]
     argv += ["--data", str(tmp_path / "fixtures"), "--prompts", str(tmp_path / "prompts.txt")]
@@ -141,5 +144,8 @@ def test_cli_scores_a_model_on_held_out_prompts(tmp_path):
     result = json.loads((tmp_path / "run" / "results.json").read_text())
     assert result["samples"] == 4
     assert result["validity"] == 1.0  # grammar-constrained: even random weights decode
-    assert "--task text2icon" in (tmp_path / "run" / "results.md").read_text()
+    table = (tmp_path / "run" / "results.md").read_text()
+    assert "--task text2icon" in table
+    assert "warning: the model was also trained on iconify:ph;" in capsys.readouterr().err
+    assert result["unindexed_sources"] == ["iconify:ph"] and "trained on iconify:ph," in table
     assert main(["bench", "--task", "text2icon", "--out", str(tmp_path / "x")]) == 1

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 
-from svgvl import data as datasets
 from svgvl.bench import text2icon
 from svgvl.models.iconshop import load_iconshop
 
@@ -35,13 +34,7 @@ def main() -> None:
 
     models = {name or "shipped": load_iconshop(name) for name in args.model}
     tokenizer = next(iter(models.values())).path_tokenizer
-    train, test = [], []
-    for folder in args.data:
-        train += list(datasets.load(folder, split="train"))
-        test += list(datasets.load(folder, split="test"))
-    prompts = text2icon.held_out_prompts(test, args.limit, 0)
-    embed = text2icon.sentence_embedder()
-    index = text2icon.TrainingIndex(train, tokenizer, embed)
+    prompts, _, index, embed = text2icon.reference(args.data, tokenizer, args.limit)
     print(
         "| model | guidance | validity | uniqueness | novelty (tokens) | novelty (renders) "
         "| prompt match | shuffled | vs first row |"
@@ -63,13 +56,12 @@ def main() -> None:
         r = text2icon.evaluate(samples, index, tokenizer, embed)
         by_prompt = r["prompt_match_by_prompt"]
         first = first or by_prompt
-        diffs = [by_prompt[p] - first[p] for p in sorted(by_prompt.keys() & first.keys())]
-        delta = sum(diffs) / len(diffs)
+        delta, se = text2icon.paired_difference(by_prompt, first)
         print(
             f"| {name} | {scale:g} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
             f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
             f"| {r['prompt_match_shuffled']:.4f} "
-            f"| {delta:+.4f} ± {text2icon.standard_error(diffs):.4f} |",
+            f"| {delta:+.4f} ± {se:.4f} |",
             flush=True,
         )
 

@@ -159,6 +159,15 @@ def standard_error(values: Sequence[float]) -> float:
     return float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
+def paired_difference(by_prompt: dict[str, float], base: dict[str, float]) -> tuple[float, float]:
+    """Mean per-prompt difference of two prompt-match results on the same prompts and seeds,
+    and its standard error over prompts: whether a change is more than noise."""
+    diffs = [by_prompt[p] - base[p] for p in sorted(by_prompt.keys() & base.keys())]
+    if not diffs:
+        raise ValueError("the two results share no prompts")
+    return sum(diffs) / len(diffs), standard_error(diffs)
+
+
 def _derangement(prompts: list[str], rng: random.Random) -> list[str]:
     """The prompts reassigned so that (where possible) no sample keeps a prompt equal to its own."""
     for _ in range(100):
@@ -254,6 +263,23 @@ def held_out_prompts(records: Sequence[dict], limit: int, seed: int = 0) -> list
     return titles[:limit]
 
 
+def reference(data: Sequence, tokenizer, limit: int, seed: int = 0, prompts=None):
+    """What every text-to-icon evaluation compares against: (prompts — ``prompts`` or a seeded
+    sample of ``limit`` held-out titles —, the test records, the :class:`TrainingIndex` of the
+    train splits, the sentence embedder)."""
+    from .. import data as datasets
+
+    train, test = [], []
+    for folder in data:
+        train += list(datasets.load(folder, split="train"))
+        test += list(datasets.load(folder, split="test"))
+    prompts = list(prompts) if prompts else held_out_prompts(test, limit, seed)
+    if not prompts:
+        raise ValueError("no prompts: give --prompts or datasets with a test split")
+    embed = sentence_embedder()
+    return prompts, test, TrainingIndex(train, tokenizer, embed), embed
+
+
 def run(
     generate: Callable[[str, int, int], list[str | None]],
     data: Sequence,
@@ -267,34 +293,28 @@ def run(
     clip: str | None = None,
     progress: bool = True,
     command: str | None = None,
+    trained_on: Sequence[str] | None = None,
 ) -> dict:
     """Generate ``n`` samples per prompt with ``generate(prompt, n, seed)`` and score them.
 
     ``data``: dataset folders from ``svgvl data build`` — the train split is what novelty and
     prompt match compare against; the test split gives the prompts unless ``prompts`` is given.
-    Writes ``samples/*.svg``, ``results.json`` and ``results.md`` to ``out``.
+    ``trained_on``: the model's training sources, when known; those ``data`` leaves out are
+    recorded as ``unindexed_sources`` (novelty is then overstated).  Writes ``samples/*.svg``,
+    ``results.json`` and ``results.md`` to ``out``.
     """
     import json
     from pathlib import Path
 
     from tqdm import tqdm
 
-    from .. import data as datasets
     from ..files import write_atomic
     from ..tokenize import PathTokenizer
 
     if n <= 0:
         raise ValueError(f"n must be at least 1, got {n}")
     tokenizer = tokenizer or PathTokenizer()
-    train, test = [], []
-    for folder in data:
-        train += list(datasets.load(folder, split="train"))
-        test += list(datasets.load(folder, split="test"))
-    prompts = list(prompts) if prompts else held_out_prompts(test, limit, seed)
-    if not prompts:
-        raise ValueError("no prompts: give --prompts or datasets with a test split")
-    embed = sentence_embedder()
-    index = TrainingIndex(train, tokenizer, embed)
+    prompts, test, index, embed = reference(data, tokenizer, limit, seed, prompts)
     out = Path(out)
     samples: dict[str, list[str | None]] = {}
     for k, prompt in enumerate(tqdm(prompts, desc="text2icon", disable=not progress)):
@@ -317,10 +337,21 @@ def run(
         seed=seed,
     )
     result.update(command=command, training_icons=len(index.hashes), n=n, seed=seed)
+    unindexed = unindexed_sources(trained_on, data)
+    if unindexed:
+        result["unindexed_sources"] = unindexed
     result["prompt_list"] = prompts
     write_atomic(out / "results.json", json.dumps(result, indent=1) + "\n", force=True)
     write_atomic(out / "results.md", markdown(result), force=True)
     return result
+
+
+def unindexed_sources(trained_on: Sequence[str] | None, data: Sequence) -> list[str]:
+    """The model's training sources that the reference folders ``data`` do not hold: its
+    samples may copy icons from them that novelty cannot see."""
+    from .. import data as datasets
+
+    return sorted(set(trained_on or ()) - {datasets.source_of(f) for f in data})
 
 
 def markdown(result: dict) -> str:
@@ -342,9 +373,14 @@ def markdown(result: dict) -> str:
         f"{result['prompts']} prompts × {result.get('n', '?')} samples = {result['samples']}; "
         f"{result.get('training_icons', '?')} training icons.",
         "",
-        "| metric | value |",
-        "|---|---:|",
     ]
+    if result.get("unindexed_sources"):
+        lines += [
+            "Novelty is overstated: the model was also trained on "
+            f"{', '.join(result['unindexed_sources'])}, which the reference data leave out.",
+            "",
+        ]
+    lines += ["| metric | value |", "|---|---:|"]
     for key, label, percent in keys:
         if key in result:
             value = result[key]

@@ -21,6 +21,7 @@ _API = {
     "build": ".dataset",
     "info": ".dataset",
     "load": ".dataset",
+    "source_of": ".dataset",
     "DataError": ".errors",
     "cache_dir": ".packages",
     "SPLIT_NAMES": ".records",

@@ -23,6 +23,7 @@ Written after nanoGPT's ``model.py``: a config, small modules, no indirection.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import warnings
 from pathlib import Path
@@ -523,6 +524,68 @@ class IconShopForCausalLM(PreTrainedModel):
             result[b, : len(row)] = torch.tensor(row)
         return result
 
+    @torch.no_grad()
+    def log_likelihood(self, sequences, text_states, text_mask, start: int = 1) -> torch.Tensor:
+        """Mean log-probability per token of each sequence's tokens from ``start`` on (after the
+        prompt), given one text (``text_states``/``text_mask`` of batch 1): what ``best_of``
+        ranks samples by (OpenAI's ``best_of`` does the same).  ``sequences``: lists of ids,
+        each ending at its end token."""
+        if not sequences:
+            return torch.empty(0)
+        if text_states.shape[0] != 1:
+            raise ValueError("log_likelihood() scores sequences of one text: pass a batch of 1")
+        width = max(map(len, sequences))
+        if not 0 < start < min(map(len, sequences)):
+            raise ValueError(f"start {start} leaves a sequence with nothing to score")
+        ids = torch.full((len(sequences), width), self.path_tokenizer.pad_id, dtype=torch.long)
+        for b, row in enumerate(sequences):
+            ids[b, : len(row)] = torch.tensor(row)
+        lengths = torch.tensor([len(row) for row in sequences])
+        present = torch.arange(width)[None] < lengths[:, None]
+        n = len(sequences)
+        out = self(
+            ids.to(self.device),
+            attention_mask=present.to(self.device),
+            text_states=text_states.to(self.device).expand(n, -1, -1),
+            text_mask=text_mask.to(self.device).expand(n, -1),
+        )
+        log_probs = F.log_softmax(out.logits[:, :-1].float(), dim=-1)
+        token_lp = log_probs.gather(-1, ids[:, 1:, None].to(self.device))[..., 0].cpu()
+        scored = present[:, 1:] & (torch.arange(1, width)[None] >= start)
+        return (token_lp * scored).sum(1) / scored.sum(1)
+
+
+def grow_depth(model: IconShopForCausalLM, n_layer: int) -> IconShopForCausalLM:
+    """A deeper copy of ``model`` that computes the same function: each new block is a copy of
+    the block below it whose two output projections are zero, so it adds nothing until
+    training moves them (function-preserving growth, as Net2Net), and a trained model can gain
+    capacity without starting over.  At most doubles the depth; blocks are copied evenly."""
+    import copy
+
+    n = model.config.n_layer
+    if not n < n_layer <= 2 * n:
+        raise ValueError(f"can grow {n} layers to {n + 1}..{2 * n}, not {n_layer}")
+    extra = n_layer - n
+    copied = {(2 * j + 1) * n // (2 * extra) for j in range(extra)}  # evenly spread
+    config = copy.deepcopy(model.config)
+    config.n_layer = n_layer
+    grown = IconShopForCausalLM(config).to(model.device, model.dtype)
+    blocks = []
+    for i, block in enumerate(model.blocks):
+        blocks.append(copy.deepcopy(block))
+        if i in copied:
+            twin = copy.deepcopy(block)
+            for proj in (twin.attn.proj, twin.mlp.proj):
+                nn.init.zeros_(proj.weight)
+                nn.init.zeros_(proj.bias)
+            blocks.append(twin)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("blocks.")}
+    missing = grown.load_state_dict(state, strict=False).missing_keys
+    if any(not key.startswith("blocks.") for key in missing):
+        raise RuntimeError(f"grow_depth: weights not carried over: {missing}")
+    grown.blocks = nn.ModuleList(blocks)
+    return grown
+
 
 def _ids_list(ids) -> list[int]:
     if isinstance(ids, torch.Tensor):
@@ -611,6 +674,18 @@ def _load_cached(folder: str) -> IconShopForCausalLM:
     return read_checkpoint(folder).eval()
 
 
+def training_sources(path=None) -> list[str] | None:
+    """The icon sets a checkpoint was trained on (``training.json``'s ``sources``, the init
+    model's included), or None when its record does not say."""
+    folder = checkpoint_folder(path or DEFAULT_CHECKPOINT)
+    try:
+        record = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    sources = record.get("sources") if isinstance(record, dict) else None
+    return sorted(map(str, sources)) if isinstance(sources, list) else None
+
+
 def load_iconshop(path=None) -> IconShopForCausalLM:
     """A checkpoint folder (or a training output folder) → model in eval mode, cached.
 
@@ -644,6 +719,7 @@ def generate_icons(
     max_length: int | None = None,
     rounds: int = 4,
     guidance_scale: float = DEFAULT_GUIDANCE,
+    best_of: int | None = None,
 ) -> list[str]:
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
 
@@ -654,7 +730,10 @@ def generate_icons(
     ``rounds`` times; a model that cannot give ``n`` distinct icons then repeats some, with a
     warning.  ``top_p``: nucleus sampling, in (0, 1] (default 0.6; IconShop's is 0.5);
     ``guidance_scale``: classifier-free guidance (see :meth:`IconShopForCausalLM.generate`; 1
-    samples plainly).
+    samples plainly).  ``best_of``: draw that many samples first and keep the ``n`` the model
+    finds most likely for the prompt (mean log-probability per token): cleaner, more on-prompt
+    icons at ``best_of / n`` times the work, but more often near copies of training icons
+    (eval/results/text2icon.md).
     """
     from ..svg import write
 
@@ -663,6 +742,10 @@ def generate_icons(
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    if best_of is not None and (isinstance(best_of, bool) or not isinstance(best_of, int)):
+        raise ValueError(f"best_of must be an integer, got {best_of!r}")
+    if best_of is not None and best_of < n:
+        raise ValueError(f"best_of must be at least n ({n}), got {best_of}")
     if not isinstance(model, IconShopForCausalLM):
         model = load_iconshop(model)
     model.check_prompt(prompt)
@@ -683,13 +766,15 @@ def generate_icons(
             prompt_ids,
             text_states=states,
             text_mask=mask,
-            num_return_sequences=need if attempt == 0 else 2 * need,
+            num_return_sequences=(best_of or need) if attempt == 0 else 2 * need,
             max_length=limit,
             temperature=temperature,
             top_p=top_p,
             seed=seed + 7919 * attempt,
             guidance_scale=guidance_scale,
         )
+        if attempt == 0 and best_of:
+            rows = most_likely_first(model, rows, states, mask, len(prompt_ids or [tok.bos_id]))
         for row in rows:
             drawing = tok.decode_drawing(row)
             if drawing.paths and len(found) < n:
@@ -705,6 +790,20 @@ def generate_icons(
         )
         svgs += [svgs[k % len(svgs)] for k in range(n - len(svgs))]
     return svgs
+
+
+def most_likely_first(model, rows: torch.Tensor, states, mask, start: int) -> list[list[int]]:
+    """Generated rows, cut after their end token, in order of the model's mean log-probability
+    per token (ties keep sampling order)."""
+    tok = model.path_tokenizer
+    ends = {tok.vocab["<eos>"], tok.vocab["<eom>"]}
+    sequences = []
+    for row in rows.tolist():
+        stop = next((i for i in range(start, len(row)) if row[i] in ends), len(row) - 1)
+        sequences.append(row[: stop + 1])
+    scores = model.log_likelihood(sequences, states, mask, start).tolist()
+    order = sorted(range(len(sequences)), key=lambda i: -scores[i])
+    return [sequences[i] for i in order]
 
 
 try:  # AutoConfig / AutoModelForCausalLM.from_pretrained(folder) build this model too

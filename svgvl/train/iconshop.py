@@ -62,6 +62,7 @@ DEFAULTS: dict = {
         "min_lr": 3.0e-5,
         "warmup_steps": 500,
         "lr_decay_steps": None,  # default: max_steps
+        "grow_layers": None,  # with init: first deepen the init model to this many layers
         "weight_decay": 0.1,
         "betas": [0.9, 0.95],
         "grad_clip": 1.0,
@@ -496,11 +497,14 @@ def train(
     from accelerate import Accelerator
     from tqdm import tqdm
 
+    from .. import data as datasets
     from ..models.iconshop import (
         DEFAULT_CHECKPOINT,
         IconShopForCausalLM,
         checkpoint_folder,
+        grow_depth,
         read_checkpoint,
+        training_sources,
     )
     from ..models.text import quiet_loading
 
@@ -556,9 +560,18 @@ def train(
     elif start_from is not None:
         start_from = checkpoint_folder(start_from)
         model = read_checkpoint(start_from)
+        state["sources"] = training_sources(start_from) or []
         log(f"svgvl: fine-tuning {start_from} (its model settings are kept over the config's)")
+        if t["grow_layers"] and t["grow_layers"] != model.config.n_layer:
+            log(f"svgvl: growing it from {model.config.n_layer} to {t['grow_layers']} layers")
+            model = grow_depth(model, t["grow_layers"])
+    elif t["grow_layers"]:
+        raise ValueError("train.grow_layers deepens a trained model: give it with init (--init)")
     else:
         model = IconShopForCausalLM(model_config(cfg))
+    # Every icon set the weights have seen, the init model's included: what novelty must be
+    # measured against (svgvl bench warns when its --data misses one).
+    sources = sorted(set(state.get("sources", [])) | {datasets.source_of(f) for f in folders})
     tokenizer = model.path_tokenizer
     # A fill-in-the-middle example is two tokens longer (<mask> twice, <eom> for <eos>).
     max_len = model.config.max_svg_tokens - (2 if t["fim_rate"] else 0)
@@ -636,6 +649,7 @@ def train(
             "config_file": str(config) if from_file else None,
             "init": state.get("init", start_from and str(start_from)),
             "data": [str(f) for f in folders],
+            "sources": sources,
             "examples": {"train": len(train_set), "val": len(val_set)},
             "dropped": {"train": dropped, "val": val_dropped},
             **(extra or {}),

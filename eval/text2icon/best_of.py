@@ -1,0 +1,76 @@
+"""Text-to-icon metrics with and without ``best_of`` (rank K samples, keep n).
+
+For every held-out prompt the model draws K samples once (seed k for prompt k, as ``svgvl bench``
+does); "raw" keeps the first n of them (what plain sampling gives), "best of K" the n distinct
+ones the model finds most likely (``generate_icons(best_of=K)``'s ranking), so the comparison is
+paired::
+
+    python eval/text2icon/best_of.py --data datasets/tabler datasets/mdi ... --limit 200 --best-of 16
+
+Prints one markdown row per selection; the last column is the prompt match minus the raw row's,
+averaged over prompts, ± its standard error over prompts.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from svgvl.bench import text2icon
+from svgvl.models.iconshop import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_TOP_P,
+    load_iconshop,
+    most_likely_first,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="checkpoint folder (default: the shipped one)")
+    parser.add_argument("--data", nargs="+", required=True, metavar="DIR")
+    parser.add_argument("--limit", type=int, default=80, help="held-out prompts (default: 80)")
+    parser.add_argument("-n", type=int, default=4, help="icons kept per prompt (default: 4)")
+    parser.add_argument("--best-of", type=int, default=16, help="samples drawn (default: 16)")
+    parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
+    parser.add_argument("--top-p", type=float, default=DEFAULT_TOP_P)
+    args = parser.parse_args()
+
+    model = load_iconshop(args.model)
+    tok = model.path_tokenizer
+    prompts, _, index, embed = text2icon.reference(args.data, tok, args.limit)
+    raw, best = {}, {}
+    for k, prompt in enumerate(prompts):
+        states, mask = model.encode_text([prompt])
+        rows = model.generate(
+            text_states=states,
+            text_mask=mask,
+            num_return_sequences=args.best_of,
+            seed=k,
+            top_p=args.top_p,
+            guidance_scale=args.guidance,
+        )
+        raw[prompt] = [tok.decode(row) for row in rows[: args.n]]
+        ranked = dict.fromkeys(
+            tok.decode(r) for r in most_likely_first(model, rows, states, mask, 1)
+        )
+        best[prompt] = list(ranked)[: args.n]
+    print(
+        "| selection | validity | uniqueness | novelty (tokens) | novelty (renders) "
+        "| prompt match | shuffled | vs raw |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    base = None
+    for name, samples in (("raw", raw), (f"best of {args.best_of}", best)):
+        r = text2icon.evaluate(samples, index, tok, embed)
+        base = base or r["prompt_match_by_prompt"]
+        delta, se = text2icon.paired_difference(r["prompt_match_by_prompt"], base)
+        print(
+            f"| {name} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
+            f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
+            f"| {r['prompt_match_shuffled']:.4f} | {delta:+.4f} ± {se:.4f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
