@@ -553,7 +553,13 @@ def test_cli_train_then_icon(icons_dir, overfit_run, tmp_path, capsys):
             main([*guided, "--top-p", top_p])
         assert "in (0, 1]" in capsys.readouterr().err
     assert main([*guided, "--top-p", "1"]) == 0
-    for bad in (["icon", ""], ["icon", "x" * 300], ["icon", "rocket", "-n", "0"]):
+    assert main([*guided, "--best-of", "3"]) == 0
+    assert (out / "rocket-0.svg").read_text().startswith("<svg")
+    with pytest.raises(SystemExit):
+        main([*guided, "--best-of", "0"])
+    assert "positive integer" in capsys.readouterr().err
+    bad_best = ["icon", "rocket", "-n", "2", "--best-of", "1"]
+    for bad in (["icon", ""], ["icon", "x" * 300], ["icon", "rocket", "-n", "0"], bad_best):
         assert main([*bad, "--model", str(run), "-o", str(out)]) == 1
         err = capsys.readouterr().err
         assert err.startswith("svgvl: error: ") and err.count("\n") == 1
