@@ -280,10 +280,7 @@ def info(path) -> dict:
 def source_of(path) -> str:
     """What a data folder holds, as a source name: its dataset's (``iconify:tabler``), or
     ``dir:PATH`` for a plain folder of SVGs (what ``svgvl train`` also reads)."""
-    manifest = _read_json(Path(path) / MANIFEST)
-    if isinstance(manifest, dict) and manifest.get("format") == FORMAT and manifest.get("source"):
-        return str(manifest["source"])
-    return f"dir:{Path(path).resolve()}"
+    return _owner(Path(path)) or f"dir:{Path(path).resolve()}"
 
 
 def load(path, split: str | None = None) -> Iterator[dict]:
