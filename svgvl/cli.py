@@ -837,7 +837,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="K",
         help="draw K samples, keep the N the model finds most likely for the prompt: cleaner "
-        "icons, K/N times slower, more often close to training icons (default: N)",
+        "icons, K/N times slower, more often close to training icons (default: 2N; N: plain "
+        "sampling)",
     )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=cmd_icon)

@@ -49,6 +49,9 @@ DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "iconshop-cpu"
 # guidance 1.25 with top-p 0.6 (IconShop: 0.5) keeps its raw samples >= 95 % unique and novel.
 DEFAULT_GUIDANCE = 1.25
 DEFAULT_TOP_P = 0.6
+# generate_icons draws this many samples per icon it returns and keeps the most likely: on the
+# same prompts best of 8 for 4 lifts the prompt match significantly and keeps novelty >= 95 %.
+DEFAULT_BEST_OF = 2
 TRAIN_HINT = (
     "train one with `svgvl train iconshop --config examples/configs/iconshop-small.yaml "
     "--data DATASET --out runs/iconshop-small` and pass --model runs/iconshop-small/model "
@@ -733,7 +736,7 @@ def generate_icons(
     samples plainly).  ``best_of``: draw that many samples first and keep the ``n`` the model
     finds most likely for the prompt (mean log-probability per token): cleaner, more on-prompt
     icons at ``best_of / n`` times the work, but more often near copies of training icons
-    (eval/results/text2icon.md).
+    (eval/results/text2icon.md); default ``DEFAULT_BEST_OF * n``, ``best_of=n`` samples plainly.
     """
     from ..svg import write
 
@@ -742,9 +745,10 @@ def generate_icons(
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
-    if best_of is not None and (isinstance(best_of, bool) or not isinstance(best_of, int)):
+    best_of = DEFAULT_BEST_OF * n if best_of is None else best_of
+    if isinstance(best_of, bool) or not isinstance(best_of, int):
         raise ValueError(f"best_of must be an integer, got {best_of!r}")
-    if best_of is not None and best_of < n:
+    if best_of < n:
         raise ValueError(f"best_of must be at least n ({n}), got {best_of}")
     if not isinstance(model, IconShopForCausalLM):
         model = load_iconshop(model)
@@ -766,14 +770,14 @@ def generate_icons(
             prompt_ids,
             text_states=states,
             text_mask=mask,
-            num_return_sequences=(best_of or need) if attempt == 0 else 2 * need,
+            num_return_sequences=best_of if attempt == 0 else 2 * need,
             max_length=limit,
             temperature=temperature,
             top_p=top_p,
             seed=seed + 7919 * attempt,
             guidance_scale=guidance_scale,
         )
-        if attempt == 0 and best_of:
+        if attempt == 0 and best_of > n:
             rows = most_likely_first(model, rows, states, mask, len(prompt_ids or [tok.bos_id]))
         for row in rows:
             drawing = tok.decode_drawing(row)
