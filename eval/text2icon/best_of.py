@@ -31,13 +31,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=80, help="held-out prompts (default: 80)")
     parser.add_argument("-n", type=int, default=4, help="icons kept per prompt (default: 4)")
     parser.add_argument("--best-of", type=int, default=16, help="samples drawn (default: 16)")
+    parser.add_argument(
+        "--prompt-seed", type=int, default=0, help="which sample of held-out prompts (default: 0)"
+    )
     parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
     parser.add_argument("--top-p", type=float, default=DEFAULT_TOP_P)
     args = parser.parse_args()
 
     model = load_iconshop(args.model)
     tok = model.path_tokenizer
-    prompts, _, index, embed = text2icon.reference(args.data, tok, args.limit)
+    prompts, _, index, embed = text2icon.reference(args.data, tok, args.limit, args.prompt_seed)
     raw, best = {}, {}
     for k, prompt in enumerate(prompts):
         states, mask = model.encode_text([prompt])
