@@ -570,23 +570,18 @@ def grow_depth(model: IconShopForCausalLM, n_layer: int) -> IconShopForCausalLM:
         raise ValueError(f"can grow {n} layers to {n + 1}..{2 * n}, not {n_layer}")
     extra = n_layer - n
     copied = {(2 * j + 1) * n // (2 * extra) for j in range(extra)}  # evenly spread
-    config = copy.deepcopy(model.config)
-    config.n_layer = n_layer
-    grown = IconShopForCausalLM(config).to(model.device, model.dtype)
+    grown = copy.deepcopy(model)  # embeddings, text projection and head as they are
     blocks = []
-    for i, block in enumerate(model.blocks):
-        blocks.append(copy.deepcopy(block))
+    for i, block in enumerate(grown.blocks):
+        blocks.append(block)
         if i in copied:
             twin = copy.deepcopy(block)
             for proj in (twin.attn.proj, twin.mlp.proj):
                 nn.init.zeros_(proj.weight)
                 nn.init.zeros_(proj.bias)
             blocks.append(twin)
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("blocks.")}
-    missing = grown.load_state_dict(state, strict=False).missing_keys
-    if any(not key.startswith("blocks.") for key in missing):
-        raise RuntimeError(f"grow_depth: weights not carried over: {missing}")
     grown.blocks = nn.ModuleList(blocks)
+    grown.config.n_layer = n_layer
     return grown
 
 
