@@ -519,6 +519,7 @@ def cmd_icon(args) -> int:
             guidance_scale=args.guidance or DEFAULT_GUIDANCE,
             complete=_read_input(args.complete) if args.complete else None,
             best_of=args.best_of,
+            library="auto" if args.library else False,
         )
     for warning in caught:
         print(f"svgvl: warning: {warning.message}", file=sys.stderr)
@@ -568,6 +569,14 @@ def cmd_train_iconshop(args) -> int:
         + f"; model in {result['model']}",
         file=sys.stderr,
     )
+    return 0
+
+
+def cmd_library(args) -> int:
+    from .train.iconshop import library_for
+
+    path, count = library_for(args.model, args.data, progress=not args.quiet)
+    print(f"svgvl: {count:,} icons in {path}", file=sys.stderr)
     return 0
 
 
@@ -840,8 +849,29 @@ def build_parser() -> argparse.ArgumentParser:
         "icons, K/N times slower, more often close to training icons (default: 2N; N: plain "
         "sampling)",
     )
+    p.add_argument(
+        "--no-library",
+        dest="library",
+        action="store_false",
+        help="draw with the model alone, never from the first part of a library icon that the "
+        "prompt names (see svgvl library)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=cmd_icon)
+
+    p = sub.add_parser(
+        "library",
+        help="build a text-to-icon model's icon library from its training data",
+        description="Save the train split of DIRs, tokenized, as MODEL's icon library "
+        "(library.safetensors): svgvl icon starts rare concepts from the first part of the "
+        "library icons the prompt names. svgvl train iconshop writes one itself.",
+    )
+    p.add_argument("--model", required=True, help="checkpoint folder or training output folder")
+    p.add_argument(
+        "--data", required=True, nargs="+", metavar="DIR", help="the model's dataset folders"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_library)
 
     p = sub.add_parser("tokenize", help="encode an SVG with the path tokenizer; count, round-trip")
     p.add_argument("input", help="SVG file, or - for standard input")

@@ -123,6 +123,18 @@ def _uint8(image) -> np.ndarray:
 # -- compactness -------------------------------------------------------------------------------
 
 
+def ink_features(svgs, size: int = 32) -> np.ndarray:
+    """Unit vectors of each drawing's ink (darkness on white) at ``size`` px: their dot
+    product is a cheap likeness of two drawings (text-to-icon novelty, retrieval, the icon
+    library's check that a variant still looks like its source)."""
+    out = np.zeros((len(svgs), size * size), dtype=np.float32)
+    for i, svg in enumerate(svgs):
+        grey = rasterize(svg, size).astype(np.float32).mean(axis=2)
+        out[i] = (255 - grey).ravel()
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-6)
+
+
 def count_paths(svg) -> int:
     """Shape elements in the file (path, rect, circle, ellipse, line, polyline, polygon).
 

