@@ -188,6 +188,11 @@ def test_the_shipped_model_draws_offline_and_repeatably():
     assert generate_icons("rocket", n=4, seed=0) == first
     for svg in first:
         assert (rasterize(svg, 64) < 200).any()  # each draws something
+        # Drawn on from a library rocket (the model alone draws none), in the model's stroked
+        # style, which it continues cleanly.
+        source = svg.splitlines()[0]
+        assert "library icon" in source and "rocket" in source
+        assert 'fill="none"' in svg
 
 
 def test_missing_text_encoder_is_a_clear_error(monkeypatch, tmp_path):

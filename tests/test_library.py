@@ -16,6 +16,7 @@ from svgvl.models.iconshop import (  # noqa: E402
     generate_icons,
     library_matches,
     library_samples,
+    prompt_style,
 )
 from svgvl.models.library import (  # noqa: E402
     KEEP,
@@ -71,6 +72,42 @@ def test_search_finds_the_icons_a_prompt_names(model, library):
     states, mask = model.encode_text(["a rocket"])
     assert library_matches(model, library, states, mask)[0][1].title == "rocket"
     assert library_matches(model, None, states, mask) == []
+
+
+def test_styles_and_the_style_a_prompt_prefers(model, library):
+    by_id = {icon.id.split(":")[1]: icon for icon in library}
+    assert by_id["tabler-rocket"].style == by_id["tabler-settings"].style == "stroked"
+    assert by_id["mdi-cog"].style == by_id["fa-solid-mug-hot"].style == "filled"
+    encode = load_text_encoder().sentences
+    gear = encode(["settings cog"])[0]
+    assert {i.style for _, i in library.search(gear, 0.5)} == {"stroked", "filled"}
+    assert [i.id for _, i in library.search(gear, 0.5, style="filled")] == ["fixture:mdi-cog"]
+    assert [i.id for _, i in library.search(gear, 0.5, style="stroked")] == [
+        "fixture:tabler-settings"
+    ]
+    # No stroked mug: the filled one rather than nothing.
+    mug = encode(["hot mug"])[0]
+    assert [i.id for _, i in library.search(mug, style="stroked")] == ["fixture:fa-solid-mug-hot"]
+    # The model's own preference is its first fill token's: make one of them its clear choice
+    # (the output head is the tied embedding; the paint rows are not among the inputs here).
+    tok = model.path_tokenizer
+    states, mask = model.encode_text(["settings cog"])
+    seen = []
+    hook = model.ln_f.register_forward_hook(lambda m, i, out: seen.append(out[0, -1].clone()))
+    prompt_style(model, states, mask)
+    hook.remove()
+    last = seen[0]
+    none, current = tok.vocab.paint_ids("none")[0], tok.vocab.paint_ids("currentColor")[0]
+    for favoured, style in ((none, "stroked"), (current, "filled")):
+        with torch.no_grad():
+            saved = model.wte.weight.clone()
+            model.wte.weight[favoured] = 100 * last / last.dot(last)
+            try:
+                assert prompt_style(model, states, mask) == style
+                picked = {i.style for _, i in library_matches(model, library, states, mask, 0.5)}
+                assert picked == {style}
+            finally:
+                model.wte.weight.copy_(saved)
 
 
 def test_save_and_load_keep_icons_and_search(library, tmp_path):

@@ -9,8 +9,8 @@ repeats drawn again), so that where the prompt names library icons (MiniLM cosin
     python eval/text2icon/library.py --data datasets/tabler datasets/mdi ... --limit 200
 
 Prints one markdown row per selection; the last column is the prompt match minus the model's,
-averaged over prompts, ± its standard error over prompts.  Uniqueness of the generate_icons
-rows is 100 % by construction (repeats are drawn again); novelty (renders) counts an icon as
+averaged over prompts, ± its standard error over prompts.  generate_icons draws repeats
+again, so its uniqueness counts only repeats across prompts; novelty (renders) counts an icon as
 seen when its render is a near duplicate of a training icon's, so it shows how much of the
 library icon a variant keeps.
 """

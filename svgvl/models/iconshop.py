@@ -749,11 +749,25 @@ def _use_library(model, library):
     return found
 
 
+def prompt_style(model, states, mask) -> str:
+    """The style the model would draw for a prompt (its encoded ``states``/``mask``):
+    "stroked" when its first path more likely has no fill, else "filled"."""
+    tok = model.path_tokenizer
+    ids = torch.tensor([[tok.bos_id, tok.vocab["<path>"]]], device=model.device)
+    with torch.no_grad():
+        logits = model(ids, text_states=states, text_mask=mask).logits[0, -1].float()
+    allowed = torch.from_numpy(tok.grammar.allowed(tok.prompt_state(ids[0].tolist())))
+    probs = torch.softmax(logits.cpu().masked_fill(~allowed, float("-inf")), dim=-1)
+    return "stroked" if probs[tok.vocab.paint_ids("none")[0]] >= 0.5 else "filled"
+
+
 def library_matches(model, library, states, mask, min_match: float = DEFAULT_MIN_MATCH):
-    """(score, icon) of the library icons the prompt (its encoded ``states``/``mask``) names."""
+    """(score, icon) of the library icons the prompt (its encoded ``states``/``mask``) names,
+    in the style the model would draw it when the library has that style for it."""
     if library is None:
         return []
-    return library.search(sentence_vectors(states, mask)[0].cpu().numpy(), min_match)
+    vector = sentence_vectors(states, mask)[0].cpu().numpy()
+    return library.search(vector, min_match, style=prompt_style(model, states, mask))
 
 
 def library_samples(

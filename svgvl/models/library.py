@@ -5,8 +5,11 @@ users) but not the rare ones: the shipped model saw 19 rockets among 23k icons a
 With a library, :func:`svgvl.models.iconshop.generate_icons` looks up the icons whose titles
 are closest to the prompt (MiniLM cosine, the model's own text encoder), keeps the first part
 of one (whole sub-paths, :data:`KEEP` of its tokens) and lets the model draw the rest under the
-prompt: a new icon that still reads as the concept.  Each such icon names the library icon it
-started from, and that icon's licence, in a comment (see :func:`provenance`).
+prompt: a new icon that still reads as the concept.  Icons in the style the model would draw
+for the prompt (stroked or filled, from its first fill token) are preferred: a model continues
+its own style cleanly and breaks the other (the shipped model draws "rocket" stroked and
+scribbles over filled rockets).  Each such icon names the library icon it started from,
+and that icon's licence, in a comment (see :func:`provenance`).
 
 The library is one safetensors file beside the checkpoint (:data:`LIBRARY_FILE`): the token
 ids, one int8 sentence vector per distinct title, and the icons' ids, titles and licences in
@@ -20,7 +23,7 @@ import hashlib
 import json
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +41,22 @@ KEEP = (0.5, 0.85)  # share of an icon's tokens kept as the start, cut before a 
 MIN_LIKENESS = 0.4
 
 
+STYLES = ("stroked", "filled")
+
+
 @dataclass(frozen=True)
 class LibraryIcon:
     id: str
     title: str
     licence: str
     ids: tuple[int, ...]
+    style: str = "filled"  # "stroked": its first path is an outline (fill none)
+
+
+def drawing_style(ids, tokenizer) -> str:
+    """ "stroked" when the first path of a ``<bos> <path> fill ...`` sequence has no fill."""
+    none = tokenizer.vocab.paint_ids("none")[0]
+    return "stroked" if len(ids) > 2 and ids[2] == none else "filled"
 
 
 def tokenizer_digest(tokenizer) -> str:
@@ -65,16 +78,19 @@ class IconLibrary:
         self.tokenizer = tokenizer
         row = {title: i for i, title in enumerate(titles)}
         self._title_row = np.array([row[icon.title] for icon in self.icons], dtype=np.int64)
+        self._styles = np.array([icon.style for icon in self.icons])
 
     def __len__(self) -> int:
         return len(self.icons)
 
     @classmethod
     def build(cls, icons: Sequence[LibraryIcon], tokenizer, embed) -> IconLibrary:
-        """A library of ``icons`` (token ids of ``tokenizer``); ``embed``: texts → unit vectors
-        (``TextEncoder.sentences`` of the model's text encoder)."""
+        """A library of ``icons`` (token ids of ``tokenizer``; their ``style`` is read from the
+        ids); ``embed``: texts → unit vectors (``TextEncoder.sentences`` of the model's text
+        encoder)."""
         if not icons:
             raise ValueError("an icon library needs at least one icon")
+        icons = [replace(icon, style=drawing_style(icon.ids, tokenizer)) for icon in icons]
         titles = sorted({icon.title for icon in icons})
         return cls(icons, embed(titles), tokenizer_digest(tokenizer))
 
@@ -96,7 +112,10 @@ class IconLibrary:
             "tokenizer": self.tokenizer,
             "titles": json.dumps(self.titles, ensure_ascii=False),
             "icons": json.dumps(
-                [[icon.id, self._title_row[i].item(), icon.licence] for i, icon in enumerate(self)],
+                [
+                    [icon.id, self._title_row[i].item(), icon.licence, icon.style]
+                    for i, icon in enumerate(self)
+                ],
                 ensure_ascii=False,
             ),
         }
@@ -133,8 +152,10 @@ class IconLibrary:
             if len(offsets) != len(rows) + 1 or offsets[-1] != len(tokens):
                 raise ValueError("token offsets do not match the icons")
             icons = [
-                LibraryIcon(str(rid), titles[int(t)], str(licence), tuple(tokens[a:b].tolist()))
-                for (rid, t, licence), a, b in zip(rows, offsets[:-1], offsets[1:], strict=True)
+                LibraryIcon(rid, titles[t], licence, tuple(tokens[a:b].tolist()), style)
+                for (rid, t, licence, style), a, b in zip(
+                    rows, offsets[:-1], offsets[1:], strict=True
+                )
             ]
             vectors = arrays["vectors"].astype(np.float32) * arrays["scales"][:, None]
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -146,15 +167,18 @@ class IconLibrary:
 
     # -- use ---------------------------------------------------------------------------------
 
-    def search(self, vector: np.ndarray, min_match: float = DEFAULT_MIN_MATCH):
+    def search(self, vector: np.ndarray, min_match: float = DEFAULT_MIN_MATCH, style=None):
         """(score, icon) of the icons whose titles are closest to the unit ``vector``: those
         within :data:`MARGIN` of the best title and at least ``min_match``, best first, at most
-        :data:`CANDIDATES`; empty when no title reaches ``min_match``."""
-        scores = self.vectors @ np.asarray(vector, dtype=np.float32)
-        best = float(scores.max())
+        :data:`CANDIDATES`; empty when no title reaches ``min_match``.  With ``style``, only
+        icons of that style when one of them reaches ``min_match``."""
+        per_icon = (self.vectors @ np.asarray(vector, dtype=np.float32))[self._title_row]
+        styled = self._styles == style
+        pool = styled if (per_icon[styled] >= min_match).any() else True
+        per_icon = np.where(pool, per_icon, -np.inf)
+        best = float(per_icon.max())
         if best < min_match:
             return []
-        per_icon = scores[self._title_row]
         keep = np.flatnonzero(per_icon >= max(min_match, best - MARGIN))
         order = keep[np.argsort(-per_icon[keep], kind="stable")][:CANDIDATES]
         return [(float(per_icon[i]), self.icons[i]) for i in order]
@@ -208,6 +232,7 @@ __all__ = [
     "LIBRARY_FILE",
     "IconLibrary",
     "LibraryIcon",
+    "drawing_style",
     "likeness",
     "provenance",
     "read_licences",

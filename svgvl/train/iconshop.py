@@ -284,8 +284,8 @@ def caption(labels: dict, rng: random.Random, empty_rate: float = 0.1) -> str:
     return text
 
 
-def build_library(examples, folders, tokenizer, encoder):
-    """The icon library of a model (:mod:`svgvl.models.library`): its tokenized training
+def build_library(examples, folders, model):
+    """The icon library of ``model`` (:mod:`svgvl.models.library`): its tokenized training
     ``examples`` under their titles, with the licences their dataset ``folders`` record."""
     from ..models.library import IconLibrary, LibraryIcon, read_licences
 
@@ -294,7 +294,7 @@ def build_library(examples, folders, tokenizer, encoder):
         LibraryIcon(e.id, (keywords(e.labels) or [e.id])[0], licences.get(e.id, ""), tuple(e.ids))
         for e in examples
     ]
-    return IconLibrary.build(icons, tokenizer, encoder.sentences)
+    return IconLibrary.build(icons, model.path_tokenizer, model.text_encoder.sentences)
 
 
 def library_for(model, data, *, progress: bool = True):
@@ -308,7 +308,7 @@ def library_for(model, data, *, progress: bool = True):
     examples, _ = load_examples(data, "train", core.path_tokenizer, max_len, None, progress)
     if not examples:
         raise ValueError(f"no icons in the train split of {', '.join(map(str, data))}")
-    library = build_library(examples, data, core.path_tokenizer, core.text_encoder)
+    library = build_library(examples, data, core)
     return library.save(folder), len(library)
 
 
@@ -803,6 +803,6 @@ def train(
     )
     (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if t["library"]:
-        build_library(train_set, folders, tokenizer, encoder).save(tmp)
+        build_library(train_set, folders, core).save(tmp)
     _replace_folder(tmp, final, out / ".model.old")
     return result
