@@ -475,6 +475,7 @@ def test_resume_continues_the_step_count(icons_dir, tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines if "loss" in line] == [1, 2, 3, 4, 5]
     assert (tmp_path / "run" / "samples" / "step-000005.png").exists()
+    assert len(IconLibrary.load(tmp_path / "run" / "model")) == 2  # train.library: on by default
     with pytest.raises(FileExistsError, match="holds a checkpoint"):
         train(tmp_path / "quick.yaml", icons_dir, tmp_path / "run", resume=False, progress=False)
     with pytest.raises(ValueError, match="unknown key"):
@@ -540,11 +541,15 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
 
 
 def test_cli_train_then_icon(icons_dir, overfit_run, tmp_path, capsys):
-    (tmp_path / "quick.yaml").write_text(QUICK_YAML.replace("sample_every: 5", "sample_every: 0"))
+    quick = QUICK_YAML.replace("sample_every: 5", "sample_every: 0")
+    (tmp_path / "quick.yaml").write_text(
+        quick.replace("fim_rate: 0.5", "fim_rate: 0.5, library: false")
+    )
     args = ["train", "iconshop", "--config", str(tmp_path / "quick.yaml"), "--data", str(icons_dir)]
     assert main([*args, "--out", str(tmp_path / "run"), "--max-steps", "2", "--quiet"]) == 0
     assert "step 2" in capsys.readouterr().err
     assert (tmp_path / "run" / "model" / "model.safetensors").exists()
+    assert not (tmp_path / "run" / "model" / "library.safetensors").exists()
 
     run, _ = overfit_run
     out = tmp_path / "icons"
