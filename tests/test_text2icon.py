@@ -8,8 +8,11 @@ import pytest
 
 from svgvl.bench.text2icon import (
     TrainingIndex,
+    comparison_cells,
+    comparison_header,
     evaluate,
     frechet_distance,
+    paired_difference,
     sentence_embedder,
     standard_error,
     token_hash,
@@ -55,6 +58,21 @@ def test_copying_the_training_set_is_valid_and_on_prompt_but_not_novel(index, em
     assert by_prompt.keys() == samples.keys()
     assert sum(by_prompt.values()) / len(by_prompt) == pytest.approx(result["prompt_match"])
     assert 0 < result["prompt_match_se"] < 0.1
+
+
+def test_comparison_rows_pair_prompts_and_fit_their_header(index, embed):
+    samples = {r["labels"]["title"]: [TOK.decode(TOK.encode(r["svg"]))] for r in RECORDS}
+    copies = evaluate(samples, index, TOK, embed)
+    swapped = dict(zip(samples, reversed(list(samples.values())), strict=True))
+    other = evaluate(swapped, index, TOK, embed)
+    header, rule = comparison_header("selection").splitlines()
+    for result in (copies, other):
+        row = f"| x | {comparison_cells(result, copies['prompt_match_by_prompt'])}"
+        assert row.count("|") == header.count("|") == rule.count("|")
+    assert comparison_cells(copies, copies["prompt_match_by_prompt"]).endswith("+0.0000 ± 0.0000 |")
+    delta, se = paired_difference(other["prompt_match_by_prompt"], copies["prompt_match_by_prompt"])
+    assert delta == pytest.approx(other["prompt_match"] - copies["prompt_match"]) and delta < 0
+    assert f"{delta:+.4f} ± {se:.4f}" in comparison_cells(other, copies["prompt_match_by_prompt"])
 
 
 def test_standard_error_of_the_mean():

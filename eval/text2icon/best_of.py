@@ -57,22 +57,12 @@ def main() -> None:
             tok.decode(r) for r in most_likely_first(model, rows, states, mask, 1)
         )
         best[prompt] = list(ranked)[: args.n]
-    print(
-        "| selection | validity | uniqueness | novelty (tokens) | novelty (renders) "
-        "| prompt match | shuffled | vs raw |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(text2icon.comparison_header("selection"))
     base = None
     for name, samples in (("raw", raw), (f"best of {args.best_of}", best)):
         r = text2icon.evaluate(samples, index, tok, embed)
         base = base or r["prompt_match_by_prompt"]
-        delta, se = text2icon.paired_difference(r["prompt_match_by_prompt"], base)
-        print(
-            f"| {name} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
-            f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
-            f"| {r['prompt_match_shuffled']:.4f} | {delta:+.4f} ± {se:.4f} |",
-            flush=True,
-        )
+        print(f"| {name} | {text2icon.comparison_cells(r, base)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -35,11 +35,7 @@ def main() -> None:
     models = {name or "shipped": load_iconshop(name) for name in args.model}
     tokenizer = next(iter(models.values())).path_tokenizer
     prompts, _, index, embed = text2icon.reference(args.data, tokenizer, args.limit)
-    print(
-        "| model | guidance | validity | uniqueness | novelty (tokens) | novelty (renders) "
-        "| prompt match | shuffled | vs first row |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(text2icon.comparison_header("model", "guidance"))
     first = None
     scales = [float(s) for s in args.scales.split(",")]
     for (name, model), scale in itertools.product(models.items(), scales):
@@ -54,16 +50,8 @@ def main() -> None:
             )
             samples[prompt] = [tokenizer.decode(row) for row in rows]
         r = text2icon.evaluate(samples, index, tokenizer, embed)
-        by_prompt = r["prompt_match_by_prompt"]
-        first = first or by_prompt
-        delta, se = text2icon.paired_difference(by_prompt, first)
-        print(
-            f"| {name} | {scale:g} | {r['validity']:.1%} | {r['uniqueness']:.1%} | {r['novelty']:.1%} "
-            f"| {r['novelty_render']:.1%} | {r['prompt_match']:.4f} "
-            f"| {r['prompt_match_shuffled']:.4f} "
-            f"| {delta:+.4f} ± {se:.4f} |",
-            flush=True,
-        )
+        first = first or r["prompt_match_by_prompt"]
+        print(f"| {name} | {scale:g} | {text2icon.comparison_cells(r, first)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -157,6 +157,28 @@ def paired_difference(by_prompt: dict[str, float], base: dict[str, float]) -> tu
     return sum(diffs) / len(diffs), standard_error(diffs)
 
 
+def comparison_header(*columns: str) -> str:
+    """The header of a paired comparison table (eval/text2icon/*.py): ``columns`` name a row,
+    then the metrics of :func:`comparison_cells`."""
+    metrics = (
+        "validity | uniqueness | novelty (tokens) | novelty (renders) | prompt match "
+        "| shuffled | vs first row"
+    )
+    rule = "|---" * len(columns) + "|---:" * 7 + "|"
+    return f"| {' | '.join(columns)} | {metrics} |\n{rule}"
+
+
+def comparison_cells(result: dict, first: dict[str, float]) -> str:
+    """The metric cells of one row: ``result`` of :func:`evaluate`, and the prompt match
+    minus the first row's (``first``: its ``prompt_match_by_prompt``), ± its standard error."""
+    delta, se = paired_difference(result["prompt_match_by_prompt"], first)
+    return (
+        f"{result['validity']:.1%} | {result['uniqueness']:.1%} | {result['novelty']:.1%} "
+        f"| {result['novelty_render']:.1%} | {result['prompt_match']:.4f} "
+        f"| {result['prompt_match_shuffled']:.4f} | {delta:+.4f} ± {se:.4f} |"
+    )
+
+
 def _derangement(prompts: list[str], rng: random.Random) -> list[str]:
     """The prompts reassigned so that (where possible) no sample keeps a prompt equal to its own."""
     for _ in range(100):
