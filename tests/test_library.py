@@ -119,6 +119,9 @@ def test_save_and_load_keep_icons_and_search(library, tmp_path):
     assert cosines.min() > 0.999  # int8 storage
     query = library.vectors[library.titles.index("heart")]
     assert [i.id for _, i in loaded.search(query)] == [i.id for _, i in library.search(query)]
+    # Ids of a finer tokenizer (a 200 grid has 40k point tokens) survive too.
+    wide = IconLibrary([LibraryIcon("x", "x", "", (3, 4, 40_400, 0))], library.vectors[:1], "t")
+    assert list(IconLibrary.load(wide.save(tmp_path / "wide")))[0].ids == (3, 4, 40_400, 0)
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(OSError, match="not a readable icon library"):
         IconLibrary.load(tmp_path)

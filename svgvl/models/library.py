@@ -12,8 +12,8 @@ scribbles over filled rockets).  Each such icon names the library icon it starte
 and that icon's licence, in a comment (see :func:`provenance`).
 
 The library is one safetensors file beside the checkpoint (:data:`LIBRARY_FILE`): the token
-ids, one int8 sentence vector per distinct title, and the icons' ids, titles and licences in
-its metadata.  ``svgvl train iconshop`` writes it with the model; ``svgvl library`` builds one
+ids, one int8 sentence vector per distinct title, and the icons' ids, titles, licences and
+styles in its metadata.  ``svgvl train iconshop`` writes it with the model; ``svgvl library`` builds one
 for an existing checkpoint.
 """
 
@@ -39,9 +39,6 @@ KEEP = (0.5, 0.85)  # share of an icon's tokens kept as the start, cut before a 
 # has drawn over it (a filled disc, a scribble); measured on the default sheet's prompts,
 # recognisable variants scored 0.5-0.97, the failures 0.07-0.3.
 MIN_LIKENESS = 0.4
-
-
-STYLES = ("stroked", "filled")
 
 
 @dataclass(frozen=True)
@@ -83,6 +80,9 @@ class IconLibrary:
     def __len__(self) -> int:
         return len(self.icons)
 
+    def __iter__(self):
+        return iter(self.icons)
+
     @classmethod
     def build(cls, icons: Sequence[LibraryIcon], tokenizer, embed) -> IconLibrary:
         """A library of ``icons`` (token ids of ``tokenizer``; their ``style`` is read from the
@@ -102,7 +102,8 @@ class IconLibrary:
 
         from ..files import write_atomic
 
-        tokens = np.array([t for icon in self.icons for t in icon.ids], dtype=np.int16)
+        tokens = np.array([t for icon in self.icons for t in icon.ids], dtype=np.int64)
+        tokens = tokens.astype(np.uint16 if tokens.max(initial=0) < 2**16 else np.int32)
         offsets = np.cumsum([0] + [len(icon.ids) for icon in self.icons], dtype=np.int64)
         scales = np.maximum(np.abs(self.vectors).max(axis=1), 1e-12) / 127
         quantized = np.round(self.vectors / scales[:, None]).astype(np.int8)
@@ -128,9 +129,6 @@ class IconLibrary:
         path = Path(folder) / LIBRARY_FILE
         write_atomic(path, save(arrays, metadata=meta), force=True)
         return path
-
-    def __iter__(self):
-        return iter(self.icons)
 
     @classmethod
     def load(cls, path) -> IconLibrary:
