@@ -168,6 +168,10 @@ def test_generate_icons_draws_on_from_the_library(model, library):
     )  # "auto": a model without a library file draws alone
     with pytest.raises(ValueError, match="has no icon library"):
         generate_icons("rocket", 1, model=model, library=True)
+    with pytest.raises(ValueError, match="library must be"):
+        generate_icons("rocket", 1, model=model, library=3)
+    with pytest.raises(FileNotFoundError):
+        generate_icons("rocket", 1, model=model, library="no/such/library.safetensors")
 
 
 def test_variants_that_no_longer_look_like_their_icon_are_dropped(model, library, monkeypatch):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import random
 import warnings
 from pathlib import Path
@@ -742,8 +743,12 @@ def _use_library(model, library):
             raise ValueError(
                 f"the model has no icon library ({LIBRARY_FILE}); build one with `svgvl library`"
             )
-    else:
+    elif isinstance(library, (str, os.PathLike)):
         found = IconLibrary.load(library)
+    else:
+        raise ValueError(
+            f"library must be 'auto', True, False, a path or an IconLibrary, got {library!r}"
+        )
     if found is not None and found.tokenizer != tokenizer_digest(model.path_tokenizer):
         raise ValueError("the icon library was built with another tokenizer than the model's")
     return found
