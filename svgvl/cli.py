@@ -506,6 +506,7 @@ def cmd_icon(args) -> int:
     if existing and not args.force:
         raise OutputExistsError(existing[0])
     from .models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, generate_icons
+    from .models.library import PROVENANCE
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -526,6 +527,13 @@ def cmd_icon(args) -> int:
     for path, svg in zip(paths, svgs, strict=True):
         write_atomic(path, svg, force=args.force)
         print(path)
+    drawn_on = sum(svg.startswith(PROVENANCE) for svg in svgs)
+    if drawn_on:
+        print(
+            f"svgvl: {drawn_on} of {len(svgs)} drawn on from library icons, each named with its "
+            "licence in its first line (--no-library: the model alone)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -226,9 +226,11 @@ def test_cli_library_builds_for_a_checkpoint(tmp_path, capsys, model):
     out = tmp_path / "out"
     assert main(["icon", "rocket", "-n", "1", "--model", str(folder), "-o", str(out)]) == 0
     assert "library icon rocket" in (out / "rocket-0.svg").read_text().splitlines()[0]
+    assert "1 of 1 drawn on from library icons" in capsys.readouterr().err
     assert main(["icon", "rocket", "-n", "1", "--model", str(folder), "-o", str(out),
                  "--force", "--no-library"]) == 0  # fmt: skip
     assert (out / "rocket-0.svg").read_text().startswith("<svg")
+    assert "library" not in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["library", "--model", str(folder), "--data", str(empty), "--quiet"]) == 1

@@ -206,11 +206,14 @@ def likeness(svg: str, icon: LibraryIcon, tokenizer) -> float:
     return float(drawing @ source)
 
 
+PROVENANCE = "<!-- svgvl: drawn on from the library icon "
+
+
 def provenance(svg: str, icon: LibraryIcon) -> str:
     """``svg`` with a leading comment naming the library icon it started from."""
     licence = f", {icon.licence}" if icon.licence else ""
     name = f"{icon.id} ({icon.title}{licence})".replace("--", "- -")
-    return f"<!-- svgvl: drawn on from the library icon {name} -->\n{svg}"
+    return f"{PROVENANCE}{name} -->\n{svg}"
 
 
 def read_licences(folders) -> dict[str, str]:
