@@ -123,7 +123,7 @@ class TextEncoder:
         out = []
         for start in range(0, len(texts), 256):
             states, mask = self(texts[start : start + 256], max_tokens)
-            out.append(sentence_vectors(states, mask).numpy())
+            out.append(sentence_vectors(states, mask).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
 
