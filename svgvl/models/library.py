@@ -34,6 +34,7 @@ VERSION = 1
 DEFAULT_MIN_MATCH = 0.6  # MiniLM cosine of prompt and title; "spaceship"/"space ship": 0.72
 MARGIN = 0.2  # candidates: titles within this of the best match ...
 CANDIDATES = 12  # ... at most this many icons
+STYLE_MATCH = 0.75  # a title this close names the concept well enough to prefer a style
 KEEP = (0.5, 0.85)  # share of an icon's tokens kept as the start, cut before a sub-path
 # A variant must still look like its library icon (ink cosine at 32 px): below this the model
 # has drawn over it (a filled disc, a scribble); measured on the default sheet's prompts,
@@ -169,14 +170,18 @@ class IconLibrary:
         """(score, icon) of the icons whose titles are closest to the unit ``vector``: those
         within :data:`MARGIN` of the best title and at least ``min_match``, best first, at most
         :data:`CANDIDATES`; empty when no title reaches ``min_match``.  With ``style``, only
-        icons of that style when one of them reaches ``min_match``."""
+        icons of that style when one of them still names the concept well: its title scores
+        :data:`STYLE_MATCH` (or the best score, if that is lower).  The concept first, the
+        style second: "house" takes a stroked "houses" (0.89) over a filled "house", but
+        "spaceship" keeps its filled "space ship" (0.72) rather than a stroked "ship" (0.64)."""
         per_icon = (self.vectors @ np.asarray(vector, dtype=np.float32))[self._title_row]
-        styled = self._styles == style
-        pool = styled if (per_icon[styled] >= min_match).any() else True
-        per_icon = np.where(pool, per_icon, -np.inf)
         best = float(per_icon.max())
         if best < min_match:
             return []
+        styled = self._styles == style
+        if styled.any() and per_icon[styled].max() >= max(min_match, min(best, STYLE_MATCH)):
+            per_icon = np.where(styled, per_icon, -np.inf)
+            best = float(per_icon.max())
         keep = np.flatnonzero(per_icon >= max(min_match, best - MARGIN))
         order = keep[np.argsort(-per_icon[keep], kind="stable")][:CANDIDATES]
         return [(float(per_icon[i]), self.icons[i]) for i in order]
