@@ -6,9 +6,10 @@ With a library, :func:`svgvl.models.iconshop.generate_icons` looks up the icons 
 are closest to the prompt (MiniLM cosine, the model's own text encoder), keeps the first part
 of one (whole sub-paths, :data:`KEEP` of its tokens) and lets the model draw the rest under the
 prompt: a new icon that still reads as the concept.  Icons in the style the model would draw
-for the prompt (stroked or filled, from its first fill token) are preferred: a model continues
-its own style cleanly and breaks the other (the shipped model draws "rocket" stroked and
-scribbles over filled rockets).  Each such icon names the library icon it started from,
+for the prompt (stroked or filled, from its first fill token) are preferred when one of them
+still names the concept well (:meth:`IconLibrary.search`): a model continues its own style
+cleanly and breaks the other (the shipped model draws "rocket" stroked and scribbles over
+filled rockets).  Each such icon names the library icon it started from,
 and that icon's licence, in a comment (see :func:`provenance`).
 
 The library is one safetensors file beside the checkpoint (:data:`LIBRARY_FILE`): the token
