@@ -287,9 +287,7 @@ class IconShopForCausalLM(PreTrainedModel):
             )
         states = states.to(self.wte.weight.dtype)
         mask = mask.bool()
-        weights = mask.unsqueeze(-1).to(states.dtype)
-        sentence = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
-        tokens = torch.cat([F.normalize(sentence, dim=-1).unsqueeze(1), states], dim=1)
+        tokens = torch.cat([sentence_vectors(states, mask).unsqueeze(1), states], dim=1)
         prefix_mask = torch.cat([mask.new_ones(mask.shape[0], 1), mask], dim=1)
         positions = (prefix_mask.long().cumsum(1) - 1).clamp(min=0)
         return self.text_proj(tokens) + self.text_pos(positions), prefix_mask
@@ -886,6 +884,7 @@ def generate_icons(
     sampling = dict(
         max_length=limit, temperature=temperature, top_p=top_p, guidance_scale=guidance_scale
     )
+    per_icon = -(-best_of // n)  # continuations per library icon: best_of's share of each
     found: dict[str, None] = {}
     for attempt in range(rounds + 1):
         need = n - len(found)
@@ -896,7 +895,6 @@ def generate_icons(
         # (an overfit model) must not leave the caller with nothing.
         if matches and attempt < max(rounds, 1):
             count = n if attempt == 0 else 2 * need
-            per_icon = -(-best_of // n)
             svgs = library_samples(
                 model, matches, states, mask, count, round_seed, per_icon=per_icon, **sampling
             )

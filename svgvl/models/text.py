@@ -128,10 +128,11 @@ class TextEncoder:
 
 
 def sentence_vectors(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of the token states under ``mask``, normalised: one unit vector per text."""
+    """Mean of the token states under ``mask``, normalised: one unit vector per text (in the
+    states' dtype; the text-to-icon model's prefix starts with it too)."""
     weights = mask.unsqueeze(-1).to(states.dtype)
     pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1)
-    return torch.nn.functional.normalize(pooled.float(), dim=-1)
+    return torch.nn.functional.normalize(pooled, dim=-1)
 
 
 @functools.lru_cache(maxsize=4)
