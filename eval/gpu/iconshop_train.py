@@ -308,7 +308,8 @@ def main(argv=None) -> int:
 
     budget = args.minutes * 60
     total = t["max_steps"]  # until the first timing says how many steps fit the budget
-    timed_from = min(20, max(2, total // 10))
+    # warm-up steps (allocator, kernels) run slow: time from the 10th step, plan at 60 and 300
+    plan_at = [min(10, max(1, total // 20)), min(60, max(2, total // 8)), min(300, max(3, total // 4))]
     stream = batches(train, tokenizer, encoder, t, max_text)
     running = torch.zeros((), device=device)
     tokens = torch.zeros((), device=device, dtype=torch.long)
@@ -329,13 +330,17 @@ def main(argv=None) -> int:
         running += loss.detach()
         tokens += n
         step += 1
-        if step == timed_from:  # one sync: size the schedule to the budget
+        if step in plan_at:  # size the schedule to the budget from the steady rate (one sync)
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            per_step = (time.time() - start) / step
-            fits = int((budget - (time.time() - start)) / per_step) + step
-            total = max(step + 1, min(t["max_steps"], fits))
-            record({"step": step, "sec_per_step": round(per_step, 4), "planned_steps": total})
+            now = time.time()
+            if step == plan_at[0]:
+                steady = (now, step)
+            else:
+                per_step = (now - steady[0]) / (step - steady[1])
+                fits = int((budget - (now - start)) / per_step) + step
+                total = max(step + 1, min(t["max_steps"], fits))
+                record({"step": step, "sec_per_step": round(per_step, 4), "planned_steps": total})
         if step % t["log_every"] == 0 or step == total:
             elapsed = time.time() - start
             entry = {
