@@ -243,9 +243,11 @@ def test_ordinary_documents_with_costly_features_still_render():
 
 
 def test_a_crashing_render_process_is_reported(monkeypatch):
-    import svgvl.render
+    import svgvl.render.reference
 
-    monkeypatch.setattr(svgvl.render, "_draw", lambda *args: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(
+        svgvl.render.reference, "_draw", lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    )
     with pytest.raises(RenderError, match="died .killed by signal 9"):
         rasterize(DASHED_LINE, 64)
 
@@ -257,7 +259,7 @@ def test_render_process_memory_is_capped():
     import sys
 
     script = (
-        "import svgvl.render as r\n"
+        "import svgvl.render.reference as r\n"
         "r.CHILD_MEMORY = 32 << 20  # 32 MB more than the parent\n"
         "try:\n"
         f"    r.rasterize({DASHED_LINE!r}, 4096)  # a 64 MB canvas\n"
