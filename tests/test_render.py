@@ -351,6 +351,21 @@ def test_huge_image_is_refused_from_its_header(tmp_path, side):
     assert time.monotonic() - start < 1  # refused before decoding
 
 
+def test_vectorizing_reads_its_image_without_importing_a_renderer():
+    # svgvl.images reads the input; the default engine never renders, so it pays for no renderer.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    logo = Path(__file__).parent.parent / "examples" / "logo.png"
+    code = (
+        f"import sys, svgvl; assert svgvl.vectorize({str(logo)!r}).startswith('<svg');"
+        "assert not {'svgvl.render', 'cairosvg', 'cairocffi'} & set(sys.modules), sorted(sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def test_save_png_is_atomic_and_keeps_existing_files(tmp_path):
     pixels = rasterize(FILLED, 32)
     out = tmp_path / "icon.png"
