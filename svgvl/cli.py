@@ -287,8 +287,9 @@ def _score_line(out: str, svg: str, image) -> str:
     Drawn with :func:`~svgvl.render.rasterize_quick`, so printing it costs a few milliseconds
     rather than the reference renderer's 0.3 s import; ``svgvl bench`` scores with the
     reference."""
+    from .images import load_image
     from .metrics import count_paths, ssim
-    from .render import load_image, rasterize_quick
+    from .render import rasterize_quick
     from .svg import parse
 
     target = load_image(image)

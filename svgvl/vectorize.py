@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .render import load_image
+from .images import load_image
 from .svg import write
 
 

@@ -243,9 +243,11 @@ def test_ordinary_documents_with_costly_features_still_render():
 
 
 def test_a_crashing_render_process_is_reported(monkeypatch):
-    import svgvl.render
+    import svgvl.render.reference
 
-    monkeypatch.setattr(svgvl.render, "_draw", lambda *args: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(
+        svgvl.render.reference, "_draw", lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    )
     with pytest.raises(RenderError, match="died .killed by signal 9"):
         rasterize(DASHED_LINE, 64)
 
@@ -257,7 +259,7 @@ def test_render_process_memory_is_capped():
     import sys
 
     script = (
-        "import svgvl.render as r\n"
+        "import svgvl.render.reference as r\n"
         "r.CHILD_MEMORY = 32 << 20  # 32 MB more than the parent\n"
         "try:\n"
         f"    r.rasterize({DASHED_LINE!r}, 4096)  # a 64 MB canvas\n"
@@ -347,6 +349,21 @@ def test_huge_image_is_refused_from_its_header(tmp_path, side):
     with pytest.raises(ImageError, match="larger than the limit"):
         load_image(path)
     assert time.monotonic() - start < 1  # refused before decoding
+
+
+def test_vectorizing_reads_its_image_without_importing_a_renderer():
+    # svgvl.images reads the input; the default engine never renders, so it pays for no renderer.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    logo = Path(__file__).parent.parent / "examples" / "logo.png"
+    code = (
+        f"import sys, svgvl; assert svgvl.vectorize({str(logo)!r}).startswith('<svg');"
+        "assert not {'svgvl.render', 'cairosvg', 'cairocffi'} & set(sys.modules), sorted(sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_save_png_is_atomic_and_keeps_existing_files(tmp_path):

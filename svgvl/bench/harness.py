@@ -22,15 +22,12 @@ interrupted run resumes; delete a row (or pass ``force``) to score it again.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import math
 import os
 import shlex
-import signal
-import struct
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..deadline import Deadline, read_pipe, time_limit
+from .. import sandbox
 from ..files import write_atomic
 from .methods import Method, resolve_method
 from .suites import BenchError, Suite, file_key, load_suite
@@ -374,14 +371,14 @@ def difference(candidate: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def _call(method: Method, image: np.ndarray, text: str, timeout: float | None):
     """``(svg or None, seconds, error or None)``; never raises for the method's own failures."""
-    if method.isolate and hasattr(os, "fork"):
+    if method.isolate and sandbox.CAN_FORK:
         return _call_in_child(method, image, text, timeout)
     start = time.perf_counter()
     try:
-        with time_limit(timeout):
+        with sandbox.time_limit(timeout):
             svg = _as_text(method(image.copy(), text))
         return svg, time.perf_counter() - start, None
-    except Deadline:
+    except sandbox.Deadline:
         return None, time.perf_counter() - start, f"timed out after {timeout:g} s"
     except Exception as error:  # noqa: BLE001 - recorded as the item's failure
         return None, time.perf_counter() - start, _reason(error)
@@ -399,71 +396,20 @@ def _as_text(svg) -> str:
 
 
 def _call_in_child(method: Method, image: np.ndarray, text: str, timeout: float | None):
-    """Run the method in a forked child (its own process group), killed at the deadline.
-
-    The child sends ``status byte + seconds (double) + UTF-8 text`` through a pipe: status 0
-    with the SVG, 1 with an error message.
-    """
-    for stream in (sys.stdout, sys.stderr):  # else the child would write the parent's buffer
-        with contextlib.suppress(Exception):
-            stream.flush()
-    read_end, write_end = os.pipe()
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # child: never returns into the caller's code
-        status, seconds, message = 1, 0.0, "the method did not finish"
-        try:
-            os.close(read_end)
-            with contextlib.suppress(OSError):
-                os.setpgid(0, 0)
-            begin = time.perf_counter()
-            try:
-                message = _as_text(method(image, text))
-                status = 0
-            except BaseException as error:  # noqa: BLE001 - reported to the parent
-                message = _reason(error)
-            seconds = time.perf_counter() - begin
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            try:
-                payload = bytes([status]) + struct.pack("<d", seconds)
-                payload += message.encode("utf-8", "replace")
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(write_end, view) :]
-            finally:
-                os._exit(0)
-
-    os.close(write_end)
-    with contextlib.suppress(OSError):
-        os.setpgid(pid, pid)
-    data, finished = b"", False
-    try:
-        data, finished = read_pipe(read_end, timeout)
-    finally:
-        os.close(read_end)
-        if not finished:
-            _kill(pid)
-        _, status = os.waitpid(pid, 0)
-    elapsed = time.perf_counter() - start
-    if not finished:
-        return None, elapsed, f"timed out after {timeout:g} s"
-    if len(data) < 9:
+    """Run the method in a child that :func:`svgvl.sandbox.run_in_child` kills (with anything
+    it started) at the deadline."""
+    outcome = sandbox.run_in_child(
+        lambda: _as_text(method(image, text)).encode("utf-8", "replace"), timeout, describe=_reason
+    )
+    if outcome.timed_out:
+        return None, outcome.seconds, f"timed out after {timeout:g} s"
+    if outcome.died:
+        status = outcome.status
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {status}"
-        return None, elapsed, f"the method's process died ({how})"
-    seconds = struct.unpack("<d", data[1:9])[0]
-    message = data[9:].decode("utf-8", "replace")
-    return (message, seconds, None) if data[0] == 0 else (None, seconds, message)
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)  # the child and anything it started (potrace)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+        return None, outcome.seconds, f"the method's process died ({how})"
+    if outcome.error is not None:
+        return None, outcome.seconds, outcome.error
+    return outcome.value.decode("utf-8", "replace"), outcome.seconds, None
 
 
 # -- the output folder -------------------------------------------------------------------------
@@ -541,7 +487,7 @@ def _reason(error: BaseException) -> str:
 
     if isinstance(error, SVGError):
         return error.reason
-    if isinstance(error, Deadline):
+    if isinstance(error, sandbox.Deadline):
         return "timed out"
     text = str(error).strip()
     if isinstance(error, OSError) and error.strerror:

@@ -1,0 +1,200 @@
+"""Bounding untrusted work in time: a ``SIGALRM`` limit in-process, or a forked child killed at
+the deadline.
+
+The alarm is cheap and serves work that is Python-level (a simple render, a model kept loaded
+in-process), but it cannot interrupt a long C call (cairo stroking a dashed path runs on until
+it returns).  Such work runs in a child instead: a plain ``fork`` (not multiprocessing) costs one
+page-table copy and needs no importable ``__main__``; the child gets its own process group so
+that killing it also kills anything it started (potrace), and may have its address space capped
+so that a runaway render cannot swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CAN_FORK = hasattr(os, "fork")
+"""Whether work can run in a killable child here (not on Windows)."""
+
+_HEADER = struct.Struct("<BdQ")  # 0 = returned / 1 = raised, the work's seconds, body length
+
+
+class Deadline(BaseException):
+    """Raised by SIGALRM; a BaseException so that no ``except Exception`` in between eats it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise :class:`Deadline` in the block after ``seconds`` (main thread only; no-op elsewhere,
+    for None/0, or when the caller already uses SIGALRM)."""
+    usable = (
+        seconds
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise Deadline
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What work run in a child came to: exactly one of ``value``, ``error``, ``timed_out`` or
+    :attr:`died` holds."""
+
+    value: bytes | None  # what the work returned
+    error: str | None  # what it raised, as ``describe`` put it
+    seconds: float  # the work's own time in the child; wall time when the child did not report
+    timed_out: bool
+    status: int  # the child's wait status (``os.WIFSIGNALED`` and friends read it)
+
+    @property
+    def died(self) -> bool:
+        """The child ended without a report: killed (out of memory) or exited early."""
+        return not self.timed_out and self.value is None and self.error is None
+
+
+def run_in_child(
+    work: Callable[[], bytes | memoryview],
+    timeout: float | None,
+    *,
+    describe: Callable[[BaseException], str] = str,
+    memory: int | None = None,
+) -> Outcome:
+    """Call ``work()`` in a forked child and return its bytes, killing the child (and its
+    process group) after ``timeout`` seconds (None: no limit).
+
+    ``describe`` turns what ``work`` raised into the message returned as ``error``; ``memory``
+    caps the child's address space at its size at fork plus this many bytes (Linux).  Raises
+    ``OSError`` when no child can be started.
+    """
+    for stream in (sys.stdout, sys.stderr):  # else the child would write the parent's buffer
+        with contextlib.suppress(Exception):
+            stream.flush()
+    start = time.perf_counter()
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:  # child: never returns into the caller's code
+        _child(work, describe, memory, read_end, write_end)
+
+    os.close(write_end)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    data, finished = b"", False
+    try:
+        data, finished = _read_pipe(read_end, timeout)
+    finally:
+        os.close(read_end)
+        if not finished:
+            _kill(pid)
+        try:
+            status = os.waitpid(pid, 0)[1]
+        except ChildProcessError:  # SIGCHLD ignored by the application: already reaped
+            status = 0
+    wall = time.perf_counter() - start
+    if not finished or len(data) < _HEADER.size:
+        return Outcome(None, None, wall, not finished, status)
+    raised, seconds, length = _HEADER.unpack_from(data)
+    body = data[_HEADER.size :]
+    if len(body) != length:
+        return Outcome(None, None, wall, False, status)
+    if raised:
+        return Outcome(None, body.decode("utf-8", "replace"), seconds, False, status)
+    return Outcome(body, None, seconds, False, status)
+
+
+def _child(work, describe, memory, read_end: int, write_end: int):
+    """Run ``work`` and send its report through ``write_end``; ends the process."""
+    raised, seconds, body = 1, 0.0, b"the work did not finish"
+    try:
+        os.close(read_end)
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+        if memory is not None:
+            _limit_memory(memory)
+        begin = time.perf_counter()
+        try:
+            body, raised = memoryview(work()).cast("B"), 0
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            body = describe(error).encode("utf-8", "replace")
+        seconds = time.perf_counter() - begin
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:  # header and body written apart: no copy of a large body in a capped child
+            for part in (_HEADER.pack(raised, seconds, len(body)), body):
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(write_end, view) :]
+        finally:
+            os._exit(0)
+
+
+def _read_pipe(fd: int, timeout: float | None) -> tuple[bytes, bool]:
+    """Everything the child writes to ``fd`` until it closes it, or until ``timeout`` seconds
+    pass: ``(data, finished)``."""
+    chunks = []
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            return b"".join(chunks), False
+        if not select.select([fd], [], [], wait)[0]:
+            return b"".join(chunks), False
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the child and anything it started
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at its current size plus ``extra`` bytes (Linux)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as handle:
+            current = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = current + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        pass
