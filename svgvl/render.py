@@ -37,6 +37,7 @@ from .deadline import Deadline, read_pipe, time_limit
 from .svg import Document, SVGError, parse
 from .svg.parse import XLINK_NS, is_svg_element, local_name
 from .svg.pathdata import parse_path
+from .svg.style import hex_color
 
 MAX_PIXELS = 8192 * 8192
 """Largest canvas (and largest embedded or loaded raster image), in pixels."""
@@ -189,7 +190,7 @@ def _background(background) -> str | None:
         raise ValueError(f"unknown background colour {background!r}") from None
     if len(rgb) == 4 and rgb[3] != 255:
         raise ValueError("the background colour must be opaque; pass None for transparency")
-    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+    return hex_color(rgb[:3])
 
 
 def _check_path_data(doc: Document) -> None:
