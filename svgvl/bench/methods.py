@@ -35,6 +35,9 @@ import numpy as np
 from ..svg.style import hex_color
 from .suites import BenchError
 
+# A method's engine is imported in its prepare hook (once, before the harness forks) and in its
+# call, so that `import svgvl.bench` stays light and an engine is needed only when it runs.
+
 
 @dataclass(frozen=True)
 class Method:
