@@ -14,6 +14,8 @@ import os
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
+from .svg.style import hex_color
+
 MAX_PIXELS = 8192 * 8192
 """Largest canvas (and largest embedded or loaded raster image), in pixels."""
 
@@ -75,7 +77,7 @@ def background_color(background) -> str | None:
         raise ValueError(f"unknown background colour {background!r}") from None
     if len(rgb) == 4 and rgb[3] != 255:
         raise ValueError("the background colour must be opaque; pass None for transparency")
-    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+    return hex_color(rgb[:3])
 
 
 def _open_image(image) -> Image.Image:

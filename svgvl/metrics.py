@@ -17,6 +17,8 @@ Compactness describes a candidate SVG as given: ``bytes``, ``paths`` (shape elem
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import math
 import os
 import re
@@ -367,8 +369,6 @@ def _read_state(file: str, option: str) -> dict:
 
 
 def _bundled_lpips_lin() -> str | None:
-    import importlib.util
-
     spec = importlib.util.find_spec("lpips")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -432,8 +432,6 @@ def _dino_model(name: str):
 
 def _require(module: str, option: str):
     """Import an optional dependency, or say how to get it."""
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError:

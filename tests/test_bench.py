@@ -214,6 +214,7 @@ def flaky(image, target_svg):
     return grey_square(image, target_svg)
 
 
+@pytest.mark.slow
 def test_a_failing_method_is_recorded_not_a_crash(tmp_path):
     suite = make_suite(tmp_path / "suite")
     out = tmp_path / "out"

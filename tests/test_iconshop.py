@@ -179,6 +179,7 @@ def test_unreadable_checkpoints_are_clear_errors(tmp_path, model):
         load_iconshop(tmp_path / "broken")
 
 
+@pytest.mark.slow
 def test_the_shipped_model_draws_offline_and_repeatably():
     # The README's promise: right after install, offline, deterministic for a seed.
     assert (DEFAULT_CHECKPOINT / "model.safetensors").stat().st_size <= 50 * 2**20
@@ -245,6 +246,7 @@ def test_kv_cache_equals_recomputation(model, heart_ids):
     assert torch.equal(cached, plain)
 
 
+@pytest.mark.slow
 def test_guidance_samples_from_the_guided_logits(model, tok):
     """Greedy guided decoding equals a by-hand loop over separate conditional and empty-text
     passes, with and without the KV cache; scale 1 is plain sampling."""
@@ -345,6 +347,7 @@ def test_log_likelihood_is_the_training_loss_and_ignores_padding(model, tok, hea
         model.log_likelihood([heart_ids], states, mask, start=len(heart_ids))
 
 
+@pytest.mark.slow
 def test_best_of_keeps_the_most_likely_of_more_samples(model, tok):
     settings = dict(model=model, seed=3, top_p=1.0, guidance_scale=1.0)
     assert generate_icons("rocket", 3, **settings) == generate_icons(
@@ -441,6 +444,7 @@ def overfit_run(icons_dir, tmp_path_factory):
     return root / "run", result
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_two_icons(overfit_run, icons_dir):
     run, result = overfit_run
     assert result["step"] == 60 and result["examples"]["train"] == 2
@@ -482,6 +486,7 @@ def test_resume_continues_the_step_count(icons_dir, tmp_path):
         train({"train": {"steps": 3}}, icons_dir, tmp_path / "other")
 
 
+@pytest.mark.slow
 def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
     run, _ = overfit_run
     # lr 0: a fine-tune that cannot move must end on the weights it started from.
@@ -540,6 +545,7 @@ def test_init_fine_tunes_from_a_trained_model(overfit_run, icons_dir, tmp_path):
 # -- CLI ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_train_then_icon(icons_dir, overfit_run, tmp_path, capsys):
     quick = QUICK_YAML.replace("sample_every: 5", "sample_every: 0")
     (tmp_path / "quick.yaml").write_text(

@@ -149,6 +149,7 @@ def test_start_of_keeps_whole_subpaths(model, library):
                 assert KEEP[0] <= len(start) / body <= KEEP[1]
 
 
+@pytest.mark.slow
 def test_generate_icons_draws_on_from_the_library(model, library):
     tok = model.path_tokenizer
     rocket = next(icon for icon in library if icon.title == "rocket")

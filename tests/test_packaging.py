@@ -1,8 +1,12 @@
 """The package layout promises of the foundation issue."""
 
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).parent.parent
 
@@ -36,3 +40,33 @@ def test_vectorize_cli_path_does_not_import_torch_or_scipy(tmp_path):
         "assert not {'torch', 'scipy.ndimage', 'skimage.metrics'} & set(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_version_has_one_source():
+    # pyproject reads the version from svgvl.__version__ instead of repeating it.
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "svgvl.__version__"}
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_py_typed_and_the_version(tmp_path):
+    import svgvl
+
+    source = tmp_path / "source"  # a copy, so that the build leaves nothing in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "svgvl", source / "svgvl", ignore=shutil.ignore_patterns("__pycache__"))
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*command, str(source), "-w", str(tmp_path / "dist")], check=True, timeout=300)
+    (wheel,) = (tmp_path / "dist").glob("svgvl-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+    assert "svgvl/py.typed" in names
+    assert "svgvl/models/weights/iconshop-cpu/model.safetensors" in names
+    assert f"Version: {svgvl.__version__}\n" in metadata.decode()
+    assert wheel.name.startswith(f"svgvl-{svgvl.__version__}-")

@@ -110,6 +110,7 @@ def test_gzip_bomb_is_refused():
         parse(bomb)
 
 
+@pytest.mark.slow
 def test_use_fan_out_is_bounded():
     # Each level references the previous one ten times: 10^8 paths if expanded naively.
     defs = ['<path id="u0" d="M0 0h1v1z"/>'] + [

@@ -24,6 +24,7 @@ def test_normalized_fixture_renders_like_the_original(path):
     assert round_trip_ssim(path) >= 0.97
 
 
+@pytest.mark.slow
 def test_at_least_98_percent_of_fixtures_round_trip_at_0_99():
     scores = {fixture_id(p): round_trip_ssim(p) for p in FIXTURE_FILES}
     passing = [name for name, s in scores.items() if s >= 0.99]

@@ -460,6 +460,7 @@ def test_bad_configs_fail_with_the_setting_named(tmp_path, capsys):
     assert code == 1 and len(err) == 1 and "finetune.decoder must be one of" in err[0]
 
 
+@pytest.mark.slow
 def test_train_then_vectorize_regenerates_the_icons(tmp_path, capsys):
     """Through the real entry points: the tiny config learns three real icons by heart (and a
     rerun resumes), then the engine redraws each from its image."""

@@ -60,6 +60,7 @@ def test_copying_the_training_set_is_valid_and_on_prompt_but_not_novel(index, em
     assert 0 < result["prompt_match_se"] < 0.1
 
 
+@pytest.mark.slow
 def test_comparison_rows_pair_prompts_and_fit_their_header(index, embed):
     samples = {r["labels"]["title"]: [TOK.decode(TOK.encode(r["svg"]))] for r in RECORDS}
     copies = evaluate(samples, index, TOK, embed)

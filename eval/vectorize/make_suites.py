@@ -5,7 +5,8 @@
 Writes OUT_DIR/<suite>/<name>.svg for the suites icons, emoji, logos, glyphs and flat
 (flat-colour illustrations). The sample is fixed (names ordered by a hash), and names used by the
 test fixtures are skipped so that development never tunes on what the tests check. Needs `npm`
-(packages are fetched by name and version with `npm pack`) and fontTools for the glyphs.
+(svgvl.data.packages fetches each package at its pinned version with `npm pack` and keeps it in
+$SVGVL_CACHE/packages) and fontTools for the glyphs.
 """
 
 from __future__ import annotations
@@ -14,18 +15,12 @@ import argparse
 import hashlib
 import json
 import pathlib
-import subprocess
-import tarfile
-import tempfile
+import sys
 
-PACKAGES = {
-    "@iconify-json/mdi": "1.2.3",
-    "@iconify-json/tabler": "1.2.41",
-    "@iconify-json/twemoji": "1.2.5",
-    "@iconify-json/fluent-emoji-flat": "1.2.6",
-    "@iconify-json/logos": "1.2.19",
-    "@iconify-json/openmoji": "1.2.29",
-}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # svgvl from this checkout
+
+from svgvl.data.packages import npm_package  # noqa: E402
+
 # suite → [(package, share of the suite)]
 SUITES = {
     "icons": [("@iconify-json/mdi", 0.5), ("@iconify-json/tabler", 0.5)],
@@ -50,13 +45,10 @@ def _fixture_names() -> set[str]:
     )
 
 
-def _iconify(package: str, version: str, work: pathlib.Path) -> dict:
-    subprocess.run(
-        ["npm", "pack", "-q", f"{package}@{version}"], cwd=work, check=True, capture_output=True
-    )
-    tgz = next(work.glob(f"*{package.split('/')[-1]}-{version}.tgz"))
-    with tarfile.open(tgz) as archive:
-        return json.load(archive.extractfile("package/icons.json"))
+def _iconify(package: str) -> dict:
+    """The set's icons.json, at the version pinned in svgvl.data.packages.VERSIONS."""
+    files = npm_package(package).files(lambda name: name == "icons.json")
+    return json.loads(files["icons.json"])
 
 
 def _wrap(data: dict, name: str) -> str:
@@ -99,9 +91,7 @@ def main() -> None:
     parser.add_argument("--per-suite", type=int, default=30)
     args = parser.parse_args()
     skip = _fixture_names()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = pathlib.Path(tmp)
-        sets = {package: _iconify(package, version, work) for package, version in PACKAGES.items()}
+    sets = {package: _iconify(package) for parts in SUITES.values() for package, _ in parts}
     for suite, parts in SUITES.items():
         out = args.out / suite
         out.mkdir(parents=True, exist_ok=True)

@@ -26,19 +26,26 @@ import dataclasses
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from .. import sandbox
 from ..files import write_atomic
+from ..metrics import MetricError, compare, ssim
+from ..render import MAX_PIXELS, rasterize, save_png
+from ..svg import SVGError, parse
 from .methods import Method, resolve_method
+from .report import results_json, write_html, write_markdown
 from .suites import BenchError, Suite, file_key, load_suite
 
 FORMAT = 1
@@ -108,8 +115,6 @@ def run(
         raise BenchError(f"size must be an integer of at least 8 pixels, got {size!r}")
     if zoom < 0 or int(zoom) != zoom:
         raise BenchError(f"zoom must be a whole number >= 0, got {zoom!r}")
-    from ..render import MAX_PIXELS
-
     if (size * max(zoom, 1)) ** 2 > MAX_PIXELS:
         raise BenchError(
             f"size {size} × zoom {zoom} is larger than the renderer's limit of {MAX_PIXELS:,} "
@@ -205,8 +210,6 @@ def run(
     finally:
         _RUN = None
 
-    from .report import results_json, write_html, write_markdown
-
     ordered = [
         rows[index, name]
         for index in range(len(loaded.items))
@@ -224,8 +227,6 @@ def run(
 
 
 def _execute(todo, jobs: int, collect, progress: bool, name: str) -> None:
-    from tqdm import tqdm
-
     class Bar(tqdm):
         monitor_interval = 0  # no monitor thread: the harness forks, and forks want no threads
 
@@ -247,9 +248,6 @@ def _execute(todo, jobs: int, collect, progress: bool, name: str) -> None:
             for index, pending in todo:
                 done(index, pending, _score_item(index, pending))
             return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("fork")
         )
@@ -268,9 +266,6 @@ def _execute(todo, jobs: int, collect, progress: bool, name: str) -> None:
 
 def _score_item(index: int, pending: list[str]) -> dict:
     """Run the pending methods on one item: ``{"rows": [...]}`` or ``{"skipped": reason}``."""
-    from ..render import rasterize, save_png
-    from ..svg import parse
-
     job = _RUN
     item = job.suite.items[index]
     try:
@@ -314,8 +309,6 @@ def _score_item(index: int, pending: list[str]) -> dict:
 
 
 def _score(svg: str | None, error: str | None, target: np.ndarray, target_zoom) -> dict:
-    from ..metrics import MetricError, compare, ssim
-
     job = _RUN
     options = {"lpips": job.lpips, "dino": job.dino}
     if svg is not None:
@@ -345,9 +338,6 @@ def _score(svg: str | None, error: str | None, target: np.ndarray, target_zoom) 
 
 
 def _render_or_white(svg: str | None, shape) -> np.ndarray:
-    from ..render import rasterize
-    from ..svg import SVGError
-
     if svg is not None:
         try:
             pixels = rasterize(svg, (shape[1], shape[0]))
@@ -483,8 +473,6 @@ def _finite(row: dict) -> dict:
 
 
 def _reason(error: BaseException) -> str:
-    from ..svg import SVGError
-
     if isinstance(error, SVGError):
         return error.reason
     if isinstance(error, sandbox.Deadline):

@@ -32,7 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..svg.style import hex_color
 from .suites import BenchError
+
+# A method's engine is imported in its prepare hook (once, before the harness forks) and in its
+# call, so that `import svgvl.bench` stays light and an engine is needed only when it runs.
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def _potrace(image: np.ndarray, target_svg: str) -> str:
             continue  # the white background is the canvas
         transform, path = _potrace_mask(pixel_rank >= level)
         if path:
-            layers.append(f'<path fill="#{color[0]:02x}{color[1]:02x}{color[2]:02x}" d="{path}"/>')
+            layers.append(f'<path fill="{hex_color(color)}" d="{path}"/>')
     body = f'<g transform="{transform}">{"".join(layers)}</g>' if layers else ""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from .. import __version__
 from ..files import write_atomic
 
 METRICS = (
@@ -67,8 +68,6 @@ def summarise(names: list[str], rows: list[dict]) -> dict:
 
 
 def results_json(suite, names, rows, skipped, settings, command) -> dict:
-    from .. import __version__
-
     items = [{k: v for k, v in row.items() if k != "target_sha256"} for row in rows]
     return {
         "suite": suite.name,

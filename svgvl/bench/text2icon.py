@@ -15,13 +15,24 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
+from .. import data as datasets
+from ..files import write_atomic
 from ..metrics import ink_features
+from ..render import rasterize
+from ..tokenize import PathTokenizer
+
+# torch, open_clip, scipy and the text encoder are imported inside the functions that need them:
+# they are optional (svgvl[learn]) and the weight-free scores run without them.
 
 NEIGHBOURS = 5
 NEAR_DUPLICATE = 0.97
@@ -88,8 +99,6 @@ def evaluate(
     seed: int = 0,
 ) -> dict:
     """Score generated samples (``{prompt: [svg or None per sample]}``) against ``index``."""
-    from ..render import rasterize
-
     rows, total = [], 0
     for prompt, svgs in samples.items():
         for svg in svgs:
@@ -210,9 +219,6 @@ def load_clip(spec: str):
 def clip_metrics(clip, prompts, svgs, reference_svgs) -> dict:
     """CLIPScore (100 × max(cos, 0), mean) and, with references, FID on CLIP image features."""
     import torch
-    from PIL import Image
-
-    from ..render import rasterize
 
     model, preprocess, tokenize = clip
 
@@ -265,8 +271,6 @@ def reference(data: Sequence, tokenizer, limit: int, seed: int = 0, prompts=None
     """What every text-to-icon evaluation compares against: (prompts — ``prompts`` or a seeded
     sample of ``limit`` held-out titles —, the test records, the :class:`TrainingIndex` of the
     train splits, the sentence embedder)."""
-    from .. import data as datasets
-
     train, test = [], []
     for folder in data:
         train += list(datasets.load(folder, split="train"))
@@ -301,14 +305,6 @@ def run(
     recorded as ``unindexed_sources`` (novelty is then overstated).  Writes ``samples/*.svg``,
     ``results.json`` and ``results.md`` to ``out``.
     """
-    import json
-    from pathlib import Path
-
-    from tqdm import tqdm
-
-    from ..files import write_atomic
-    from ..tokenize import PathTokenizer
-
     if n <= 0:
         raise ValueError(f"n must be at least 1, got {n}")
     tokenizer = tokenizer or PathTokenizer()
@@ -347,8 +343,6 @@ def run(
 def unindexed_sources(trained_on: Sequence[str] | None, data: Sequence) -> list[str]:
     """The model's training sources that the reference folders ``data`` do not hold: its
     samples may copy icons from them that novelty cannot see."""
-    from .. import data as datasets
-
     return sorted(set(trained_on or ()) - {datasets.source_of(f) for f in data})
 
 

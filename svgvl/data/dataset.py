@@ -27,8 +27,14 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from tqdm import tqdm
+
+from .. import __version__
+from ..files import write_atomic
 from .errors import DataError
 from .records import SPLIT_NAMES, SPLITS, Item, record
+from .sources import canonical_name
+from .sources import load as load_source
 
 FORMAT = "svgvl-dataset/1"
 SHARD_SIZE = 1000
@@ -142,11 +148,6 @@ def build(
     of another source in ``out``.  Items that cannot become records never raise: they are listed
     in ``dropped.jsonl`` and counted in the manifest.
     """
-    from .. import __version__
-    from ..files import write_atomic
-    from .sources import canonical_name
-    from .sources import load as load_source
-
     if limit is not None and limit <= 0:
         raise DataError(f"limit must be a positive number, not {limit}")
     if shard_size <= 0:
@@ -257,8 +258,6 @@ def _build_shard(chunk: list[Item], source: str, seen: dict[str, str], chain: st
 
 
 def _progress(total: int, name: str, enabled: bool):
-    from tqdm import tqdm
-
     return tqdm(total=total, desc=name, unit="item", disable=not enabled, file=sys.stderr)
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from .errors import DataError
 from .records import UNKNOWN_LICENCE, Item, labels
 
+# fontTools is imported where a font is read: it is optional (pip install 'svgvl[data]').
+
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2")
 FONT_DIRS = (
     "/usr/share/fonts",

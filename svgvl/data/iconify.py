@@ -10,6 +10,9 @@ icons of their own.  Icons marked ``hidden`` (kept by Iconify for old names) are
 
 from __future__ import annotations
 
+import json
+
+from .errors import DataError
 from .packages import Package, npm_package
 from .records import UNKNOWN_LICENCE, Item, labels
 
@@ -141,12 +144,8 @@ def load_set(prefix: str, version: str | None = None) -> tuple[list[Item], dict]
 
 
 def set_items(package: Package, prefix: str) -> tuple[list[Item], dict]:
-    import json
-
     files = package.files(lambda n: n in ("icons.json", "info.json", "metadata.json"))
     if "icons.json" not in files:
-        from .errors import DataError
-
         raise DataError(f"{package.spec}: no icons.json (is it an Iconify icon set package?)")
     data = json.loads(files["icons.json"])
     info = set_info(package) if "info.json" in files else {"licence": UNKNOWN_LICENCE}

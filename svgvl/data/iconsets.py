@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 
+from ..svg import parse
 from .errors import DataError
 from .packages import Package, npm_package, wheel_package
 from .records import Item, labels
@@ -184,8 +185,6 @@ def _simple_icons_licence(entry: dict) -> tuple[str, dict]:
 
 def brand_svg(svg: str, hex_colour: str) -> str:
     """A Simple Icons SVG with its brand colour as the root's fill (they are published black)."""
-    from ..svg import parse
-
     document = parse(svg.encode("utf-8"))
     document.root.set("fill", f"#{hex_colour.upper()}")
     return document.tostring().decode("utf-8")

@@ -32,6 +32,7 @@ from .errors import DataError
 
 # Default versions, so that a build is reproducible unless another version is asked for
 # (``iconify:tabler@1.2.40``).  Packages not listed here get the newest cached or latest version.
+# The one list of pins: the test fixtures and the eval suites are built from these versions too.
 VERSIONS = {
     "@iconify-json/tabler": "1.2.41",
     "@iconify-json/mdi": "1.2.3",
@@ -41,6 +42,7 @@ VERSIONS = {
     "@iconify-json/fluent-emoji-flat": "1.2.6",
     "@iconify-json/logos": "1.2.19",
     "@iconify-json/simple-icons": "1.2.102",
+    "@iconify-json/openmoji": "1.2.29",
     "@tabler/icons": "3.48.0",
     "lucide-static": "1.62.0",
     "simple-icons": "16.37.0",

@@ -18,6 +18,9 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 
+# svgvl.svg is imported inside svg_text and record: `svgvl --help` imports this module (for the
+# source table) and stays fast without lxml.
+
 # (split, share): a record's split follows from its id alone, so it never changes between builds,
 # versions or machines, and an icon never moves from test into train when a set grows.
 SPLITS = (("train", 0.90), ("val", 0.05), ("test", 0.05))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from .errors import DataError
 from .records import Item
 
+# Each builder is imported when its source is loaded: `svgvl --help` lists SOURCES without them.
+
 SOURCES = {
     "iconify:<set>": "an Iconify icon set, npm @iconify-json/<set> (tabler, mdi, lucide, logos, "
     "...): names, aliases, categories",

@@ -24,6 +24,7 @@ from .style import (
     INHERITED,
     Stylesheet,
     cascade,
+    hex_color,
     parse_color,
     parse_opacity,
     parse_paint,
@@ -686,4 +687,4 @@ def average_color(stops: list[Stop]) -> tuple[str, float]:
     if weight <= 0:
         return stops[-1].color, stops[-1].opacity
     r, g, b, alpha = (t / weight for t in total)
-    return f"#{round(r):02x}{round(g):02x}{round(b):02x}", alpha
+    return hex_color((r, g, b)), alpha

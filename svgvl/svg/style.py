@@ -112,6 +112,11 @@ def cascade(parent: dict[str, str], specified: dict[str, str]) -> dict[str, str]
 _URL = re.compile(r"url\(\s*['\"]?#([^'\")\s]+)['\"]?\s*\)\s*(.*)$", re.S)
 
 
+def hex_color(channels) -> str:
+    """``#rrggbb`` from red, green, blue in 0..255 (floats round half to even, then clamp)."""
+    return "#" + "".join(f"{min(255, max(0, round(float(c)))):02x}" for c in channels)
+
+
 def parse_color(value: str, current: str = "") -> tuple[str, float] | None:
     """A CSS colour → ('#rrggbb', alpha), or ('currentColor', 1.0); None if not a colour."""
     value = value.strip()
@@ -123,10 +128,7 @@ def parse_color(value: str, current: str = "") -> tuple[str, float] | None:
     if color is None or color == "currentColor":
         return None
     r, g, b, a = (max(0.0, min(1.0, c)) for c in color)
-    return (
-        f"#{int(r * 255 + 0.5):02x}{int(g * 255 + 0.5):02x}{int(b * 255 + 0.5):02x}",
-        a,
-    )  # round half up, as browsers do
+    return hex_color([int(c * 255 + 0.5) for c in (r, g, b)]), a  # round half up, as browsers do
 
 
 def parse_paint(value: str, current: str = "") -> tuple[str, float]:

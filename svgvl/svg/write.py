@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from .model import Drawing, Gradient, Path
+from .normalize import normalize
 from .pathdata import Command
 from .transform import IDENTITY
 
@@ -265,8 +266,6 @@ def write(drawing, precision: int | None = None) -> str:
     (:func:`auto_precision`).  The root carries only ``xmlns`` and ``viewBox`` plus hoisted paint.
     """
     if not isinstance(drawing, Drawing):
-        from .normalize import normalize
-
         drawing = normalize(drawing)
     if precision is None:
         precision = auto_precision(drawing.width, drawing.height)

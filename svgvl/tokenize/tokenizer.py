@@ -13,6 +13,7 @@ import random
 from pathlib import Path as FilePath
 
 from ..svg import Drawing, Path, normalize, parse, write
+from ..svg.style import hex_color
 from .grammar import START, Grammar, TokenError
 from .vocab import TokenizerSpec, Vocab
 
@@ -21,7 +22,7 @@ SPEC_FILE = "tokenizer.json"  # the spec's name inside a model or tokenizer fold
 
 def _blend_with_white(colour: str, alpha: float) -> str:
     channels = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return "#{:02x}{:02x}{:02x}".format(*(round(255 - alpha * (255 - c)) for c in channels))
+    return hex_color([255 - alpha * (255 - c) for c in channels])
 
 
 def _complete_paint(path: Path) -> bool:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..svg.model import Drawing, Path
+from ..svg.style import hex_color
 from .fit import contours, fit_contour, polygon_area
-from .layers import coverage_fields, extent, layer_order, restrict
+from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
@@ -38,10 +39,6 @@ DETAIL = {
     "medium": Detail(tolerance=0.5, corner_angle=60, speckle=5),
     "high": Detail(tolerance=0.25, corner_angle=55, speckle=2),
 }
-
-
-def _hex(color) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*(int(round(float(c))) for c in np.clip(color, 0, 255)))
 
 
 def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
@@ -73,10 +70,8 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))
     order = layer_order(labels, palette)
-    rank = np.full(len(palette.colors) + 1, -1, dtype=np.int32)
-    rank[order] = np.arange(len(order))
-    rank = rank[labels]  # each pixel's layer (-1: transparent)
-    for index, field in coverage_fields(rgb, alpha, labels, palette, order):
+    rank = pixel_layers(labels, palette, order)
+    for index, field in coverage_fields(rgb, alpha, rank, palette, order):
         color = palette.colors[index]
         if index == order[0] and usable.all():
             # An opaque background: white is left out (the SVG stays transparent there, which
@@ -90,7 +85,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
                 ("L", (0.0, float(height))),
                 ("Z", ()),
             ]
-            drawing.paths.append(Path(d=box, fill=_hex(color)))
+            drawing.paths.append(Path(d=box, fill=hex_color(color)))
             continue
         field = restrict(field, extent(rank, order.index(index)))
         d = []
@@ -107,7 +102,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             drawing.paths.append(
                 Path(
                     d=d,
-                    fill=_hex(color),
+                    fill=hex_color(color),
                     fill_rule="nonzero" if single else "evenodd",
                     shape=single,
                 )

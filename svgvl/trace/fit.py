@@ -14,7 +14,7 @@ import math
 import numpy as np
 from skimage.measure import find_contours
 
-Command = tuple[str, tuple[float, ...]]
+from ..svg.pathdata import Command
 
 
 def contours(field: np.ndarray, min_area: float = 1.0) -> list[np.ndarray]:

@@ -33,21 +33,25 @@ def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
     return [i for i in order if area[i] > 0]
 
 
+def pixel_layers(labels: np.ndarray, palette: Palette, order: list[int]) -> np.ndarray:
+    """Each pixel's layer: its label's position in ``order`` (-1 for transparent pixels)."""
+    rank = np.full(len(palette.colors) + 1, -1, dtype=np.int32)  # label -1 → last slot → -1
+    rank[order] = np.arange(len(order))
+    return rank[labels]
+
+
 def coverage_fields(
     rgb: np.ndarray,
     alpha: np.ndarray,
-    labels: np.ndarray,
+    pixel_rank: np.ndarray,
     palette: Palette,
     order: list[int],
     window: int = 5,
 ):
-    """Yield (palette index, coverage field) per layer, bottom to top."""
-    h, w = labels.shape
+    """Yield (palette index, coverage field) per layer, bottom to top; ``pixel_rank`` is
+    :func:`pixel_layers`."""
+    h, w = pixel_rank.shape
     colors = palette.colors.astype(np.float32)
-    rank = np.full(len(colors) + 1, -1, dtype=np.int32)  # rank[label] (label -1 → last slot → -1)
-    for r, i in enumerate(order):
-        rank[i] = r
-    pixel_rank = rank[labels]  # -1 for transparent
     # Which ranks occur near each pixel, and how far each pixel's colour is from each of them.
     near = np.zeros((len(order), h, w), dtype=bool)
     for r in range(len(order)):

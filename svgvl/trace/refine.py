@@ -19,6 +19,7 @@ from ..metrics import ssim
 from ..render import rasterize, rasterize_drawing
 from ..svg import write
 from ..svg.model import Drawing
+from ..svg.style import hex_color
 
 
 def _target(rgba: np.ndarray) -> np.ndarray:
@@ -42,7 +43,7 @@ def _recolour(drawing: Drawing, target: np.ndarray) -> Drawing:
     h, w = target.shape[:2]
     ids = copy.deepcopy(drawing)
     for i, path in enumerate(ids.paths):
-        path.fill = f"#{(i + 1) & 255:02x}{((i + 1) >> 8) & 255:02x}00"
+        path.fill = hex_color(((i + 1) & 255, ((i + 1) >> 8) & 255, 0))
         path.fill_opacity = path.opacity = 1.0
     index = rasterize_drawing(ids, w, h).astype(np.int32)
     owner = index[..., 0] + (index[..., 1] << 8) - 1
@@ -56,10 +57,7 @@ def _recolour(drawing: Drawing, target: np.ndarray) -> Drawing:
     for i, path in enumerate(out.paths):
         mask = stable & (owner == i)
         if mask.sum() >= 4 and path.fill.startswith("#"):
-            mean = target[mask].mean(0)
-            path.fill = "#{:02x}{:02x}{:02x}".format(
-                *(int(round(v)) for v in np.clip(mean, 0, 255))
-            )
+            path.fill = hex_color(target[mask].mean(0))
     return out
 
 
