@@ -18,7 +18,7 @@ from .lazy import lazy_names
 __version__ = "0.1.0"
 
 _API = {
-    "vectorize": ".vectorize",
+    "vectorize": ".engines",
     "compare": ".metrics",
     "rasterize": ".render",
     "load_image": ".render",

@@ -538,7 +538,7 @@ def test_engine_errors_are_one_line(tmp_path, capsys):
         assert not (tmp_path / "o.svg").exists()
     assert main(["vectorize", str(png), "-o", str(tmp_path / "o.svg"), "--candidates", "2"]) == 1
     assert "--engine starvector" in capsys.readouterr().err
-    from svgvl.vectorize import EngineError, vectorize
+    from svgvl.engines import EngineError, vectorize
 
     with pytest.raises(EngineError, match="takes no option model"):
         vectorize(str(png), engine="trace", model="x")

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from svgvl.engines import EngineError, vectorize
 from svgvl.metrics import compare, ssim
 from svgvl.render import load_image, rasterize, rasterize_drawing, rasterize_quick
 from svgvl.svg import normalize, parse, write
 from svgvl.trace import trace
 from svgvl.trace.refine import refine
-from svgvl.vectorize import EngineError, vectorize
 
 from .conftest import SVG_FIXTURES
 

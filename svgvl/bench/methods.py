@@ -65,18 +65,18 @@ class Method:
 
 
 def _trace(image: np.ndarray, target_svg: str) -> str:
-    from ..vectorize import vectorize
+    from ..engines import vectorize
 
     return vectorize(image, engine="trace")
 
 
 def _prepare_trace() -> None:
-    import svgvl.trace  # noqa: F401 - imported once, before the forks
-    import svgvl.vectorize  # noqa: F401
+    import svgvl.engines  # noqa: F401 - imported once, before the forks
+    import svgvl.trace  # noqa: F401
 
 
 def _vtracer(image: np.ndarray, target_svg: str) -> str:
-    from ..vectorize import vectorize
+    from ..engines import vectorize
 
     return vectorize(image, engine="vtracer")
 
@@ -181,7 +181,7 @@ def _starvector(model: str) -> Method:
             raise BenchError(f"method 'starvector:{model}': {error}") from None
 
     def call(image: np.ndarray, target_svg: str) -> str:
-        from ..vectorize import vectorize
+        from ..engines import vectorize
 
         return vectorize(image, engine="starvector", model=model)
 

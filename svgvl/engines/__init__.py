@@ -1,7 +1,10 @@
-"""``svgvl.vectorize``: raster image → SVG text, through a named engine.
+"""The vectorize engines: raster image → SVG text, through a named engine.
 
-Engines share one signature, ``engine(rgba, **options) -> str``, and are registered in
-:data:`ENGINES` so that the CLI, the benchmark and users' own code pick them by name.
+:func:`vectorize` is the public ``svgvl.vectorize``.  Engines share one signature,
+``engine(rgba, **options) -> str``, and are registered in :data:`ENGINES` so that the CLI, the
+benchmark and users' own code pick them by name.  (The package is not called ``vectorize``: a
+submodule of that name would replace the function ``svgvl.vectorize`` once imported.)
+:mod:`svgvl.engines.batch` runs an engine over many files.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import math
 
 import numpy as np
 
-from .images import load_image
-from .svg import write
+from ..images import load_image
+from ..svg import write
 
 
 class EngineError(ValueError):
@@ -33,11 +36,11 @@ def _trace(
     refine: float = 0.0,
     precision: int | None = None,
 ) -> str:
-    from .trace import trace
+    from ..trace import trace
 
     drawing = trace(rgba, colors=colors, detail=detail)
     if refine > 0:
-        from .trace.refine import refine as refine_drawing
+        from ..trace.refine import refine as refine_drawing
 
         drawing = refine_drawing(drawing, rgba, seconds=refine)
     if precision is None:
@@ -98,7 +101,7 @@ def _starvector(
     if colors is not None or refine or precision is not None:
         raise EngineError("engine 'starvector' takes no --colors, --refine or --precision")
     try:
-        from .models.starvector import vectorize as starvector
+        from ..models.starvector import vectorize as starvector
     except ImportError as error:
         raise EngineError(
             f"engine 'starvector' needs the learned extras ({error}): pip install 'svgvl[learn]'"

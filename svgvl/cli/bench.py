@@ -1,0 +1,198 @@
+"""``svgvl bench``: vectorizers side by side on a suite, or a text-to-icon model on held-out
+prompts (svgvl.bench)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .options import (
+    CLIError,
+    add_sampling_options,
+    non_negative_int,
+    positive_int,
+    sampling,
+    seconds,
+)
+
+# The harness is imported inside the handlers, not at the top: `svgvl --help` stays fast.
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="score vectorizers side by side on a suite of SVGs (SVG-Bench metrics)"
+    )
+    p.add_argument("--suite", help="built-in suite (icons, emoji, logos, fonts) or an SVG folder")
+    p.add_argument(
+        "--methods",
+        help="comma-separated: trace, vtracer, potrace, source, starvector:PATH, "
+        "package.module:function",
+    )
+    p.add_argument("--out", help="folder for the results (a rerun resumes where it stopped)")
+    p.add_argument("--list", action="store_true", help="list the built-in suites and methods")
+    p.add_argument("--limit", type=positive_int, help="the first N items of the suite only")
+    p.add_argument(
+        "--size", type=positive_int, default=512, help="input and scoring size (default: 512)"
+    )
+    p.add_argument(
+        "--zoom",
+        type=non_negative_int,
+        default=4,
+        help="ssim_zoom renders output and target at this many times --size (0: off; default: 4)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="parallel processes (0: all cores; default: 1)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="limit per method and item; a timeout is a failure (0: none; default: 60)",
+    )
+    p.add_argument("--tokenizer", help="Hugging Face tokenizer (path or hub id) to add tokens")
+    p.add_argument("--lpips", metavar="PATH", help="LPIPS weights to add the lpips metric")
+    p.add_argument("--dino", metavar="PATH_OR_ID", help="DINOv2 model to add the dino metric")
+    p.add_argument(
+        "--force", action="store_true", help="score everything again, writing into any --out"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.add_argument(
+        "--task",
+        choices=["vectorize", "text2icon"],
+        default="vectorize",
+        help="vectorize (default): methods on a suite; text2icon: a text-to-icon model",
+    )
+    _add_text2icon_options(p)
+    p.set_defaults(func=cmd_bench)
+
+
+def _add_text2icon_options(parser) -> None:
+    t = parser.add_argument_group("text2icon")
+    t.add_argument("--model", help="text-to-icon checkpoint (default: the shipped model)")
+    t.add_argument(
+        "--data", nargs="+", metavar="DIR", help="datasets: train split to compare, test prompts"
+    )
+    t.add_argument("--prompts", help="a file with one prompt per line (default: held-out titles)")
+    t.add_argument("-n", type=positive_int, default=4, help="samples per prompt (default: 4)")
+    t.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
+    add_sampling_options(t)
+    t.add_argument("--clip", metavar="ARCH:PATH", help="open_clip weights for CLIPScore/FID")
+
+
+def cmd_bench(args) -> int:
+    if args.task == "text2icon":
+        return _bench_text2icon(args)
+    if args.list:
+        return _list_suites()
+    required = (("--suite", args.suite), ("--methods", args.methods), ("--out", args.out))
+    missing = [option for option, value in required if not value]
+    if missing:
+        raise CLIError(f"bench needs {', '.join(missing)} (or --list to see the suites)")
+    from tqdm import tqdm
+
+    from ..bench import run
+    from ..bench.report import markdown
+
+    results = run(
+        args.suite,
+        [name.strip() for name in args.methods.split(",") if name.strip()],
+        args.out,
+        size=args.size,
+        limit=args.limit,
+        jobs=args.jobs,
+        timeout=args.timeout or None,
+        zoom=args.zoom,
+        tokenizer=args.tokenizer,
+        lpips=args.lpips,
+        dino=args.dino,
+        force=args.force,
+        progress=not args.quiet,
+        log=lambda message: tqdm.write(message, file=sys.stderr),
+    )
+    if not args.quiet:
+        print("\n".join(line for line in markdown(results).splitlines() if line.startswith("|")))
+    items = len({row["id"] for row in results["items"]})
+    print(
+        f"svgvl: {items} items × {len(results['methods'])} methods"
+        + (f", {len(results['skipped'])} skipped" if results["skipped"] else "")
+        + f"; results in {os.path.join(args.out, 'results.md')} and report.html",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _list_suites() -> int:
+    """``--list``: the built-in suites, one line each, then the method names."""
+    from ..bench import list_suites, method_names
+    from ..bench.suites import suites_dir
+
+    suites = list_suites()
+    if not suites:
+        where = suites_dir() or "eval/suites is not next to the svgvl package"
+        raise CLIError(
+            f"no built-in suites found ({where}); set SVGVL_SUITES to their folder, "
+            "or pass --suite DIR"
+        )
+    width = max(len(s["name"]) for s in suites)
+    for suite in suites:
+        sources = ", ".join(suite["sources"]) or "-"
+        print(f"{suite['name']:<{width}}  {suite['items']:>5} items  {sources}")
+        if suite["description"]:
+            print(f"{'':<{width}}  {suite['description']}")
+    print(f"methods: {', '.join(method_names())}")
+    return 0
+
+
+def _bench_text2icon(args) -> int:
+    """``--task text2icon``: raw samples of a text-to-icon model scored on held-out prompts."""
+    from ..bench import text2icon
+    from ..models.iconshop import load_iconshop, training_sources
+
+    missing = [o for o, v in (("--data", args.data), ("--out", args.out)) if not v]
+    if missing:
+        raise CLIError(f"bench --task text2icon needs {', '.join(missing)}")
+    model = load_iconshop(args.model)
+    trained_on = training_sources(args.model)
+    unindexed = text2icon.unindexed_sources(trained_on, args.data)
+    if unindexed:
+        print(
+            f"svgvl: warning: the model was also trained on {', '.join(unindexed)}; add them to "
+            "--data, or novelty counts copies of their icons as new",
+            file=sys.stderr,
+        )
+    prompts = None
+    if args.prompts:
+        with open(args.prompts, encoding="utf-8") as handle:
+            prompts = [line.strip() for line in handle if line.strip()]
+
+    settings = sampling(args)
+
+    def generate(prompt: str, n: int, seed: int) -> list[str | None]:
+        # Raw samples, no resampling of repeats: uniqueness is the model's own.
+        model.check_prompt(prompt)
+        rows = model.generate(
+            text=prompt, num_return_sequences=n, seed=seed, temperature=1.0, **settings
+        )
+        return [model.path_tokenizer.decode(row) for row in rows]
+
+    result = text2icon.run(
+        generate,
+        args.data,
+        args.out,
+        prompts=prompts,
+        limit=args.limit or 200,
+        n=args.n,
+        seed=args.seed,
+        tokenizer=model.path_tokenizer,
+        clip=args.clip,
+        progress=not args.quiet,
+        command=args.command_line,
+        trained_on=trained_on,
+    )
+    print(text2icon.markdown(result), end="")
+    return 0

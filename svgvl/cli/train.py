@@ -1,0 +1,115 @@
+"""``svgvl train iconshop | starvector``: one subcommand per model (svgvl.train.<model>); add
+others to this group."""
+
+from __future__ import annotations
+
+import sys
+
+from .options import positive_int
+
+# The trainers are imported inside the handlers, not at the top: `svgvl --help` never loads torch.
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train models (iconshop: text → icon; starvector: image → SVG)"
+    )
+    train = p.add_subparsers(dest="train_command", metavar="MODEL")
+    p.set_defaults(func=lambda _args, p=p: p.print_help() or 2)
+    _add_iconshop(train)
+    p = train.add_parser(
+        "starvector",
+        help="train the StarVector-style image-to-SVG model (a rerun resumes)",
+        description="Fine-tune a StarVector-style image-to-SVG model (LoRA or full) on SVGs; "
+        "a rerun of the same command resumes from OUT/checkpoints.",
+    )
+    p.add_argument("--config", required=True, help="YAML (examples/configs/starvector-*.yaml)")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="dataset folder (svgvl data build) or SVG folder",
+    )
+    p.add_argument("--out", required=True, help="run folder: log, checkpoints, model/")
+    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train_starvector)
+
+
+def _add_iconshop(train) -> None:
+    p = train.add_parser(
+        "iconshop",
+        help="train the text-to-icon model (resumes from OUT/checkpoint-last)",
+        description="Train the IconShop-style text-to-icon model; a rerun resumes.",
+    )
+    p.add_argument("--config", required=True, help="YAML (examples/configs/iconshop-*.yaml)")
+    p.add_argument(
+        "--data", required=True, nargs="+", metavar="DIR", help="dataset folders or SVG folders"
+    )
+    p.add_argument("--out", required=True, help="run folder: log, checkpoints, samples, model/")
+    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="CHECKPOINT",
+        help="require a checkpoint to resume (OUT/checkpoint-last, or this one); "
+        "by default a run resumes when OUT has one",
+    )
+    p.add_argument(
+        "--init",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="MODEL",
+        help="fine-tune: start a new run from these weights (a checkpoint or run folder; "
+        "alone: the shipped model) with the config's schedule; the model settings are MODEL's",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_iconshop)
+
+
+def cmd_train_iconshop(args) -> int:
+    from ..train.iconshop import train
+
+    result = train(
+        args.config,
+        args.data,
+        args.out,
+        max_steps=args.max_steps,
+        resume=args.resume,
+        init=args.init,
+        progress=not args.quiet,
+    )
+    losses = f"train loss {result['train_loss']:.4f}" if result["train_loss"] is not None else ""
+    if result.get("val_loss") is not None:
+        losses += f", val loss {result['val_loss']:.4f}"
+    print(
+        f"svgvl: step {result['step']:,}"
+        + (f": {losses}" if losses else "")
+        + f"; model in {result['model']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_train_starvector(args) -> int:
+    from ..train.starvector import train
+
+    result = train(
+        args.config, args.data, args.out, max_steps=args.max_steps, progress=not args.quiet
+    )
+    last = result.get("last") or {}
+    scores = ", ".join(
+        f"{name} {last[key]:.4f}"
+        for key, name in (("loss", "loss"), ("val_ssim", "val ssim"))
+        if last.get(key) is not None
+    )
+    print(
+        f"svgvl: step {result['steps']:,}"
+        + (f": {scores}" if scores else "")
+        + f"; model in {result['model']}",
+        file=sys.stderr,
+    )
+    return 0

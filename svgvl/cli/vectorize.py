@@ -1,0 +1,122 @@
+"""``svgvl vectorize``: raster images → SVG files, one or a batch (svgvl.engines)."""
+
+from __future__ import annotations
+
+import sys
+
+from .options import CLIError, non_negative_int, positive_int, seconds
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("vectorize", help="turn raster images (PNG, JPEG, WebP, BMP, GIF) into SVG")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="images, directories of images, globs, or - (standard input)",
+    )
+    p.add_argument("-o", "--output", help="output SVG (one input only; - for standard output)")
+    p.add_argument("--out-dir", help="folder for the outputs (default: next to each input)")
+    p.add_argument(
+        "--engine",
+        default="trace",
+        choices=["trace", "vtracer", "starvector"],
+        help="vectorizer (default: trace, the native tracer; starvector: learned, needs --model)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="DIR_OR_HUB_ID",
+        help="starvector: a model folder (svgvl train starvector) or official checkpoint/hub id",
+    )
+    p.add_argument(
+        "--candidates",
+        type=positive_int,
+        metavar="N",
+        help="starvector: sample N SVGs, keep the closest to the input by SSIM (default: 1)",
+    )
+    p.add_argument("--colors", type=positive_int, help="number of colours (default: automatic)")
+    p.add_argument(
+        "--detail",
+        default="medium",
+        choices=["low", "medium", "high"],
+        help="how closely outlines follow the pixels (default: medium)",
+    )
+    p.add_argument(
+        "--refine",
+        type=seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="optimise the result against the input for this long (default: 0, off)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="parallel processes for several inputs (0: all cores; default: 1)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar, no SSIM and size per output"
+    )
+    p.set_defaults(func=cmd_vectorize)
+
+
+def cmd_vectorize(args) -> int:
+    # The library is imported here, not at the top: `svgvl --help` stays fast.
+    from ..engines.batch import image_inputs, output_path, vectorize_file, vectorize_many
+
+    inputs = image_inputs(args.inputs)
+    if len(inputs) > 1 and args.output:
+        raise CLIError("-o/--output takes one input; use --out-dir for several")
+    if inputs.count("-") > 1 or ("-" in inputs and len(inputs) > 1):
+        raise CLIError("standard input (-) can only be vectorized on its own")
+    options = {
+        "engine": args.engine,
+        "colors": args.colors,
+        "detail": args.detail,
+        "refine": args.refine,
+    }
+    if args.engine == "starvector":
+        options.update(model=args.model, candidates=args.candidates or 1)
+    elif args.model or args.candidates:
+        raise CLIError("--model and --candidates are for --engine starvector")
+    score = not args.quiet
+    if len(inputs) == 1:
+        out = args.output or output_path(inputs[0], args.out_dir)
+        result = vectorize_file(
+            inputs[0], out, force=args.force, score=score and out != "-", **options
+        )
+        _report(result, score, lambda line: print(line, file=sys.stderr))
+        return 0 if result.ok else 1
+
+    from tqdm import tqdm
+
+    results = vectorize_many(
+        inputs,
+        args.out_dir,
+        jobs=args.jobs,
+        force=args.force,
+        score=score,
+        progress=not args.quiet,
+        on_result=lambda r: _report(r, score, lambda line: tqdm.write(line, file=sys.stderr)),
+        **options,
+    )
+    failed = sum(not result.ok for result in results)
+    if not args.quiet:
+        print(
+            f"svgvl: {len(results) - failed} of {len(results)} images vectorized"
+            + (f", {failed} failed" if failed else ""),
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def _report(result, score: bool, write) -> None:
+    """One line per output: its error, or (``score``) its SSIM against the input and its size."""
+    if not result.ok:
+        write(f"svgvl: error: {result.error}")
+    elif score and result.ssim is not None:
+        write(
+            f"{result.output}: ssim {result.ssim:.4f}, {result.bytes:,} bytes, {result.paths} paths"
+        )
