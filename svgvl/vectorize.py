@@ -98,7 +98,7 @@ def _starvector(
     if colors is not None or refine or precision is not None:
         raise EngineError("engine 'starvector' takes no --colors, --refine or --precision")
     try:
-        from .models.starvector import vectorize as starvector
+        from .engines.starvector import vectorize as starvector
     except ImportError as error:
         raise EngineError(
             f"engine 'starvector' needs the learned extras ({error}): pip install 'svgvl[learn]'"

@@ -367,7 +367,7 @@ class SVGImages:
         return np.asarray(image)
 
     def __getitem__(self, index: int) -> dict:
-        from ..models.starvector import pixel_values
+        from ..engines.starvector import pixel_values
         from ..svg import SVGError
 
         rng = random.Random(index * 7919 + time.time_ns()) if self.augment else None
@@ -428,7 +428,7 @@ def validate(model, tokenizer, dataset: SVGImages, items: int, max_new_tokens: i
     target SVG's render."""
     import torch
 
-    from ..models.starvector import rerank, sample_svgs
+    from ..engines.starvector import rerank, sample_svgs
 
     picked = dataset.items[:items]
     if not picked:
