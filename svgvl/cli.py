@@ -505,7 +505,8 @@ def cmd_icon(args) -> int:
     existing = [p for p in paths if os.path.exists(p)]
     if existing and not args.force:
         raise OutputExistsError(existing[0])
-    from .models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, generate_icons
+    from .engines.icons import generate_icons
+    from .models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P
     from .models.library import PROVENANCE
 
     with warnings.catch_warnings(record=True) as caught:
@@ -581,7 +582,7 @@ def cmd_train_iconshop(args) -> int:
 
 
 def cmd_library(args) -> int:
-    from .train.iconshop import library_for
+    from .engines.icons import library_for
 
     path, count = library_for(args.model, args.data, progress=not args.quiet)
     print(f"svgvl: {count:,} icons in {path}", file=sys.stderr)

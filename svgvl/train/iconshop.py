@@ -284,32 +284,10 @@ def caption(labels: dict, rng: random.Random, empty_rate: float = 0.1) -> str:
     return text
 
 
-def build_library(examples, folders, model):
-    """The icon library of ``model`` (:mod:`svgvl.models.library`): its tokenized training
-    ``examples`` under their titles, with the licences their dataset ``folders`` record."""
-    from ..models.library import IconLibrary, LibraryIcon, read_licences
-
-    licences = read_licences(folders)
-    icons = [
-        LibraryIcon(e.id, (keywords(e.labels) or [e.id])[0], licences.get(e.id, ""), tuple(e.ids))
-        for e in examples
-    ]
-    return IconLibrary.build(icons, model.path_tokenizer, model.text_encoder.sentences)
-
-
-def library_for(model, data, *, progress: bool = True):
-    """Build and save the icon library of an existing checkpoint folder from the datasets it
-    was trained on (``data``); returns the library file's path and the icon count."""
-    from ..models.iconshop import checkpoint_folder, read_checkpoint
-
-    folder = checkpoint_folder(model)
-    core = read_checkpoint(folder)
-    max_len = core.config.max_svg_tokens - 2  # what training with fill-in-the-middle keeps
-    examples, _ = load_examples(data, "train", core.path_tokenizer, max_len, None, progress)
-    if not examples:
-        raise ValueError(f"no icons in the train split of {', '.join(map(str, data))}")
-    library = build_library(examples, data, core)
-    return library.save(folder), len(library)
+def library_entries(examples) -> list[tuple[str, str, list[int]]]:
+    """``(id, title, token ids)`` of tokenized examples, for the model's icon library
+    (:func:`svgvl.models.library.build_library`): the title is the first keyword."""
+    return [(e.id, (keywords(e.labels) or [e.id])[0], e.ids) for e in examples]
 
 
 @functools.lru_cache(maxsize=4)
@@ -546,11 +524,12 @@ def train(
         DEFAULT_CHECKPOINT,
         IconShopForCausalLM,
         checkpoint_folder,
-        grow_depth,
         read_checkpoint,
         training_sources,
     )
+    from ..models.library import build_library
     from ..models.text import quiet_loading
+    from .growth import grow_depth
 
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
     # The record keeps paths as the file wrote them (relative to it), not this machine's.
@@ -803,6 +782,6 @@ def train(
     )
     (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if t["library"]:
-        build_library(train_set, folders, core).save(tmp)
+        build_library(library_entries(train_set), folders, core).save(tmp)
     _replace_folder(tmp, final, out / ".model.old")
     return result
