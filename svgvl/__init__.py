@@ -27,7 +27,7 @@ _API = {
     "write": ".svg",
     "repair": ".svg",
     "SVGError": ".svg",
-    "generate_icons": ".models.iconshop",
+    "generate_icons": ".engines.icons",
 }
 
 __all__ = [*_API, "__version__"]

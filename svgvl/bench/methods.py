@@ -174,7 +174,7 @@ def _starvector(model: str) -> Method:
     def prepare() -> None:
         # Load once here: a wrong path is one clear error, not a failure on every item.
         try:
-            from ..models.starvector import cached_model
+            from ..engines.starvector import cached_model
 
             cached_model(model)
         except (ImportError, OSError, ValueError) as error:

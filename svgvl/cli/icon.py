@@ -83,8 +83,8 @@ def _slug(text: str) -> str:
 
 
 def cmd_icon(args) -> int:
+    from ..engines.icons import generate_icons
     from ..files import OutputExistsError, write_atomic
-    from ..models.iconshop import generate_icons
     from ..models.library import PROVENANCE
 
     # The prompt, -n and --best-of are checked by generate_icons, before any model loads.
@@ -121,7 +121,7 @@ def cmd_icon(args) -> int:
 
 
 def cmd_library(args) -> int:
-    from ..train.iconshop import library_for
+    from ..engines.icons import library_for
 
     path, count = library_for(args.model, args.data, progress=not args.quiet)
     print(f"svgvl: {count:,} icons in {path}", file=sys.stderr)

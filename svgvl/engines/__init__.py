@@ -90,7 +90,7 @@ def _starvector(
     model: str | None = None,
     candidates: int = 1,
 ) -> str:
-    """The learned engine (svgvl.models.starvector): sample ``candidates`` SVGs, repair them,
+    """The learned engine (svgvl.engines.starvector): sample ``candidates`` SVGs, repair them,
     keep the one whose render is closest to the image."""
     if not model:
         raise EngineError(
@@ -101,7 +101,7 @@ def _starvector(
     if colors is not None or refine or precision is not None:
         raise EngineError("engine 'starvector' takes no --colors, --refine or --precision")
     try:
-        from ..models.starvector import vectorize as starvector
+        from .starvector import vectorize as starvector
     except ImportError as error:
         raise EngineError(
             f"engine 'starvector' needs the learned extras ({error}): pip install 'svgvl[learn]'"

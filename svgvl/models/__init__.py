@@ -18,7 +18,7 @@ _API = {
     "IconShopConfig": ".iconshop",
     "IconShopForCausalLM": ".iconshop",
     "KVCache": ".iconshop",
-    "generate_icons": ".iconshop",
+    "generate_icons": "..engines.icons",
     "load_iconshop": ".iconshop",
     "TextEncoder": ".text",
     "load_text_encoder": ".text",

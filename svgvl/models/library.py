@@ -2,7 +2,7 @@
 
 A model small enough to train on a CPU learns the common shapes of its data (hearts, houses,
 users) but not the rare ones: the shipped model saw 19 rockets among 23k icons and draws none.
-With a library, :func:`svgvl.models.iconshop.generate_icons` looks up the icons whose titles
+With a library, :func:`svgvl.engines.icons.generate_icons` looks up the icons whose titles
 are closest to the prompt (MiniLM cosine, the model's own text encoder), keeps the first part
 of one (whole sub-paths, :data:`KEEP` of its tokens) and lets the model draw the rest under the
 prompt: a new icon that still reads as the concept.  Icons in the style the model would draw
@@ -234,11 +234,23 @@ def read_licences(folders) -> dict[str, str]:
     return out
 
 
+def build_library(entries, folders, model) -> IconLibrary:
+    """The icon library of ``model``: ``entries`` are ``(id, title, token ids)`` of its training
+    icons, with the licences their dataset ``folders`` record (:func:`read_licences`)."""
+    licences = read_licences(folders)
+    icons = [
+        LibraryIcon(icon_id, title, licences.get(icon_id, ""), tuple(ids))
+        for icon_id, title, ids in entries
+    ]
+    return IconLibrary.build(icons, model.path_tokenizer, model.text_encoder.sentences)
+
+
 __all__ = [
     "DEFAULT_MIN_MATCH",
     "LIBRARY_FILE",
     "IconLibrary",
     "LibraryIcon",
+    "build_library",
     "drawing_style",
     "likeness",
     "provenance",

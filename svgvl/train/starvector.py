@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import json
@@ -32,7 +31,16 @@ import sys
 import time
 from pathlib import Path
 
-from . import resolve_paths
+from .loop import (
+    TrainError,
+    adamw,
+    log_line,
+    make_accelerator,
+    optimizer_step,
+    read_config,
+    replace_folder,
+    resolve_paths,
+)
 
 DEFAULTS: dict = {
     "model": {
@@ -102,57 +110,17 @@ CHOICES = {
 PATH_SETTINGS = ("decoder", "tokenizer", "vision", "vision_weights", "init_from")
 
 
-class TrainError(ValueError):
-    """A bad config, unusable data or an output folder that holds another run."""
-
-
 # -- config ------------------------------------------------------------------------------------
 
 
 def load_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
-    """The YAML config merged over :data:`DEFAULTS`, checked; relative paths in ``model`` are
-    resolved against the config file's folder when they exist there."""
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            given = yaml.safe_load(handle) or {}
-    except yaml.YAMLError as error:
-        raise TrainError(f"{path}: not valid YAML: {error}") from None
-    config = merge(DEFAULTS, given, where=str(path))
-    if overrides:
-        config = merge(config, overrides, where="overrides")
+    """The YAML config merged over :data:`DEFAULTS` (:func:`~svgvl.train.loop.read_config`),
+    checked; relative paths in ``model`` are resolved against the config file's folder when
+    they exist there."""
+    config, where = read_config(path, DEFAULTS, overrides)
     resolve_paths(config["model"], PATH_SETTINGS, path)
-    check(config, str(path))
+    check(config, where)
     return config
-
-
-def merge(defaults: dict, given: dict, where: str, prefix: str = "") -> dict:
-    if not isinstance(given, dict):
-        raise TrainError(f"{where}: {prefix or 'the config'} must be a mapping")
-    out = copy.deepcopy(defaults)
-    for key, value in given.items():
-        name = f"{prefix}{key}"
-        if key not in defaults:
-            raise TrainError(
-                f"{where}: unknown setting {name!r}; known: "
-                + ", ".join(f"{prefix}{k}" for k in defaults)
-            )
-        default = defaults[key]
-        if isinstance(default, dict) and isinstance(value, dict):
-            out[key] = merge(default, value, where, name + ".")
-        elif isinstance(default, dict) and value is not None:
-            raise TrainError(f"{where}: {name} must be a mapping")
-        elif isinstance(default, bool) or value is None:
-            out[key] = value
-        elif isinstance(default, float | int) and isinstance(value, str):
-            try:
-                out[key] = type(default)(float(value)) if isinstance(default, int) else float(value)
-            except ValueError:
-                raise TrainError(f"{where}: {name} must be a number, got {value!r}") from None
-        else:
-            out[key] = value
-    return out
 
 
 def check(config: dict, where: str) -> None:
@@ -367,7 +335,7 @@ class SVGImages:
         return np.asarray(image)
 
     def __getitem__(self, index: int) -> dict:
-        from ..models.starvector import pixel_values
+        from ..engines.starvector import pixel_values
         from ..svg import SVGError
 
         rng = random.Random(index * 7919 + time.time_ns()) if self.augment else None
@@ -428,7 +396,7 @@ def validate(model, tokenizer, dataset: SVGImages, items: int, max_new_tokens: i
     target SVG's render."""
     import torch
 
-    from ..models.starvector import rerank, sample_svgs
+    from ..engines.starvector import rerank, sample_svgs
 
     picked = dataset.items[:items]
     if not picked:
@@ -518,15 +486,10 @@ def train(
 
 
 def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
-    import torch
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
 
     optim, run, finetune = config["optim"], config["run"], config["finetune"]
-    precision = run["mixed_precision"]
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_available() else "no"
-    accelerator = Accelerator(mixed_precision=precision)
+    accelerator, precision = make_accelerator(run["mixed_precision"])
     set_seed(int(run["seed"]))
 
     model, tokenizer = build_model(config)
@@ -576,16 +539,8 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
     )
     say(f"device: {accelerator.device}, mixed precision: {precision}")
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": float(optim["weight_decay"])},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=float(optim["lr"]),
-        betas=tuple(float(b) for b in optim["betas"]),
+    optimizer = adamw(
+        model.parameters(), float(optim["lr"]), float(optim["weight_decay"]), optim["betas"]
     )
     steps = int(optim["max_steps"])
     warmup = int(optim["warmup_steps"])
@@ -648,22 +603,23 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
     )
     model.train()
     batch_iter = iter(loader)
+
+    def micro_loss(_micro: int):
+        nonlocal tokens_seen
+        batch = {k: v.to(accelerator.device) for k, v in next(batch_iter).items()}
+        tokens_seen += int(batch["attention_mask"].sum())
+        return model(**batch).loss
+
     while step < steps:
-        for micro in range(accum):
-            batch = {k: v.to(accelerator.device) for k, v in next(batch_iter).items()}
-            tokens_seen += int(batch["attention_mask"].sum())
-            # Gradients are all-reduced across processes on the last micro-batch only.
-            last = micro == accum - 1
-            with contextlib.nullcontext() if last else accelerator.no_sync(model):
-                with accelerator.autocast():
-                    loss = model(**batch).loss / accum
-                accelerator.backward(loss)
-            losses.append(float(loss.detach()) * accum)
-        if optim["grad_clip"]:
-            accelerator.clip_grad_norm_(params, float(optim["grad_clip"]))
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        losses += optimizer_step(
+            accelerator,
+            model,
+            optimizer,
+            micro_loss,
+            accum,
+            grad_clip=float(optim["grad_clip"] or 0),
+            scheduler=scheduler,
+        )
         step += 1
         bar.update()
         entry = None
@@ -695,8 +651,7 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
                 )
             )
             if accelerator.is_main_process:
-                with open(out / "log.jsonl", "a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(entry) + "\n")
+                log_line(out / "log.jsonl", entry)
         if run["save_every"] and step % int(run["save_every"]) == 0 and step < steps:
             _save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
     bar.close()
@@ -706,7 +661,7 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         unwrapped = accelerator.unwrap_model(model)
         if hasattr(unwrapped, "merge_and_unload"):
             unwrapped = unwrapped.merge_and_unload()
-        temp = out / "model.part"
+        temp = out / ".model.tmp"
         shutil.rmtree(temp, ignore_errors=True)
         unwrapped.save_pretrained(temp)
         tokenizer.save_pretrained(temp)
@@ -725,8 +680,7 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         os.umask(umask)
         for file in temp.iterdir():  # some savers create 0600 files; outputs get the usual mode
             file.chmod(0o666 & ~umask)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(temp, final)
+        replace_folder(temp, final, out / ".model.old")
         say(f"model saved in {final} ({step} steps)")
         return summary
     return {"steps": step, "model": str(final)}

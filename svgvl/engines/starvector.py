@@ -1,0 +1,165 @@
+"""The ``starvector`` vectorize engine: image → SVG with a StarVector-style model.
+
+    svg = vectorize(rgb, model="runs/tiny/model", candidates=4)
+
+Four steps: **preprocess** (pad the image to a white square, resize to the encoder's size,
+normalise: :func:`pixel_values`), **sample** ``candidates`` SVGs in one batched ``generate``
+(:func:`sample_svgs`), **repair** each (:func:`svgvl.svg.repair`) and **rerank** them by the
+SSIM of their render against the image (:func:`rerank`).  The model is loaded once per process
+(:func:`cached_model`); the trainer validates with the same steps.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..metrics import ssim
+from ..models.starvector import StarVectorConfig, StarVectorError, context_length, load
+from ..render import rasterize
+from ..svg import SVGError, repair
+
+
+def square(rgb, background=255):
+    """Pad an H×W×3 uint8 image to a centred square with white (the model sees squares)."""
+    height, width = rgb.shape[:2]
+    side = max(height, width)
+    if height == width:
+        return rgb
+    out = np.full((side, side, 3), background, dtype=np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    out[top : top + height, left : left + width] = rgb
+    return out
+
+
+def pixel_values(images, config: StarVectorConfig) -> torch.Tensor:
+    """uint8 RGB images (H×W×3 arrays) → the encoder's input (B, 3, S, S): padded to a square
+    with white, resized (bicubic) to the encoder's size, normalised."""
+    size = config.image_size
+    mean = torch.tensor(config.image_mean).view(3, 1, 1)
+    std = torch.tensor(config.image_std).view(3, 1, 1)
+    batch = []
+    for rgb in images:
+        rgb = square(np.asarray(rgb)[..., :3])
+        if rgb.shape[0] != size:
+            resized = Image.fromarray(rgb).resize((size, size), Image.Resampling.BICUBIC)
+            rgb = np.asarray(resized)
+        tensor = torch.from_numpy(np.array(rgb)).permute(2, 0, 1).float() / 255.0
+        batch.append((tensor - mean) / std)
+    return torch.stack(batch)
+
+
+def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) -> list[list[str]]:
+    """Raw SVG texts sampled for each image: ``candidates`` per image, in one batched
+    ``generate`` with a KV cache, each starting with the prompt and cut after ``</svg>``.
+
+    ``sampling`` overrides ``config.generation_defaults`` (``temperature``, ``top_p``,
+    ``max_length`` counted as StarVector counts it, visual tokens included; or
+    ``max_new_tokens``; ``do_sample=False`` for greedy decoding).
+    """
+    config = model.config
+    settings = {**config.generation_defaults, **sampling}
+    device = model.get_input_embeddings().weight.device
+    pixels = pixel_values(images, config).to(device)
+    prompt = tokenizer(config.prompt, add_special_tokens=False, return_tensors="pt").input_ids
+    prompt = prompt.expand(len(images), -1).to(device)
+    used = model.num_visual_tokens + prompt.shape[1]
+    limit = settings.pop("max_new_tokens", None)
+    total = settings.pop("max_length", None)
+    room = [n for n in (limit, total and total - used) if n]
+    if (context := context_length(config)) is not None:
+        room.append(context - used)
+    max_new = min(room) if room else 512
+    if max_new <= 0:
+        raise StarVectorError(f"no room to generate: {used} tokens of context used by the input")
+    do_sample = settings.pop("do_sample", True)
+    if not do_sample:
+        settings.pop("temperature", None)
+        settings.pop("top_p", None)
+    output = model.generate(
+        pixels,
+        input_ids=prompt,
+        do_sample=do_sample,
+        num_return_sequences=candidates,
+        max_new_tokens=max_new,
+        stop_strings=["</svg>"],
+        tokenizer=tokenizer,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **settings,
+    )
+    texts = tokenizer.batch_decode(output, skip_special_tokens=True)
+    texts = [
+        config.prompt + t[: t.find("</svg>") + 6] if "</svg>" in t else config.prompt + t
+        for t in texts
+    ]
+    return [texts[i * candidates : (i + 1) * candidates] for i in range(len(images))]
+
+
+def rerank(texts: list[str], target, size: int | None = None) -> list[tuple[float, str, list[str]]]:
+    """Repair each candidate and score its render against ``target`` by SSIM; best first.
+
+    ``target``: the input image (H×W×3 uint8; padded to a square as the model saw it) or an SVG
+    (rendered).  Both sides are drawn at ``size`` (default: the image's side, at most 512).  A
+    candidate that cannot be repaired or drawn scores as a white image, as SVG-Bench scores it.
+    Returns ``(ssim, svg, repairs)`` triples.
+    """
+    if isinstance(target, str):
+        target = rasterize(target, size or 256)
+    else:
+        target = square(np.asarray(target)[..., :3])
+        size = size or min(target.shape[0], 512)
+        if target.shape[0] != size:
+            resized = Image.fromarray(target).resize((size, size), Image.Resampling.BICUBIC)
+            target = np.asarray(resized)
+    size = target.shape[0]
+    white = np.full_like(target, 255)
+    scored = []
+    for text in texts:
+        try:
+            fixed = repair(text)
+            svg, repairs = fixed.svg, fixed.repairs
+        except SVGError as error:
+            svg, repairs = '<svg xmlns="http://www.w3.org/2000/svg"/>', [f"unusable: {error}"]
+        try:
+            pixels = rasterize(svg, size)
+        except (SVGError, ValueError):
+            pixels = white
+        scored.append((ssim(pixels, target), svg, repairs))
+    return sorted(scored, key=lambda item: -item[0])
+
+
+_LOADED: dict = {}
+
+
+def cached_model(path_or_id: str):
+    """``(model, tokenizer)`` for the engine, loaded once per process (GPU and bf16 when there
+    is a GPU)."""
+    key = os.path.abspath(path_or_id) if os.path.isdir(path_or_id) else path_or_id
+    if key not in _LOADED:
+        cuda = torch.cuda.is_available()
+        _LOADED.clear()  # one model at a time
+        _LOADED[key] = load(
+            path_or_id,
+            device="cuda" if cuda else None,
+            dtype=torch.bfloat16 if cuda else None,
+        )
+    return _LOADED[key]
+
+
+def vectorize(rgb, *, model: str, candidates: int = 1, **sampling) -> str:
+    """The ``starvector`` engine: image (H×W×3 uint8) → SVG text.
+
+    Samples ``candidates`` SVGs (StarVector's sampling defaults from the model's config), repairs
+    each (:func:`svgvl.svg.repair`) and keeps the one whose render is closest to the image
+    (SSIM).  ``model``: a folder written by ``svgvl train starvector`` / ``save_pretrained``, an
+    official checkpoint folder, or a hub id (``HF_HUB_OFFLINE`` honoured).
+    """
+    if candidates < 1:
+        raise StarVectorError(f"candidates must be at least 1, got {candidates}")
+    net, tokenizer = cached_model(model)
+    texts = sample_svgs(net, tokenizer, [rgb], candidates=candidates, **sampling)[0]
+    return rerank(texts, rgb)[0][1]

@@ -1,0 +1,253 @@
+"""Grammar-constrained sampling from the text-to-icon model (:mod:`svgvl.models.iconshop`).
+
+``generate`` and ``log_likelihood`` are the model's methods of those names (the class binds
+these functions), kept here so that the model file holds the network alone:
+
+    rows = model.generate(text="rocket", num_return_sequences=4, seed=0)   # B×L token ids
+    scores = model.log_likelihood(sequences, states, mask, start)          # mean log-prob
+    best = most_likely_first(model, rows, states, mask, start)             # best_of ranking
+
+Every step masks the logits with the tokenizer's grammar (so every row decodes), keeps a KV
+cache, drops finished rows from the batch, and optionally applies classifier-free guidance.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def generate(
+    model,
+    input_ids=None,
+    *,
+    text: str | list[str] | None = None,
+    text_states: torch.Tensor | None = None,
+    text_mask: torch.Tensor | None = None,
+    num_return_sequences: int = 1,
+    max_length: int | None = None,
+    do_sample: bool = True,
+    temperature: float = 1.0,
+    top_p: float = 0.9,
+    seed: int | None = None,
+    constrained: bool = True,
+    use_cache: bool = True,
+    guidance_scale: float = 1.0,
+) -> torch.LongTensor:
+    """Sample SVG token sequences; returns a B×L LongTensor padded with ``<eos>`` (0).
+
+    Every row starts with the prompt ``input_ids`` (default ``<bos>``; one sequence shared
+    by all rows) and, under ``constrained`` decoding, follows the tokenizer's grammar, so
+    ``path_tokenizer.decode(row)`` never fails.  A prompt ``<bos> left <mask> right <mask>``
+    is completed with middle paths and ``<eom>``.  Rows are ``num_return_sequences`` per
+    text (``text`` or precomputed ``text_states``/``text_mask``).  A row that reaches
+    ``max_length`` (default and cap: ``config.max_svg_tokens``) is closed after its last
+    complete path.  ``seed`` makes the samples repeatable on one device; ``do_sample=False``
+    or ``temperature=0`` is greedy; ``top_p`` is nucleus sampling.
+
+    ``guidance_scale`` > 1 is classifier-free guidance: each step also runs the rows on the
+    empty text (which training shows the model at ``empty_text_rate``) and samples from
+    ``uncond + scale * (cond - uncond)``, pushing the icon towards what the prompt adds; it
+    doubles the work per step.  1 is plain conditional sampling.
+    """
+    tok = model.path_tokenizer
+    vocab, grammar = tok.vocab, tok.grammar
+    prompt = [tok.bos_id] if input_ids is None else prompt_ids(input_ids)
+    state = tok.prompt_state(prompt)
+    if state[0] == "end" or state[1] == 1:
+        raise ValueError(
+            "the prompt is complete already"
+            if state[0] == "end"
+            else "a fill-in-the-middle prompt needs both <mask> tokens"
+        )
+    end_id = vocab["<eom>"] if state[1] == 2 else vocab["<eos>"]
+    if num_return_sequences < 1:
+        raise ValueError(f"num_return_sequences must be at least 1, got {num_return_sequences}")
+    if text_states is None:
+        if text is None:
+            raise ValueError("generate() needs text= (or text_states= and text_mask=)")
+        text_states, text_mask = model.encode_text([text] if isinstance(text, str) else text)
+    elif text_mask is None:
+        text_mask = torch.ones(text_states.shape[:2], dtype=torch.bool)
+    if not guidance_scale >= 1:
+        raise ValueError(f"guidance_scale must be at least 1, got {guidance_scale}")
+    guided = guidance_scale != 1
+    n = num_return_sequences
+    text_states = text_states.to(model.device).repeat_interleave(n, dim=0)
+    text_mask = text_mask.to(model.device).repeat_interleave(n, dim=0)
+    if guided:  # rows [B:] are the same icons under the empty text
+        text_states, text_mask = with_empty_text(model, text_states, text_mask)
+    limit = min(max_length or model.config.max_svg_tokens, model.config.max_svg_tokens)
+    if limit < len(prompt) + 2:
+        raise ValueError(
+            f"the prompt is {len(prompt)} tokens; max_length {limit} leaves no room to generate"
+        )
+    generator = torch.Generator(device=model.device)
+    generator.manual_seed(int(seed) if seed is not None else torch.seed())
+    allowed_of = functools.lru_cache(maxsize=None)(
+        lambda s: torch.from_numpy(grammar.allowed(s)).to(model.device)
+    )
+    ends = [vocab["<eos>"], vocab["<eom>"]]
+    drawing = {vocab["L"], vocab["C"]}
+
+    B = text_states.shape[0] // 2 if guided else text_states.shape[0]
+    copies = 2 if guided else 1
+    rows = [list(prompt) for _ in range(B)]
+    states = [state] * B
+    drawn = [False] * B  # an end only after some L or C: no empty icons
+    closable = [len(prompt) if grammar.allowed(state)[end_id] else None] * B
+    active = list(range(B))
+    was_training = model.training
+    model.eval()
+    try:
+        ids = torch.tensor([prompt] * B * copies, device=model.device)
+        out = model(
+            ids,
+            text_states=text_states,
+            text_mask=text_mask,
+            use_cache=use_cache,
+            cache_capacity=limit,
+        )
+        cache = out.past_key_values
+        while active:
+            logits = out.logits[:, -1].float()
+            if guided:
+                cond, uncond = logits.chunk(2)
+                logits = uncond + guidance_scale * (cond - uncond)
+            if constrained:
+                allowed = torch.stack([allowed_of(states[b]) for b in active])
+                allowed[:, vocab["<mask>"]] = False  # masks come only from prompts
+                for i, b in enumerate(active):
+                    if len(rows[b]) == limit - 1 and allowed[i, end_id]:
+                        allowed[i] = False  # the last place: close here
+                        allowed[i, end_id] = True
+                    elif not drawn[b]:
+                        allowed[i, ends] = False
+            else:
+                allowed = torch.ones_like(logits, dtype=torch.bool)
+            tokens = sample_tokens(logits, allowed, temperature, top_p, do_sample, generator)
+            still = []
+            for i, b in enumerate(active):
+                token = int(tokens[i])
+                rows[b].append(token)
+                drawn[b] = drawn[b] or token in drawing
+                if constrained:
+                    states[b] = grammar.step(states[b], token)
+                    finished = states[b][0] == "end"
+                    if not finished and len(rows[b]) < limit and grammar.allowed(states[b])[end_id]:
+                        closable[b] = len(rows[b])  # <= limit - 1: room for the end
+                else:
+                    finished = token in ends
+                if not finished and len(rows[b]) >= limit:
+                    finished = True
+                    if constrained and closable[b] is not None:
+                        rows[b] = rows[b][: closable[b]] + [end_id]
+                if not finished:
+                    still.append(i)
+            if not still:
+                break
+            if len(still) < len(active):
+                keep = torch.tensor(still, device=model.device)
+                if guided:
+                    keep = torch.cat([keep, keep + len(active)])
+                text_states, text_mask = text_states[keep], text_mask[keep]
+                if cache is not None:
+                    cache.select(keep)
+            active = [active[i] for i in still]
+            if use_cache:
+                step = [[rows[b][-1]] for b in active] * copies
+                step = torch.tensor(step, device=model.device)
+                out = model(step, past_key_values=cache, use_cache=True)
+            else:
+                full = [rows[b] for b in active] * copies
+                full = torch.tensor(full, device=model.device)
+                out = model(full, text_states=text_states, text_mask=text_mask)
+    finally:
+        model.train(was_training)
+    width = max(map(len, rows))
+    result = torch.full((B, width), tok.pad_id, dtype=torch.long)
+    for b, row in enumerate(rows):
+        result[b, : len(row)] = torch.tensor(row)
+    return result
+
+
+@torch.no_grad()
+def log_likelihood(model, sequences, text_states, text_mask, start: int = 1) -> torch.Tensor:
+    """Mean log-probability per token of each sequence's tokens from ``start`` on (after the
+    prompt), given one text (``text_states``/``text_mask`` of batch 1): what ``best_of``
+    ranks samples by (OpenAI's ``best_of`` does the same).  ``sequences``: lists of ids,
+    each ending at its end token."""
+    if not sequences:
+        return torch.empty(0)
+    if text_states.shape[0] != 1:
+        raise ValueError("log_likelihood() scores sequences of one text: pass a batch of 1")
+    width = max(map(len, sequences))
+    if not 0 < start < min(map(len, sequences)):
+        raise ValueError(f"start {start} leaves a sequence with nothing to score")
+    ids = torch.full((len(sequences), width), model.path_tokenizer.pad_id, dtype=torch.long)
+    for b, row in enumerate(sequences):
+        ids[b, : len(row)] = torch.tensor(row)
+    lengths = torch.tensor([len(row) for row in sequences])
+    present = torch.arange(width)[None] < lengths[:, None]
+    n = len(sequences)
+    out = model(
+        ids.to(model.device),
+        attention_mask=present.to(model.device),
+        text_states=text_states.to(model.device).expand(n, -1, -1),
+        text_mask=text_mask.to(model.device).expand(n, -1),
+    )
+    log_probs = F.log_softmax(out.logits[:, :-1].float(), dim=-1)
+    token_lp = log_probs.gather(-1, ids[:, 1:, None].to(model.device))[..., 0].cpu()
+    scored = present[:, 1:] & (torch.arange(1, width)[None] >= start)
+    return (token_lp * scored).sum(1) / scored.sum(1)
+
+
+def most_likely_first(model, rows: torch.Tensor, states, mask, start: int) -> list[list[int]]:
+    """Generated rows, cut after their end token, in order of the model's mean log-probability
+    per token (ties keep sampling order)."""
+    tok = model.path_tokenizer
+    ends = {tok.vocab["<eos>"], tok.vocab["<eom>"]}
+    sequences = []
+    for row in rows.tolist():
+        stop = next((i for i in range(start, len(row)) if row[i] in ends), len(row) - 1)
+        sequences.append(row[: stop + 1])
+    scores = model.log_likelihood(sequences, states, mask, start).tolist()
+    order = sorted(range(len(sequences)), key=lambda i: -scores[i])
+    return [sequences[i] for i in order]
+
+
+def prompt_ids(ids) -> list[int]:
+    if isinstance(ids, torch.Tensor):
+        if ids.dim() == 2:
+            if ids.shape[0] != 1:
+                raise ValueError("generate() takes one prompt sequence, shared by every row")
+            ids = ids[0]
+        return [int(t) for t in ids.tolist()]
+    return [int(t) for t in ids]
+
+
+def with_empty_text(model, states: torch.Tensor, mask: torch.Tensor):
+    """``states``/``mask`` followed by as many rows of the empty text, padded to one length."""
+    empty, empty_mask = model.encode_text([""])
+    width = max(states.shape[1], empty.shape[1])
+    empty = F.pad(empty, (0, 0, 0, width - empty.shape[1])).expand(len(states), -1, -1)
+    empty_mask = F.pad(empty_mask, (0, width - empty_mask.shape[1])).expand(len(states), -1)
+    states = F.pad(states, (0, 0, 0, width - states.shape[1]))
+    mask = F.pad(mask, (0, width - mask.shape[1]))
+    return torch.cat([states, empty.to(states)]), torch.cat([mask, empty_mask.to(mask)])
+
+
+def sample_tokens(logits, allowed, temperature, top_p, do_sample, generator) -> torch.Tensor:
+    logits = logits.masked_fill(~allowed, float("-inf"))
+    if not do_sample or temperature <= 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits / temperature, dim=-1)
+    if top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(-1) - sorted_probs > top_p  # keeps at least the first
+        choice = torch.multinomial(sorted_probs.masked_fill(outside, 0.0), 1, generator=generator)
+        return order.gather(-1, choice).squeeze(-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)

@@ -1,0 +1,160 @@
+"""What every trainer shares: config reading, the accelerate set-up, the optimizer step, logs and
+the final model folder.  ``iconshop.py`` and ``starvector.py`` keep only what is their model's
+(data, batches, schedule, validation, checkpoint contents).
+
+A config is a YAML file (or a dict) of sections merged over the trainer's ``DEFAULTS``: one
+schema style (nested mappings; a default's type decides how a value is read) and one error type,
+:class:`TrainError`, for every bad setting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+
+
+class TrainError(ValueError):
+    """A bad config, unusable data or an output folder that holds another run."""
+
+
+# -- config ------------------------------------------------------------------------------------
+
+
+def read_config(config, defaults: dict, overrides: dict | None = None) -> tuple[dict, str]:
+    """``(merged, where)``: a YAML file or a dict merged over ``defaults`` (and ``overrides``
+    over that); ``where`` names the source in messages."""
+    if isinstance(config, str | os.PathLike):
+        try:
+            import yaml  # optional: only a config file needs it
+        except ImportError:
+            raise ImportError("reading a YAML config needs pyyaml: pip install pyyaml") from None
+        try:
+            text = Path(config).read_text(encoding="utf-8")
+        except OSError as error:
+            raise OSError(f"{config}: cannot read the config ({error.strerror})") from None
+        try:
+            given = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            raise TrainError(f"{config}: not valid YAML: {error}") from None
+        where = str(config)
+    else:
+        given, where = config or {}, "config"
+    merged = merge(defaults, given, where)
+    if overrides:
+        merged = merge(merged, overrides, "overrides")
+    return merged, where
+
+
+def merge(defaults: dict, given: dict, where: str, prefix: str = "") -> dict:
+    """``given`` over a deep copy of ``defaults``: unknown settings are errors, mappings merge,
+    a number given as text is read as the default's type."""
+    if not isinstance(given, dict):
+        raise TrainError(f"{where}: {prefix.rstrip('.') or 'the config'} must be a mapping")
+    out = copy.deepcopy(defaults)
+    for key, value in given.items():
+        name = f"{prefix}{key}"
+        if key not in defaults:
+            raise TrainError(
+                f"{where}: unknown setting {name!r} (an unknown key); known: "
+                + ", ".join(f"{prefix}{k}" for k in defaults)
+            )
+        default = defaults[key]
+        if isinstance(default, dict) and isinstance(value, dict):
+            out[key] = merge(default, value, where, name + ".")
+        elif isinstance(default, dict) and value is not None:
+            raise TrainError(f"{where}: {name} must be a mapping")
+        elif isinstance(default, bool) or value is None:
+            out[key] = value
+        elif isinstance(default, float | int) and isinstance(value, str):
+            try:
+                out[key] = type(default)(float(value)) if isinstance(default, int) else float(value)
+            except ValueError:
+                raise TrainError(f"{where}: {name} must be a number, got {value!r}") from None
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_paths(section: dict, keys, config_file) -> None:
+    """Relative paths under ``keys`` in a config ``section`` that exist next to ``config_file``
+    become absolute, so a config names its tokenizer or weights relative to itself and works
+    from any directory; other values are left as written (hub ids, paths from the cwd)."""
+    base = Path(config_file).resolve().parent
+    for key in keys:
+        value = section.get(key)
+        if isinstance(value, str) and not os.path.isabs(value) and (base / value).exists():
+            section[key] = str((base / value).resolve())
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def make_accelerator(mixed_precision: str) -> tuple[Accelerator, str]:
+    """The accelerator and its precision; ``"auto"``: bf16 on a GPU that has it, else none."""
+    cuda = torch.cuda.is_available()
+    if mixed_precision == "auto":
+        mixed_precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
+    return Accelerator(mixed_precision=mixed_precision, cpu=not cuda), mixed_precision
+
+
+def adamw(parameters, lr: float, weight_decay: float, betas) -> torch.optim.AdamW:
+    """AdamW over the trainable ``parameters``, with weight decay on matrices only."""
+    trainable = [p for p in parameters if p.requires_grad]
+    return torch.optim.AdamW(
+        [
+            {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
+        ],
+        lr=lr,
+        betas=tuple(float(b) for b in betas),
+    )
+
+
+def optimizer_step(
+    accelerator, model, optimizer, loss_of, accum: int, *, grad_clip=0.0, scheduler=None
+) -> list[float]:
+    """One optimizer step over ``accum`` micro-batches (gradient accumulation): the loss of
+    micro-batch ``k``, ``loss_of(k)``, is back-propagated divided by ``accum``; gradients are
+    synced across processes on the last one only, then clipped to ``grad_clip`` (0: not).
+    Returns the micro-batch losses."""
+    losses = []
+    for micro in range(accum):
+        last = micro == accum - 1
+        with contextlib.nullcontext() if last else accelerator.no_sync(model):
+            with accelerator.autocast():
+                loss = loss_of(micro)
+            accelerator.backward(loss / accum)
+        losses.append(loss.detach().item())
+    if grad_clip:
+        accelerator.clip_grad_norm_(
+            [p for p in model.parameters() if p.requires_grad], float(grad_clip)
+        )
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return losses
+
+
+def log_line(path: Path, entry: dict) -> None:
+    """Append one JSON line to a run's ``log.jsonl``."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def replace_folder(tmp: Path, final: Path, old: Path) -> None:
+    """Put ``tmp`` at ``final``; a crash leaves ``final`` or ``old`` complete."""
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
