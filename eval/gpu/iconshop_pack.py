@@ -175,10 +175,7 @@ def main(argv=None) -> int:
     licences = {}
     for folder in map(Path, args.data):
         manifest = json.loads((folder / "manifest.json").read_text())
-        licences[folder.name] = [
-            {k: s.get(k) for k in ("source", "package", "version", "licence", "license")}
-            for s in manifest.get("sources", [])
-        ]
+        licences[folder.name] = manifest.get("sources", [])
     lengths = np.diff(arrays["train_offsets"])
     info = {
         "format": PACK_FORMAT,

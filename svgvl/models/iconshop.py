@@ -410,7 +410,8 @@ def read_checkpoint(folder) -> IconShopForCausalLM:
         )
     try:
         with quiet_loading():
-            model = IconShopForCausalLM.from_pretrained(folder)
+            # weights stored in bf16 (GPU-trained checkpoints) are computed in float32
+            model = IconShopForCausalLM.from_pretrained(folder).float()
     except Exception as error:  # noqa: BLE001 - a damaged file must read as one clear line
         reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise OSError(
