@@ -13,9 +13,7 @@ model or tokenizer that wants a fixed canvas scales from there.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 from dataclasses import dataclass, field
 
 # svgvl.svg is imported inside svg_text and record: `svgvl --help` imports this module (for the
@@ -87,13 +85,10 @@ def svg_text(data: bytes, name: str | None = None) -> str:
 
     Raises :class:`svgvl.svg.SVGError` (a ValueError) when it is not SVG text."""
     from ..svg import SVGError, parse
+    from ..svg.parse import gunzip
 
     if data[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
-                data = handle.read(MAX_SVG_BYTES + 1)
-        except (OSError, EOFError) as error:
-            raise SVGError(f"corrupt gzip (svgz) data: {error}", name) from None
+        data = gunzip(data, MAX_SVG_BYTES, name)
     if len(data) > MAX_SVG_BYTES:
         raise SVGError(f"too large (over {MAX_SVG_BYTES:,} bytes)", name)
     try:

@@ -91,7 +91,7 @@ def _read(source, max_bytes: int) -> tuple[bytes, str | None]:
     raise SVGError(f"cannot parse an object of type {type(source).__name__} as SVG")
 
 
-def _gunzip(data: bytes, max_bytes: int, name: str | None) -> bytes:
+def gunzip(data: bytes, max_bytes: int, name: str | None) -> bytes:
     """Decompress .svgz content, refusing decompression bombs."""
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
@@ -134,7 +134,7 @@ def parse(
     data, display = _read(source, max_bytes)
     display = name or display
     if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data, max_bytes, display)
+        data = gunzip(data, max_bytes, display)
     if len(data) > max_bytes:
         raise SVGError(
             f"input too large ({len(data):,} bytes; the limit is {max_bytes:,})", display
