@@ -60,6 +60,41 @@ def test_copying_the_training_set_is_valid_and_on_prompt_but_not_novel(index, em
     assert 0 < result["prompt_match_se"] < 0.1
 
 
+def _shifted(svg: str, dx: float) -> str:
+    """The same drawing moved right by ``dx`` user units: new tokens, the same picture."""
+    doc = TOK.decode(TOK.encode(svg))
+    head, _, body = doc.partition(">")
+    return f'{head}><g transform="translate({dx} 0)">{body.rsplit("</svg>", 1)[0]}</g></svg>'
+
+
+def test_copy_rate_sees_a_shifted_training_icon_that_token_novelty_misses(index, embed):
+    records = RECORDS[:6]
+    shifted = {r["labels"]["title"]: [_shifted(r["svg"], 0.5)] for r in records}
+    result = evaluate(shifted, index, TOK, embed)
+    assert result["validity"] == 1.0
+    assert result["novelty"] == 1.0  # every token sequence is new...
+    assert result["copy_rate"] == 1.0  # ...but each picture is a training icon moved a little
+    # Another icon's drawing under each prompt is not a copy of the icon the prompt names, but
+    # it is still a training icon: copy rate looks at all of them.
+    assert evaluate(
+        dict(zip(shifted, reversed(list(shifted.values())), strict=True)), index, TOK, embed
+    )["copy_rate"] == 1.0
+
+
+def test_copy_rate_is_low_for_drawings_that_are_no_training_icon(index, embed):
+    circles = {
+        f"ring {i}": [
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path fill="none" '
+            f'stroke="#000" stroke-width="{0.5 + i / 4}" d="M{3 + i} 12a{9 - i} {4 + i} 0 1 0 '
+            f'{18 - 2 * i} 0a{9 - i} {4 + i} 0 1 0 {2 * i - 18} 0"/></svg>'
+        ]
+        for i in range(5)
+    }
+    result = evaluate(circles, index, TOK, embed)
+    assert result["validity"] == 1.0 and result["copy_rate"] == 0.0
+    assert result["nearest_ssim_median"] < 0.9
+
+
 @pytest.mark.slow
 def test_comparison_rows_pair_prompts_and_fit_their_header(index, embed):
     samples = {r["labels"]["title"]: [TOK.decode(TOK.encode(r["svg"]))] for r in RECORDS}

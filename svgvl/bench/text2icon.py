@@ -5,6 +5,11 @@
   unique when its sequence occurs once among all samples, novel when it is not in the training
   set); ``novelty_render`` also counts a sample as seen when its render is a near duplicate
   (ink cosine >= :data:`NEAR_DUPLICATE`) of a training icon's.
+- ``copy_rate``: the honest measure beside those two — the share of valid samples whose nearest
+  training icon (of the :data:`COPY_CANDIDATES` most alike by ink) has render SSIM >= 0.9 at
+  128 px, or ink overlap (intersection over union of the dark pixels) >= 0.9.  A training icon
+  shifted by a pixel or drawn with one extra stroke is novel to the token hash; it is a copy
+  here.
 - ``prompt_match``: no downloaded weights needed.  Each sample's render retrieves its
   :data:`NEIGHBOURS` nearest training icons by image similarity; the score is how well their
   labels agree with the prompt (MiniLM cosine, weighted by image similarity).  The same score
@@ -27,7 +32,7 @@ from tqdm import tqdm
 
 from .. import data as datasets
 from ..files import write_atomic
-from ..metrics import ink_features
+from ..metrics import ink_features, ssim
 from ..render import rasterize
 from ..tokenize import PathTokenizer
 
@@ -36,6 +41,9 @@ from ..tokenize import PathTokenizer
 
 NEIGHBOURS = 5
 NEAR_DUPLICATE = 0.97
+COPY_THRESHOLD = 0.9
+COPY_CANDIDATES = 5
+COPY_SIZE = 128
 
 
 def token_hash(ids: Sequence[int]) -> str:
@@ -52,23 +60,52 @@ def label_text(labels: dict) -> str:
 
 
 class TrainingIndex:
-    """What novelty and prompt match compare against: token hashes, ink features, label texts."""
+    """What novelty, copy rate and prompt match compare against: token hashes, ink features,
+    label texts, and each icon as the tokenizer draws it (``drawn``: what a model that learnt
+    the icon by heart would output, so a copy is compared like with like)."""
 
     def __init__(self, records: Sequence[dict], tokenizer, embed: Callable):
         self.hashes = set()
-        svgs, texts = [], []
+        svgs, texts, self.drawn = [], [], []
         for record in records:
             svg = record.get("normalized") or record["svg"]
             try:
-                self.hashes.add(token_hash(tokenizer.encode(svg)))
+                ids = tokenizer.encode(svg)
             except ValueError:
                 continue
+            self.hashes.add(token_hash(ids))
             svgs.append(svg)
+            self.drawn.append(np.asarray(ids, dtype=np.int32))
             texts.append(label_text(record.get("labels") or {}))
         if not svgs:
             raise ValueError("no training icons to compare against")
+        self.tokenizer = tokenizer
         self.features = ink_features(svgs)
         self.text_vectors = embed(texts)
+
+    def drawing(self, i: int) -> str:
+        return self.tokenizer.decode(self.drawn[i].tolist())
+
+
+def likeness(a: str, b: str, size: int = COPY_SIZE) -> tuple[float, float]:
+    """(render SSIM, ink overlap) of two drawings at ``size`` px: how near a copy ``a`` is."""
+    ra, rb = rasterize(a, size), rasterize(b, size)
+    ink_a, ink_b = ra.mean(axis=2) < 128, rb.mean(axis=2) < 128
+    union = np.logical_or(ink_a, ink_b).sum()
+    overlap = float(np.logical_and(ink_a, ink_b).sum() / union) if union else 1.0
+    return ssim(ra, rb), overlap
+
+
+def nearest_copies(svgs: Sequence[str], features: np.ndarray, index: TrainingIndex) -> np.ndarray:
+    """Per sample: (SSIM, ink overlap) with its nearest training icon — the one of the
+    :data:`COPY_CANDIDATES` most alike by ink whose SSIM is highest (N×2)."""
+    out = np.zeros((len(svgs), 2))
+    similarity = features @ index.features.T
+    k = min(COPY_CANDIDATES, similarity.shape[1])
+    for i, svg in enumerate(svgs):
+        candidates = np.argpartition(-similarity[i], k - 1)[:k]
+        out[i] = max(likeness(svg, index.drawing(j)) for j in candidates)
+    return out
 
 
 def prompt_match(
@@ -130,6 +167,12 @@ def evaluate(
             ]
         )
     )
+    copies = nearest_copies(svgs, features, index)
+    is_copy = (copies >= COPY_THRESHOLD).any(axis=1)
+    result["copy_rate"] = float(is_copy.mean())
+    result["copy_rate_by_ssim"] = float((copies[:, 0] >= COPY_THRESHOLD).mean())
+    result["copy_rate_by_ink"] = float((copies[:, 1] >= COPY_THRESHOLD).mean())
+    result["nearest_ssim_median"] = float(np.median(copies[:, 0]))
     scores = prompt_match(prompts, features, index, embed)
     result["prompt_match"] = float(scores.mean())
     by_prompt = _mean_by_key(prompts, scores)
@@ -170,10 +213,10 @@ def comparison_header(*columns: str) -> str:
     """The header of a paired comparison table (eval/text2icon/*.py): ``columns`` name a row,
     then the metrics of :func:`comparison_cells`."""
     metrics = (
-        "validity | uniqueness | novelty (tokens) | novelty (renders) | prompt match "
-        "| shuffled | vs first row"
+        "validity | uniqueness | novelty (tokens) | novelty (renders) | copy rate "
+        "| prompt match | shuffled | vs first row"
     )
-    rule = "|---" * len(columns) + "|---:" * 7 + "|"
+    rule = "|---" * len(columns) + "|---:" * 8 + "|"
     return f"| {' | '.join(columns)} | {metrics} |\n{rule}"
 
 
@@ -183,7 +226,8 @@ def comparison_cells(result: dict, first: dict[str, float]) -> str:
     delta, se = paired_difference(result["prompt_match_by_prompt"], first)
     return (
         f"{result['validity']:.1%} | {result['uniqueness']:.1%} | {result['novelty']:.1%} "
-        f"| {result['novelty_render']:.1%} | {result['prompt_match']:.4f} "
+        f"| {result['novelty_render']:.1%} | {result['copy_rate']:.1%} "
+        f"| {result['prompt_match']:.4f} "
         f"| {result['prompt_match_shuffled']:.4f} | {delta:+.4f} ± {se:.4f} |"
     )
 
@@ -352,6 +396,10 @@ def markdown(result: dict) -> str:
         ("uniqueness", "uniqueness", True),
         ("novelty", "novelty (tokens)", True),
         ("novelty_render", "novelty (renders)", True),
+        ("copy_rate", "copy rate (nearest training icon: SSIM or ink overlap >= 0.9)", True),
+        ("copy_rate_by_ssim", "copy rate by SSIM alone", True),
+        ("copy_rate_by_ink", "copy rate by ink overlap alone", True),
+        ("nearest_ssim_median", "median SSIM to the nearest training icon", False),
         ("prompt_match", "prompt match", False),
         ("prompt_match_se", "prompt match, standard error over prompts", False),
         ("prompt_match_shuffled", "prompt match, shuffled prompts", False),
