@@ -19,7 +19,11 @@ def add_commands(sub) -> None:
     p.add_argument("-n", type=int, default=4, help="number of distinct icons (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument(
-        "-o", "--out", default=".", help="folder for PROMPT-0.svg, PROMPT-1.svg, ... (default: .)"
+        "-o",
+        "--out",
+        default=".",
+        help="folder for PROMPT-0.svg, PROMPT-1.svg, ... (default: .); - writes the SVGs to "
+        "standard output, one per line",
     )
     p.add_argument(
         "--model",
@@ -82,13 +86,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-") or "icon"
 
 
+def _icon_path(folder: str, prompt: str, i: int) -> str:
+    return os.path.join(folder, f"{_slug(prompt)}-{i}.svg")
+
+
 def cmd_icon(args) -> int:
     from ..engines.icons import generate_icons
     from ..files import OutputExistsError, write_atomic
     from ..models.library import PROVENANCE
 
     # The prompt, -n and --best-of are checked by generate_icons, before any model loads.
-    paths = [os.path.join(args.out, f"{_slug(args.prompt)}-{i}.svg") for i in range(args.n)]
+    to_stdout = args.out == "-"
+    paths = [] if to_stdout else [_icon_path(args.out, args.prompt, i) for i in range(args.n)]
     existing = [p for p in paths if os.path.exists(p)]
     if existing and not args.force:
         raise OutputExistsError(existing[0])
@@ -103,13 +112,18 @@ def cmd_icon(args) -> int:
             complete=read_input(args.complete) if args.complete else None,
             best_of=args.best_of,
             library="auto" if args.library else False,
+            progress=sys.stderr.isatty(),
             **sampling(args),
         )
     for warning in caught:
         print(f"svgvl: warning: {warning.message}", file=sys.stderr)
-    for path, svg in zip(paths, svgs, strict=True):
-        write_atomic(path, svg, force=args.force)
-        print(path)
+    if to_stdout:
+        for svg in svgs:
+            sys.stdout.write(svg.replace("\n", " ").strip() + "\n")
+    else:
+        for path, svg in zip(paths, svgs, strict=True):
+            write_atomic(path, svg, force=args.force)
+            print(path)
     drawn_on = sum(svg.startswith(PROVENANCE) for svg in svgs)
     if drawn_on:
         print(

@@ -17,7 +17,13 @@ import random
 import warnings
 from pathlib import Path
 
-import torch
+try:  # the core install has no torch: say in one line which extra brings the model
+    import torch
+    import transformers  # noqa: F401
+except ModuleNotFoundError as error:
+    raise ImportError(
+        f"text-to-icon needs the learned extras ({error}): pip install 'svgvl[learn]'"
+    ) from None
 
 from ..models.iconshop import (
     DEFAULT_BEST_OF,
@@ -170,6 +176,7 @@ def generate_icons(
     best_of: int | None = None,
     library="auto",
     min_match: float = DEFAULT_MIN_MATCH,
+    progress: bool = False,
 ) -> list[str]:
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
 
@@ -192,7 +199,8 @@ def generate_icons(
     library icon and its licence.  ``"auto"`` (default): the library saved with the model, if
     any; ``False``: the model alone; ``True``: the model's library, an error if it has none; a
     path or :class:`~svgvl.models.library.IconLibrary`: that library.  Where no library icon
-    gives a new drawing, the last resampling round draws with the model alone.
+    gives a new drawing, the last resampling round draws with the model alone.  ``progress``:
+    a bar on stderr while the model samples.
     """
     check_prompt_text(prompt)
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
@@ -218,7 +226,11 @@ def generate_icons(
     library = _use_library(model, library) if complete is None else None
     matches = library_matches(model, library, states, mask, min_match)
     sampling = dict(
-        max_length=limit, temperature=temperature, top_p=top_p, guidance_scale=guidance_scale
+        max_length=limit,
+        temperature=temperature,
+        top_p=top_p,
+        guidance_scale=guidance_scale,
+        progress=progress,
     )
     per_icon = -(-best_of // n)  # continuations per library icon: best_of's share of each
     found: dict[str, None] = {}

@@ -364,7 +364,7 @@ class IconShopForCausalLM(PreTrainedModel):
         if return_logits or labels is None:
             logits = F.linear(h, self.wte.weight)
         return CausalLMOutputWithPast(
-            loss=loss, logits=logits, past_key_values=cache if use_cache else None
+            loss=loss, logits=logits, **{sampling.CACHE_FIELD: cache if use_cache else None}
         )
 
     # -- generation and scoring: grammar-constrained sampling (svgvl.models.sampling) ----------

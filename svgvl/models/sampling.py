@@ -14,9 +14,18 @@ cache, drops finished rows from the batch, and optionally applies classifier-fre
 from __future__ import annotations
 
 import functools
+import sys
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+# The output field that carries the KV cache: recent transformers call it ``cache`` and warn on
+# every use of the old name ``past_key_values``, which older releases (5.17, say) still need.
+CACHE_FIELD = (
+    "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
+)
 
 
 @torch.no_grad()
@@ -36,6 +45,7 @@ def generate(
     constrained: bool = True,
     use_cache: bool = True,
     guidance_scale: float = 1.0,
+    progress: bool = False,
 ) -> torch.LongTensor:
     """Sample SVG token sequences; returns a B×L LongTensor padded with ``<eos>`` (0).
 
@@ -51,7 +61,8 @@ def generate(
     ``guidance_scale`` > 1 is classifier-free guidance: each step also runs the rows on the
     empty text (which training shows the model at ``empty_text_rate``) and samples from
     ``uncond + scale * (cond - uncond)``, pushing the icon towards what the prompt adds; it
-    doubles the work per step.  1 is plain conditional sampling.
+    doubles the work per step.  1 is plain conditional sampling.  ``progress``: a bar on
+    stderr over the token steps (it disappears when done).
     """
     tok = model.path_tokenizer
     vocab, grammar = tok.vocab, tok.grammar
@@ -102,6 +113,14 @@ def generate(
     active = list(range(B))
     was_training = model.training
     model.eval()
+    bar = tqdm(
+        total=limit - len(prompt),
+        desc="sampling",
+        unit="token",
+        leave=False,
+        file=sys.stderr,
+        disable=not progress,
+    )
     try:
         ids = torch.tensor([prompt] * B * copies, device=model.device)
         out = model(
@@ -111,8 +130,9 @@ def generate(
             use_cache=use_cache,
             cache_capacity=limit,
         )
-        cache = out.past_key_values
+        cache = getattr(out, CACHE_FIELD)
         while active:
+            bar.update()
             logits = out.logits[:, -1].float()
             if guided:
                 cond, uncond = logits.chunk(2)
@@ -166,6 +186,7 @@ def generate(
                 full = torch.tensor(full, device=model.device)
                 out = model(full, text_states=text_states, text_mask=text_mask)
     finally:
+        bar.close()
         model.train(was_training)
     width = max(map(len, rows))
     result = torch.full((B, width), tok.pad_id, dtype=torch.long)
