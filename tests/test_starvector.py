@@ -17,13 +17,9 @@ pytest.importorskip("open_clip")
 
 from svgvl.cli import main  # noqa: E402
 from svgvl.models import StarVectorConfig, StarVectorForCausalLM  # noqa: E402
-from svgvl.models.starvector import (  # noqa: E402
-    ADDED_TOKENS,
-    StarVectorError,
-    load_open_clip_weights,
-    load_tokenizer,
-)
-from svgvl.models.starvector_official import official_config, official_key  # noqa: E402
+from svgvl.models.starvector import ADDED_TOKENS, StarVectorError  # noqa: E402
+from svgvl.models.starvector_checkpoints import official_config, official_key  # noqa: E402
+from svgvl.models.starvector_parts import load_open_clip_weights, load_tokenizer  # noqa: E402
 from svgvl.train.starvector import (  # noqa: E402
     TrainError,
     apply_finetuning,

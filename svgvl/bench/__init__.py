@@ -12,7 +12,8 @@
 Each target SVG is rendered at ``size`` on white (SVG-Bench settings); every method gets that
 image and returns SVG text; the output is scored against the target with :mod:`svgvl.metrics`.
 Modules: :mod:`.suites` (what is scored), :mod:`.methods` (what scores), :mod:`.harness`
-(running, resuming, timing out) and :mod:`.report` (results.json, results.md, report.html).
+(running, timing out), :mod:`.outputs` (the output folder: layout, claiming it, resuming) and
+:mod:`.report` (results.json, results.md, report.html).
 """
 
 from .harness import run

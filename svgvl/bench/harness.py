@@ -4,20 +4,8 @@ For each item the target SVG is rendered once at the benchmark size on white (th
 input and the reference for ``mse``/``psnr``/``ssim``/``lpips``/``dino``) and once at ``zoom``
 times that size (the reference for ``ssim_zoom``: the fidelity of the vector itself, where a
 traced outline that only matched at the input's resolution shows its steps).  Everything renders
-through :mod:`svgvl.render` and scores through :mod:`svgvl.metrics`.
-
-Output folder::
-
-    bench.json                      the settings; a rerun with other settings needs --force
-    inputs/<item>.png               the input image every method received
-    items/<method>/<item>.json      one result row, written last (its presence = done)
-    items/<method>/<item>.svg       the method's output
-    items/<method>/<item>.png       the output rendered like the input
-    items/<method>/<item>.diff.png  where the output differs from the input (red = more)
-    results.json, results.md, report.html
-
-A rerun skips every item × method whose row exists for the same target file (by SHA-256), so an
-interrupted run resumes; delete a row (or pass ``force``) to score it again.
+through :mod:`svgvl.render` and scores through :mod:`svgvl.metrics`.  The output folder (its
+layout, and what a rerun finds done) is :mod:`svgvl.bench.outputs`.
 """
 
 from __future__ import annotations
@@ -28,7 +16,6 @@ import json
 import math
 import multiprocessing
 import os
-import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -45,13 +32,18 @@ from ..metrics import MetricError, compare, ssim
 from ..render import MAX_PIXELS, rasterize, save_png
 from ..svg import SVGError, parse
 from .methods import Method, resolve_method
+from .outputs import (
+    FORMAT,
+    claim,
+    command_line,
+    file_sha256,
+    finite,
+    method_keys,
+    read_row,
+    relative,
+)
 from .report import results_json, write_html, write_markdown
-from .suites import BenchError, Suite, file_key, load_suite
-
-FORMAT = 1
-"""Version of the output folder's layout, stored in bench.json."""
-
-RESULT_FILES = ("results.json", "results.md", "report.html")
+from .suites import BenchError, Suite, load_suite
 
 
 @dataclass
@@ -138,7 +130,7 @@ def run(
     for method in resolved:
         if method.prepare is not None:
             method.prepare()
-    keys = _method_keys(names)
+    keys = method_keys(names)
     out = Path(out)
     settings = {
         "format": FORMAT,
@@ -150,9 +142,9 @@ def run(
         "lpips": None if lpips is None else os.fspath(lpips),
         "dino": None if dino is None else (dino if isinstance(dino, bool) else os.fspath(dino)),
     }
-    _claim(out, settings, force)
+    claim(out, settings, force)
     if command is None:
-        command = _command(
+        command = command_line(
             loaded, names, out, size, limit, jobs, timeout, zoom, tokenizer, lpips, dino
         )
 
@@ -160,10 +152,10 @@ def run(
     rows: dict[tuple[int, str], dict] = {}
     todo: list[tuple[int, list[str]]] = []
     for index, item in enumerate(loaded.items):
-        digest = _sha256(item.path)
+        digest = file_sha256(item.path)
         pending = []
         for name in names:
-            row = None if force else _read_row(out / "items" / keys[name] / f"{item.key}.json")
+            row = None if force else read_row(out / "items" / keys[name] / f"{item.key}.json")
             if row is not None and row.get("target_sha256") == digest:
                 rows[index, name] = row
             else:
@@ -192,7 +184,11 @@ def run(
         if "skipped" in result:
             item = loaded.items[index]
             skipped.append(
-                {"id": item.id, "file": _rel(item.path, loaded.root), "reason": result["skipped"]}
+                {
+                    "id": item.id,
+                    "file": relative(item.path, loaded.root),
+                    "reason": result["skipped"],
+                }
             )
             _say(log, f"svgvl: skipped {item.id}: {result['skipped']}")
             return
@@ -295,15 +291,15 @@ def _score_item(index: int, pending: list[str]) -> dict:
         base = folder / item.key
         if svg is not None:
             write_atomic(f"{base}.svg", svg, force=True)
-        row["svg"] = _rel(Path(f"{base}.svg"), job.out) if svg is not None else None
-        row["image"] = _rel(Path(f"{base}.png"), job.out)
-        row["diff"] = _rel(Path(f"{base}.diff.png"), job.out)
+        row["svg"] = relative(Path(f"{base}.svg"), job.out) if svg is not None else None
+        row["image"] = relative(Path(f"{base}.png"), job.out)
+        row["diff"] = relative(Path(f"{base}.diff.png"), job.out)
         row["input"] = f"inputs/{item.key}.png"
         pixels = _render_or_white(svg, target.shape)
         save_png(pixels, f"{base}.png", force=True)
         save_png(difference(pixels, target), f"{base}.diff.png", force=True)
         row["target_sha256"] = digest
-        write_atomic(f"{base}.json", json.dumps(_finite(row), indent=1) + "\n", force=True)
+        write_atomic(f"{base}.json", json.dumps(finite(row), indent=1) + "\n", force=True)
         rows.append(row)
     return {"rows": rows}
 
@@ -402,76 +398,6 @@ def _call_in_child(method: Method, image: np.ndarray, text: str, timeout: float 
     return outcome.value.decode("utf-8", "replace"), outcome.seconds, None
 
 
-# -- the output folder -------------------------------------------------------------------------
-
-
-def _claim(out: Path, settings: dict, force: bool) -> None:
-    """Make ``out`` this run's folder: new, or holding a run with the same settings."""
-    marker = out / "bench.json"
-    if out.exists() and not out.is_dir():
-        raise BenchError(f"{out}: exists and is not a directory")
-    if marker.is_file():
-        try:
-            previous = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = None
-        if previous != settings and not force:
-            differing = sorted(
-                k
-                for k in settings
-                if not isinstance(previous, dict) or previous.get(k) != settings[k]
-            )
-            raise BenchError(
-                f"{out}: holds results with other settings ({', '.join(differing)}); "
-                "pass --force to score everything again, or choose another --out"
-            )
-    elif out.is_dir() and any(out.iterdir()) and not force:
-        raise BenchError(
-            f"{out}: exists and holds other files; pass --force to write into it, "
-            "or choose another --out"
-        )
-    write_atomic(marker, json.dumps(settings, indent=1) + "\n", force=True)
-
-
-def _read_row(path: Path) -> dict | None:
-    try:
-        row = json.loads(path.read_text(encoding="utf-8"))
-        return row if isinstance(row, dict) and "method" in row else None
-    except (OSError, ValueError):
-        return None
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _method_keys(names: list[str]) -> dict[str, str]:
-    keys, taken = {}, set()
-    for name in names:
-        key = file_key(name)
-        if key.lower() in taken:
-            key = f"{key}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
-        taken.add(key.lower())
-        keys[name] = key
-    return keys
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return Path(os.path.relpath(path, root)).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _finite(row: dict) -> dict:
-    return {
-        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()
-    }
-
-
 def _reason(error: BaseException) -> str:
     if isinstance(error, SVGError):
         return error.reason
@@ -489,24 +415,3 @@ def _reason(error: BaseException) -> str:
 def _say(log, message: str) -> None:
     if log is not None:
         log(message)
-
-
-def _command(
-    suite: Suite, names, out, size, limit, jobs, timeout, zoom, tokenizer, lpips, dino
-) -> str:
-    """The ``svgvl bench`` command line that reproduces a run."""
-    parts = ["svgvl", "bench", "--suite", suite.name if suite.builtin else str(suite.root)]
-    parts += ["--methods", ",".join(names), "--size", str(size)]
-    if limit is not None:
-        parts += ["--limit", str(limit)]
-    if zoom != 4:
-        parts += ["--zoom", str(zoom)]
-    if jobs != 1:
-        parts += ["--jobs", str(jobs)]
-    if timeout != 60.0:
-        parts += ["--timeout", "0" if timeout is None else f"{timeout:g}"]
-    for option, value in (("--tokenizer", tokenizer), ("--lpips", lpips), ("--dino", dino)):
-        if value is not None:
-            parts += [option, str(value)]
-    parts += ["--out", os.fspath(out)]
-    return shlex.join(parts)

@@ -18,7 +18,8 @@ import torch
 from PIL import Image
 
 from ..metrics import ssim
-from ..models.starvector import StarVectorConfig, StarVectorError, context_length, load
+from ..models.starvector import StarVectorConfig, StarVectorError, context_length
+from ..models.starvector_checkpoints import load
 from ..render import rasterize
 from ..svg import SVGError, repair
 

@@ -7,6 +7,9 @@
     new_tokens = model.generate(pixel_values, input_ids=prompt_ids, do_sample=True, ...)
     model, tokenizer = StarVectorForCausalLM.from_official("starvector/starvector-1b-im2svg")
 
+This module is the model; :mod:`.starvector_parts` builds one from pretrained parts (decoder,
+vision tower, tokenizer) and :mod:`.starvector_checkpoints` loads saved and official checkpoints.
+
 The layout is StarVector's (Rodriguez et al., "StarVector: Generating Scalable Vector Graphics
 Code from Images and Text", CVPR 2025; github.com/joanrod/star-vector):
 
@@ -30,10 +33,6 @@ the caller puts -100 on padding).  The text is the SVG code itself, prompted wit
 
 from __future__ import annotations
 
-import json
-import os
-import re
-
 import torch
 from torch import nn
 from transformers import (
@@ -43,19 +42,13 @@ from transformers import (
     PreTrainedModel,
 )
 
-from .. import hub
-
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 SIGLIP_MEAN = SIGLIP_STD = (0.5, 0.5, 0.5)
 
 PROMPT = "<svg"
-PAD_TOKEN = "[PAD]"
 ADDED_TOKENS = ("<svg-start>", "<image-start>", "<caption-start>")
 """StarVector's added tokens (after ``[PAD]``): the text→SVG trigger and two unused markers."""
-
-OFFICIAL_TOKENIZER = "bigcode/starcoderbase-1b"
-"""Where StarVector-1B's tokenizer comes from when its checkpoint folder has none."""
 
 # StarVector-1B's image encoder: CLIP ViT-L/14 at 224 px (open_clip names; OpenAI QuickGELU).
 VIT_L_14 = {
@@ -426,96 +419,18 @@ class StarVectorForCausalLM(PreTrainedModel):
             inputs_embeds=inputs_embeds, attention_mask=attention_mask, **kwargs
         )
 
-    # building from parts ---------------------------------------------------------------------
+    # building from parts and loading official checkpoints ---------------------------------
 
     @classmethod
-    def from_parts(
-        cls,
-        *,
-        decoder: str | dict | PretrainedConfig,
-        vision: str | dict = "ViT-L-14",
-        vision_backend: str = "open_clip",
-        vision_weights: str | None = None,
-        vision_layers: int | None = None,
-        vision_norm: bool | None = None,
-        adapter_norm: str = "batch_norm",
-        adapter_dropout: float = 0.1,
-        tokenizer=None,
-        dtype: torch.dtype | None = None,
-        generation_defaults: dict | None = None,
-    ) -> StarVectorForCausalLM:
-        """A new model from a decoder and a vision tower, each pretrained or random.
+    def from_parts(cls, **parts) -> StarVectorForCausalLM:
+        """A new model from a decoder and a vision tower, each pretrained or random (hub id,
+        folder or config); the keywords are :func:`svgvl.models.starvector_parts.from_parts`'s
+        (``decoder``, ``vision``, ``vision_backend``, ``vision_weights``, ``vision_layers``,
+        ``vision_norm``, ``adapter_norm``, ``adapter_dropout``, ``tokenizer``, ``dtype``,
+        ``generation_defaults``)."""
+        from .starvector_parts import from_parts  # that module builds on this one
 
-        - ``decoder``: a causal LM's hub id or local path (its weights are loaded), or a config
-          (dict with ``model_type``, or config object) for a randomly initialised one.
-        - ``vision``: for open_clip, a model name (``"ViT-L-14"``) or a ``vision_cfg`` dict;
-          for ``vision_backend="transformers"``, a path or hub id (weights loaded, e.g.
-          ``google/siglip-large-patch16-384``) or a vision config dict (random).
-        - ``vision_weights``: open_clip only: a weights file (a whole CLIP checkpoint or the
-          tower's) or an open_clip pretrained tag such as ``"openai"``.
-        - ``tokenizer``: its added tokens are given embeddings (the decoder is resized to it),
-          and its pad/eos ids are written into the decoder config.
-        """
-        if isinstance(decoder, str):
-            language_model = _pretrained(AutoModelForCausalLM, decoder, dtype=dtype)
-        else:
-            text_config = decoder
-            if isinstance(decoder, dict):
-                text_config = dict(decoder)
-                if tokenizer is not None:  # a random decoder gets the tokenizer's vocabulary
-                    add_starvector_tokens(tokenizer)
-                    text_config.setdefault("vocab_size", len(tokenizer))
-                    text_config.setdefault("eos_token_id", tokenizer.eos_token_id)
-                    text_config.setdefault("pad_token_id", tokenizer.pad_token_id)
-                    text_config.setdefault(
-                        "bos_token_id",
-                        tokenizer.bos_token_id
-                        if tokenizer.bos_token_id is not None
-                        else tokenizer.eos_token_id,
-                    )
-                text_config = AutoConfig.for_model(text_config.pop("model_type"), **text_config)
-            language_model = AutoModelForCausalLM.from_config(text_config)
-        tower = None
-        if vision_backend == "transformers" and isinstance(vision, str):
-            tower = _pretrained_vision_tower(vision, dtype=dtype)
-            vision_config = tower.config.to_dict()
-        elif vision_backend == "transformers":
-            vision_config = dict(vision)
-        else:
-            vision_config = _open_clip_config(vision, vision_weights)
-        config = StarVectorConfig(
-            text_config=language_model.config,
-            vision_backend=vision_backend,
-            vision_config=vision_config,
-            vision_layers=vision_layers,
-            vision_norm=vision_norm,
-            adapter_norm=adapter_norm,
-            adapter_dropout=adapter_dropout,
-            generation_defaults=generation_defaults,
-        )
-        model = cls(config, language_model=language_model, vision_tower=tower)
-        if vision_backend == "open_clip" and vision_weights:
-            load_open_clip_weights(model.vision_tower, vision, vision_weights)
-        if tokenizer is not None:
-            add_starvector_tokens(tokenizer)
-            if len(tokenizer) > model.get_input_embeddings().num_embeddings:
-                model.resize_token_embeddings(len(tokenizer))
-            ids = {
-                "pad_token_id": tokenizer.pad_token_id,
-                "eos_token_id": tokenizer.eos_token_id,
-                "bos_token_id": tokenizer.bos_token_id
-                if tokenizer.bos_token_id is not None
-                else tokenizer.eos_token_id,
-            }
-            for settings in (model.config.text_config, model.language_model.generation_config):
-                if settings is not None:
-                    for key, value in ids.items():
-                        setattr(settings, key, value)
-        if dtype is not None:
-            model.to(dtype)
-        return model
-
-    # official checkpoints --------------------------------------------------------------------
+        return from_parts(**parts)
 
     @classmethod
     def from_official(
@@ -526,182 +441,15 @@ class StarVectorForCausalLM(PreTrainedModel):
 
         ``path_or_id``: a local folder or a hub id (``HF_HUB_OFFLINE`` honoured: the local cache
         only).  The shapes in the weights decide the sizes; key names are mapped by
-        :mod:`svgvl.models.starvector_official`.  The tokenizer comes from the checkpoint
+        :mod:`svgvl.models.starvector_checkpoints`.  The tokenizer comes from the checkpoint
         folder, else from ``tokenizer`` (default ``bigcode/starcoderbase-1b``), with
         StarVector's added tokens.
         Raises :class:`StarVectorError` listing missing and unexpected keys when the weights do
         not fit.
         """
-        from .starvector_official import load_official  # that module builds on this one
+        from .starvector_checkpoints import load_official  # that module builds on this one
 
         return load_official(path_or_id, tokenizer=tokenizer, dtype=dtype)
-
-
-def key_list(what: str, keys: list[str], shown: int = 12) -> str:
-    if not keys:
-        return ""
-    listed = ", ".join(keys[:shown]) + (
-        f", ... ({len(keys) - shown} more)" if len(keys) > shown else ""
-    )
-    return f"{len(keys)} {what} key{'s' if len(keys) != 1 else ''}: {listed}"
-
-
-def config_json(folder: str | None) -> dict:
-    if folder and os.path.isfile(os.path.join(folder, "config.json")):
-        with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
-            return json.load(handle)
-    return {}
-
-
-# -- weights and tokenizers --------------------------------------------------------------------
-
-SNAPSHOT_FILES = ("*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.py")
-
-
-def resolve_model_folder(path_or_id: str) -> str:
-    """A local folder, or a hub id's snapshot (from the local cache when offline)."""
-    try:
-        return hub.snapshot(path_or_id, SNAPSHOT_FILES)
-    except hub.NoSuchFolder:
-        raise StarVectorError(
-            f"{path_or_id}: no such model folder (pass a folder written by `svgvl train "
-            "starvector` or a Hugging Face hub id such as starvector/starvector-1b-im2svg)"
-        ) from None
-    except OSError as error:
-        raise StarVectorError(str(error)) from None
-
-
-def _pretrained(factory, name: str, **kwargs):
-    try:
-        return hub.from_pretrained(factory, name, **kwargs)
-    except OSError as error:
-        if os.path.isdir(name) or isinstance(error, hub.NoSuchFolder):
-            raise StarVectorError(f"{name}: {str(error).splitlines()[0]}") from None
-        raise StarVectorError(hub.unavailable(name, error)) from None
-
-
-def _pretrained_vision_tower(name: str, dtype=None) -> nn.Module:
-    """A transformers vision model (SigLIP, CLIP, ...) from a path or hub id; a full two-tower
-    checkpoint (e.g. google/siglip-large-patch16-384) gives its vision half."""
-    from transformers import MODEL_MAPPING
-
-    config = _pretrained(AutoConfig, name)
-    vision_config = getattr(config, "vision_config", None) or config
-    model_class = MODEL_MAPPING[type(vision_config)]
-    return _pretrained(model_class, name, dtype=dtype)
-
-
-def _open_clip_config(vision, weights: str | None) -> dict:
-    if isinstance(vision, dict):
-        return dict(vision)
-    import open_clip
-
-    model = open_clip.get_model_config(vision)
-    if model is None:
-        raise StarVectorError(
-            f"unknown open_clip model {vision!r}; see open_clip.list_models() (e.g. ViT-L-14)"
-        )
-    cfg = dict(model["vision_cfg"])
-    # OpenAI's weights were trained with QuickGELU (open_clip switches it on for them too).
-    cfg["quick_gelu"] = (
-        bool(model.get("quick_gelu")) or weights == "openai" or vision.endswith("-quickgelu")
-    )
-    return cfg
-
-
-def load_open_clip_weights(tower: nn.Module, name, weights: str) -> None:
-    """Load an open_clip checkpoint (file or pretrained tag) into a tower built here: ``visual.``
-    prefixes are stripped, and the dropped head and blocks beyond ``vision_layers`` ignored."""
-    if os.path.isfile(weights):
-        try:
-            state = hub.read_state_dict(weights)
-        except TypeError as error:
-            raise StarVectorError(f"vision_weights {weights}: {error}") from None
-    else:
-        if not isinstance(name, str):
-            raise StarVectorError(f"vision_weights {weights!r}: no such file")
-        import open_clip
-
-        try:
-            state = open_clip.create_model(name, pretrained=weights).visual.state_dict()
-        except Exception as error:  # noqa: BLE001 - open_clip raises RuntimeError for tags
-            raise StarVectorError(
-                f"open_clip weights {name}/{weights}: {str(error).splitlines()[0][:200]}"
-                + ("; " + hub.unavailable(f"{name} ({weights})") if hub.offline() else "")
-            ) from None
-    if any(k.startswith("visual.") for k in state):
-        state = {k[len("visual.") :]: v for k, v in state.items() if k.startswith("visual.")}
-    kept = len(tower.transformer.resblocks)
-    state = {
-        k: v
-        for k, v in state.items()
-        if not k.startswith(("ln_post.", "proj"))
-        and not ((m := re.match(r"transformer\.resblocks\.(\d+)\.", k)) and int(m.group(1)) >= kept)
-    }
-    result = tower.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise StarVectorError(
-            f"vision weights {weights}: "
-            + "; ".join(
-                filter(
-                    None,
-                    (
-                        key_list("missing", result.missing_keys),
-                        key_list("unexpected", result.unexpected_keys),
-                    ),
-                )
-            )
-        )
-
-
-def add_starvector_tokens(tokenizer) -> None:
-    """StarVector's tokenizer additions, in its order: ``[PAD]`` when there is no pad token,
-    then ``<svg-start>``, ``<image-start>``, ``<caption-start>``; existing ones are kept."""
-    if tokenizer.pad_token_id is None:
-        tokenizer.add_special_tokens({"pad_token": PAD_TOKEN})
-    missing = [t for t in ADDED_TOKENS if t not in tokenizer.get_vocab()]
-    if missing:
-        tokenizer.add_tokens(missing)
-
-
-def load_tokenizer(path_or_id: str, *, fallback: str | None = None, model=None):
-    """A tokenizer with StarVector's added tokens, from a folder or hub id (else ``fallback``)."""
-    from transformers import AutoTokenizer
-
-    folder = path_or_id if os.path.isdir(path_or_id) else None
-    has_files = folder is None or any(
-        os.path.isfile(os.path.join(folder, f))
-        for f in ("tokenizer.json", "tokenizer_config.json", "vocab.json")
-    )
-    source = path_or_id if has_files else fallback
-    if source is None:
-        raise StarVectorError(f"{path_or_id}: no tokenizer files in this folder")
-    tokenizer = _pretrained(AutoTokenizer, source)
-    add_starvector_tokens(tokenizer)
-    if model is not None and len(tokenizer) > model.get_input_embeddings().num_embeddings:
-        raise StarVectorError(
-            f"tokenizer {source} has {len(tokenizer)} tokens but the model only "
-            f"{model.get_input_embeddings().num_embeddings} embeddings"
-        )
-    return tokenizer
-
-
-def is_svgvl_folder(folder: str) -> bool:
-    return config_json(folder).get("model_type") == StarVectorConfig.model_type
-
-
-def load(path_or_id: str, *, device=None, dtype=None):
-    """``(model, tokenizer)`` in eval mode from a folder written here (``save_pretrained``) or
-    an official StarVector checkpoint, by local path or hub id."""
-    folder = resolve_model_folder(path_or_id)
-    if is_svgvl_folder(folder):
-        model = _pretrained(StarVectorForCausalLM, folder, dtype=dtype)
-        tokenizer = load_tokenizer(folder, model=model)
-    else:
-        model, tokenizer = StarVectorForCausalLM.from_official(folder, dtype=dtype)
-    if device is not None:
-        model.to(device)
-    return model.eval(), tokenizer
 
 
 def context_length(config: StarVectorConfig) -> int | None:
@@ -717,7 +465,5 @@ __all__ = [
     "StarVectorForCausalLM",
     "StarVectorAdapter",
     "StarVectorError",
-    "add_starvector_tokens",
-    "load",
-    "load_tokenizer",
+    "context_length",
 ]

@@ -151,7 +151,9 @@ def check(config: dict, where: str) -> None:
 
 def build_model(config: dict):
     """``(model, tokenizer)`` as the ``model`` section says."""
-    from ..models.starvector import StarVectorForCausalLM, load, load_tokenizer
+    from ..models.starvector import StarVectorForCausalLM
+    from ..models.starvector_checkpoints import load
+    from ..models.starvector_parts import load_tokenizer
 
     spec = config["model"]
     if spec["init_from"]:

@@ -1,10 +1,14 @@
-"""Official StarVector checkpoints (joanrod/star-vector, ``starvector-1b-im2svg`` layout) read
-into :class:`~svgvl.models.starvector.StarVectorForCausalLM`.
+"""StarVector checkpoints on disk or on the hub: a folder written here (``save_pretrained``) or
+an official one (joanrod/star-vector, ``starvector-1b-im2svg`` layout).
 
-As nanoGPT's ``from_pretrained``: the official key names are mapped onto this model's modules by
-the prefixes in :data:`OFFICIAL_KEYS`, and the sizes are read from the shapes of the weights, so
-nothing but the weights (and a tokenizer) is needed.  ``StarVectorForCausalLM.from_official``
-and :func:`svgvl.models.starvector.load` call :func:`load_official`.
+    model, tokenizer = load("runs/sv/model")                      # either kind, folder or hub id
+
+:func:`resolve_model_folder` turns a hub id into a local snapshot (from the local cache under
+``HF_HUB_OFFLINE``).  Official checkpoints are read as nanoGPT's ``from_pretrained`` reads
+GPT-2's: the official key names are mapped onto this model's modules by the prefixes in
+:data:`OFFICIAL_KEYS`, and the sizes are read from the shapes of the weights, so nothing but
+the weights (and a tokenizer) is needed.  ``StarVectorForCausalLM.from_official`` calls
+:func:`load_official`.
 """
 
 from __future__ import annotations
@@ -19,16 +23,59 @@ from accelerate import init_empty_weights
 from .. import hub
 from .starvector import (
     GENERATION_1B,
-    OFFICIAL_TOKENIZER,
     STARCODERBASE_1B,
     StarVectorConfig,
     StarVectorError,
     StarVectorForCausalLM,
-    config_json,
-    key_list,
-    load_tokenizer,
-    resolve_model_folder,
 )
+from .starvector_parts import key_list, load_tokenizer, pretrained
+
+OFFICIAL_TOKENIZER = "bigcode/starcoderbase-1b"
+"""Where StarVector-1B's tokenizer comes from when its checkpoint folder has none."""
+
+SNAPSHOT_FILES = ("*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.py")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def load(path_or_id: str, *, device=None, dtype=None):
+    """``(model, tokenizer)`` in eval mode from a folder written here (``save_pretrained``) or
+    an official StarVector checkpoint, by local path or hub id."""
+    folder = resolve_model_folder(path_or_id)
+    if is_svgvl_folder(folder):
+        model = pretrained(StarVectorForCausalLM, folder, dtype=dtype)
+        tokenizer = load_tokenizer(folder, model=model)
+    else:
+        model, tokenizer = load_official(folder, dtype=dtype)
+    if device is not None:
+        model.to(device)
+    return model.eval(), tokenizer
+
+
+def resolve_model_folder(path_or_id: str) -> str:
+    """A local folder, or a hub id's snapshot (from the local cache when offline)."""
+    try:
+        return hub.snapshot(path_or_id, SNAPSHOT_FILES)
+    except hub.NoSuchFolder:
+        raise StarVectorError(
+            f"{path_or_id}: no such model folder (pass a folder written by `svgvl train "
+            "starvector` or a Hugging Face hub id such as starvector/starvector-1b-im2svg)"
+        ) from None
+    except OSError as error:
+        raise StarVectorError(str(error)) from None
+
+
+def config_json(folder: str | None) -> dict:
+    if folder and os.path.isfile(os.path.join(folder, "config.json")):
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
+            return json.load(handle)
+    return {}
+
+
+def is_svgvl_folder(folder: str) -> bool:
+    return config_json(folder).get("model_type") == StarVectorConfig.model_type
+
+
+# -- official checkpoints ----------------------------------------------------------------------
 
 OFFICIAL_KEYS = (
     # (prefix in joanrod/star-vector checkpoints, prefix here)
@@ -115,9 +162,6 @@ def official_name(key: str) -> str:
 def count_blocks(state: dict, pattern: str) -> int:
     found = {int(m.group(1)) for key in state if (m := re.match(pattern, key))}
     return max(found) + 1 if found else 0
-
-
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 def read_weights(folder: str) -> dict:

@@ -1,0 +1,169 @@
+"""``compare``: score a candidate against a target, each an SVG or an image.
+
+Both sides are brought to the same pixels (SVGs rendered by :func:`svgvl.render.rasterize`,
+images read by :func:`svgvl.render.load_image`), then scored for fidelity and, for an SVG
+candidate, compactness; learned metrics are added when their models are given.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ..render import ImageError, load_image, rasterize
+from ..svg import Document, SVGError, parse
+from ..svg.parse import MAX_BYTES
+from .compactness import count_commands, count_paths, count_tokens
+from .fidelity import mse, psnr, ssim
+from .learned import DEFAULT_DINO, dino_score, lpips_distance
+
+_RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\0", b"MM\0*", b"\0\0\1\0")
+
+
+@dataclass
+class _Side:
+    """One side of a comparison: an SVG (``svg`` is True; ``raw`` is its text) or an image."""
+
+    svg: bool
+    source: object
+    raw: bytes | None = None
+    name: str | None = None
+
+
+def compare(candidate, target, size=512, *, tokenizer=None, lpips=None, dino=None) -> dict:
+    """Score ``candidate`` against ``target``; returns a flat dict of numbers.
+
+    Each side is an SVG (text, bytes, ``.svg``/``.svgz`` path, file object or
+    :class:`~svgvl.svg.Document`) or an image (raster file path, bytes, file object, numpy array
+    or PIL image); bytes and files are told apart by their first bytes.
+
+    Resolution: two SVGs are both rendered at ``size``×``size`` (SVG-Bench); with one image, the
+    SVG is rendered at that image's pixel size, so ``compare(x, rasterize(x))`` is exact; two
+    images of different shapes: the candidate is resized (Lanczos) to the target's shape.
+
+    Keys: ``mse``, ``psnr``, ``ssim``, then ``lpips`` if ``lpips`` (weights path, see
+    :func:`lpips_distance`) and ``dino`` if ``dino`` (path or hub id, or True for
+    ``facebook/dinov2-base``) are given; for an SVG candidate ``bytes``, ``paths``,
+    ``commands`` (None if it does not parse) and ``tokens`` if ``tokenizer`` is given; always
+    ``failed``.  A candidate that cannot be read or rendered scores as an all-white image
+    (SVG-Bench) with ``failed: True`` and ``error``; a bad target raises.
+    """
+    cand, targ = _side(candidate), _side(target)
+    cand_pixels, error = _load(cand)  # an image candidate's pixels; errors are kept, not raised
+    if targ.svg:
+        doc = targ.source
+        if not isinstance(doc, Document):
+            doc = parse(targ.raw if targ.raw is not None else targ.source, name=targ.name)
+        canvas = cand_pixels.shape[1::-1] if cand_pixels is not None else size
+        target_pixels = rasterize(doc, canvas)
+    else:
+        target_pixels = load_image(targ.source)
+    height, width = target_pixels.shape[:2]
+    if cand.svg and error is None:
+        try:
+            cand_pixels = rasterize(cand.source, (width, height))
+        except SVGError as failure:
+            error = str(failure)
+    if error is not None:
+        cand_pixels = np.full_like(target_pixels, 255)
+    elif cand_pixels.shape != target_pixels.shape:
+        resized = Image.fromarray(cand_pixels).resize((width, height), Image.Resampling.LANCZOS)
+        cand_pixels = np.asarray(resized)
+
+    result = {
+        "mse": mse(cand_pixels, target_pixels),
+        "psnr": psnr(cand_pixels, target_pixels),
+        "ssim": ssim(cand_pixels, target_pixels),
+    }
+    if lpips is not None:
+        result["lpips"] = lpips_distance(cand_pixels, target_pixels, lpips)
+    if dino:
+        result["dino"] = dino_score(
+            cand_pixels, target_pixels, DEFAULT_DINO if dino is True else dino
+        )
+    if cand.svg:
+        result.update(_compactness(cand, tokenizer))
+    result["failed"] = error is not None
+    if error is not None:
+        result["error"] = error
+    return result
+
+
+def _side(value) -> _Side:
+    """Decide whether ``value`` is an SVG or an image, reading bytes only where needed."""
+    if isinstance(value, Document):
+        return _Side(True, value, value.tostring(), value.source)
+    if isinstance(value, np.ndarray | Image.Image):
+        return _Side(False, value)
+    if hasattr(value, "read"):
+        name = getattr(value, "name", None)
+        value = value.read()
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        return _Side(_looks_like_svg(value), value, value, name if isinstance(name, str) else None)
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value)
+        return _Side(_looks_like_svg(value), value, value)
+    if isinstance(value, str) and "<" in value:
+        return _Side(True, value, value.encode("utf-8"))
+    if isinstance(value, str | os.PathLike):
+        path = os.fspath(value)
+        if path.lower().endswith((".svg", ".svgz")):
+            return _Side(True, path, _read_small(path), path)
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(1024)
+        except OSError:
+            return _Side(False, path)  # load_image names the problem
+        if _looks_like_svg(head):
+            return _Side(True, path, _read_small(path), path)
+        return _Side(False, path)
+    return _Side(True, value)  # parse names the unsupported type
+
+
+def _looks_like_svg(data: bytes) -> bool:
+    if data.startswith(_RASTER_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return False
+    return data.startswith(b"\x1f\x8b") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _read_small(path: str) -> bytes | None:
+    """The file's bytes for compactness, unless it is too large to parse anyway."""
+    try:
+        if os.path.getsize(path) <= MAX_BYTES:
+            with open(path, "rb") as handle:
+                return handle.read()
+    except OSError:
+        pass
+    return None
+
+
+def _load(side: _Side):
+    """``(pixels or None, error or None)``: parse an SVG side or read an image side, no raising."""
+    try:
+        if side.svg:
+            if not isinstance(side.source, Document):
+                source = side.raw if side.raw is not None else side.source
+                side.source = parse(source, name=side.name)
+            return None, None
+        return load_image(side.source), None
+    except (SVGError, ImageError) as error:
+        return None, str(error)
+
+
+def _compactness(side: _Side, tokenizer) -> dict:
+    raw = side.raw or b""
+    doc = side.source if isinstance(side.source, Document) else None
+    if raw.startswith(b"\x1f\x8b"):  # .svgz: measure the SVG inside (parse bounded its size)
+        raw = doc.tostring() if doc is not None else raw
+    out = {
+        "bytes": len(raw),
+        "paths": count_paths(doc) if doc is not None else None,
+        "commands": count_commands(doc) if doc is not None else None,
+    }
+    if tokenizer is not None:
+        out["tokens"] = count_tokens(raw.decode("utf-8", "replace"), tokenizer)
+    return out
