@@ -31,7 +31,8 @@ from svgvl.models.library import IconLibrary  # noqa: E402
 from svgvl.render import rasterize  # noqa: E402
 from svgvl.svg import write  # noqa: E402
 from svgvl.train.growth import grow_depth  # noqa: E402
-from svgvl.train.iconshop import batch_indices, caption, keywords, load_config, model_config, train  # noqa: E402
+from svgvl.train.icon_data import batch_indices, caption, keywords  # noqa: E402
+from svgvl.train.iconshop import load_config, model_config, train  # noqa: E402
 
 from .conftest import SVG_FIXTURES  # noqa: E402
 

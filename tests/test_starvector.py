@@ -20,12 +20,8 @@ from svgvl.models import StarVectorConfig, StarVectorForCausalLM  # noqa: E402
 from svgvl.models.starvector import ADDED_TOKENS, StarVectorError  # noqa: E402
 from svgvl.models.starvector_checkpoints import official_config, official_key  # noqa: E402
 from svgvl.models.starvector_parts import load_open_clip_weights, load_tokenizer  # noqa: E402
-from svgvl.train.starvector import (  # noqa: E402
-    TrainError,
-    apply_finetuning,
-    load_config,
-    parameter_counts,
-)
+from svgvl.train.finetuning import apply_finetuning, parameter_counts  # noqa: E402
+from svgvl.train.starvector import TrainError, load_config  # noqa: E402
 
 from .conftest import SVG_FIXTURES  # noqa: E402
 

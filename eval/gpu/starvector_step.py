@@ -9,7 +9,7 @@ decoder (GPTBigCode: 24 layers, 2048 wide, 16 heads with multi-query attention, 
 and a CLIP ViT-L/14 encoder (23 of 24 blocks, 224 px → 257 visual tokens) with StarVector's
 adapter (BatchNorm over the tokens).  Each sequence fills the context: 257 visual tokens and
 ``seq-len - 257`` SVG-code tokens.  Fine-tuning is what ``svgvl train starvector`` does with the
-1B config: LoRA r=16 on the decoder's c_attn/c_proj/c_fc (svgvl.train.starvector.apply_finetuning),
+1B config: LoRA r=16 on the decoder's c_attn/c_proj/c_fc (svgvl.train.finetuning.apply_finetuning),
 adapter trained, encoder frozen, AdamW, gradient clipping.
 
 Rows: gradient checkpointing off/on × fp32 master weights under bf16 autocast (what accelerate's
@@ -63,7 +63,8 @@ def build(args, device):
 def run_row(args, device, checkpointing: bool, bf16_weights: bool) -> dict:
     import torch
 
-    from svgvl.train.starvector import DEFAULTS, apply_finetuning, parameter_counts
+    from svgvl.train.finetuning import apply_finetuning, parameter_counts
+    from svgvl.train.starvector import DEFAULTS
 
     torch.manual_seed(0)
     model = build(args, device)

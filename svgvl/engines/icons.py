@@ -50,7 +50,7 @@ from ..models.sampling import most_likely_first
 from ..models.text import sentence_vectors
 from ..svg import write
 from ..tokenize import PathTokenizer
-from ..train.iconshop import library_entries, load_examples
+from ..train.icon_data import library_entries, load_examples
 
 
 def fim_prompt(tokenizer: PathTokenizer, svg) -> list[int]:

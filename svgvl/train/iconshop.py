@@ -3,15 +3,10 @@
     svgvl train iconshop --config examples/configs/iconshop-small.yaml \\
         --data datasets/tabler --out runs/iconshop-small [--max-steps N]
 
-- **data**: dataset folders built by ``svgvl data build`` (their train and val splits; the text
-  comes from each record's name/title, tags and category) or plain folders of ``.svg`` files
-  (all for training; the label is the file name with - and _ as spaces).  Every icon is
-  tokenized once with the model's :class:`~svgvl.tokenize.PathTokenizer` (cached in
-  ``OUT/cache``); icons longer than ``max_svg_tokens`` or that do not tokenize are counted and
-  left out.
-- **text**, IconShop-style, drawn anew each step: the keywords shuffled (the title always among
-  them), a short sentence ("a rocket icon"), or, at ``empty_text_rate``, nothing.  The frozen
-  text encoder's outputs are cached per distinct text.
+- **data** (:mod:`svgvl.train.icon_data`): dataset folders built by ``svgvl data build`` or
+  plain folders of ``.svg`` files, tokenized once (cached in ``OUT/cache``); the text is drawn
+  anew each step IconShop-style (keywords, a short sentence, or nothing); the frozen text
+  encoder's outputs are cached per distinct text.
 - **fill-in-the-middle**: a ``fim_rate`` share of the examples become
   ``<bos> left <mask> right <mask> middle <eom>`` (paths cut at random).
 - **run**: accelerate (bf16 on a GPU that has it, fp32 on CPU), AdamW (weight decay on matrices)
@@ -28,28 +23,50 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
 import math
 import os
 import random
-import shutil
 import sys
 import time
-from collections import Counter, OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+from tqdm import tqdm
+
+from .. import data as datasets
+from ..models.iconshop import (
+    DEFAULT_CHECKPOINT,
+    IconShopConfig,
+    IconShopForCausalLM,
+    checkpoint_folder,
+    read_checkpoint,
+    training_sources,
+)
+from ..models.library import build_library
+from ..models.text import quiet_loading
+from ..tokenize import TokenizerSpec
+from .growth import grow_depth
+from .icon_data import (
+    TextCache,
+    batch_indices,
+    keywords,
+    library_entries,
+    load_examples,
+    make_batch,
+)
 from .loop import (
     TrainError,
     adamw,
+    due,
     log_line,
     make_accelerator,
     optimizer_step,
     read_config,
-    replace_folder,
+    replacing,
     resolve_paths,
 )
+from .sheets import sample_sheet
 
 DEFAULTS: dict = {
     "model": {
@@ -97,8 +114,7 @@ DEFAULTS: dict = {
     },
 }
 
-TEMPLATES = ("{}", "{} icon", "a {} icon", "an icon of {}", "a simple {} symbol", "{} pictogram")
-LAST, OLD = "checkpoint-last", ".checkpoint-last.old"
+LAST, OLD = "checkpoint-last", ".checkpoint-last.old"  # OLD: what replacing() swaps out
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -123,233 +139,16 @@ def load_config(config, *, resolve: bool = True) -> dict:
     return merged
 
 
-def model_config(cfg: dict):
-    from ..models.iconshop import IconShopConfig
-    from ..tokenize import TokenizerSpec
-
+def model_config(cfg: dict) -> IconShopConfig:
+    """The model settings of a config as an :class:`IconShopConfig` (its tokenizer spec
+    inlined)."""
     options = dict(cfg["model"])
     spec_file = options.pop("tokenizer")
     spec = TokenizerSpec.from_file(spec_file) if spec_file else TokenizerSpec()
     return IconShopConfig(tokenizer_spec=spec.to_dict(), **options)
 
 
-# -- data --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Example:
-    id: str
-    labels: dict
-    ids: list[int]
-
-
-def _is_dataset(folder: Path) -> bool:
-    return (folder / "manifest.json").is_file()
-
-
-def _svg_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".svg", ".svgz"))
-
-
-def _folder_digest(folder: Path) -> str:
-    """What a folder's tokenized cache depends on: its dataset shards, or its SVG files."""
-    digest = hashlib.sha256()
-    if _is_dataset(folder):
-        digest.update((folder / "manifest.json").read_bytes())
-    else:
-        for path in _svg_files(folder):
-            stat = path.stat()
-            digest.update(
-                f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode()
-            )
-    return digest.hexdigest()
-
-
-def _records(folder: Path, split: str):
-    """(id, labels, svg) of one split of a dataset folder or an SVG folder (all of it: train)."""
-    from ..data.records import labels, svg_text
-
-    if _is_dataset(folder):
-        from .. import data as datasets
-
-        for record in datasets.load(folder, split=split):
-            yield record["id"], record["labels"], record.get("normalized") or record["svg"]
-        return
-    if split != "train":
-        return
-    for path in _svg_files(folder):
-        name = str(path.relative_to(folder).with_suffix(""))
-        try:
-            text = svg_text(path.read_bytes(), str(path))
-        except (OSError, ValueError):
-            text = None
-        yield name, labels(path.stem), text
-
-
-def load_examples(folders, split: str, tokenizer, max_len: int, cache: Path | None, progress=True):
-    """Tokenized examples of one split and the count of icons left out, by reason."""
-    from tqdm import tqdm
-
-    examples: list[Example] = []
-    dropped: Counter = Counter()
-    for folder in map(Path, folders):
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: no such data folder")
-        key = hashlib.sha256(
-            json.dumps(
-                [_folder_digest(folder), tokenizer.spec.to_dict(), max_len, split, 1]
-            ).encode()
-        ).hexdigest()[:20]
-        cached = cache / f"tokens-{split}-{key}.json" if cache else None
-        if cached and cached.is_file():
-            try:
-                stored = json.loads(cached.read_text(encoding="utf-8"))
-                examples += [Example(*item) for item in stored["examples"]]
-                dropped.update(stored["dropped"])
-                continue
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-        found, lost = [], Counter()
-        records = _records(folder, split)
-        for rid, labels, svg in tqdm(
-            records, desc=f"tokenize {folder.name} {split}", disable=not progress, file=sys.stderr
-        ):
-            try:
-                ids = tokenizer.encode(svg) if svg else None
-            except (ValueError, RecursionError):
-                ids = None
-            if ids is None:
-                lost["does not tokenize"] += 1
-            elif len(ids) > max_len:
-                lost[f"longer than {max_len} tokens"] += 1
-            elif len(ids) <= 2:
-                lost["draws nothing"] += 1
-            else:
-                found.append(Example(rid, labels, ids))
-        if cached:
-            from ..files import write_atomic
-
-            content = {"examples": [[e.id, e.labels, e.ids] for e in found], "dropped": lost}
-            write_atomic(cached, json.dumps(content, separators=(",", ":")), force=True)
-        examples += found
-        dropped.update(lost)
-    return examples, dict(dropped)
-
-
-def keywords(labels: dict) -> list[str]:
-    """The title (or name) first, then tags and category, each once."""
-    title = str(labels.get("title") or labels.get("name") or "").replace("-", " ").replace("_", " ")
-    words = [title, *map(str, labels.get("tags") or []), str(labels.get("category") or "")]
-    out: list[str] = []
-    for word in words:
-        word = " ".join(word.lower().split())
-        if word and word not in out:
-            out.append(word)
-    return out
-
-
-def caption(labels: dict, rng: random.Random, empty_rate: float = 0.1) -> str:
-    """IconShop's text mix: shuffled keywords, a short sentence, or (at ``empty_rate``) ''."""
-    words = keywords(labels)
-    if not words or rng.random() < empty_rate:
-        return ""
-    others = words[1:]
-    if rng.random() < 0.5:
-        chosen = [words[0], *rng.sample(others, min(len(others), rng.randint(0, 5)))]
-        rng.shuffle(chosen)
-        return ", ".join(chosen)
-    text = rng.choice(TEMPLATES).format(words[0])
-    if others and rng.random() < 0.5:
-        text += ", " + ", ".join(rng.sample(others, min(len(others), 3)))
-    return text
-
-
-def library_entries(examples) -> list[tuple[str, str, list[int]]]:
-    """``(id, title, token ids)`` of tokenized examples, for the model's icon library
-    (:func:`svgvl.models.library.build_library`): the title is the first keyword."""
-    return [(e.id, (keywords(e.labels) or [e.id])[0], e.ids) for e in examples]
-
-
-@functools.lru_cache(maxsize=4)
-def _permutation(n: int, seed: int, epoch: int) -> tuple[int, ...]:
-    order = list(range(n))
-    random.Random(f"{seed}:epoch:{epoch}").shuffle(order)
-    return tuple(order)
-
-
-def batch_indices(n: int, batch_size: int, seed: int, index: int, lengths=None, bucket=1):
-    """Micro-batch ``index`` of an endless stream of seeded permutations of ``range(n)``.
-
-    With ``lengths`` and ``bucket`` > 1, each run of ``bucket`` batches is drawn together,
-    sorted by length and cut into batches taken in a seeded order: a batch then holds icons of
-    similar length, so less of it is padding.  A dataset of fewer than ``bucket`` batches
-    groups fewer (a batch of copies of one icon teaches nothing about the text).
-    """
-
-    def stream(position: int) -> int:
-        return _permutation(n, seed, position // n)[position % n]
-
-    bucket = min(bucket, n // batch_size)  # a group never holds the dataset twice over
-    if lengths is None or bucket <= 1:
-        return [stream(p) for p in range(index * batch_size, (index + 1) * batch_size)]
-    group, k = divmod(index, bucket)
-    size = bucket * batch_size
-    items = sorted(
-        (stream(p) for p in range(group * size, (group + 1) * size)), key=lengths.__getitem__
-    )
-    batches = [items[j * batch_size : (j + 1) * batch_size] for j in range(bucket)]
-    random.Random(f"{seed}:group:{group}").shuffle(batches)
-    return batches[k]
-
-
-def make_batch(examples, tokenizer, rng: random.Random, fim_rate: float, empty_rate: float):
-    """(texts, input_ids, attention_mask, labels) as lists; labels -100 on padding."""
-    texts, seqs = [], []
-    for example in examples:
-        ids = example.ids
-        if fim_rate and rng.random() < fim_rate:
-            ids = tokenizer.random_fim(ids, rng)
-        seqs.append(ids)
-        texts.append(caption(example.labels, rng, empty_rate))
-    width = max(map(len, seqs))
-    pad = tokenizer.pad_id
-    input_ids = [s + [pad] * (width - len(s)) for s in seqs]
-    mask = [[1] * len(s) + [0] * (width - len(s)) for s in seqs]
-    labels = [s + [-100] * (width - len(s)) for s in seqs]
-    return texts, input_ids, mask, labels
-
-
-class TextCache:
-    """Frozen text-encoder outputs per distinct text (least recently used go first)."""
-
-    def __init__(self, encode, size: int):
-        self.encode, self.size = encode, size
-        self.entries: OrderedDict[str, object] = OrderedDict()
-
-    def __call__(self, texts: list[str], device):
-        import torch
-
-        missing = list(dict.fromkeys(t for t in texts if t not in self.entries))
-        if missing:
-            states, mask = self.encode(missing)
-            for i, text in enumerate(missing):
-                self.entries[text] = states[i, : int(mask[i].sum())].to("cpu", torch.float16)
-        rows = []
-        for text in texts:
-            self.entries.move_to_end(text)
-            rows.append(self.entries[text])
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-        width = max(r.shape[0] for r in rows)
-        states = torch.zeros(len(rows), width, rows[0].shape[1])
-        mask = torch.zeros(len(rows), width, dtype=torch.bool)
-        for i, row in enumerate(rows):
-            states[i, : row.shape[0]] = row.float()
-            mask[i, : row.shape[0]] = True
-        return states.to(device), mask.to(device)
-
-
-# -- schedule, checkpoints, monitoring -------------------------------------------------------
+# -- schedule, checkpoints ---------------------------------------------------------------------
 
 
 def learning_rate(step: int, t: dict) -> float:
@@ -365,6 +164,7 @@ def learning_rate(step: int, t: dict) -> float:
 
 
 def find_checkpoint(out: Path) -> Path | None:
+    """The run's checkpoint: ``checkpoint-last``, or the old one a crash left mid-swap."""
     for name in (LAST, OLD):
         if (out / name / "trainer_state.json").is_file():
             return out / name
@@ -372,28 +172,21 @@ def find_checkpoint(out: Path) -> Path | None:
 
 
 def save_checkpoint(out: Path, model, optimizer, state: dict) -> Path:
-    import torch
-
-    from ..models.text import quiet_loading
-
-    tmp = out / ".checkpoint-last.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    with quiet_loading():
-        model.save_pretrained(tmp)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    torch.save(rng, tmp / "rng.pt")
-    (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
-    replace_folder(tmp, out / LAST, out / OLD)
+    """``OUT/checkpoint-last``: the model, optimizer, RNG states and ``trainer_state.json``."""
+    with replacing(out / LAST) as tmp:
+        with quiet_loading():
+            model.save_pretrained(tmp)
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        torch.save(rng, tmp / "rng.pt")
+        state_text = json.dumps(state, indent=1) + "\n"
+        (tmp / "trainer_state.json").write_text(state_text, encoding="utf-8")
     return out / LAST
 
 
 def _restore_rng(folder: Path) -> None:
-    import torch
-
     try:
         rng = torch.load(folder / "rng.pt", weights_only=False)
     except (OSError, RuntimeError):
@@ -404,53 +197,67 @@ def _restore_rng(folder: Path) -> None:
         torch.cuda.set_rng_state_all(rng["cuda"])
 
 
-def sample_sheet(
-    model,
-    prompts,
-    n: int,
-    path: Path,
-    *,
-    size=96,
-    top_p=0.5,
-    temperature=1.0,
-    guidance_scale=1.0,
-    icons=None,
-):
-    """A PNG grid: one row per prompt, ``n`` generated icons each (seed 0), prompt on the left.
-    ``icons``: ``(prompt, n) → SVG strings`` instead of the model's raw samples (e.g.
-    ``generate_icons`` with its defaults)."""
-    import numpy as np
-    from PIL import Image, ImageDraw
-
-    from ..render import rasterize, save_png
-
-    tok = model.path_tokenizer
-    label_width, pad = 120, 4
-    sheet = Image.new("RGB", (label_width + n * (size + pad), len(prompts) * (size + pad)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for r, prompt in enumerate(prompts):
-        top = r * (size + pad)
-        draw.text((4, top + size // 2 - 6), prompt[:18], fill="black")
-        if icons is None:
-            rows = model.generate(
-                text=prompt,
-                num_return_sequences=n,
-                seed=0,
-                top_p=top_p,
-                temperature=temperature,
-                guidance_scale=guidance_scale,
+def checkpoint_to_resume(out: Path, resume) -> Path | None:
+    """The checkpoint a run resumes from as ``resume`` asks (see :func:`train`), or None."""
+    checkpoint = find_checkpoint(out) if resume in (None, True) else None
+    if resume not in (None, True, False):
+        checkpoint = Path(resume)
+        if not (checkpoint / "trainer_state.json").is_file():
+            raise FileNotFoundError(
+                f"{checkpoint}: not a training checkpoint (no trainer_state.json)"
             )
-            svgs = [tok.decode(row) for row in rows]
-        else:
-            svgs = icons(prompt, n)
-        for c, svg in enumerate(svgs):
-            try:
-                pixels = rasterize(svg, size)
-            except (ValueError, OSError):
-                pixels = np.full((size, size, 3), (255, 200, 200), dtype=np.uint8)
-            sheet.paste(Image.fromarray(pixels), (label_width + c * (size + pad), top))
-    save_png(np.asarray(sheet), path, force=True)
-    return path
+    if resume is True and checkpoint is None:
+        raise FileNotFoundError(f"{out}: no {LAST} to resume from")
+    if resume is False and find_checkpoint(out):
+        raise FileExistsError(
+            f"{out}: holds a checkpoint; resume it (the default) or choose another --out"
+        )
+    return checkpoint
+
+
+def starting_model(cfg: dict, checkpoint, start_from, state: dict, log) -> IconShopForCausalLM:
+    """The weights a run starts from: its checkpoint, the ``init`` model (deepened when
+    ``train.grow_layers`` asks; its sources go to ``state``), or a new random model."""
+    t = cfg["train"]
+    if checkpoint is not None:
+        model = read_checkpoint(checkpoint)
+        if state.get("config", {}).get("model") != cfg["model"]:
+            log(f"svgvl: resuming {checkpoint}: its model settings are kept over the config's")
+        log(f"svgvl: resuming from {checkpoint} at step {state['step']}")
+        if start_from is not None:
+            log("svgvl: a resumed run keeps its own weights; the init model is not used")
+        return model
+    if start_from is not None:
+        model = read_checkpoint(start_from)
+        state["sources"] = training_sources(start_from) or []
+        log(f"svgvl: fine-tuning {start_from} (its model settings are kept over the config's)")
+        if t["grow_layers"] and t["grow_layers"] != model.config.n_layer:
+            log(f"svgvl: growing it from {model.config.n_layer} to {t['grow_layers']} layers")
+            model = grow_depth(model, t["grow_layers"])
+        return model
+    if t["grow_layers"]:
+        raise ValueError("train.grow_layers deepens a trained model: give it with init (--init)")
+    return IconShopForCausalLM(model_config(cfg))
+
+
+def validation_loss(model, val_set, tokenizer, tensors, batches: int, batch_size: int):
+    """Mean loss per token over the first ``batches`` validation batches, each icon captioned
+    by its title alone (no fill-in-the-middle): a number comparable from step to step."""
+    if not val_set or not batches:
+        return None
+    model.eval()
+    total = count = 0.0
+    with torch.no_grad():
+        for k in range(0, min(len(val_set), batches * batch_size), batch_size):
+            chunk = val_set[k : k + batch_size]
+            batch = make_batch(chunk, tokenizer, random.Random(0), 0.0, 0.0)
+            words = [(keywords(x.labels) or [""])[0] for x in chunk]
+            inputs = tensors((words, *batch[1:]))
+            n = int((inputs["labels"][:, 1:] != -100).sum())
+            total += float(model(**inputs, return_logits=False).loss) * n
+            count += n
+    model.train()
+    return total / max(count, 1)
 
 
 # -- the loop ----------------------------------------------------------------------------------
@@ -479,21 +286,6 @@ def train(
     training output folder; True: the shipped model) instead of random ones, keeping their
     model settings; a rerun resumes from ``OUT/checkpoint-last`` as usual.
     """
-    import torch
-    from tqdm import tqdm
-
-    from .. import data as datasets
-    from ..models.iconshop import (
-        DEFAULT_CHECKPOINT,
-        IconShopForCausalLM,
-        checkpoint_folder,
-        read_checkpoint,
-        training_sources,
-    )
-    from ..models.library import build_library
-    from ..models.text import quiet_loading
-    from .growth import grow_depth
-
     log = log or (lambda message: tqdm.write(message, file=sys.stderr))
     # The record keeps paths as the file wrote them (relative to it), not this machine's.
     recorded = load_config(config, resolve=False)
@@ -512,20 +304,7 @@ def train(
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-
-    checkpoint = find_checkpoint(out) if resume in (None, True) else None
-    if resume not in (None, True, False):
-        checkpoint = Path(resume)
-        if not (checkpoint / "trainer_state.json").is_file():
-            raise FileNotFoundError(
-                f"{checkpoint}: not a training checkpoint (no trainer_state.json)"
-            )
-    if resume is True and checkpoint is None:
-        raise FileNotFoundError(f"{out}: no {LAST} to resume from")
-    if resume is False and find_checkpoint(out):
-        raise FileExistsError(
-            f"{out}: holds a checkpoint; resume it (the default) or choose another --out"
-        )
+    checkpoint = checkpoint_to_resume(out, resume)
 
     accelerator, _ = make_accelerator(t["mixed_precision"])
     torch.manual_seed(t["seed"])
@@ -533,24 +312,9 @@ def train(
     start_from = None if init in (None, False) else DEFAULT_CHECKPOINT if init is True else init
     if checkpoint is not None:
         state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
-        model = read_checkpoint(checkpoint)
-        if state.get("config", {}).get("model") != cfg["model"]:
-            log(f"svgvl: resuming {checkpoint}: its model settings are kept over the config's")
-        log(f"svgvl: resuming from {checkpoint} at step {state['step']}")
-        if start_from is not None:
-            log("svgvl: a resumed run keeps its own weights; the init model is not used")
     elif start_from is not None:
         start_from = checkpoint_folder(start_from)
-        model = read_checkpoint(start_from)
-        state["sources"] = training_sources(start_from) or []
-        log(f"svgvl: fine-tuning {start_from} (its model settings are kept over the config's)")
-        if t["grow_layers"] and t["grow_layers"] != model.config.n_layer:
-            log(f"svgvl: growing it from {model.config.n_layer} to {t['grow_layers']} layers")
-            model = grow_depth(model, t["grow_layers"])
-    elif t["grow_layers"]:
-        raise ValueError("train.grow_layers deepens a trained model: give it with init (--init)")
-    else:
-        model = IconShopForCausalLM(model_config(cfg))
+    model = starting_model(cfg, checkpoint, start_from, state, log)
     # Every icon set the weights have seen, the init model's included: what novelty must be
     # measured against (svgvl bench warns when its --data misses one).
     sources = sorted(set(state.get("sources", [])) | {datasets.source_of(f) for f in folders})
@@ -596,23 +360,6 @@ def train(
             "text_states": states,
             "text_mask": text_mask,
         }
-
-    def validate() -> float | None:
-        if not val_set or not e["batches"]:
-            return None
-        model.eval()
-        total = count = 0.0
-        with torch.no_grad():
-            for k in range(0, min(len(val_set), e["batches"] * t["batch_size"]), t["batch_size"]):
-                chunk = val_set[k : k + t["batch_size"]]
-                batch = make_batch(chunk, tokenizer, random.Random(0), 0.0, 0.0)
-                words = [(keywords(x.labels) or [""])[0] for x in chunk]
-                inputs = tensors((words, *batch[1:]))
-                n = int((inputs["labels"][:, 1:] != -100).sum())
-                total += float(model(**inputs, return_logits=False).loss) * n
-                count += n
-        model.train()
-        return total / max(count, 1)
 
     def summary_state(step, tokens, extra=None) -> dict:
         return {
@@ -676,7 +423,7 @@ def train(
             last_loss = sum(losses) / t["grad_accum"]
             bar.update()
             bar.set_postfix(loss=f"{last_loss:.3f}", refresh=False)
-            if step % t["log_every"] == 0 or step == stop:
+            if due(step, t["log_every"], stop):
                 seconds = time.time() - window_start
                 log_line(
                     log_file,
@@ -690,16 +437,14 @@ def train(
                     },
                 )
                 window_start, window_tokens, window_steps = time.time(), 0, 0
-            if (e["every"] and step % e["every"] == 0) or step == stop:
-                val_loss = validate()
+            if due(step, e["every"], stop) or step == stop:  # the last step always validates
+                val_loss = validation_loss(
+                    model, val_set, tokenizer, tensors, e["batches"], t["batch_size"]
+                )
                 if val_loss is not None:
                     log_line(log_file, {"step": step, "val_loss": round(val_loss, 5)})
                     bar.set_postfix(loss=f"{last_loss:.3f}", val=f"{val_loss:.3f}", refresh=False)
-            if (
-                e["sample_every"]
-                and e["prompts"]
-                and (step % e["sample_every"] == 0 or step == stop)
-            ):
+            if e["prompts"] and due(step, e["sample_every"], stop):
                 path = sample_sheet(
                     core,
                     list(e["prompts"]),
@@ -710,29 +455,26 @@ def train(
                     temperature=e["temperature"],
                 )
                 log_line(log_file, {"step": step, "samples": str(path.relative_to(out))})
-            if step % t["save_every"] == 0 or step == stop:
+            if due(step, t["save_every"], stop):
                 extra = {"train_loss": last_loss, "val_loss": val_loss}
                 save_checkpoint(out, core, optimizer, summary_state(step, tokens, extra))
 
     final = out / "model"
-    tmp = out / ".model.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    with quiet_loading():
-        core.save_pretrained(tmp)
-    result = summary_state(
-        step,
-        tokens,
-        {
-            "train_loss": last_loss,
-            "val_loss": val_loss,
-            "seconds": round(time.time() - started, 1),
-            "parameters": sum(p.numel() for p in core.parameters()),
-            "model": str(final),
-        },
-    )
-    (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    if t["library"]:
-        build_library(library_entries(train_set), folders, core).save(tmp)
-    replace_folder(tmp, final, out / ".model.old")
+    with replacing(final) as tmp:
+        with quiet_loading():
+            core.save_pretrained(tmp)
+        result = summary_state(
+            step,
+            tokens,
+            {
+                "train_loss": last_loss,
+                "val_loss": val_loss,
+                "seconds": round(time.time() - started, 1),
+                "parameters": sum(p.numel() for p in core.parameters()),
+                "model": str(final),
+            },
+        )
+        (tmp / "training.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        if t["library"]:
+            build_library(library_entries(train_set), folders, core).save(tmp)
     return result

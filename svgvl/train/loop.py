@@ -1,6 +1,7 @@
-"""What every trainer shares: config reading, the accelerate set-up, the optimizer step, logs and
-the final model folder.  ``iconshop.py`` and ``starvector.py`` keep only what is their model's
-(data, batches, schedule, validation, checkpoint contents).
+"""What every trainer shares: config reading, the accelerate set-up, the optimizer step, logs,
+the cadence of periodic work and folders replaced whole (checkpoints, the final model).
+``iconshop.py`` and ``starvector.py`` keep only what is their model's (schedule, validation,
+checkpoint contents); their data live in ``icon_data.py`` and ``svg_code_data.py``.
 
 A config is a YAML file (or a dict) of sections merged over the trainer's ``DEFAULTS``: one
 schema style (nested mappings; a default's type decides how a value is read) and one error type,
@@ -149,8 +150,19 @@ def log_line(path: Path, entry: dict) -> None:
         handle.write(json.dumps(entry) + "\n")
 
 
-def replace_folder(tmp: Path, final: Path, old: Path) -> None:
-    """Put ``tmp`` at ``final``; a crash leaves ``final`` or ``old`` complete."""
+def due(step: int, every, last: int) -> bool:
+    """Whether a task done every ``every`` steps (0: never) falls on ``step``; the ``last`` step
+    always gets it, so a run ends with fresh logs, scores and checkpoints."""
+    return bool(every) and (step % int(every) == 0 or step == last)
+
+
+@contextlib.contextmanager
+def replacing(final: Path):
+    """A fresh temporary folder beside ``final`` to write into; when the block ends without an
+    error it takes ``final``'s place, so a crash leaves the old or the new folder complete."""
+    tmp, old = final.parent / f".{final.name}.tmp", final.parent / f".{final.name}.old"
+    shutil.rmtree(tmp, ignore_errors=True)
+    yield tmp
     if old.exists():
         shutil.rmtree(old)
     if final.exists():

@@ -3,15 +3,11 @@
     svgvl train starvector --config examples/configs/starvector-tiny.yaml \\
         --data datasets/tabler --out runs/tiny [--max-steps N]
 
-- **data**: a dataset folder built by ``svgvl data build`` (its train/val splits) or any folder of
-  ``.svg`` files (split by id as datasets are).  Each SVG is rendered on the fly at the encoder's
-  size (white background, aspect kept) with light augmentation that keeps the geometry (render
-  scale jitter, slight blur); the target is the SVG code from ``<svg`` on, plus end-of-sequence.
-- **model**: a new model from a decoder and a vision tower (pretrained or random, see
-  :meth:`StarVectorForCausalLM.from_parts`), or ``init_from`` a saved/official one.
-- **fine-tuning**: LoRA on the decoder through peft (rank, alpha, dropout, target modules), or full
-  fine-tuning, or a frozen decoder; the adapter is always trained; the vision tower frozen or
-  trained; gradient checkpointing on request.
+- **data** (:mod:`svgvl.train.svg_code_data`): a dataset folder built by ``svgvl data build``
+  (its train/val splits) or any folder of ``.svg`` files (split by id as datasets are), each SVG
+  rendered on the fly as the input image; the target is its code.
+- **model** and **fine-tuning** (:mod:`svgvl.train.finetuning`): a new model or ``init_from`` a
+  saved/official one; LoRA, full or a frozen decoder; the adapter always trained.
 - **run**: accelerate (bf16 on GPU, fp32 on CPU), AdamW with warmup and a cosine schedule,
   gradient clipping; checkpoints every ``save_every`` steps in ``OUT/checkpoints`` (a rerun of the
   same command resumes from the last one); validation every ``val_every`` steps: greedy SVGs
@@ -25,22 +21,33 @@ import copy
 import functools
 import json
 import os
-import random
 import shutil
 import sys
 import time
 from pathlib import Path
 
+import torch
+import yaml
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+from transformers import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
+
+from ..engines.starvector import rerank, sample_svgs
+from ..models.starvector import context_length
+from .finetuning import apply_finetuning, build_model, parameter_counts
 from .loop import (
     TrainError,
     adamw,
+    due,
     log_line,
     make_accelerator,
     optimizer_step,
     read_config,
-    replace_folder,
+    replacing,
     resolve_paths,
 )
+from .svg_code_data import StepBatches, SVGImages, collate, read_svgs
 
 DEFAULTS: dict = {
     "model": {
@@ -146,260 +153,12 @@ def check(config: dict, where: str) -> None:
             raise TrainError(f"{where}: run.{key} must be >= 0 (0: never)")
 
 
-# -- model -------------------------------------------------------------------------------------
-
-
-def build_model(config: dict):
-    """``(model, tokenizer)`` as the ``model`` section says."""
-    from ..models.starvector import StarVectorForCausalLM
-    from ..models.starvector_checkpoints import load
-    from ..models.starvector_parts import load_tokenizer
-
-    spec = config["model"]
-    if spec["init_from"]:
-        model, tokenizer = load(spec["init_from"])
-        model.train()
-    else:
-        tokenizer = load_tokenizer(spec["tokenizer"] or spec["decoder"])
-        vision = spec["vision_config"] if spec["vision_config"] is not None else spec["vision"]
-        model = StarVectorForCausalLM.from_parts(
-            decoder=spec["decoder"] or spec["decoder_config"],
-            vision=vision,
-            vision_backend=spec["vision_backend"],
-            vision_weights=spec["vision_weights"],
-            vision_layers=spec["vision_layers"],
-            vision_norm=spec["vision_norm"],
-            adapter_norm=spec["adapter_norm"],
-            adapter_dropout=spec["adapter_dropout"],
-            tokenizer=tokenizer,
-            generation_defaults=spec["generation"],
-        )
-    if spec["generation"]:
-        model.config.generation_defaults = dict(spec["generation"])
-    return model, tokenizer
-
-
-def lora_target(names) -> str:
-    """peft's ``target_modules`` as a regex that matches the decoder's modules only (the
-    adapter and open_clip towers have ``c_fc``/``c_proj`` too)."""
-    if isinstance(names, str):
-        names = [names]
-    return r"language_model\..*\.(?:" + "|".join(map(str, names)) + r")"
-
-
-def apply_finetuning(model, finetune: dict):
-    """Freeze and wrap as ``finetune`` says; returns ``(model, description)``: the model may now
-    be a peft model (LoRA), whose base is the StarVector model."""
-    for parameter in model.parameters():
-        parameter.requires_grad = False
-    parts = []
-    if finetune["decoder"] == "full":
-        for parameter in model.language_model.parameters():
-            parameter.requires_grad = True
-        parts.append("decoder fully fine-tuned")
-    elif finetune["decoder"] == "lora":
-        from peft import LoraConfig, get_peft_model
-
-        lora = finetune["lora"]
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                r=int(lora["r"]),
-                lora_alpha=float(lora["alpha"]),
-                lora_dropout=float(lora["dropout"]),
-                target_modules=lora_target(lora["target_modules"]),
-            ),
-        )
-        targets = lora["target_modules"]
-        targets = ", ".join(targets) if isinstance(targets, list) else targets
-        parts.append(f"LoRA on the decoder (r={lora['r']}, alpha={lora['alpha']}, on {targets})")
-    else:
-        parts.append("decoder frozen")
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    for module in (base.projector, base.ln_vision):
-        for parameter in module.parameters():
-            parameter.requires_grad = True
-    parts.append("adapter trained")
-    if finetune["vision"] == "full":
-        for parameter in base.vision_tower.parameters():
-            parameter.requires_grad = True
-        parts.append("vision encoder trained")
-    else:
-        parts.append("vision encoder frozen")
-    if finetune["gradient_checkpointing"]:
-        base.gradient_checkpointing_enable()
-        if hasattr(model, "enable_input_require_grads"):
-            model.enable_input_require_grads()
-        parts.append("gradient checkpointing")
-    return model, "; ".join(parts)
-
-
-def parameter_counts(model) -> tuple[int, int]:
-    total = trainable = 0
-    for parameter in model.parameters():
-        total += parameter.numel()
-        trainable += parameter.numel() if parameter.requires_grad else 0
-    return trainable, total
-
-
-# -- data --------------------------------------------------------------------------------------
-
-
-def read_svgs(data: str | os.PathLike, split: str, field: str = "svg") -> list[tuple[str, str]]:
-    """``(id, svg)`` pairs of one split (or ``all``) of a dataset folder or a folder of SVGs."""
-    from ..data.records import split_of, svg_text
-
-    folder = Path(data)
-    if not folder.is_dir():
-        raise TrainError(f"{data}: no such folder (pass a dataset or a folder of .svg files)")
-    if (folder / "manifest.json").is_file():
-        from .. import data as datasets
-
-        records = datasets.load(folder, None if split == "all" else split)
-        return [(r["id"], r[field]) for r in records]
-    pairs = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".svg", ".svgz")):
-        name = path.relative_to(folder).as_posix()
-        if split != "all" and split_of(name) != split:
-            continue
-        try:
-            text = svg_text(path.read_bytes(), name)
-            if field == "normalized":
-                from ..svg import normalize, parse, write
-
-                text = write(normalize(parse(text.encode("utf-8"), name=name)))
-        except (OSError, ValueError):
-            continue  # unreadable files are skipped, as dataset builds drop them
-        pairs.append((name, text))
-    return pairs
-
-
-def svg_code(text: str) -> str | None:
-    """The code the model writes: from ``<svg`` on (no XML declaration, doctype, comments)."""
-    start = text.find("<svg")
-    return text[start:].strip() if start >= 0 else None
-
-
-def encode(tokenizer, texts: list[str], prompt: str) -> list[list[int]]:
-    """Token ids of targets that start with the prompt: the prompt tokenised alone (as the
-    engine gives it), then the rest of the code, then end-of-sequence."""
-    head = tokenizer(prompt, add_special_tokens=False).input_ids
-    rests = tokenizer([t[len(prompt) :] for t in texts], add_special_tokens=False).input_ids
-    return [head + rest + [tokenizer.eos_token_id] for rest in rests]
-
-
-class SVGImages:
-    """Items for the model: the SVG rendered at the encoder's size, its token ids."""
-
-    def __init__(self, items, tokenizer, model_config, max_text_tokens: int, augment: bool):
-        self.config = model_config
-        self.augment = augment
-        self.items, self.dropped = [], {"no <svg>": 0, "too long": 0}
-        prompt = model_config.prompt
-        codes = []
-        for item_id, text in items:
-            code = svg_code(text)
-            if code is None or not code.startswith(prompt):
-                self.dropped["no <svg>"] += 1
-            else:
-                codes.append((item_id, code))
-        for start in range(0, len(codes), 1000):  # the tokenizer is fastest on batches
-            chunk = codes[start : start + 1000]
-            encoded = encode(tokenizer, [code for _, code in chunk], prompt)
-            for (item_id, code), ids in zip(chunk, encoded, strict=True):
-                if len(ids) > max_text_tokens:
-                    self.dropped["too long"] += 1
-                else:
-                    self.items.append((item_id, code, ids))
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def image(self, svg: str, rng: random.Random | None = None):
-        """The SVG's render (S×S×3 uint8), lightly augmented when ``rng`` is given."""
-        import numpy as np
-        from PIL import Image, ImageFilter
-
-        from ..render import rasterize
-
-        size = self.config.image_size
-        if rng is None:
-            return rasterize(svg, size)
-        render = size
-        if rng.random() < 0.5:  # resampling artefacts of another resolution
-            render = max(8, round(size * rng.uniform(0.6, 1.6)))
-        pixels = rasterize(svg, render)
-        image = Image.fromarray(pixels)
-        if render != size:
-            image = image.resize((size, size), Image.Resampling.BICUBIC)
-        if rng.random() < 0.3:
-            image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.8)))
-        return np.asarray(image)
-
-    def __getitem__(self, index: int) -> dict:
-        from ..engines.starvector import pixel_values
-        from ..svg import SVGError
-
-        rng = random.Random(index * 7919 + time.time_ns()) if self.augment else None
-        for attempt in range(len(self.items)):
-            item_id, code, ids = self.items[(index + attempt) % len(self.items)]
-            try:
-                pixels = self.image(code, rng)
-            except (SVGError, ValueError):
-                continue  # an SVG that cannot be drawn: the next item stands in
-            return {"pixel_values": pixel_values([pixels], self.config)[0], "input_ids": ids}
-        raise TrainError("none of the SVGs can be rendered")
-
-
-def collate(batch: list[dict], pad_id: int) -> dict:
-    import torch
-
-    longest = max(len(item["input_ids"]) for item in batch)
-    ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), longest), dtype=torch.long)
-    for row, item in enumerate(batch):
-        ids[row, : len(item["input_ids"])] = torch.tensor(item["input_ids"])
-        mask[row, : len(item["input_ids"])] = 1
-    return {
-        "pixel_values": torch.stack([item["pixel_values"] for item in batch]),
-        "input_ids": ids,
-        "attention_mask": mask,
-        "labels": ids.masked_fill(mask == 0, -100),
-    }
-
-
-class StepBatches:
-    """Batch indices for micro-step ``start`` on: shuffled epochs seeded by (seed, epoch), so
-    that a resumed run sees the batches an uninterrupted one would; one share per process."""
-
-    def __init__(self, items: int, batch_size: int, seed: int, start: int, rank=0, world=1):
-        self.items, self.batch_size, self.seed = items, batch_size, seed
-        self.start, self.rank, self.world = start, rank, world
-
-    def __iter__(self):
-        per_epoch = max(1, self.items // self.batch_size)
-        step = self.start * self.world + self.rank
-        while True:
-            epoch, position = divmod(step, per_epoch)
-            order = list(range(self.items))
-            random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
-            chunk = order[position * self.batch_size : (position + 1) * self.batch_size]
-            while len(chunk) < self.batch_size:  # fewer items than a batch: repeat them
-                chunk += order[: self.batch_size - len(chunk)]
-            yield chunk
-            step += self.world
-
-
 # -- validation --------------------------------------------------------------------------------
 
 
 def validate(model, tokenizer, dataset: SVGImages, items: int, max_new_tokens: int) -> dict:
     """Greedy SVGs for the first ``items`` items: repaired, rendered at 256 px, SSIM against the
     target SVG's render."""
-    import torch
-
-    from ..engines.starvector import rerank, sample_svgs
-
     picked = dataset.items[:items]
     if not picked:
         return {}
@@ -487,18 +246,11 @@ def train(
         log_file.close()
 
 
-def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
-    from accelerate.utils import set_seed
-
-    optim, run, finetune = config["optim"], config["run"], config["finetune"]
-    accelerator, precision = make_accelerator(run["mixed_precision"])
-    set_seed(int(run["seed"]))
-
-    model, tokenizer = build_model(config)
+def _datasets(config: dict, data, model, tokenizer, say) -> tuple[SVGImages, SVGImages, int]:
+    """The train and val sets and the token budget left for SVG code (after the visual
+    tokens, within the decoder's context)."""
     model_config = model.config
     max_text = int(config["data"]["max_length"]) - model.num_visual_tokens
-    from ..models.starvector import context_length
-
     context = context_length(model_config)
     if context is not None:
         max_text = min(max_text, context - model.num_visual_tokens)
@@ -530,6 +282,25 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         + (f" ({dropped} left out)" if dropped else "")
         + f", {len(val_set):,} validation SVGs, from {data}"
     )
+    return train_set, val_set, max_text
+
+
+def _scheduler(optimizer, optim: dict):
+    """Warmup, then cosine decay to 0 at ``max_steps`` or a constant rate."""
+    steps, warmup = int(optim["max_steps"]), int(optim["warmup_steps"])
+    if optim["schedule"] == "cosine":
+        return get_cosine_schedule_with_warmup(optimizer, warmup, steps)
+    return get_constant_schedule_with_warmup(optimizer, warmup)
+
+
+def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
+    optim, run, finetune = config["optim"], config["run"], config["finetune"]
+    accelerator, precision = make_accelerator(run["mixed_precision"])
+    set_seed(int(run["seed"]))
+
+    model, tokenizer = build_model(config)
+    model_config = model.config
+    train_set, val_set, max_text = _datasets(config, data, model, tokenizer, say)
 
     visual = model.num_visual_tokens
     model, description = apply_finetuning(model, finetune)
@@ -545,15 +316,7 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         model.parameters(), float(optim["lr"]), float(optim["weight_decay"]), optim["betas"]
     )
     steps = int(optim["max_steps"])
-    warmup = int(optim["warmup_steps"])
-    if optim["schedule"] == "cosine":
-        from transformers import get_cosine_schedule_with_warmup
-
-        scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, steps)
-    else:
-        from transformers import get_constant_schedule_with_warmup
-
-        scheduler = get_constant_schedule_with_warmup(optimizer, warmup)
+    scheduler = _scheduler(optimizer, optim)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
 
     step = 0
@@ -579,8 +342,6 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         accelerator.process_index,
         accelerator.num_processes,
     )
-    from torch.utils.data import DataLoader
-
     workers = int(run["num_workers"])
     loader = DataLoader(
         train_set,
@@ -594,8 +355,6 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
     losses: list[float] = []
     tokens_seen = 0
     started = time.time()
-    from tqdm import tqdm
-
     bar = tqdm(
         total=steps,
         initial=min(step, steps),
@@ -625,7 +384,7 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         step += 1
         bar.update()
         entry = None
-        if run["log_every"] and (step % int(run["log_every"]) == 0 or step == steps):
+        if due(step, run["log_every"], steps):
             recent = losses[-accum * int(run["log_every"]) :]
             entry = {
                 "step": step,
@@ -634,11 +393,7 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
                 "tokens_per_s": tokens_seen / max(time.time() - started, 1e-9),
             }
             bar.set_postfix(loss=f"{entry['loss']:.4f}")
-        if (
-            len(val_set)
-            and run["val_every"]
-            and (step % int(run["val_every"]) == 0 or step == steps)
-        ):
+        if len(val_set) and due(step, run["val_every"], steps):
             with accelerator.autocast():
                 scores = validate(base, tokenizer, val_set, int(run["val_items"]), val_tokens)
             entry = {**(entry or {"step": step}), **scores}
@@ -654,38 +409,36 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
             )
             if accelerator.is_main_process:
                 log_line(out / "log.jsonl", entry)
-        if run["save_every"] and step % int(run["save_every"]) == 0 and step < steps:
+        if due(step, run["save_every"], steps) and step < steps:
             _save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
     bar.close()
 
-    if accelerator.is_main_process:
-        _save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
-        unwrapped = accelerator.unwrap_model(model)
-        if hasattr(unwrapped, "merge_and_unload"):
-            unwrapped = unwrapped.merge_and_unload()
-        temp = out / ".model.tmp"
-        shutil.rmtree(temp, ignore_errors=True)
+    if not accelerator.is_main_process:
+        return {"steps": step, "model": str(final)}
+    _save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
+    summary = {
+        "steps": step,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "finetuning": description,
+        "train_items": len(train_set),
+        "val_items": len(val_set),
+        "last": history[-1] if history else None,
+        "model": str(final),
+    }
+    unwrapped = accelerator.unwrap_model(model)
+    if hasattr(unwrapped, "merge_and_unload"):
+        unwrapped = unwrapped.merge_and_unload()
+    with replacing(final) as temp:
         unwrapped.save_pretrained(temp)
         tokenizer.save_pretrained(temp)
-        summary = {
-            "steps": step,
-            "trainable_parameters": trainable,
-            "total_parameters": total,
-            "finetuning": description,
-            "train_items": len(train_set),
-            "val_items": len(val_set),
-            "last": history[-1] if history else None,
-            "model": str(final),
-        }
         (temp / "README.md").write_text(_model_card(config, data, summary, history), "utf-8")
         umask = os.umask(0)
         os.umask(umask)
         for file in temp.iterdir():  # some savers create 0600 files; outputs get the usual mode
             file.chmod(0o666 & ~umask)
-        replace_folder(temp, final, out / ".model.old")
-        say(f"model saved in {final} ({step} steps)")
-        return summary
-    return {"steps": step, "model": str(final)}
+    say(f"model saved in {final} ({step} steps)")
+    return summary
 
 
 def _save_checkpoint(accelerator, out: Path, step: int, keep: int) -> None:
@@ -698,8 +451,8 @@ def _save_checkpoint(accelerator, out: Path, step: int, keep: int) -> None:
 
 
 def _model_card(config: dict, data, summary: dict, history: list[dict]) -> str:
-    import yaml
-
+    """The final model's README: what it is, its data and licences, the command, the config
+    and the validation scores over the run."""
     rows = [h for h in history if "val_ssim" in h]
     table = "\n".join(
         f"| {h['step']} | {h.get('loss', float('nan')):.4f} | {h['val_ssim']:.4f} | "
@@ -748,4 +501,4 @@ Vision tower → adapter → visual tokens prepended to a code LLM that writes S
 """
 
 
-__all__ = ["DEFAULTS", "TrainError", "train", "load_config", "build_model", "apply_finetuning"]
+__all__ = ["DEFAULTS", "TrainError", "train", "load_config"]
