@@ -76,9 +76,12 @@ def test_copy_rate_sees_a_shifted_training_icon_that_token_novelty_misses(index,
     assert result["copy_rate"] == 1.0  # ...but each picture is a training icon moved a little
     # Another icon's drawing under each prompt is not a copy of the icon the prompt names, but
     # it is still a training icon: copy rate looks at all of them.
-    assert evaluate(
-        dict(zip(shifted, reversed(list(shifted.values())), strict=True)), index, TOK, embed
-    )["copy_rate"] == 1.0
+    assert (
+        evaluate(
+            dict(zip(shifted, reversed(list(shifted.values())), strict=True)), index, TOK, embed
+        )["copy_rate"]
+        == 1.0
+    )
 
 
 def test_copy_rate_is_low_for_drawings_that_are_no_training_icon(index, embed):
