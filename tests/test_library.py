@@ -197,6 +197,23 @@ def test_variants_that_no_longer_look_like_their_icon_are_dropped(model, library
     assert len(svgs) == 2 and all(svg.startswith("<svg") for svg in svgs)
 
 
+def test_a_continuation_that_gives_the_icon_back_nudged_is_refused(model, library, monkeypatch):
+    tok = model.path_tokenizer
+    rocket = next(i for i in library if i.title == "rocket")
+    # The whole rocket with its last point moved one grid step: new tokens, the same picture.
+    ids = list(rocket.ids)
+    last = max(k for k, t in enumerate(ids) if t >= model.config.point_start)
+    ids[last] += 1
+    nudged = torch.tensor([ids])
+    assert ids != list(rocket.ids) and tok.decode_drawing(ids).paths
+    assert likeness(tok.decode(ids), rocket, tok) >= MIN_LIKENESS  # it looks like its icon...
+    monkeypatch.setattr(model, "generate", lambda *a, **k: nudged, raising=False)
+    states, mask = model.encode_text(["rocket"])
+    matches = [(1.0, rocket)]
+    # ...and it is the icon: no library sample comes of it.
+    assert library_samples(model, matches, states, mask, 1, 0) == [None]
+
+
 def test_a_library_of_another_tokenizer_is_refused(library):
     from svgvl.tokenize import PathTokenizer, TokenizerSpec
 

@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw
 from svgvl.bench import text2icon
 from svgvl.engines.icons import generate_icons
 from svgvl.images import save_png
-from svgvl.metrics import ink_features
+from svgvl.metrics import COPY_THRESHOLD, ink_features
 from svgvl.models.iconshop import load_iconshop
 from svgvl.models.library import PROVENANCE
 from svgvl.render import rasterize
@@ -114,7 +114,7 @@ def main() -> None:
     }
     if index is not None:
         nearest = [
-            max(ssim_ink) >= text2icon.COPY_THRESHOLD
+            max(ssim_ink) >= COPY_THRESHOLD
             for e in record.values()
             for ssim_ink in e["nearest"]
         ]

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from .. import data as datasets
 from ..files import write_atomic
-from ..metrics import ink_features, ssim
+from ..metrics import COPY_THRESHOLD, copy_likeness, ink_features
 from ..render import rasterize
 from ..tokenize import PathTokenizer
 
@@ -41,7 +41,6 @@ from ..tokenize import PathTokenizer
 
 NEIGHBOURS = 5
 NEAR_DUPLICATE = 0.97
-COPY_THRESHOLD = 0.9
 COPY_CANDIDATES = 5
 COPY_SIZE = 128
 
@@ -87,15 +86,6 @@ class TrainingIndex:
         return self.tokenizer.decode(self.drawn[i].tolist())
 
 
-def likeness(a: str, b: str, size: int = COPY_SIZE) -> tuple[float, float]:
-    """(render SSIM, ink overlap) of two drawings at ``size`` px: how near a copy ``a`` is."""
-    ra, rb = rasterize(a, size), rasterize(b, size)
-    ink_a, ink_b = ra.mean(axis=2) < 128, rb.mean(axis=2) < 128
-    union = np.logical_or(ink_a, ink_b).sum()
-    overlap = float(np.logical_and(ink_a, ink_b).sum() / union) if union else 1.0
-    return ssim(ra, rb), overlap
-
-
 def nearest_copies(svgs: Sequence[str], features: np.ndarray, index: TrainingIndex) -> np.ndarray:
     """Per sample: (SSIM, ink overlap) with its nearest training icon — the one of the
     :data:`COPY_CANDIDATES` most alike by ink whose SSIM is highest (N×2)."""
@@ -104,7 +94,7 @@ def nearest_copies(svgs: Sequence[str], features: np.ndarray, index: TrainingInd
     k = min(COPY_CANDIDATES, similarity.shape[1])
     for i, svg in enumerate(svgs):
         candidates = np.argpartition(-similarity[i], k - 1)[:k]
-        out[i] = max(likeness(svg, index.drawing(j)) for j in candidates)
+        out[i] = max(copy_likeness(svg, index.drawing(j), COPY_SIZE) for j in candidates)
     return out
 
 

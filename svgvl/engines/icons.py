@@ -25,6 +25,7 @@ except ModuleNotFoundError as error:
         f"text-to-icon needs the learned extras ({error}): pip install 'svgvl[learn]'"
     ) from None
 
+from ..metrics import COPY_THRESHOLD, copy_likeness
 from ..models.iconshop import (
     DEFAULT_BEST_OF,
     DEFAULT_GUIDANCE,
@@ -126,7 +127,8 @@ def library_samples(
     ``matches`` (best titles first, ties in a seeded order; :func:`svgvl.models.library.start_of`),
     the model draws the rest under the prompt, the most likely of ``per_icon`` continuations
     that still looks like its library icon (:data:`~svgvl.models.library.MIN_LIKENESS`) and is
-    not that icon itself is kept; the SVG names its library icon
+    no near copy of it (render SSIM and ink overlap below
+    :data:`~svgvl.metrics.COPY_THRESHOLD`) is kept; the SVG names its library icon
     (:func:`~svgvl.models.library.provenance`).  None where no continuation passed."""
     tok = model.path_tokenizer
     rng = random.Random(seed)
@@ -154,11 +156,17 @@ def library_samples(
             if not drawing.paths or tuple(row[: len(icon.ids)]) == icon.ids:
                 continue
             text = write(drawing, precision=2)
-            if likeness(text, icon, tok) >= MIN_LIKENESS:
+            # Like its icon, but not the icon given back (a shifted copy, one extra stroke).
+            if likeness(text, icon, tok) >= MIN_LIKENESS and not _copies(text, icon, tok):
                 svg = provenance(text, icon)
                 break
         out.append(svg)
     return out
+
+
+def _copies(svg: str, icon, tokenizer) -> bool:
+    """Whether ``svg`` is a near copy of the library ``icon`` (:func:`svgvl.metrics.copy_likeness`)."""
+    return max(copy_likeness(svg, tokenizer.decode(list(icon.ids)))) >= COPY_THRESHOLD
 
 
 def generate_icons(

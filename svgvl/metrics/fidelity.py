@@ -6,7 +6,8 @@
 - ``ssim``: ``skimage.metrics.structural_similarity`` on uint8 RGB, ``win_size=11``,
   ``channel_axis=-1``, ``data_range=255`` (uniform window, as StarVector computes it), in numpy.
 
-:func:`ink_features` is a cheaper likeness of two drawings, for novelty and retrieval.
+:func:`ink_features` is a cheaper likeness of two drawings, for novelty and retrieval;
+:func:`copy_likeness` says how near a copy one drawing is of another.
 """
 
 from __future__ import annotations
@@ -102,3 +103,19 @@ def ink_features(svgs, size: int = 32) -> np.ndarray:
         out[i] = (255 - grey).ravel()
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-6)
+
+
+COPY_THRESHOLD = 0.9
+"""A drawing is a copy of another when their render SSIM or ink overlap reaches this."""
+
+
+def copy_likeness(a, b, size: int = 128) -> tuple[float, float]:
+    """(render SSIM, ink overlap) of two drawings at ``size`` px: how near a copy ``a`` is of
+    ``b``.  Ink overlap is the intersection over union of their dark pixels (below mid-grey);
+    either at :data:`COPY_THRESHOLD` or more makes a copy (text-to-icon copy rate, the icon
+    library's refusal of continuations that give its icon back)."""
+    ra, rb = rasterize(a, size), rasterize(b, size)
+    ink_a, ink_b = ra.mean(axis=2) < 128, rb.mean(axis=2) < 128
+    union = np.logical_or(ink_a, ink_b).sum()
+    overlap = float(np.logical_and(ink_a, ink_b).sum() / union) if union else 1.0
+    return ssim(ra, rb), overlap
