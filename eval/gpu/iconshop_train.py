@@ -320,7 +320,7 @@ def main(argv=None) -> int:
 
     budget = args.minutes * 60
     total = t["max_steps"]  # until the first timing says how many steps fit the budget
-    # warm-up steps (allocator, kernels) run slow: time from the 10th step, plan at 60 and 300
+    # warm-up steps (allocator, kernels) run slow: time from the 10th step
     plan_at = [
         min(10, max(1, total // 20)),
         min(60, max(2, total // 8)),
@@ -330,6 +330,7 @@ def main(argv=None) -> int:
     running = torch.zeros((), device=device)
     tokens = torch.zeros((), device=device, dtype=torch.long)
     start = time.time()
+    mark = (start, 0)  # the last plan point: (time, step)
     step = 0
     curve = []
     while step < total:
@@ -346,17 +347,20 @@ def main(argv=None) -> int:
         running += loss.detach()
         tokens += n
         step += 1
-        if step in plan_at:  # size the schedule to the budget from the steady rate (one sync)
+        # Size the schedule to the budget from the recent step rate (one sync): first at the
+        # plan points, then at every log point until the last tenth of the budget (steps get
+        # faster as the allocator and clocks settle, so an early rate alone underfills it).
+        replan = step in plan_at or (step > plan_at[-1] and step % t["log_every"] == 0)
+        if replan and time.time() - start < 0.9 * budget:
             if device.type == "cuda":
                 torch.cuda.synchronize()
             now = time.time()
-            if step == plan_at[0]:
-                steady = (now, step)
-            else:
-                per_step = (now - steady[0]) / (step - steady[1])
+            if step > plan_at[0]:
+                per_step = (now - mark[0]) / (step - mark[1])
                 fits = int((budget - (now - start)) / per_step) + step
                 total = max(step + 1, min(t["max_steps"], fits))
                 record({"step": step, "sec_per_step": round(per_step, 4), "planned_steps": total})
+            mark = (now, step)
         if step % t["log_every"] == 0 or step == total:
             elapsed = time.time() - start
             entry = {
