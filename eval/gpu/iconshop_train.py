@@ -194,6 +194,8 @@ def cosine(step: int, total: int, t: dict) -> float:
 
 @torch.no_grad()
 def validate(model, encoder, split, tokenizer, t, max_text, device, n_batches: int) -> float:
+    if not len(split):
+        return float("nan")
     model.eval()
     rng = random.Random("val")
     order = list(range(len(split)))
