@@ -57,14 +57,20 @@ def _json(files: dict[str, bytes], name: str, package: Package):
         raise DataError(f"{package.spec}: {name} is not valid JSON ({error})") from None
 
 
-def load_tabler(version: str | None = None) -> tuple[list[Item], dict]:
-    package = npm_package("@tabler/icons", version)
+def _icons_and_metadata(name: str, version: str | None, metadata: str):
+    """(package, its JSON ``metadata`` file, its ``icons/**.svg`` files by name) of an npm
+    package laid out as Tabler's and Lucide's are."""
+    package = npm_package(name, version)
     files = package.files(
-        lambda n: n == "icons.json" or (n.startswith("icons/") and n.endswith(".svg"))
+        lambda n: n == metadata or (n.startswith("icons/") and n.endswith(".svg"))
     )
-    info = _json(files, "icons.json", package)
+    return package, _json(files, metadata, package), sorted(_svg_files(files, "icons/").items())
+
+
+def load_tabler(version: str | None = None) -> tuple[list[Item], dict]:
+    package, info, svgs = _icons_and_metadata("@tabler/icons", version, "icons.json")
     items = []
-    for key, data in sorted(_svg_files(files, "icons/").items()):
+    for key, data in svgs:
         style, _, name = key.partition("/")
         if not name or "/" in name:
             continue
@@ -86,13 +92,9 @@ def load_tabler(version: str | None = None) -> tuple[list[Item], dict]:
 
 
 def load_lucide(version: str | None = None) -> tuple[list[Item], dict]:
-    package = npm_package("lucide-static", version)
-    files = package.files(
-        lambda n: n == "tags.json" or (n.startswith("icons/") and n.endswith(".svg"))
-    )
-    tags = _json(files, "tags.json", package)
+    package, tags, svgs = _icons_and_metadata("lucide-static", version, "tags.json")
     items = []
-    for name, data in sorted(_svg_files(files, "icons/").items()):
+    for name, data in svgs:
         svg, error = _text(data, name)
         items.append(
             Item(
