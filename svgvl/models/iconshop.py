@@ -37,6 +37,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from ..tokenize import PathTokenizer, TokenizerSpec, Vocab
 from . import sampling
+from .int8 import INT8_FILE, load_int8
 from .text import DEFAULT_TEXT_ENCODER, load_text_encoder, quiet_loading, sentence_vectors
 
 try:  # transformers 5: initialisers that leave weights loaded from a checkpoint alone
@@ -409,9 +410,13 @@ def read_checkpoint(folder) -> IconShopForCausalLM:
             f"{folder}: a {kind!r} checkpoint, not a text-to-icon ({IconShopConfig.model_type!r}) one"
         )
     try:
-        with quiet_loading():
-            # weights stored in bf16 (GPU-trained checkpoints) are computed in float32
-            model = IconShopForCausalLM.from_pretrained(folder).float()
+        if (Path(folder) / INT8_FILE).is_file():  # shipped compact: int8 rows (models.int8)
+            model = IconShopForCausalLM(IconShopConfig.from_pretrained(folder))
+            model.load_state_dict(load_int8(Path(folder) / INT8_FILE))
+        else:
+            with quiet_loading():
+                # weights stored in bf16 (GPU-trained checkpoints) are computed in float32
+                model = IconShopForCausalLM.from_pretrained(folder).float()
     except Exception as error:  # noqa: BLE001 - a damaged file must read as one clear line
         reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise OSError(
