@@ -13,12 +13,13 @@ from svgvl.models.int8 import INT8_FILE, dequantize_rows, quantize_rows, save_in
 
 
 def test_rows_come_back_within_half_a_step():
+    torch.manual_seed(0)
     weight = torch.randn(64, 48) * torch.logspace(-3, 1, 64)[:, None]  # rows of any scale
     rows, scale = quantize_rows(weight)
     assert rows.dtype == torch.int8 and scale.shape == (64,)
     error = (dequantize_rows(rows, scale) - weight).abs()
     step = weight.abs().amax(dim=1, keepdim=True) / 127
-    assert (error <= 0.6 * step).all()  # half a step, and the float16 scale's rounding
+    assert (error <= 0.5 * step * (1 + 1e-5)).all()
 
 
 def test_an_int8_checkpoint_loads_as_float32_and_gives_the_same_logits(tmp_path):

@@ -67,6 +67,6 @@ def test_the_wheel_ships_py_typed_and_the_version(tmp_path):
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
     assert "svgvl/py.typed" in names
-    assert "svgvl/models/weights/iconshop-cpu/model.safetensors" in names
+    assert "svgvl/models/weights/iconshop-gpu/model.int8.safetensors" in names
     assert f"Version: {svgvl.__version__}\n" in metadata.decode()
     assert wheel.name.startswith(f"svgvl-{svgvl.__version__}-")

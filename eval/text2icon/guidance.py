@@ -3,7 +3,7 @@
 The same held-out prompts, seeds and reference index for every model and scale (``svgvl bench --task
 text2icon`` would rebuild the index, a few minutes, per run)::
 
-    python eval/text2icon/guidance.py --model svgvl/models/weights/iconshop-cpu \
+    python eval/text2icon/guidance.py --model svgvl/models/weights/iconshop-gpu \
         --data datasets/tabler datasets/mdi ... --limit 80 --scales 1,1.5,2,3
 
 Prints one markdown row per model and scale (``--model A B`` compares checkpoints): the last

@@ -12,9 +12,11 @@ prompt "unseen" or not.  Each icon is what ``svgvl icon PROMPT -n 4 --seed 0`` g
 Writes ``NAME-1.png`` and ``NAME-2.png`` (20 prompts each; a red tile is an icon that does not
 render) and ``NAME.json``: per prompt, whether it is unseen, how many icons were drawn on from
 the library (their first-line provenance), and — with ``--data`` — each icon's SSIM and ink
-overlap with its nearest training icon (``svgvl.bench.text2icon.nearest_copies``; a copy at
+overlap with its nearest training icon (with ``--copies``) (``svgvl.bench.text2icon.nearest_copies``; a copy at
 >= 0.9).  The per-prompt counts of recognisable icons are a person's judgement of the sheets,
-written down in ``eval/results/text2icon-protocol.md`` beside the command.
+written down in ``eval/results/text2icon-protocol.md`` beside the command.  ``--copies`` (with
+``--data``) adds the nearest-training-icon measures; it builds the bench's reference index
+(minutes for 100,000 icons).
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def main() -> None:
     parser.add_argument("--no-library", dest="library", action="store_false")
     parser.add_argument("--name", help="file stem (default: default or model-alone)")
     parser.add_argument("--data", nargs="*", default=[], help="the model's training datasets")
+    parser.add_argument(
+        "--copies", action="store_true", help="with --data: each icon's nearest training icon"
+    )
     parser.add_argument("-n", type=int, default=4)
     args = parser.parse_args()
     name = args.name or ("default" if args.library else "model-alone")
@@ -81,7 +86,7 @@ def main() -> None:
     model = load_iconshop(args.model)
     words = title_words(args.data) if args.data else None
     index = embed = None
-    if args.data:
+    if args.data and args.copies:
         tok = model.path_tokenizer
         _, _, index, embed = text2icon.reference(args.data, tok, 1, prompts=prompts)
     start = time.time()

@@ -27,7 +27,7 @@ def add_commands(sub) -> None:
     )
     p.add_argument(
         "--model",
-        help="checkpoint folder or training output folder (default: the shipped iconshop-cpu)",
+        help="checkpoint folder or training output folder (default: the shipped iconshop-gpu)",
     )
     p.add_argument("--complete", metavar="SVG", help="add paths to this partial icon instead")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1.0)")

@@ -189,7 +189,7 @@ def generate_icons(
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
 
     ``model``: a checkpoint folder, a training output folder, a loaded
-    :class:`IconShopForCausalLM`, or None for the shipped ``iconshop-cpu``.  ``complete``: a
+    :class:`IconShopForCausalLM`, or None for the shipped ``iconshop-gpu``.  ``complete``: a
     partial SVG (text or path) that the model adds paths to (fill-in-the-middle).  Samples that
     repeat an earlier one (or draw nothing) are drawn again with the next seeds, up to
     ``rounds`` times; a model that cannot give ``n`` distinct icons then repeats some, with a

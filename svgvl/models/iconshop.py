@@ -46,7 +46,7 @@ except ImportError:  # transformers 4
     from torch.nn import init
 
 MAX_PROMPT_CHARS = 200
-DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "iconshop-cpu"
+DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "iconshop-gpu"
 # Sampling defaults of generate_icons and the CLI, chosen for the shipped model on 200 held-out
 # prompts (eval/results/text2icon.md): classifier-free guidance lifts its prompt match, and
 # guidance 1.25 with top-p 0.6 (IconShop: 0.5) keeps its raw samples >= 95 % unique and novel.
@@ -445,7 +445,7 @@ def training_sources(path=None) -> list[str] | None:
 def load_iconshop(path=None) -> IconShopForCausalLM:
     """A checkpoint folder (or a training output folder) → model in eval mode, cached.
 
-    ``None`` is the shipped ``svgvl/models/weights/iconshop-cpu``."""
+    ``None`` is the shipped ``svgvl/models/weights/iconshop-gpu``."""
     if path is None:
         if not (DEFAULT_CHECKPOINT / "config.json").is_file():
             raise FileNotFoundError(

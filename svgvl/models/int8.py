@@ -3,7 +3,7 @@
 A 28 M-parameter text-to-icon model is 112 MB in float32 and 56 MB in bf16; stored as int8 rows
 (``scale = max|row| / 127``) it is 28 MB, small enough to ship inside the package, and the
 float32 weights it loads back differ from the originals by about half a step of their row
-(0.4 % of the row's largest weight; the float16 scale adds at most 0.05 % of it).  Vectors (biases, LayerNorms) stay as they were.  The same
+(0.4 % of the row's largest weight).  Vectors (biases, LayerNorms) stay as they were.  The same
 rows serve the GPU pack's frozen text encoder (``eval/gpu/iconshop_pack.py``).
 
     save_int8(model.state_dict(), folder / INT8_FILE)
@@ -22,10 +22,10 @@ QUANTIZED, SCALE = ".int8", ".scale"
 
 
 def quantize_rows(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(int8 rows, float16 scale per row) of a matrix."""
+    """(int8 rows, float32 scale per row) of a matrix."""
     weight = weight.float()
     scale = weight.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127
-    return torch.round(weight / scale).to(torch.int8), scale.squeeze(1).to(torch.float16)
+    return torch.round(weight / scale).to(torch.int8), scale.squeeze(1)
 
 
 def dequantize_rows(rows: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
