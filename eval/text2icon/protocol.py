@@ -11,7 +11,7 @@ prompt "unseen" or not.  Each icon is what ``svgvl icon PROMPT -n 4 --seed 0`` g
 
 Writes ``NAME-1.png`` and ``NAME-2.png`` (20 prompts each; a red tile is an icon that does not
 render) and ``NAME.json``: per prompt, whether it is unseen, how many icons were drawn on from
-the library (their first-line provenance), and — with ``--data`` — each icon's SSIM and ink
+the library (their first-line provenance), the SVGs themselves, and — with ``--data`` — each icon's SSIM and ink
 overlap with its nearest training icon (with ``--copies``) (``svgvl.bench.text2icon.nearest_copies``; a copy at
 >= 0.9).  The per-prompt counts of recognisable icons are a person's judgement of the sheets,
 written down in ``eval/results/text2icon-protocol.md`` beside the command.  ``--copies`` (with
@@ -27,35 +27,14 @@ import re
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw
-
 from svgvl.bench import text2icon
 from svgvl.engines.icons import generate_icons
-from svgvl.images import save_png
 from svgvl.metrics import COPY_THRESHOLD, ink_features
 from svgvl.models.iconshop import load_iconshop
 from svgvl.models.library import PROVENANCE
-from svgvl.render import rasterize
+from svgvl.train.sheets import sample_sheet
 
 PROMPTS = Path(__file__).with_name("protocol-prompts.txt")
-
-
-def sheet(rows: list[tuple[str, list[str]]], path: Path, size: int = 96) -> None:
-    label, pad = 110, 4
-    n = max(len(svgs) for _, svgs in rows)
-    image = Image.new("RGB", (label + n * (size + pad), len(rows) * (size + pad)), "white")
-    draw = ImageDraw.Draw(image)
-    for r, (prompt, svgs) in enumerate(rows):
-        top = r * (size + pad)
-        draw.text((4, top + size // 2 - 6), prompt[:17], fill="black")
-        for c, svg in enumerate(svgs):
-            try:
-                pixels = rasterize(svg, size)
-            except (ValueError, OSError):
-                pixels = np.full((size, size, 3), (255, 200, 200), dtype=np.uint8)
-            image.paste(Image.fromarray(pixels), (label + c * (size + pad), top))
-    save_png(np.asarray(image), path, force=True)
 
 
 def title_words(data) -> set[str]:
@@ -96,18 +75,21 @@ def main() -> None:
             prompt, args.n, seed=0, model=model, library="auto" if args.library else False
         )
         rows.append((prompt, svgs))
-        entry = {"library": sum(s.startswith(PROVENANCE) for s in svgs)}
+        entry = {"library": sum(s.startswith(PROVENANCE) for s in svgs), "svgs": svgs}
         if words is not None:
             entry["unseen"] = not (set(re.split(r"[^a-z0-9]+", prompt.lower())) - {""}) & words
         if index is not None:
             features = ink_features(svgs)
             entry["nearest"] = text2icon.nearest_copies(svgs, features, index).round(3).tolist()
         record[prompt] = entry
-        print(prompt, entry, flush=True)
+        print(prompt, {k: v for k, v in entry.items() if k != "svgs"}, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    drawn = dict(rows)
     half = len(rows) // 2
-    sheet(rows[:half], args.out / f"{name}-1.png")
-    sheet(rows[half:], args.out / f"{name}-2.png")
+    for part, chunk in ((1, prompts[:half]), (2, prompts[half:])):
+        sample_sheet(
+            model, chunk, args.n, args.out / f"{name}-{part}.png", icons=lambda p, n: drawn[p]
+        )
     summary = {
         "command": "python eval/text2icon/protocol.py "
         + " ".join(
@@ -119,9 +101,7 @@ def main() -> None:
     }
     if index is not None:
         nearest = [
-            max(ssim_ink) >= COPY_THRESHOLD
-            for e in record.values()
-            for ssim_ink in e["nearest"]
+            max(ssim_ink) >= COPY_THRESHOLD for e in record.values() for ssim_ink in e["nearest"]
         ]
         summary["copy_rate"] = sum(nearest) / len(nearest)
     (args.out / f"{name}.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -57,8 +57,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     counts = [int(t) for t in args.threads.split(",")]
-    print(f"{os.cpu_count()} cores; seconds per generate_icons(prompt, 4) call, median of "
-          f"{args.repeats} processes\n")
+    print(
+        f"{os.cpu_count()} cores; seconds per generate_icons(prompt, 4) call, median of "
+        f"{args.repeats} processes\n"
+    )
     print("| machine | threads | seconds per call |\n|---|---:|---:|")
     for load in ("quiet", "busy"):
         stop = multiprocessing.Event()
