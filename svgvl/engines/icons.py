@@ -169,6 +169,26 @@ def _copies(svg: str, icon, tokenizer) -> bool:
     return max(copy_likeness(svg, tokenizer.decode(list(icon.ids)))) >= COPY_THRESHOLD
 
 
+# Sampling runs one token at a time on small matrices: one torch thread is as fast as two on a
+# quiet CPU and several times faster on a busy one (eval/results/text2icon-threads.md), so
+# generate_icons samples on SAMPLING_THREADS threads and gives torch its setting back after.
+SAMPLING_THREADS = 1
+
+
+def _on_sampling_threads(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        before = torch.get_num_threads()
+        torch.set_num_threads(SAMPLING_THREADS)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+
+    return wrapper
+
+
+@_on_sampling_threads
 def generate_icons(
     prompt: str,
     n: int = 4,
