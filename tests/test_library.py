@@ -224,7 +224,11 @@ def test_a_library_of_another_tokenizer_is_refused(library):
 
 
 def test_the_shipped_model_has_its_library():
+    from svgvl.engines.icons import model_library
+    from svgvl.models.iconshop import load_iconshop
+
     library = IconLibrary.load(DEFAULT_CHECKPOINT)
+    assert len(model_library(load_iconshop())) == len(library)  # what library="auto" finds
     assert len(library) > 20000
     licences = {icon.licence for icon in library}
     assert licences <= {"MIT", "Apache-2.0", "ISC", "CC-BY-4.0"}

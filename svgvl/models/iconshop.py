@@ -413,6 +413,7 @@ def read_checkpoint(folder) -> IconShopForCausalLM:
         if (Path(folder) / INT8_FILE).is_file():  # shipped compact: int8 rows (models.int8)
             model = IconShopForCausalLM(IconShopConfig.from_pretrained(folder))
             model.load_state_dict(load_int8(Path(folder) / INT8_FILE))
+            model.config._name_or_path = str(folder)  # where its library is found
         else:
             with quiet_loading():
                 # weights stored in bf16 (GPU-trained checkpoints) are computed in float32
