@@ -3,7 +3,8 @@
     python eval/text2icon/threads.py [--model DIR] [--threads 1,2] [--repeats 3]
 
 Each measurement is a fresh process that loads the model, then times ``generate_icons(prompt,
-4, seed=0)`` for a few prompts under ``torch.set_num_threads(k)`` (the load is not timed).
+4, seed=0)`` for a few prompts with ``svgvl.engines.icons.SAMPLING_THREADS = k`` (the load is
+not timed).
 "Busy" runs the same with one process per core spinning at the same time, as on a shared
 machine or beside a build.  Prints one markdown row per (load, threads): the median seconds per
 call over ``--repeats`` processes.
@@ -22,9 +23,10 @@ import time
 PROMPTS = ["rocket", "heart", "camera"]
 
 CHILD = """
-import sys, time, torch
-torch.set_num_threads(int(sys.argv[1]))
+import sys, time
+from svgvl.engines import icons
 from svgvl.engines.icons import generate_icons
+icons.SAMPLING_THREADS = int(sys.argv[1])  # generate_icons samples on this many threads
 from svgvl.models.iconshop import load_iconshop
 model = load_iconshop(sys.argv[2] or None)
 generate_icons("warm up", 1, model=model, library=False)
