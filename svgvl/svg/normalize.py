@@ -16,20 +16,22 @@ import math
 
 from . import transform as tf
 from .errors import SVGError
+from .gradients import average_color, bake_transform, gradient_geometry
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
-from .numbers import parse_length, parse_numbers
+from .numbers import parse_length
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
-from .pathdata import Command, bounding_box, ellipse_path, parse_path, rect_path, transform_path
+from .pathdata import bounding_box, transform_path
+from .shapes import dasharray, shape_to_path
 from .style import (
     INHERITED,
     Stylesheet,
     cascade,
-    hex_color,
     parse_color,
     parse_opacity,
     parse_paint,
     url_fallback,
 )
+from .viewport import absolute_length, parse_viewbox, root_viewport, viewbox_transform
 
 # Elements that never draw where they stand; some are drawn by reference (use, paint, clip-path).
 _NOT_RENDERED = {
@@ -66,92 +68,6 @@ def normalize(
         raise error.with_source(doc.source) from None
     except RecursionError:
         raise SVGError("references nested too deeply", doc.source) from None
-
-
-def parse_viewbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``min-x min-y width height``; None when absent or invalid (then no viewBox applies)."""
-    if not text:
-        return None
-    try:
-        values = parse_numbers(text, "viewBox")
-    except SVGError:
-        return None
-    if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
-        return None
-    return tuple(values)
-
-
-def viewbox_transform(
-    viewbox, x: float, y: float, width: float, height: float, par: str | None
-) -> tf.Affine:
-    """The matrix mapping a viewBox into the viewport (x, y, width, height) per
-    ``preserveAspectRatio`` (SVG 2 §8.2, 'Equivalent transform of an SVG viewport')."""
-    vx, vy, vw, vh = viewbox
-    parts = (par or "xMidYMid meet").split()
-    if parts and parts[0] == "defer":
-        parts = parts[1:]
-    align = parts[0] if parts else "xMidYMid"
-    meet_or_slice = parts[1] if len(parts) > 1 else "meet"
-    sx, sy = width / vw, height / vh
-    if align != "none":
-        sx = sy = max(sx, sy) if meet_or_slice == "slice" else min(sx, sy)
-    tx, ty = x - vx * sx, y - vy * sy
-    if align != "none":
-        if "xMid" in align:
-            tx += (width - vw * sx) / 2
-        elif "xMax" in align:
-            tx += width - vw * sx
-        if "YMid" in align:
-            ty += (height - vh * sy) / 2
-        elif "YMax" in align:
-            ty += height - vh * sy
-    return (sx, 0.0, 0.0, sy, tx, ty)
-
-
-def root_viewport(root, canvas=None) -> tuple[float, float, tf.Affine]:
-    """(width, height, matrix) of the normalised canvas for the outermost ``<svg>``.
-
-    Without a canvas the viewBox's own units are kept when the element's width/height have the
-    same aspect (the usual icon case: ``width="1em" viewBox="0 0 24 24"``); otherwise the
-    viewport is width×height and the viewBox is fitted into it, as a renderer would.
-    """
-    viewbox = parse_viewbox(root.get("viewBox"))
-    width = _absolute_length(root.get("width"))
-    height = _absolute_length(root.get("height"))
-    if viewbox:
-        vw, vh = viewbox[2], viewbox[3]
-        if width is None and height is None:
-            width, height = vw, vh
-        elif width is None:
-            width = height * vw / vh
-        elif height is None:
-            height = width * vh / vw
-        if abs(width / height - vw / vh) < 1e-6 * (vw / vh):
-            out_w, out_h, matrix = vw, vh, tf.translate(-viewbox[0], -viewbox[1])
-        else:
-            out_w, out_h = width, height
-            matrix = viewbox_transform(
-                viewbox, 0, 0, width, height, root.get("preserveAspectRatio")
-            )
-    else:
-        out_w, out_h, matrix = width or 300.0, height or 150.0, tf.IDENTITY
-    if out_w <= 0 or out_h <= 0:
-        raise SVGError("the <svg> element has a zero or negative size")
-    if canvas is None:
-        return out_w, out_h, matrix
-    cw, ch = (canvas, canvas) if isinstance(canvas, int | float) else canvas
-    if cw <= 0 or ch <= 0:
-        raise SVGError(f"canvas must be positive, got {canvas!r}")
-    fit = viewbox_transform((0, 0, out_w, out_h), 0, 0, cw, ch, None)
-    return float(cw), float(ch), tf.multiply(fit, matrix)
-
-
-def _absolute_length(text):
-    """A width/height in user units, or None when absent, relative (%) or not positive."""
-    if text is None or text.strip().endswith("%"):
-        return None
-    value = parse_length(text)
-    return value if value and value > 0 else None
 
 
 def _href(element) -> str | None:
@@ -191,8 +107,8 @@ class _Normalizer:
         if viewbox:
             return viewbox[2], viewbox[3]
         return (
-            _absolute_length(svg_element.get("width")) or 300.0,
-            _absolute_length(svg_element.get("height")) or 150.0,
+            absolute_length(svg_element.get("width")) or 300.0,
+            absolute_length(svg_element.get("height")) or 150.0,
         )
 
     def drop(self, what: str) -> None:
@@ -352,7 +268,7 @@ class _Normalizer:
             path.stroke_miterlimit = max(
                 1.0, parse_length(style["stroke-miterlimit"], 0, 4.0) or 4.0
             )
-            path.stroke_dasharray = _dasharray(style["stroke-dasharray"], diag, scale)
+            path.stroke_dasharray = dasharray(style["stroke-dasharray"], diag, scale)
             if path.stroke_dasharray:
                 path.stroke_dashoffset = (
                     parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
@@ -389,7 +305,7 @@ class _Normalizer:
         full = tf.multiply(
             tf.multiply(matrix, units), tf.parse_transform(attrs.get("gradientTransform"))
         )
-        geometry = _gradient_geometry(kind, attrs, ref_w, ref_h)
+        geometry = gradient_geometry(kind, attrs, ref_w, ref_h)
         spread = (
             attrs.get("spreadMethod", "pad")
             if attrs.get("spreadMethod") in ("pad", "reflect", "repeat")
@@ -537,154 +453,3 @@ class _Normalizer:
             self.clip_keys[key] = ident
             self.drawing.clips[ident] = Clip(paths=paths, clip_path=outer)
         return self.clip_keys[key]
-
-
-# -- pure helpers ------------------------------------------------------------------------------
-
-
-def _number(element, attr, reference, default=0.0) -> float:
-    return parse_length(element.get(attr), reference, default)
-
-
-def shape_to_path(element, name: str, viewport) -> list[Command]:
-    """The equivalent path of a basic shape, in its own user space (SVG 2 §10).
-
-    Shapes with a zero or negative size draw nothing and give an empty list.
-    """
-    vw, vh = viewport
-    diag = math.hypot(vw, vh) / math.sqrt(2)
-    if name == "path":
-        return parse_path(element.get("d") or "")
-    if name == "rect":
-        x, y = _number(element, "x", vw), _number(element, "y", vh)
-        w, h = _number(element, "width", vw), _number(element, "height", vh)
-        if w <= 0 or h <= 0:
-            return []
-        rx = parse_length(element.get("rx"), vw, None)
-        ry = parse_length(element.get("ry"), vh, None)
-        rx = ry if rx is None or rx < 0 else rx
-        ry = rx if ry is None or ry < 0 else ry
-        rx, ry = min(rx or 0.0, w / 2), min(ry or 0.0, h / 2)
-        return rect_path(x, y, w, h, rx, ry)
-    if name == "circle":
-        r = _number(element, "r", diag)
-        if r <= 0:
-            return []
-        return ellipse_path(_number(element, "cx", vw), _number(element, "cy", vh), r, r)
-    if name == "ellipse":
-        rx = parse_length(element.get("rx"), vw, None)
-        ry = parse_length(element.get("ry"), vh, None)
-        rx = ry if rx is None else rx
-        ry = rx if ry is None else ry
-        if not rx or not ry or rx <= 0 or ry <= 0:
-            return []
-        return ellipse_path(_number(element, "cx", vw), _number(element, "cy", vh), rx, ry)
-    if name == "line":
-        return [
-            ("M", (_number(element, "x1", vw), _number(element, "y1", vh))),
-            ("L", (_number(element, "x2", vw), _number(element, "y2", vh))),
-        ]
-    # polyline / polygon: an odd trailing coordinate is ignored, as renderers do.
-    values = parse_numbers(element.get("points") or "", "points")
-    points = [(values[i], values[i + 1]) for i in range(0, len(values) - 1, 2)]
-    if not points:
-        return []
-    out = [("M", points[0])] + [("L", p) for p in points[1:]]
-    if name == "polygon":
-        out.append(("Z", ()))
-    return out
-
-
-def _dasharray(text: str, diag: float, scale: float) -> tuple[float, ...] | None:
-    if not text or text.strip() == "none":
-        return None
-    try:
-        values = [parse_length(v, diag) for v in text.replace(",", " ").split()]
-    except SVGError:
-        return None
-    if not values or any(v is None or v < 0 for v in values) or sum(values) <= 0:
-        return None
-    if len(values) % 2:
-        values = values * 2
-    return tuple(v * scale for v in values)
-
-
-def _gradient_geometry(kind: str, attrs: dict, ref_w: float, ref_h: float) -> dict[str, float]:
-    """Gradient coordinates as numbers; percentages are of the bbox (1) or the viewport."""
-    diag = math.hypot(ref_w, ref_h) / math.sqrt(2)
-
-    def value(name, default, ref):
-        return (
-            parse_length(attrs.get(name), ref, None)
-            if attrs.get(name)
-            else parse_length(default, ref)
-        )
-
-    if kind == "linearGradient":
-        return {
-            "x1": value("x1", "0%", ref_w),
-            "y1": value("y1", "0%", ref_h),
-            "x2": value("x2", "100%", ref_w),
-            "y2": value("y2", "0%", ref_h),
-        }
-    cx, cy = value("cx", "50%", ref_w), value("cy", "50%", ref_h)
-    return {
-        "cx": cx,
-        "cy": cy,
-        "r": value("r", "50%", diag),
-        "fx": value("fx", str(cx), ref_w) if attrs.get("fx") else cx,
-        "fy": value("fy", str(cy), ref_h) if attrs.get("fy") else cy,
-    }
-
-
-def bake_transform(gradient: Gradient) -> Gradient:
-    """Move a similarity transform (rotation, uniform scale, translation) into the geometry,
-    which is exact for both gradient kinds; other transforms stay as ``gradientTransform``."""
-    a, b, c, d, e, f = gradient.transform
-    g = gradient.geometry
-    similarity = abs(a - d) <= 1e-9 * max(1, abs(a)) and abs(b + c) <= 1e-9 * max(1, abs(b))
-    # An axis-aligned scale keeps a horizontal or vertical gradient's stripes perpendicular to it.
-    axis_aligned = (
-        gradient.kind == "linear"
-        and b == 0
-        and c == 0
-        and (g["x1"] == g["x2"] or g["y1"] == g["y2"])
-    )
-    if gradient.transform == tf.IDENTITY or not (similarity or axis_aligned):
-        return gradient
-    m = gradient.transform
-    g = dict(g)
-    if gradient.kind == "linear":
-        g["x1"], g["y1"] = tf.apply(m, g["x1"], g["y1"])
-        g["x2"], g["y2"] = tf.apply(m, g["x2"], g["y2"])
-    else:
-        g["cx"], g["cy"] = tf.apply(m, g["cx"], g["cy"])
-        g["fx"], g["fy"] = tf.apply(m, g["fx"], g["fy"])
-        g["r"] *= tf.mean_scale(m)
-    return Gradient(gradient.kind, g, gradient.stops, tf.IDENTITY, gradient.spread)
-
-
-def average_color(stops: list[Stop]) -> tuple[str, float]:
-    """The mean colour of a gradient over [0, 1] (stops linearly interpolated, ends padded)."""
-    if len(stops) == 1:
-        return stops[0].color, stops[0].opacity
-
-    def rgba(stop):
-        h = stop.color
-        return [int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16), stop.opacity]
-
-    total = [0.0, 0.0, 0.0, 0.0]
-    segments = [(0.0, stops[0], stops[0].offset, stops[0])]
-    segments += [(a.offset, a, b.offset, b) for a, b in zip(stops, stops[1:], strict=False)]
-    segments.append((stops[-1].offset, stops[-1], 1.0, stops[-1]))
-    weight = 0.0
-    for start, a, end, b in segments:
-        length = max(0.0, end - start)
-        ca, cb = rgba(a), rgba(b)
-        for i in range(4):
-            total[i] += length * (ca[i] + cb[i]) / 2
-        weight += length
-    if weight <= 0:
-        return stops[-1].color, stops[-1].opacity
-    r, g, b, alpha = (t / weight for t in total)
-    return hex_color((r, g, b)), alpha
