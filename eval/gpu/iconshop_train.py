@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from svgvl.models.iconshop import IconShopForCausalLM  # noqa: E402
 from svgvl.tokenize import PathTokenizer, TokenizerSpec  # noqa: E402
-from svgvl.train.icon_data import caption  # noqa: E402
+from svgvl.train.icon_data import Example  # noqa: E402
+from svgvl.train.icon_data import make_batch as icon_batch  # noqa: E402
 from svgvl.train.iconshop import load_config, model_config  # noqa: E402
 
 SHARD = "16MB"  # 10**6 bytes: under the 16 MiB a returned file may have
@@ -110,20 +111,17 @@ class Split:
 
 
 def make_batch(split: Split, rows, tokenizer, encoder, rng, t: dict, max_text: int):
-    """Host tensors of one batch: captions tokenized, SVG ids (with FIM) padded, labels."""
-    seqs = []
-    for i in rows:
-        ids = split.ids[i, : split.lengths[i]].tolist()
-        if t["fim_rate"] and rng.random() < t["fim_rate"]:
-            ids = tokenizer.random_fim(ids, rng)
-        seqs.append(ids)
-    texts = [caption(split.labels[i], rng, t["empty_text_rate"]) for i in rows]
-    width = max(map(len, seqs))
-    input_ids = torch.full((len(seqs), width), tokenizer.pad_id, dtype=torch.long)
-    labels = torch.full((len(seqs), width), -100, dtype=torch.long)
-    for j, s in enumerate(seqs):
-        input_ids[j, : len(s)] = torch.tensor(s)
-        labels[j, : len(s)] = input_ids[j, : len(s)]
+    """Host tensors of one batch, made as ``svgvl train iconshop`` makes them
+    (:func:`svgvl.train.icon_data.make_batch`: fill-in-the-middle, captions, padding), with the
+    captions tokenized for the encoder."""
+    examples = [
+        Example(split.names[i], split.labels[i], split.ids[i, : split.lengths[i]].tolist())
+        for i in rows
+    ]
+    texts, input_ids, _, labels = icon_batch(
+        examples, tokenizer, rng, t["fim_rate"], t["empty_text_rate"]
+    )
+    input_ids, labels = torch.tensor(input_ids), torch.tensor(labels)
     text = encoder.tokenize(texts, max_text)
     batch = {"input_ids": input_ids, "labels": labels, "text": dict(text)}
     if torch.cuda.is_available():

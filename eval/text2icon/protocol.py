@@ -79,8 +79,8 @@ def main() -> None:
         if words is not None:
             entry["unseen"] = not (set(re.split(r"[^a-z0-9]+", prompt.lower())) - {""}) & words
         if index is not None:
-            features = ink_features(svgs)
-            entry["nearest"] = text2icon.nearest_copies(svgs, features, index).round(3).tolist()
+            similarity = text2icon.ink_similarity(ink_features(svgs), index)
+            entry["nearest"] = text2icon.nearest_copies(svgs, similarity, index).round(3).tolist()
         record[prompt] = entry
         print(prompt, {k: v for k, v in entry.items() if k != "svgs"}, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -86,11 +86,17 @@ class TrainingIndex:
         return self.tokenizer.decode(self.drawn[i].tolist())
 
 
-def nearest_copies(svgs: Sequence[str], features: np.ndarray, index: TrainingIndex) -> np.ndarray:
+def ink_similarity(features: np.ndarray, index: TrainingIndex) -> np.ndarray:
+    """Ink cosine of each sample (rows of ``features``) with each training icon: what novelty,
+    copy rate and prompt match all start from, computed once per evaluation."""
+    return features @ index.features.T
+
+
+def nearest_copies(svgs: Sequence[str], similarity: np.ndarray, index: TrainingIndex) -> np.ndarray:
     """Per sample: (SSIM, ink overlap) with its nearest training icon — the one of the
-    :data:`COPY_CANDIDATES` most alike by ink whose SSIM is highest (N×2)."""
+    :data:`COPY_CANDIDATES` most alike by ink (``similarity``: :func:`ink_similarity`) whose SSIM
+    is highest (N×2)."""
     out = np.zeros((len(svgs), 2))
-    similarity = features @ index.features.T
     k = min(COPY_CANDIDATES, similarity.shape[1])
     for i, svg in enumerate(svgs):
         candidates = np.argpartition(-similarity[i], k - 1)[:k]
@@ -99,12 +105,11 @@ def nearest_copies(svgs: Sequence[str], features: np.ndarray, index: TrainingInd
 
 
 def prompt_match(
-    prompts: Sequence[str], features: np.ndarray, index: TrainingIndex, embed: Callable
+    prompts: Sequence[str], similarity: np.ndarray, index: TrainingIndex, embed: Callable
 ) -> np.ndarray:
     """Per sample: similarity-weighted MiniLM cosine between its prompt and the labels of the
-    training icons that look most like it."""
+    training icons that look most like it (``similarity``: :func:`ink_similarity`)."""
     prompt_vectors = embed(list(prompts))
-    similarity = features @ index.features.T
     k = min(NEIGHBOURS, similarity.shape[1])
     nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
     scores = np.empty(len(prompts))
@@ -146,7 +151,8 @@ def evaluate(
     prompts, svgs, hashes = zip(*rows, strict=True)
     counts = Counter(hashes)
     features = ink_features(svgs)
-    nearest = (features @ index.features.T).max(axis=1)
+    similarity = ink_similarity(features, index)
+    nearest = similarity.max(axis=1)
     result["uniqueness"] = sum(counts[h] == 1 for h in hashes) / len(rows)
     result["novelty"] = sum(h not in index.hashes for h in hashes) / len(rows)
     result["novelty_render"] = float(
@@ -157,19 +163,19 @@ def evaluate(
             ]
         )
     )
-    copies = nearest_copies(svgs, features, index)
+    copies = nearest_copies(svgs, similarity, index)
     is_copy = (copies >= COPY_THRESHOLD).any(axis=1)
     result["copy_rate"] = float(is_copy.mean())
     result["copy_rate_by_ssim"] = float((copies[:, 0] >= COPY_THRESHOLD).mean())
     result["copy_rate_by_ink"] = float((copies[:, 1] >= COPY_THRESHOLD).mean())
     result["nearest_ssim_median"] = float(np.median(copies[:, 0]))
-    scores = prompt_match(prompts, features, index, embed)
+    scores = prompt_match(prompts, similarity, index, embed)
     result["prompt_match"] = float(scores.mean())
     by_prompt = _mean_by_key(prompts, scores)
     result["prompt_match_by_prompt"] = by_prompt
     result["prompt_match_se"] = standard_error(list(by_prompt.values()))
     shuffled = _derangement(list(prompts), random.Random(seed))
-    result["prompt_match_shuffled"] = float(prompt_match(shuffled, features, index, embed).mean())
+    result["prompt_match_shuffled"] = float(prompt_match(shuffled, similarity, index, embed).mean())
     if clip is not None:
         result.update(clip_metrics(clip, prompts, svgs, reference_svgs))
     return result

@@ -151,22 +151,19 @@ def library_samples(
             else [row.tolist() for row in rows]
         )
         svg = None
+        source = tok.decode(list(icon.ids))
         for row in ranked:
             drawing = tok.decode_drawing(row)
             if not drawing.paths or tuple(row[: len(icon.ids)]) == icon.ids:
                 continue
             text = write(drawing, precision=2)
             # Like its icon, but not the icon given back (a shifted copy, one extra stroke).
-            if likeness(text, icon, tok) >= MIN_LIKENESS and not _copies(text, icon, tok):
+            copy = max(copy_likeness(text, source)) >= COPY_THRESHOLD
+            if not copy and likeness(text, icon, tok) >= MIN_LIKENESS:
                 svg = provenance(text, icon)
                 break
         out.append(svg)
     return out
-
-
-def _copies(svg: str, icon, tokenizer) -> bool:
-    """Whether ``svg`` is a near copy of the library ``icon`` (:func:`svgvl.metrics.copy_likeness`)."""
-    return max(copy_likeness(svg, tokenizer.decode(list(icon.ids)))) >= COPY_THRESHOLD
 
 
 # Sampling runs one token at a time on small matrices: one torch thread is as fast as two on a
