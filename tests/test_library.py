@@ -214,6 +214,24 @@ def test_a_continuation_that_gives_the_icon_back_nudged_is_refused(model, librar
     assert library_samples(model, matches, states, mask, 1, 0) == [None]
 
 
+def test_a_continuation_that_gives_another_named_icon_back_is_refused(model, library, monkeypatch):
+    """Started from one "settings" icon, a continuation that is the other one (another set's
+    drawing of the same concept) is a copy too; with only its own icon named it passes."""
+    tok = model.path_tokenizer
+    tabler, mdi = (
+        next(i for i in library if i.id == f"fixture:{n}") for n in ("tabler-settings", "mdi-cog")
+    )
+    assert likeness(tok.decode(list(mdi.ids)), mdi, tok) >= MIN_LIKENESS
+    other = torch.tensor([list(mdi.ids)])
+    monkeypatch.setattr(model, "generate", lambda *a, **k: other, raising=False)
+    monkeypatch.setattr("svgvl.engines.icons.likeness", lambda *a: 1.0)  # looks like its icon
+    states, mask = model.encode_text(["settings"])
+    # Alone, the tabler icon's continuation (the mdi cog) is new to it and kept ...
+    assert library_samples(model, [(1.0, tabler)], states, mask, 1, 0)[0] is not None
+    # ... but with both named, the cog is a named icon given back.
+    assert library_samples(model, [(1.0, tabler), (0.9, mdi)], states, mask, 1, 0) == [None]
+
+
 def test_a_library_of_another_tokenizer_is_refused(library):
     from svgvl.tokenize import PathTokenizer, TokenizerSpec
 

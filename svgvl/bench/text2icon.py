@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from .. import data as datasets
 from ..files import write_atomic
-from ..metrics import COPY_THRESHOLD, copy_likeness, ink_features
+from ..metrics import COPY_SIZE, COPY_THRESHOLD, copy_likeness, ink_features
 from ..render import rasterize
 from ..tokenize import PathTokenizer
 
@@ -42,7 +42,6 @@ from ..tokenize import PathTokenizer
 NEIGHBOURS = 5
 NEAR_DUPLICATE = 0.97
 COPY_CANDIDATES = 5
-COPY_SIZE = 128
 
 
 def token_hash(ids: Sequence[int]) -> str:

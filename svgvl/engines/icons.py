@@ -25,7 +25,7 @@ except ModuleNotFoundError as error:
         f"text-to-icon needs the learned extras ({error}): pip install 'svgvl[learn]'"
     ) from None
 
-from ..metrics import COPY_THRESHOLD, copy_likeness
+from ..metrics import COPY_SIZE, COPY_THRESHOLD, copy_likeness
 from ..models.iconshop import (
     DEFAULT_BEST_OF,
     DEFAULT_GUIDANCE,
@@ -49,6 +49,7 @@ from ..models.library import (
 )
 from ..models.sampling import most_likely_first
 from ..models.text import sentence_vectors
+from ..render import rasterize
 from ..svg import write
 from ..tokenize import PathTokenizer
 from ..train.icon_data import library_entries, load_examples
@@ -127,12 +128,14 @@ def library_samples(
     ``matches`` (best titles first, ties in a seeded order; :func:`svgvl.models.library.start_of`),
     the model draws the rest under the prompt, the most likely of ``per_icon`` continuations
     that still looks like its library icon (:data:`~svgvl.models.library.MIN_LIKENESS`) and is
-    no near copy of it (render SSIM and ink overlap below
-    :data:`~svgvl.metrics.COPY_THRESHOLD`) is kept; the SVG names its library icon
+    no near copy of it or of any other icon the prompt names (render SSIM and ink overlap below
+    :data:`~svgvl.metrics.COPY_THRESHOLD`: another set's pencil is as much a copy as the
+    pencil it started from) is kept; the SVG names its library icon
     (:func:`~svgvl.models.library.provenance`).  None where no continuation passed."""
     tok = model.path_tokenizer
     rng = random.Random(seed)
     order = sorted(matches, key=lambda match: (-round(match[0], 3), rng.random()))
+    named = [rasterize(tok.decode(list(icon.ids)), COPY_SIZE) for _, icon in matches]
     out: list[str | None] = []
     for j in range(count):
         icon = order[j % len(order)][1]
@@ -151,14 +154,14 @@ def library_samples(
             else [row.tolist() for row in rows]
         )
         svg = None
-        source = tok.decode(list(icon.ids))
         for row in ranked:
             drawing = tok.decode_drawing(row)
             if not drawing.paths or tuple(row[: len(icon.ids)]) == icon.ids:
                 continue
             text = write(drawing, precision=2)
-            # Like its icon, but not the icon given back (a shifted copy, one extra stroke).
-            copy = max(copy_likeness(text, source)) >= COPY_THRESHOLD
+            # Like its icon, but not a named icon given back (a shifted copy, one extra stroke).
+            render = rasterize(text, COPY_SIZE)
+            copy = any(max(copy_likeness(render, other)) >= COPY_THRESHOLD for other in named)
             if not copy and likeness(text, icon, tok) >= MIN_LIKENESS:
                 svg = provenance(text, icon)
                 break

@@ -21,10 +21,20 @@ importable from ``svgvl.metrics``.
 
 from .compactness import SHAPES, count_commands, count_path_commands, count_paths, count_tokens
 from .comparison import compare
-from .fidelity import COPY_THRESHOLD, PSNR_CAP, copy_likeness, ink_features, mse, psnr, ssim
+from .fidelity import (
+    COPY_SIZE,
+    COPY_THRESHOLD,
+    PSNR_CAP,
+    copy_likeness,
+    ink_features,
+    mse,
+    psnr,
+    ssim,
+)
 from .learned import DEFAULT_DINO, MetricError, dino_score, lpips_distance
 
 __all__ = [
+    "COPY_SIZE",
     "COPY_THRESHOLD",
     "DEFAULT_DINO",
     "PSNR_CAP",

@@ -106,15 +106,18 @@ def ink_features(svgs, size: int = 32) -> np.ndarray:
 
 
 COPY_THRESHOLD = 0.9
-"""A drawing is a copy of another when their render SSIM or ink overlap reaches this."""
+"""A drawing is a copy of another when their render SSIM or ink overlap reaches this ..."""
+COPY_SIZE = 128
+"""... rendered at this many pixels."""
 
 
-def copy_likeness(a, b, size: int = 128) -> tuple[float, float]:
+def copy_likeness(a, b, size: int = COPY_SIZE) -> tuple[float, float]:
     """(render SSIM, ink overlap) of two drawings at ``size`` px: how near a copy ``a`` is of
     ``b``.  Ink overlap is the intersection over union of their dark pixels (below mid-grey);
     either at :data:`COPY_THRESHOLD` or more makes a copy (text-to-icon copy rate, the icon
-    library's refusal of continuations that give its icon back)."""
-    ra, rb = rasterize(a, size), rasterize(b, size)
+    library's refusal of continuations that give a library icon back).  ``a`` and ``b`` may
+    also be renders at ``size`` px already (one drawing checked against many)."""
+    ra, rb = (x if isinstance(x, np.ndarray) else rasterize(x, size) for x in (a, b))
     ink_a, ink_b = ra.mean(axis=2) < 128, rb.mean(axis=2) < 128
     union = np.logical_or(ink_a, ink_b).sum()
     overlap = float(np.logical_and(ink_a, ink_b).sum() / union) if union else 1.0
