@@ -1,0 +1,614 @@
+"""Strokes: line work traced as stroked centre-lines, the way outline icons are written.
+
+A 1 px line at a non-integer position has no pixel above 50 % coverage, so the fill tracer's
+0.5-contours lose it (and its palette turns the anti-aliased ramp into a dozen greys).  Here the
+image is read as *ink over a background*: every pixel is the background mixed with one ink
+colour, and the mixing ratio is its coverage.  Per ink colour, each connected blob of ink that is
+long and thin becomes a candidate:
+
+1. its skeleton is walked into polylines that split at junctions and continue across them where
+   the direction goes on (:func:`centre_lines`);
+2. each polyline point moves to the ink's centroid across the line, and the ink summed across
+   the line is the stroke width — sub-pixel, from coverage, so faint 1 px lines keep their width;
+3. the polylines are fitted with the fewest lines and cubics (:mod:`.fit`);
+4. the stroke (with each cap and join style) and the blob's filled outline are both drawn and
+   compared with the blob's coverage: the stroke is kept when it matches as well or better.
+
+Kept blobs are painted out of the image, so the fill tracer traces only what remains; mixed
+icons get both.  :func:`ensure_ink` is the last guard: an input with visible ink never becomes
+an empty drawing.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import defaultdict
+
+import numpy as np
+
+from ..svg.model import Drawing, Path
+from ..svg.pathdata import Command
+from ..svg.style import hex_color
+from .fit import _line_error, _tangent, contours, fit_contour, fit_cubics, resample
+from .morphology import box_min, components, dilate
+from .palette import find_palette
+
+# (linecap, linejoin) styles tried for each blob; the render decides.
+STYLES = (("round", "round"), ("butt", "miter"), ("square", "miter"))
+MIN_INK = 0.2  # coverage that counts as part of a line when finding blobs and skeletons
+
+
+def background(rgba: np.ndarray) -> np.ndarray | None:
+    """The colour ink is drawn on: None for a transparent background, else the colour of most
+    of the border (an opaque image without one has no background to speak of: returns False)."""
+    alpha = rgba[..., 3]
+    if (alpha < 128).any():
+        return None
+    rgb = rgba[..., :3].astype(np.int32)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    keys = (border[:, 0] >> 3) * 1024 + (border[:, 1] >> 3) * 32 + (border[:, 2] >> 3)
+    values, counts = np.unique(keys, return_counts=True)
+    common = border[keys == values[counts.argmax()]]
+    if len(common) < 0.5 * len(border):
+        return False
+    return common.mean(0).astype(np.float32)
+
+
+def ink_colors(rgba: np.ndarray, back: np.ndarray | None) -> np.ndarray:
+    """The ink colours: the palette less the background and less the mixtures of the
+    background with a stronger ink (an anti-aliased ramp is one ink, not a dozen greys)."""
+    rgb, alpha = rgba[..., :3], rgba[..., 3]
+    usable = alpha >= 128
+    if not usable.any():
+        usable = alpha > 0
+    colors = find_palette(rgb, usable, merge_distance=16.0).colors.astype(np.float32)
+    if back is None:
+        return colors
+    span = colors - back
+    strength = np.hypot.reduce(span, axis=1) if len(colors) else np.zeros(0)
+    keep = []
+    for i in np.argsort(-strength):
+        if strength[i] < 24:
+            continue
+        mixture = False
+        for j in keep:
+            t = float(span[i] @ span[j]) / float(span[j] @ span[j])
+            if 0 < t < 1 and np.linalg.norm(span[i] - t * span[j]) < 16:
+                mixture = True
+                break
+        if not mixture:
+            keep.append(int(i))
+    return colors[keep]
+
+
+def ink_owner(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
+    """Per pixel: which ink (-1: none) and its coverage in [0, 1].
+
+    On an opaque background the coverage is the pixel's position on the segment from the
+    background to the ink colour (the ink with the smallest residual wins); on a transparent
+    one it is the alpha channel and the ink is the nearest colour.
+    """
+    h, w = rgba.shape[:2]
+    rgb = rgba[..., :3].astype(np.float32)
+    owner = np.full((h, w), -1, dtype=np.int32)
+    cover = np.zeros((h, w), dtype=np.float32)
+    if not len(inks):
+        return owner, cover
+    if back is None:
+        alpha = rgba[..., 3].astype(np.float32) / 255
+        dist = np.stack([((rgb - c) ** 2) @ np.ones(3, np.float32) for c in inks])
+        owner = np.where(alpha > 0.02, dist.argmin(0), -1).astype(np.int32)
+        return owner, np.where(owner >= 0, alpha, 0).astype(np.float32)
+    best = np.full((h, w), np.inf, dtype=np.float32)
+    diff = rgb - back
+    for k, c in enumerate(inks):
+        span = c - back
+        t = np.clip((diff @ span) / float(span @ span), 0, 1)
+        resid = diff - t[..., None] * span
+        resid = (resid * resid) @ np.ones(3, np.float32)
+        better = (resid < best) & (t > 0.04)
+        best = np.where(better, resid, best)
+        owner = np.where(better, k, owner)
+        cover = np.where(better, t, cover)
+    lost = best > 40.0**2  # neither background nor a mixture with one ink
+    owner[lost] = -1
+    cover[lost] = 0
+    return owner, cover
+
+
+# -- skeleton → polylines ---------------------------------------------------------------------
+
+_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def skeletonize(mask: np.ndarray) -> np.ndarray:
+    """One-pixel-wide skeleton (scikit-image's compiled thinning, loaded without importing
+    skimage.morphology and, with it, scipy.ndimage: half a second per CLI call)."""
+    try:
+        import glob
+        import importlib.util
+        import os
+
+        import skimage
+
+        found = glob.glob(
+            os.path.join(skimage.__path__[0], "morphology", "_skeletonize_various_cy*")
+        )
+        spec = importlib.util.spec_from_file_location(
+            "skimage.morphology._skeletonize_various_cy", found[0]
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        thin = module._fast_skeletonize
+    except (ImportError, IndexError, AttributeError):
+        from skimage.morphology import skeletonize as thin
+    padded = np.pad(mask.astype(np.uint8), 1)
+    return np.asarray(thin(padded), dtype=bool)[1:-1, 1:-1]
+
+
+def _adjacency(skel: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+    """Skeleton pixels (ys, xs) and their neighbours, without the diagonal links that a
+    4-connected path already makes (those give staircases false junctions)."""
+    h, w = skel.shape
+    pad = np.pad(skel, 1)
+    ys, xs = np.nonzero(skel)
+    index = np.full((h + 2, w + 2), -1, dtype=np.int64)
+    index[ys + 1, xs + 1] = np.arange(len(ys))
+    adjacency: list[list[int]] = [[] for _ in range(len(ys))]
+    for dy, dx in _OFFSETS:
+        there = pad[ys + 1 + dy, xs + 1 + dx]
+        if dy and dx:
+            there &= ~(pad[ys + 1 + dy, xs + 1] | pad[ys + 1, xs + 1 + dx])
+        for a in np.nonzero(there)[0].tolist():
+            adjacency[a].append(int(index[ys[a] + 1 + dy, xs[a] + 1 + dx]))
+    return ys, xs, adjacency
+
+
+def centre_lines(
+    skel: np.ndarray, spur: float = 2.0
+) -> tuple[list[tuple[np.ndarray, bool]], np.ndarray]:
+    """Polylines (points (x, y) at pixel centres, closed?) along a skeleton, and its junctions.
+
+    Chains run between ends and junctions; a junction's pixels become one node at their
+    centroid; side branches shorter than ``spur`` pixels ending free are thinning artefacts
+    and go; at a node two chains are joined when one continues the other's direction (or when
+    only two meet there, a corner).
+    """
+    ys, xs, adjacency = _adjacency(skel)
+    n = len(ys)
+    if n == 0:
+        return [], np.zeros((0, 2))
+    pts = np.stack([xs + 0.5, ys + 0.5], axis=1).astype(float)
+    degree = np.array([len(a) for a in adjacency])
+    junction = degree >= 3
+    node = np.full(n, -1)
+    centroids = []
+    if junction.any():
+        jmask = np.zeros(skel.shape, dtype=bool)
+        jmask[ys[junction], xs[junction]] = True
+        labels = components(jmask)[ys, xs]
+        ids = {v: i for i, v in enumerate(np.unique(labels[junction]).tolist())}
+        node[junction] = [ids[v] for v in labels[junction].tolist()]
+        centroids = [pts[node == i].mean(0) for i in range(len(ids))]
+    visited = np.zeros(n, dtype=bool)
+    chains: list[list[int]] = []
+    closed_chains: list[list[int]] = []
+    seen_links: set[tuple[int, int]] = set()
+    for start in np.nonzero(degree != 2)[0].tolist():
+        if degree[start] == 0:
+            chains.append([start])
+            continue
+        for nxt in adjacency[start]:
+            if (start, nxt) in seen_links or (degree[nxt] == 2 and visited[nxt]):
+                continue
+            chain, prev, cur = [start, nxt], start, nxt
+            while degree[cur] == 2 and not visited[cur]:
+                visited[cur] = True
+                a, b = adjacency[cur]
+                prev, cur = cur, (b if a == prev else a)
+                chain.append(cur)
+            seen_links.add((chain[-1], chain[-2]))
+            seen_links.add((start, nxt))
+            if node[chain[0]] >= 0 and node[chain[0]] == node[chain[-1]] and len(chain) <= 3:
+                continue  # inside one junction
+            chains.append(chain)
+    for start in np.nonzero((degree == 2) & ~visited)[0].tolist():
+        if visited[start]:
+            continue
+        chain, prev, cur = [start], adjacency[start][0], start
+        visited[start] = True
+        while True:
+            a, b = adjacency[cur]
+            prev, cur = cur, (b if a == prev else a)
+            if cur == start or visited[cur]:
+                break
+            visited[cur] = True
+            chain.append(cur)
+        closed_chains.append(chain)
+    lines = _join(chains, pts, node, centroids, spur) + [(pts[c], True) for c in closed_chains]
+    return lines, np.array(centroids).reshape(-1, 2)
+
+
+def _join(chains, pts, node, centroids, spur) -> list[tuple[np.ndarray, bool]]:
+    """Chains with their junction ends moved to the node, spurs dropped, and continuing
+    chains joined across nodes."""
+    lines = []
+    ends: dict[int, list[tuple[int, int]]] = defaultdict(list)  # node → (line, 0 start/1 end)
+    for chain in chains:
+        p = pts[chain]
+        a, b = node[chain[0]], node[chain[-1]]
+        if a >= 0:
+            p = np.vstack([centroids[a], p[1:]]) if len(p) > 1 else p
+        if b >= 0:
+            p = np.vstack([p[:-1], centroids[b]]) if len(p) > 1 else p
+        lines.append((p, a, b))
+    length = [float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum()) for p, _, _ in lines]
+    count = defaultdict(int)
+    for _, a, b in lines:
+        for v in (a, b):
+            if v >= 0:
+                count[v] += 1
+    alive = []
+    for i, (_p, a, b) in enumerate(lines):
+        free = (a < 0) + (b < 0)
+        at = a if a >= 0 else b
+        if free == 1 and length[i] < spur and count[at] >= 3:
+            count[at] -= 1
+            continue
+        alive.append(i)
+    for i in alive:
+        _, a, b = lines[i]
+        if a >= 0:
+            ends[a].append((i, 0))
+        if b >= 0:
+            ends[b].append((i, 1))
+    link: dict[tuple[int, int], tuple[int, int]] = {}
+    for v, here in ends.items():
+        if len(here) == 2:
+            link[here[0]], link[here[1]] = here[1], here[0]
+            continue
+        outward = {}
+        for i, e in here:
+            p = lines[i][0] if e == 0 else lines[i][0][::-1]
+            k = min(len(p) - 1, 4)
+            d = p[k] - p[0]
+            outward[(i, e)] = d / max(float(np.hypot(*d)), 1e-9)
+        pairs = sorted(
+            (float(outward[x] @ outward[y]), x, y)
+            for ix, x in enumerate(here)
+            for y in here[ix + 1 :]
+            if x[0] != y[0] or len(here) == 2
+        )
+        for cos, x, y in pairs:
+            if cos > -0.8:
+                break
+            if x not in link and y not in link:
+                link[x], link[y] = y, x
+    out = []
+    used = set()
+
+    def walk(i, e):
+        """Follow links from line i entered at end e; return points and whether it closed."""
+        parts = []
+        first = (i, e)
+        while True:
+            used.add(i)
+            p = lines[i][0] if e == 0 else lines[i][0][::-1]
+            parts.append(p if not parts else p[1:])
+            nxt = link.get((i, 1 - e))
+            if nxt is None:
+                return np.vstack(parts), False
+            if nxt == first:
+                return np.vstack(parts)[:-1], True
+            if nxt[0] in used:
+                return np.vstack(parts), False
+            i, e = nxt
+        # unreachable
+
+    for i in alive:  # lines with a free (unlinked) end first: open polylines
+        if i in used:
+            continue
+        for e in (0, 1):
+            if (i, e) not in link:
+                out.append(walk(i, e))
+                break
+    for i in alive:  # what remains is linked at both ends: loops
+        if i not in used:
+            out.append(walk(i, 0))
+    return out
+
+
+# -- sub-pixel centre and width ----------------------------------------------------------------
+
+
+def _sample(field: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear samples of a per-pixel field at (x, y) (pixel i's centre at i + 0.5), zero
+    outside."""
+    h, w = field.shape
+    fx, fy = x - 0.5, y - 0.5
+    x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
+    ax, ay = fx - x0, fy - y0
+    out = np.zeros(x.shape, dtype=np.float64)
+    for dx, dy, wgt in ((0, 0, (1 - ax) * (1 - ay)), (1, 0, ax * (1 - ay)), (0, 1, (1 - ax) * ay),
+                        (1, 1, ax * ay)):
+        xi, yi = x0 + dx, y0 + dy
+        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        out += np.where(ok, field[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], 0) * wgt
+    return out
+
+
+def _directions(pts: np.ndarray, closed: bool, reach: int = 2) -> np.ndarray:
+    n = len(pts)
+    i = np.arange(n)
+    if closed:
+        d = pts[(i + reach) % n] - pts[(i - reach) % n]
+    else:
+        d = pts[np.minimum(i + reach, n - 1)] - pts[np.maximum(i - reach, 0)]
+    return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
+
+
+def cross_sections(
+    pts: np.ndarray, closed: bool, field: np.ndarray, reach: float, fixed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points moved to the ink's centroid across the line (not the ``fixed`` ones, near
+    junctions, where a crossing line pulls), and the ink summed across the line at each."""
+    if len(pts) < 2:
+        return pts, np.array([float(field.sum())])
+    tangent = _directions(pts, closed)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    step = 0.25
+    s = np.arange(-reach, reach + 1e-9, step)
+    qx = pts[:, :1] + s[None] * normal[:, :1]
+    qy = pts[:, 1:] + s[None] * normal[:, 1:]
+    f = _sample(field, qx, qy)
+    total = f.sum(1)
+    shift = np.clip((f * s[None]).sum(1) / np.maximum(total, 1e-9), -0.75, 0.75)
+    moved = pts + shift[:, None] * normal
+    free = ~fixed & (total >= 1e-6)
+    if free.any() and not free.all():
+        # Fixed points follow their free neighbours: between two, on the straight line joining
+        # them (a junction's centroid is pulled towards the crossing line); past the last one,
+        # by its shift.
+        n = len(pts)
+        i = np.arange(n)
+        idx = np.nonzero(free)[0]
+        if closed:
+            ext = np.concatenate([idx - n, idx, idx + n])
+            mx = np.concatenate([moved[idx]] * 3)
+        else:
+            ext, mx = idx, moved[idx]
+        for axis in (0, 1):
+            moved[~free, axis] = np.interp(i[~free], ext, mx[:, axis])
+        if not closed:
+            lo, hi = i < idx[0], i > idx[-1]
+            moved[lo] = pts[lo] + (moved[idx[0]] - pts[idx[0]])
+            moved[hi] = pts[hi] + (moved[idx[-1]] - pts[idx[-1]])
+    return moved, total * step
+
+
+# -- fitting ------------------------------------------------------------------------------------
+
+
+def _open_corners(pts: np.ndarray, angle_deg: float, reach: int = 3) -> list[int]:
+    n = len(pts)
+    if n < 2 * reach + 1:
+        return []
+    i = np.arange(reach, n - reach)
+    a, b = pts[i] - pts[i - reach], pts[i + reach] - pts[i]
+    cos = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-9)
+    turn = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+    out: list[int] = []
+    for j in np.nonzero(turn > angle_deg)[0].tolist():
+        lo, hi = max(0, j - reach), min(len(turn), j + reach + 1)
+        if turn[j] >= turn[lo:hi].max() and not (out and i[j] - out[-1] <= reach):
+            out.append(int(i[j]))
+    return out
+
+
+def fit_centre_line(
+    pts: np.ndarray, closed: bool, tolerance: float, corner_angle: float
+) -> list[Command]:
+    """Absolute M/L/C(/Z) commands along a centre-line, within ``tolerance`` pixels."""
+    if closed and len(pts) >= 4:
+        return fit_contour(pts, tolerance, corner_angle)
+    if len(pts) == 1:
+        x, y = map(float, pts[0])
+        return [("M", (x, y)), ("L", (x + 0.01, y))]
+    dense = resample(pts, 1.0)
+    if not np.allclose(dense[-1], pts[-1]):
+        dense = np.vstack([dense, pts[-1:]])
+    cut = [0, *_open_corners(dense, corner_angle), len(dense) - 1]
+    commands: list[Command] = [("M", tuple(map(float, dense[0])))]
+    for a, b in zip(cut, cut[1:], strict=False):
+        piece = dense[a : b + 1]
+        if len(piece) <= 3 or _line_error(piece) <= tolerance:
+            commands.append(("L", tuple(map(float, piece[-1]))))
+            continue
+        tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
+        for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
+            if _line_error(ctrl) <= tolerance * 0.5:
+                commands.append(("L", tuple(map(float, ctrl[3]))))
+            else:
+                commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+    return commands
+
+
+def _shift(d: list[Command], dx: float, dy: float) -> list[Command]:
+    out = []
+    for letter, c in d:
+        out.append((letter, tuple(v + (dx if k % 2 == 0 else dy) for k, v in enumerate(c))))
+    return out
+
+
+def _coverage(paths: list[Path], w: int, h: int) -> np.ndarray:
+    from ..render import rasterize_drawing
+
+    image = rasterize_drawing(Drawing(width=float(w), height=float(h), paths=paths), w, h)
+    return 1 - image[..., 1].astype(np.float32) / 255
+
+
+# -- the pass -----------------------------------------------------------------------------------
+
+
+def _blob_stroke(field, tolerance, corner_angle, speckle, force):
+    """A blob's stroke (commands, width, cap, join) when it beats its filled outline (or, with
+    ``force``, whenever it is line-like); else None.  ``field``: the blob's coverage, cropped."""
+    h, w = field.shape
+    mask = field >= MIN_INK
+    area = float(field.sum())
+    skel = skeletonize(mask)
+    rough = area / max(float(skel.sum()), 1.0)
+    lines, junctions = centre_lines(skel, spur=max(2.0, rough))
+    length = sum(float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum()) for p, _ in lines)
+    if not lines or length < 3 * rough:
+        return None  # a dot or a blob, not a line
+    width0 = area / max(length, 1.0)
+    reach = max(1.5, 0.5 * width0 + 1.5)
+    refined, widths = [], []
+    for p, closed in lines:
+        # Near junctions the cross-section also holds the crossing line: those points follow
+        # their neighbours instead.
+        fixed = np.zeros(len(p), dtype=bool)
+        for j in junctions:
+            fixed |= np.linalg.norm(p - j, axis=1) < reach
+        q, sums = cross_sections(p, closed, field, reach, fixed)
+        refined.append((q, closed))
+        widths.append(sums[~fixed] if (~fixed).any() else sums)
+    samples = np.concatenate(widths)
+    width = float(np.median(samples))
+    if not math.isfinite(width) or width <= 0.2:
+        return None
+    spread = float(np.percentile(samples, 80) - np.percentile(samples, 20))
+    if spread > 0.6 * width + 0.5:
+        return None  # not of near-constant width: a shape, not a line
+    d: list[Command] = []
+    for q, closed in refined:
+        d.extend(fit_centre_line(q, closed, 0.6 * tolerance, corner_angle))
+    best = None
+    for cap, join in STYLES:
+        stroke = Path(d=d, fill="none", stroke="#000000", stroke_width=width,
+                      stroke_linecap=cap, stroke_linejoin=join)
+        err = float(np.abs(_coverage([stroke], w, h) - field).sum())
+        if best is None or err < best[0]:
+            best = (err, cap, join)
+    err, cap, join = best
+    if not force:
+        fill_d: list[Command] = []
+        for c in contours(field, min_area=speckle):
+            fill_d.extend(fit_contour(c, tolerance, corner_angle))
+        fill = Path(d=fill_d, fill="#000000", fill_rule="evenodd")
+        fill_err = float(np.abs(_coverage([fill], w, h) - field).sum()) if fill_d else area
+        if err > 1.02 * fill_err:
+            return None
+    return d, width, cap, join
+
+
+def stroke_pass(
+    rgba: np.ndarray, tolerance: float, corner_angle: float, speckle: float, force: bool = False
+) -> tuple[list[Path], np.ndarray]:
+    """Stroked centre-lines for the image's line work, and the image with that line work
+    painted out (for the fill tracer).  ``force``: every line-like blob becomes a stroke."""
+    back = background(rgba)
+    if back is False:
+        return [], rgba
+    inks = ink_colors(rgba, back)
+    if not len(inks):
+        return [], rgba
+    owner, cover = ink_owner(rgba, back, inks)
+    h, w = owner.shape
+    found = []  # (ink, width, cap, join, commands)
+    erase = np.zeros((h, w), dtype=bool)
+    for k in range(len(inks)):
+        field = np.where(owner == k, cover, 0).astype(np.float32)
+        mask = field >= MIN_INK
+        if mask.sum() < 3:
+            continue
+        labels = components(mask)
+        # Long and thin: a line's pixels are nearly all on its boundary.
+        edge = mask & ~box_min(mask.astype(np.uint8), 3).astype(bool)
+        flat = labels[mask]
+        _, inverse = np.unique(flat, return_inverse=True)
+        n = np.bincount(inverse)
+        on_edge = np.bincount(inverse, weights=edge[mask])
+        ys, xs = np.nonzero(mask)
+        for c in np.nonzero((n >= 3) & (on_edge >= 0.5 * n))[0].tolist():
+            member = inverse == c
+            y0, y1 = max(ys[member].min() - 3, 0), min(ys[member].max() + 4, h)
+            x0, x1 = max(xs[member].min() - 3, 0), min(xs[member].max() + 4, w)
+            own = labels[y0:y1, x0:x1] == flat[member][0]
+            region = dilate(own, 3) & (owner[y0:y1, x0:x1] == k)
+            blob = np.where(region, field[y0:y1, x0:x1], 0)
+            result = _blob_stroke(blob, tolerance, corner_angle, speckle, force)
+            if result is None:
+                continue
+            d, width, cap, join = result
+            found.append((k, width, cap, join, _shift(d, x0, y0)))
+            erase[y0:y1, x0:x1] |= dilate(region, 3) & (owner[y0:y1, x0:x1] == k)
+    if not found:
+        return [], rgba
+    paths = _group(found, inks)
+    cleaned = rgba.copy()
+    if back is None:
+        cleaned[erase, 3] = 0
+    else:
+        cleaned[erase, :3] = np.round(back).astype(np.uint8)
+    return paths, cleaned
+
+
+def _group(found, inks) -> list[Path]:
+    """One path per ink, cap, join and width (widths within 15 % of each other share one)."""
+    paths = []
+    found.sort(key=lambda f: (f[0], f[2], f[3], f[1]))
+    group: list = []
+
+    def flush():
+        if group:
+            lengths = np.array([max(len(g[4]), 1) for g in group], dtype=float)
+            width = float(np.average([g[1] for g in group], weights=lengths))
+            k, _, cap, join, _ = group[0]
+            d = [c for g in group for c in g[4]]
+            paths.append(Path(d=d, fill="none", stroke=hex_color(inks[k]), stroke_width=width,
+                              stroke_linecap=cap, stroke_linejoin=join))
+
+    for f in found:
+        if group and (f[0], f[2], f[3]) == (group[0][0], group[0][2], group[0][3]) and (
+            f[1] <= 1.15 * group[0][1]
+        ):
+            group.append(f)
+        else:
+            flush()
+            group = [f]
+    flush()
+    return paths
+
+
+# -- never empty ------------------------------------------------------------------------------
+
+
+def ensure_ink(drawing: Drawing, rgba: np.ndarray, tolerance: float, corner_angle: float):
+    """The drawing, or for an input with visible ink that came out empty, the ink traced
+    coarsely (quarter-coverage outlines, no speck removal), with a warning saying so."""
+    if any(p.visible for p in drawing.paths):
+        return drawing
+    back = background(rgba)
+    if back is False:
+        return drawing
+    inks = ink_colors(rgba, back)
+    owner, cover = ink_owner(rgba, back, inks)
+    if not (cover > 0.15).any():
+        return drawing
+    for k in range(len(inks)):
+        field = np.clip(2 * np.where(owner == k, cover, 0), 0, 1)  # its 0.5 level: coverage 1/4
+        d: list[Command] = []
+        for c in contours(field, min_area=0.0):
+            d.extend(fit_contour(c, tolerance, corner_angle))
+        if d:
+            drawing.paths.append(Path(d=d, fill=hex_color(inks[k]), fill_rule="evenodd"))
+    if drawing.paths:
+        warnings.warn(
+            "the tracer lost all the ink at normal detail; traced it coarsely instead",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return drawing
