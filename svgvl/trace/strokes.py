@@ -264,7 +264,7 @@ def _join(chains, pts, node, centroids, spur) -> list[tuple[np.ndarray, bool]]:
         if b >= 0:
             ends[b].append((i, 1))
     link: dict[tuple[int, int], tuple[int, int]] = {}
-    for v, here in ends.items():
+    for here in ends.values():
         if len(here) == 2:
             link[here[0]], link[here[1]] = here[1], here[0]
             continue
@@ -330,8 +330,12 @@ def _sample(field: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     x0, y0 = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
     ax, ay = fx - x0, fy - y0
     out = np.zeros(x.shape, dtype=np.float64)
-    for dx, dy, wgt in ((0, 0, (1 - ax) * (1 - ay)), (1, 0, ax * (1 - ay)), (0, 1, (1 - ax) * ay),
-                        (1, 1, ax * ay)):
+    for dx, dy, wgt in (
+        (0, 0, (1 - ax) * (1 - ay)),
+        (1, 0, ax * (1 - ay)),
+        (0, 1, (1 - ax) * ay),
+        (1, 1, ax * ay),
+    ):
         xi, yi = x0 + dx, y0 + dy
         ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
         out += np.where(ok, field[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], 0) * wgt
@@ -487,8 +491,14 @@ def _blob_stroke(field, tolerance, corner_angle, speckle, force):
         d.extend(fit_centre_line(q, closed, 0.6 * tolerance, corner_angle))
     best = None
     for cap, join in STYLES:
-        stroke = Path(d=d, fill="none", stroke="#000000", stroke_width=width,
-                      stroke_linecap=cap, stroke_linejoin=join)
+        stroke = Path(
+            d=d,
+            fill="none",
+            stroke="#000000",
+            stroke_width=width,
+            stroke_linecap=cap,
+            stroke_linejoin=join,
+        )
         err = float(np.abs(_coverage([stroke], w, h) - field).sum())
         if best is None or err < best[0]:
             best = (err, cap, join)
@@ -537,6 +547,12 @@ def stroke_pass(
             y0, y1 = max(ys[member].min() - 3, 0), min(ys[member].max() + 4, h)
             x0, x1 = max(xs[member].min() - 3, 0), min(xs[member].max() + 4, w)
             own = labels[y0:y1, x0:x1] == flat[member][0]
+            # Only line work drawn on the background: a thin detail on a fill stays part of
+            # the fill's layers (as a stroke it would cost bytes and redraw the fill's edges).
+            ring = dilate(own, 5) & ~dilate(own, 3)
+            around = owner[y0:y1, x0:x1][ring]
+            if around.size and ((around == -1) | (around == k)).mean() < 0.9:
+                continue
             region = dilate(own, 3) & (owner[y0:y1, x0:x1] == k)
             blob = np.where(region, field[y0:y1, x0:x1], 0)
             result = _blob_stroke(blob, tolerance, corner_angle, speckle, force)
@@ -568,12 +584,22 @@ def _group(found, inks) -> list[Path]:
             width = float(np.average([g[1] for g in group], weights=lengths))
             k, _, cap, join, _ = group[0]
             d = [c for g in group for c in g[4]]
-            paths.append(Path(d=d, fill="none", stroke=hex_color(inks[k]), stroke_width=width,
-                              stroke_linecap=cap, stroke_linejoin=join))
+            paths.append(
+                Path(
+                    d=d,
+                    fill="none",
+                    stroke=hex_color(inks[k]),
+                    stroke_width=width,
+                    stroke_linecap=cap,
+                    stroke_linejoin=join,
+                )
+            )
 
     for f in found:
-        if group and (f[0], f[2], f[3]) == (group[0][0], group[0][2], group[0][3]) and (
-            f[1] <= 1.15 * group[0][1]
+        if (
+            group
+            and (f[0], f[2], f[3]) == (group[0][0], group[0][2], group[0][3])
+            and (f[1] <= 1.15 * group[0][1])
         ):
             group.append(f)
         else:
