@@ -457,7 +457,8 @@ def _coverage(paths: list[Path], w: int, h: int) -> np.ndarray:
 
 def _blob_stroke(field, tolerance, corner_angle, speckle, force):
     """A blob's stroke (commands, width, cap, join) when it beats its filled outline (or, with
-    ``force``, whenever it is line-like); else None.  ``field``: the blob's coverage, cropped."""
+    ``force``, whenever it is line-like); a thin blob's outline (commands, 0, "", "") when
+    that is better; else None.  ``field``: the blob's coverage, cropped."""
     h, w = field.shape
     mask = field >= MIN_INK
     area = float(field.sum())
@@ -510,7 +511,9 @@ def _blob_stroke(field, tolerance, corner_angle, speckle, force):
         fill = Path(d=fill_d, fill="#000000", fill_rule="evenodd")
         fill_err = float(np.abs(_coverage([fill], w, h) - field).sum()) if fill_d else area
         if err > 1.02 * fill_err:
-            return None
+            # A thin blob drawn better filled: its outline from the coverage here, since the
+            # fill tracer's palette tends to lose lines a few pixels wide.
+            return (fill_d, 0.0, "", "") if fill_d and width <= 3 else None
     return d, width, cap, join
 
 
@@ -563,7 +566,15 @@ def stroke_pass(
             erase[y0:y1, x0:x1] |= dilate(region, 3) & (owner[y0:y1, x0:x1] == k)
     if not found:
         return [], rgba
-    paths = _group(found, inks)
+    fills = [f for f in found if not f[1]]
+    paths = [
+        Path(
+            d=[c for f in fills if f[0] == k for c in f[4]],
+            fill=hex_color(inks[k]),
+            fill_rule="evenodd",
+        )
+        for k in sorted({f[0] for f in fills})
+    ] + _group([f for f in found if f[1]], inks)
     cleaned = rgba.copy()
     if back is None:
         cleaned[erase, 3] = 0
