@@ -79,7 +79,19 @@ def ink_colors(rgba: np.ndarray, back: np.ndarray | None) -> np.ndarray:
                 break
         if not mixture:
             keep.append(int(i))
-    return colors[keep]
+    # A palette colour is a cluster's mean: on thin lines it is lighter than the line's
+    # darkest pixels.  The ink is the strongest colour seen along its direction (so that
+    # pixels darker than the mean are not lost and the width is not overestimated).
+    rgbf = rgb[usable].astype(np.float32) - back
+    out = []
+    for i in keep:
+        span = colors[i] - back
+        t = rgbf @ span / float(span @ span)
+        resid = rgbf - t[:, None] * span
+        on_line = ((resid * resid) @ np.ones(3, np.float32) < 24.0**2) & (t > 0.5)
+        top = float(np.percentile(t[on_line], 99.5)) if on_line.sum() >= 4 else 1.0
+        out.append(np.clip(back + max(top, 1.0) * span, 0, 255))
+    return np.array(out, dtype=np.float32).reshape(-1, 3)
 
 
 def ink_owner(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
@@ -104,13 +116,13 @@ def ink_owner(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
     diff = rgb - back
     for k, c in enumerate(inks):
         span = c - back
-        t = np.clip((diff @ span) / float(span @ span), 0, 1)
-        resid = diff - t[..., None] * span
+        t = (diff @ span) / float(span @ span)
+        resid = diff - t[..., None] * span  # off the line through background and ink
         resid = (resid * resid) @ np.ones(3, np.float32)
-        better = (resid < best) & (t > 0.04)
+        better = (resid < best) & (t > 0.04) & (t < 1.25)
         best = np.where(better, resid, best)
         owner = np.where(better, k, owner)
-        cover = np.where(better, t, cover)
+        cover = np.where(better, np.minimum(t, 1), cover)
     lost = best > 40.0**2  # neither background nor a mixture with one ink
     owner[lost] = -1
     cover[lost] = 0
@@ -467,7 +479,8 @@ def _blob_stroke(field, tolerance, corner_angle, speckle, force):
     lines, junctions = centre_lines(skel, spur=max(2.0, rough))
     length = sum(float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum()) for p, _ in lines)
     if not lines or length < 3 * rough:
-        return None  # a dot or a blob, not a line
+        dot = _dot(field) if area <= 12 else None  # else a blob, not a line
+        return dot and _choose(field, dot[0], dot[1], tolerance, corner_angle, speckle, force)
     width0 = area / max(length, 1.0)
     reach = max(1.5, 0.5 * width0 + 1.5)
     refined, widths = [], []
@@ -490,6 +503,26 @@ def _blob_stroke(field, tolerance, corner_angle, speckle, force):
     d: list[Command] = []
     for q, closed in refined:
         d.extend(fit_centre_line(q, closed, 0.6 * tolerance, corner_angle))
+    return _choose(field, d, width, tolerance, corner_angle, speckle, force)
+
+
+def _dot(field: np.ndarray):
+    """A small round blob of ink (a dot drawn as a zero-length line with round caps): its
+    centroid and the diameter of a disc of its ink."""
+    area = float(field.sum())
+    if area < 0.5 or field.max() < 0.5:
+        return None  # a faint speck, not a dot
+    ys, xs = np.mgrid[: field.shape[0], : field.shape[1]]
+    x = float((field * (xs + 0.5)).sum()) / area
+    y = float((field * (ys + 0.5)).sum()) / area
+    return [("M", (x, y)), ("L", (x + 0.01, y))], 2 * math.sqrt(area / math.pi), "round", "round"
+
+
+def _choose(field, d, width, tolerance, corner_angle, speckle, force):
+    """The stroke with the cap and join that draw ``field`` best, if it draws it as well as the
+    filled outline does (always with ``force``)."""
+    h, w = field.shape
+    area = float(field.sum())
     best = None
     for cap, join in STYLES:
         stroke = Path(
@@ -545,7 +578,7 @@ def stroke_pass(
         n = np.bincount(inverse)
         on_edge = np.bincount(inverse, weights=edge[mask])
         ys, xs = np.nonzero(mask)
-        for c in np.nonzero((n >= 3) & (on_edge >= 0.5 * n))[0].tolist():
+        for c in np.nonzero(on_edge >= 0.5 * n)[0].tolist():
             member = inverse == c
             y0, y1 = max(ys[member].min() - 3, 0), min(ys[member].max() + 4, h)
             x0, x1 = max(xs[member].min() - 3, 0), min(xs[member].max() + 4, w)
