@@ -12,7 +12,7 @@ from svgvl.metrics import ssim
 from svgvl.render import load_image, rasterize
 from svgvl.svg import write
 from svgvl.trace import trace
-from svgvl.trace.strokes import centre_lines
+from svgvl.trace.skeleton import centre_lines, skeletonize
 
 from .conftest import SVG_FIXTURES
 
@@ -110,7 +110,6 @@ def test_centre_lines_split_at_junctions_and_continue_across_them():
     ring = np.zeros((21, 21), dtype=bool)
     yy, xx = np.mgrid[:21, :21]
     ring[np.abs(np.hypot(yy - 10, xx - 10) - 7) < 0.5] = True
-    from svgvl.trace.strokes import skeletonize
 
     lines, junctions = centre_lines(skeletonize(ring))
     assert len(lines) == 1 and lines[0][1] and not len(junctions)

@@ -9,7 +9,9 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-The result is one path per layer (holes by the even-odd rule), in pixel units.
+Before them, ``strokes`` takes line work drawn on the background out of the image as stroked
+centre-lines (``mode``); the result is one path per layer (holes by the even-odd rule) plus
+those strokes, in pixel units.
 """
 
 from __future__ import annotations
