@@ -42,6 +42,13 @@ def add_commands(sub) -> None:
         help="how closely outlines follow the pixels (default: medium)",
     )
     p.add_argument(
+        "--mode",
+        default="auto",
+        choices=["auto", "fill", "stroke", "pixel"],
+        help="trace: auto (line work as strokes where they match, the rest filled), fill "
+        "(outlines only), stroke (every line-like part stroked), pixel (pixel art on its grid)",
+    )
+    p.add_argument(
         "--refine",
         type=seconds,
         default=0.0,
@@ -77,6 +84,10 @@ def cmd_vectorize(args) -> int:
         "detail": args.detail,
         "refine": args.refine,
     }
+    if args.mode != "auto":
+        if args.engine != "trace":
+            raise CLIError("--mode is for --engine trace")
+        options["mode"] = args.mode
     if args.engine == "starvector":
         options.update(model=args.model, candidates=args.candidates or 1)
     elif args.model or args.candidates:

@@ -35,10 +35,13 @@ def _trace(
     detail: str = "medium",
     refine: float = 0.0,
     precision: int | None = None,
+    mode: str = "auto",
 ) -> str:
-    from ..trace import trace
+    from ..trace import MODES, trace
 
-    drawing = trace(rgba, colors=colors, detail=detail)
+    if mode not in MODES:
+        raise EngineError(f"engine 'trace' has no mode {mode!r}; choose one of: {', '.join(MODES)}")
+    drawing = trace(rgba, colors=colors, detail=detail, mode=mode)
     if refine > 0:
         from ..trace.refine import refine as refine_drawing
 
@@ -134,6 +137,9 @@ def vectorize(
     - ``detail``: ``"low"``, ``"medium"`` or ``"high"`` — how closely outlines follow the pixels.
     - ``refine``: seconds of rasterize-and-compare optimisation (0: none); never makes it worse.
     - ``precision``: decimals in coordinates (default: from the image size).
+    - ``mode`` (trace): ``"auto"`` (line work as stroked centre-lines where they match, the
+      rest as filled outlines), ``"fill"`` (outlines only) or ``"stroke"`` (every line-like
+      part stroked).
 
     Transparent pixels stay transparent in the SVG; a white opaque background is left out.
     Raises ``ImageError`` for unreadable images and :class:`EngineError` for bad options.

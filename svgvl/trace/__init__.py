@@ -9,7 +9,9 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-The result is one path per layer (holes by the even-odd rule), in pixel units.
+Before them, ``strokes`` takes line work drawn on the background out of the image as stroked
+centre-lines (``mode``); the result is one path per layer (holes by the even-odd rule) plus
+those strokes, in pixel units.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
+from .strokes import ensure_ink, stroke_pass
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,35 @@ DETAIL = {
 }
 
 
-def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
-    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer."""
+MODES = ("auto", "fill", "stroke")
+
+
+def trace(
+    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", mode: str = "auto"
+) -> Drawing:
+    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
+
+    ``mode``: ``"auto"`` draws line work as stroked centre-lines where they match the image as
+    well as filled outlines (:mod:`.strokes`), ``"fill"`` outlines everything, ``"stroke"``
+    makes every line-like part a stroke.  An input with visible ink never comes out empty.
+    """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     knobs = DETAIL[detail]
+    original, strokes = rgba, []
+    if mode != "fill":
+        strokes, rgba = stroke_pass(
+            rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
+        )
+    drawing = _fills(rgba, colors, knobs)
+    drawing.paths.extend(strokes)
+    return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
+
+
+def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail) -> Drawing:
+    """Filled outlines: one path per colour layer."""
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
     usable = alpha >= 128
@@ -110,4 +137,4 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     return drawing
 
 
-__all__ = ["DETAIL", "TRANSPARENT", "trace"]
+__all__ = ["DETAIL", "MODES", "TRANSPARENT", "trace"]
