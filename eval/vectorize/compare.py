@@ -74,15 +74,19 @@ def _svgvl(command: str, inp: Path) -> tuple[bytes, float]:
         return out.read_bytes(), elapsed
 
 
-def _score(svg: bytes, ref: np.ndarray, src_hi: np.ndarray) -> tuple[float, float]:
-    h, w = ref.shape[:2]
+def render_output(svg: bytes, like: np.ndarray) -> np.ndarray:
+    """``svg`` on white at the size of the RGB image ``like``; a failed render (or no output)
+    is a white image, as SVG-Bench counts it."""
+    h, w = like.shape[:2]
     try:
-        low = rasterize(svg, size=(w, h))
-        high = rasterize(svg, size=(w * 4, h * 4))
-    except Exception:  # a failed render is a white image, as SVG-Bench counts it
-        low = np.full_like(ref, 255)
-        high = np.full_like(src_hi, 255)
-    return ssim(low, ref), ssim(high, src_hi)
+        return rasterize(svg, size=(w, h))
+    except Exception:
+        return np.full_like(like, 255)
+
+
+def score(svg: bytes, ref: np.ndarray, src_hi: np.ndarray) -> tuple[float, float]:
+    """SSIM against the input ``ref`` and against the source rendered at zoom (``src_hi``)."""
+    return ssim(render_output(svg, ref), ref), ssim(render_output(svg, src_hi), src_hi)
 
 
 def run(root: Path, command: str, kinds: list[str], suites: list[str] | None, limit: int) -> dict:
@@ -111,7 +115,7 @@ def run(root: Path, command: str, kinds: list[str], suites: list[str] | None, li
                     "vt-poly": _vtracer(data, fmt, mode="polygon", path_precision=1),
                 }
                 for method, (svg, sec) in outputs.items():
-                    s, s4 = _score(svg, ref, src_hi)
+                    s, s4 = score(svg, ref, src_hi)
                     rows.setdefault((suite_dir.name, kind, method), []).append(
                         (s, s4, len(svg), count_paths(svg) if svg else 0, sec)
                     )
