@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .options import CLIError, non_negative_int, positive_int, seconds
@@ -42,6 +43,11 @@ def add_commands(sub) -> None:
         help="how closely outlines follow the pixels (default: medium)",
     )
     p.add_argument(
+        "--gradients",
+        action=argparse.BooleanOptionalAction,
+        help="trace: smooth colour ramps as linear/radial gradients (default: on)",
+    )
+    p.add_argument(
         "--refine",
         type=seconds,
         default=0.0,
@@ -77,6 +83,10 @@ def cmd_vectorize(args) -> int:
         "detail": args.detail,
         "refine": args.refine,
     }
+    if args.gradients is not None:
+        if args.engine != "trace":
+            raise CLIError("--gradients/--no-gradients are for --engine trace")
+        options["gradients"] = args.gradients
     if args.engine == "starvector":
         options.update(model=args.model, candidates=args.candidates or 1)
     elif args.model or args.candidates:

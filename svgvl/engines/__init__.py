@@ -35,10 +35,11 @@ def _trace(
     detail: str = "medium",
     refine: float = 0.0,
     precision: int | None = None,
+    gradients: bool = True,
 ) -> str:
     from ..trace import trace
 
-    drawing = trace(rgba, colors=colors, detail=detail)
+    drawing = trace(rgba, colors=colors, detail=detail, gradients=gradients)
     if refine > 0:
         from ..trace.refine import refine as refine_drawing
 
@@ -134,6 +135,7 @@ def vectorize(
     - ``detail``: ``"low"``, ``"medium"`` or ``"high"`` — how closely outlines follow the pixels.
     - ``refine``: seconds of rasterize-and-compare optimisation (0: none); never makes it worse.
     - ``precision``: decimals in coordinates (default: from the image size).
+    - ``gradients`` (trace): smooth ramps as linear/radial gradients (default True) or flat bands.
 
     Transparent pixels stay transparent in the SVG; a white opaque background is left out.
     Raises ``ImageError`` for unreadable images and :class:`EngineError` for bad options.

@@ -25,6 +25,7 @@ from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
+from .shading import shade
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,14 @@ DETAIL = {
 }
 
 
-def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
-    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer."""
+def trace(
+    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", gradients: bool = True
+) -> Drawing:
+    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
+
+    ``gradients``: smooth colour ramps become one region filled with a linear or radial
+    gradient (:mod:`~svgvl.trace.shading`) instead of flat bands.
+    """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
     knobs = DETAIL[detail]
@@ -69,14 +76,24 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))
+    shadings = {}
+    if gradients and colors is None:
+        labels, palette, shadings = shade(
+            rgb, labels, palette, ranges, tolerance=5.0 if noisy else 3.0
+        )
     order = layer_order(labels, palette)
     rank = pixel_layers(labels, palette, order)
-    for index, field in coverage_fields(rgb, alpha, rank, palette, order):
+    for index, field in coverage_fields(rgb, alpha, rank, palette, order, shading=shadings):
         color = palette.colors[index]
+        fill = hex_color(color)
+        if index in shadings:
+            ident = _gradient_id(len(drawing.gradients))
+            drawing.gradients[ident] = shadings[index].gradient()
+            fill = f"url(#{ident})"
         if index == order[0] and usable.all():
             # An opaque background: white is left out (the SVG stays transparent there, which
             # composites identically on white); another colour is one exact rectangle.
-            if (color >= 245).all():
+            if (color >= 245).all() and index not in shadings:
                 continue
             box = [
                 ("M", (0.0, 0.0)),
@@ -85,7 +102,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
                 ("L", (0.0, float(height))),
                 ("Z", ()),
             ]
-            drawing.paths.append(Path(d=box, fill=hex_color(color)))
+            drawing.paths.append(Path(d=box, fill=fill))
             continue
         field = restrict(field, extent(rank, order.index(index)))
         d = []
@@ -102,12 +119,20 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             drawing.paths.append(
                 Path(
                     d=d,
-                    fill=hex_color(color),
+                    fill=fill,
                     fill_rule="nonzero" if single else "evenodd",
                     shape=single,
                 )
             )
+    used = {path.fill for path in drawing.paths}
+    drawing.gradients = {k: g for k, g in drawing.gradients.items() if f"url(#{k})" in used}
     return drawing
+
+
+def _gradient_id(n: int) -> str:
+    """Short ids: a … z, then a0, b0, …"""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[n % 26] + (str(n // 26 - 1) if n >= 26 else "")
 
 
 __all__ = ["DETAIL", "TRANSPARENT", "trace"]
