@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..svg import gradients as svg_gradients
 from ..svg.model import Gradient, Stop
 from ..svg.style import hex_color
 from .morphology import box_max, box_min
@@ -25,6 +24,7 @@ from .palette import TRANSPARENT, Palette
 
 SAMPLE = 3000  # interior pixels that settle a fit's geometry
 KNOTS = 12  # uniform profile knots while the geometry is searched
+MAX_STOPS = 8
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,15 @@ class Shading:
         )
 
     def gradient(self) -> Gradient:
-        """The SVG gradient (userSpaceOnUse) that draws this field."""
-        stops = [
-            Stop(float(o), hex_color(c)) for o, c in zip(self.offsets, self.colors, strict=True)
-        ]
+        """The SVG gradient (userSpaceOnUse) that draws this field, rounded to what shows: stop
+        offsets to about half a pixel, a transform to four significant digits."""
         a = self.matrix
+        length = 1 / float(np.linalg.svd(a[:, :2], compute_uv=False).max())
+        digits = int(np.clip(math.ceil(math.log10(2 * length)), 2, 4))
+        stops = [
+            Stop(round(float(o), digits), hex_color(c))
+            for o, c in zip(self.offsets, self.colors, strict=True)
+        ]
         if self.kind == "linear":
             # t = a·p + a0: the t = 0 point on the normal through the origin, then one unit of t.
             n = a[0, :2] / float(a[0, :2] @ a[0, :2])
@@ -67,11 +71,20 @@ class Shading:
             end = start + n
             geometry = {"x1": start[0], "y1": start[1], "x2": end[0], "y2": end[1]}
             return Gradient("linear", {k: float(v) for k, v in geometry.items()}, stops)
-        # Gradient space → canvas: the inverse of the matrix; a similarity bakes into cx, cy, r.
-        inverse = np.linalg.inv(np.vstack([a, [0.0, 0.0, 1.0]]))
-        transform = tuple(float(v) for v in inverse[:2].T.ravel())
+        # Gradient space → canvas: the inverse of the matrix; a circle bakes into cx, cy, r.
+        inverse = np.linalg.inv(np.vstack([a, [0.0, 0.0, 1.0]]))[:2]
+        u, v = inverse[:, 0], inverse[:, 1]
+        if abs(math.hypot(*u) - math.hypot(*v)) <= 0.03 * math.hypot(*u):
+            geometry = {"cx": inverse[0, 2], "cy": inverse[1, 2], "r": math.hypot(*u)}
+            geometry["fx"], geometry["fy"] = geometry["cx"], geometry["cy"]
+            return Gradient("radial", {k: float(x) for k, x in geometry.items()}, stops)
+        big = float(np.abs(inverse[:, :2]).max())
+        step = 10 ** (math.floor(math.log10(big)) - 3)
+        transform = tuple(
+            float(round(x / step) * step) for x in (u[0], u[1], v[0], v[1])
+        ) + (round(float(inverse[0, 2]), 1), round(float(inverse[1, 2]), 1))
         geometry = {"cx": 0.0, "cy": 0.0, "r": 1.0, "fx": 0.0, "fy": 0.0}
-        return svg_gradients.bake_transform(Gradient("radial", geometry, stops, transform))
+        return Gradient("radial", geometry, stops, transform)
 
 
 def _hat_weights(t: np.ndarray, knots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +276,7 @@ def fit_shading(
         top = float(t.max())
         matrix = np.hstack([rot, shift[:, None]]) / top
         t = t / top
-        length = top * scale
+        length = top * scale * min(1.0, 1 / ratio)  # along the short axis
     else:
         kind = "linear"
         t = x * math.cos(angle) + y * math.sin(angle)
@@ -286,7 +299,22 @@ def fit_shading(
     values, error = _profile(t, colors, knots)
     if math.sqrt(error) > tolerance or _edge_like(knots, values, length, edge_width):
         return None
-    return Shading(kind, matrix, knots, np.clip(values, 0, 255))
+    # One colour with noise stays flat: the ramp must span several tolerances and explain
+    # most of the variation, with a handful of stops (noise fitted by stops is no gradient).
+    spread = float((colors - colors.mean(0)).var(0).mean())
+    if (
+        float(np.ptp(values, axis=0).max()) < max(12.0, 4 * tolerance)
+        or error > 0.3 * spread
+        or len(knots) > MAX_STOPS
+    ):
+        return None
+    # A flat run at either end is what spreadMethod="pad" draws anyway.
+    values = np.clip(values, 0, 255)
+    if len(knots) > 2 and np.abs(values[0] - values[1]).max() <= 1.5:
+        knots, values = knots[1:], values[1:]
+    if len(knots) > 2 and np.abs(values[-1] - values[-2]).max() <= 1.5:
+        knots, values = knots[:-1], values[:-1]
+    return Shading(kind, matrix, knots, values)
 
 
 def _edge_like(knots: np.ndarray, values: np.ndarray, length: float, width: float) -> bool:
@@ -304,15 +332,19 @@ def _edge_like(knots: np.ndarray, values: np.ndarray, length: float, width: floa
     return float(window.max()) > 0.6 * total
 
 
-def _soft_pairs(region: np.ndarray, labels: np.ndarray, rgb: np.ndarray, palette: Palette):
-    """Pairs of touching regions (R, 2) whose shared border is no edge.
+def _soft_pairs(
+    region: np.ndarray, labels: np.ndarray, rgb: np.ndarray, palette: Palette
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of touching regions (R, 2) and how hard their shared border is (R,).
 
     Across an edge, even an anti-aliased one, two neighbouring pixels differ by a third or more
     of the difference between the two colours (the transition takes at most ~3 pixels); across
-    the border of two bands of a smooth ramp they differ only by the ramp's slope.
+    the border of two bands of a smooth ramp they differ only by the ramp's slope.  The
+    hardness is that ratio at the 70th percentile of the border's pixels.
     """
-    pairs, soft = [], []
+    pairs, ratios = [], []
     rgbf = rgb.astype(np.float32)
+    ones = np.ones(3, np.float32)
     for first, second in (
         ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
         ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
@@ -320,38 +352,43 @@ def _soft_pairs(region: np.ndarray, labels: np.ndarray, rgb: np.ndarray, palette
         a, b = region[first], region[second]
         differ = (a != b) & (a > 0) & (b > 0)
         la, lb = labels[first][differ], labels[second][differ]
-        span = np.abs(palette.colors[la] - palette.colors[lb]) @ np.ones(3)
-        step = np.abs(rgbf[first][differ] - rgbf[second][differ]) @ np.ones(3, np.float32)
+        span = np.abs(palette.colors[la] - palette.colors[lb]).astype(np.float32) @ ones
+        step = np.abs(rgbf[first][differ] - rgbf[second][differ]) @ ones
         ra, rb = a[differ], b[differ]
         pairs.append(np.stack([np.minimum(ra, rb), np.maximum(ra, rb)], 1))
-        soft.append(step < 0.3 * span)
+        ratios.append(step / np.maximum(span, 1.0))
     pairs_all = np.concatenate(pairs)
     if not len(pairs_all):
-        return np.zeros((0, 2), dtype=np.int64)
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0)
+    ratio = np.concatenate(ratios)
     keys, inverse = np.unique(pairs_all, axis=0, return_inverse=True)
     inverse = inverse.ravel()
+    order = np.lexsort((ratio, inverse))
     total = np.bincount(inverse)
-    share = np.bincount(inverse, np.concatenate(soft)) / total
-    return keys[(share >= 0.7) & (total >= 3)]
+    start = np.concatenate([[0], np.cumsum(total)[:-1]])
+    hardness = ratio[order][start + (0.7 * (total - 1)).astype(np.int64)]
+    keep = total >= 3
+    return keys[keep], hardness[keep]
 
 
 def _explains_every_region(
-    shading: Shading, rgb: np.ndarray, region: np.ndarray, member: np.ndarray, tolerance: float
+    shading: Shading, rgb: np.ndarray, region: np.ndarray, pixels: np.ndarray, tolerance: float
 ) -> bool:
-    """Whether the field matches each region it would replace on most of its pixels: a small
-    region of another colour (a letter, a highlight) must not vanish into a gradient."""
-    ys, xs = np.nonzero(member)
-    if len(ys) > 40_000:  # a sample settles the shares on big images
-        ys, xs = ys[:: len(ys) // 20_000], xs[:: len(xs) // 20_000]
+    """Whether the field matches each region it would replace on most of its pixels (flat
+    ``pixels`` indices): a small region of another colour (a letter, a highlight) must not
+    vanish into a gradient."""
+    if len(pixels) > 40_000:  # a sample settles the shares on big images
+        pixels = pixels[:: len(pixels) // 20_000]
+    ys, xs = np.divmod(pixels, region.shape[1])
     error = shading.colors_at(xs + 0.5, ys + 0.5) - rgb[ys, xs]
     close = np.sqrt((error * error).mean(1)) <= 3 * tolerance
-    ids, inverse = np.unique(region[ys, xs], return_inverse=True)
+    _, inverse = np.unique(region.ravel()[pixels], return_inverse=True)
     share = np.bincount(inverse.ravel(), close) / np.bincount(inverse.ravel())
     return bool((share >= 0.5).all())
 
 
 def _union(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Connected components of a graph on ``n`` nodes given by edge ``pairs``."""
+    """Connected components of a graph on ``n`` nodes given by edge ``pairs``: a root each."""
     parent = np.arange(n)
     for a, b in pairs:
         ra, rb = a, b
@@ -364,6 +401,10 @@ def _union(n: int, pairs: np.ndarray) -> np.ndarray:
     for i in range(n):
         parent[i] = parent[parent[i]]
     return parent
+
+
+# Borders softer than these join regions; a group no gradient fits is split at the next level.
+HARDNESS = (0.3, 0.15, 0.08)
 
 
 def shade(
@@ -381,35 +422,51 @@ def shade(
     """
     from skimage.measure._ccomp import label_cython
 
-    region = label_cython((labels + 1).astype(np.int32), 0, False, 1).astype(np.int64)
+    region = label_cython((labels + 1).astype(np.int32), 0, False, 1).astype(np.int32)
     n = int(region.max()) + 1
-    pairs = _soft_pairs(region, labels, rgb, palette)
-    if not len(pairs):
-        return labels, palette, {}
-    root = _union(n, pairs)
-    group = root[region]
-    sizes = np.bincount(root[np.unique(pairs)], minlength=n)
-    # Interior: the whole 5×5 neighbourhood in the same group.
-    interior = (box_min(group, 5) == box_max(group, 5)) & (labels != TRANSPARENT)
-    colors = list(palette.colors)
-    counts = list(palette.counts)
+    pairs, hardness = _soft_pairs(region, labels, rgb, palette)
+    colors, counts = list(palette.colors), list(palette.counts)
     shadings: dict[int, Shading] = {}
     labels = labels.copy()
+    flat_labels = labels.reshape(-1)
     size = max(1.0, (labels.size / 65536) ** 0.5)  # blurred edges widen with the image
-    for g in np.nonzero(sizes >= 2)[0]:
-        member = group == g
-        ys, xs = np.nonzero(member & interior)
-        if len(ys) < 30:
-            continue
-        # Edges inside the group (a stray anti-aliased border) are no part of its field.
-        smooth = ranges[ys, xs] <= 4 * np.median(ranges[ys, xs]) + 12
-        ys, xs = ys[smooth], xs[smooth]
-        shading = fit_shading(xs + 0.5, ys + 0.5, rgb[ys, xs], tolerance, 6.0 * size)
-        if shading is None or not _explains_every_region(shading, rgb, region, member, tolerance):
-            continue
-        index = len(colors)
-        colors.append(rgb[ys, xs].mean(0))
-        counts.append(int(member.sum()))
-        labels[member] = index
-        shadings[index] = shading
+    done = np.zeros(n, dtype=bool)
+    tried: set[tuple[int, int]] = set()
+    for level in HARDNESS:
+        use = pairs[(hardness <= level) & ~done[pairs[:, 0]] & ~done[pairs[:, 1]]]
+        if not len(use):
+            break
+        root = _union(n, use)
+        sizes = np.bincount(root[np.unique(use)], minlength=n)
+        group = root[region]
+        # Interior: the whole 5×5 neighbourhood in the same group, away from its edges.
+        interior = ((box_min(group, 5) == box_max(group, 5)) & (labels != TRANSPARENT)).ravel()
+        flat_group = group.ravel()
+        order = np.argsort(flat_group, kind="stable")
+        bounds = np.searchsorted(flat_group[order], np.arange(n + 1))
+        for g in np.nonzero(sizes >= 2)[0]:
+            pixels = order[bounds[g] : bounds[g + 1]]
+            members = root == g
+            key = (int(members.sum()), int(np.nonzero(members)[0].sum()))
+            if key in tried:
+                continue
+            tried.add(key)
+            inside = pixels[interior[pixels]]
+            if len(inside) < 30:
+                continue
+            ys, xs = np.divmod(inside, labels.shape[1])
+            # Edges inside the group (a stray anti-aliased border) are no part of its field.
+            smooth = ranges[ys, xs] <= 4 * np.median(ranges[ys, xs]) + 12
+            ys, xs = ys[smooth], xs[smooth]
+            shading = fit_shading(xs + 0.5, ys + 0.5, rgb[ys, xs], tolerance, 6.0 * size)
+            if shading is None or not _explains_every_region(
+                shading, rgb, region, pixels, tolerance
+            ):
+                continue
+            index = len(colors)
+            colors.append(rgb[ys, xs].mean(0))
+            counts.append(len(pixels))
+            flat_labels[pixels] = index
+            shadings[index] = shading
+            done |= members
     return labels, Palette(np.asarray(colors), np.asarray(counts, dtype=np.int64)), shadings
