@@ -50,9 +50,7 @@ class Shading:
     def colors_at(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """Colours (N, 3) at canvas points, with the ends padded as SVG's spreadMethod="pad"."""
         t = self.parameter(xs, ys)
-        return np.stack(
-            [np.interp(t, self.offsets, self.colors[:, c]) for c in range(3)], axis=-1
-        )
+        return np.stack([np.interp(t, self.offsets, self.colors[:, c]) for c in range(3)], axis=-1)
 
     def gradient(self) -> Gradient:
         """The SVG gradient (userSpaceOnUse) that draws this field, rounded to what shows: stop
@@ -80,9 +78,10 @@ class Shading:
             return Gradient("radial", {k: float(x) for k, x in geometry.items()}, stops)
         big = float(np.abs(inverse[:, :2]).max())
         step = 10 ** (math.floor(math.log10(big)) - 3)
-        transform = tuple(
-            float(round(x / step) * step) for x in (u[0], u[1], v[0], v[1])
-        ) + (round(float(inverse[0, 2]), 1), round(float(inverse[1, 2]), 1))
+        transform = tuple(float(round(x / step) * step) for x in (u[0], u[1], v[0], v[1])) + (
+            round(float(inverse[0, 2]), 1),
+            round(float(inverse[1, 2]), 1),
+        )
         geometry = {"cx": 0.0, "cy": 0.0, "r": 1.0, "fx": 0.0, "fy": 0.0}
         return Gradient("radial", geometry, stops, transform)
 
@@ -110,7 +109,10 @@ def _profile(t: np.ndarray, colors: np.ndarray, knots: np.ndarray) -> tuple[np.n
     gram[np.arange(k - 1), np.arange(1, k)] = off
     gram[np.arange(1, k), np.arange(k - 1)] = off
     rhs = np.stack(
-        [np.bincount(i, v * colors[:, c], k) + np.bincount(i + 1, w * colors[:, c], k) for c in range(3)],
+        [
+            np.bincount(i, v * colors[:, c], k) + np.bincount(i + 1, w * colors[:, c], k)
+            for c in range(3)
+        ],
         axis=1,
     )
     values = np.linalg.solve(gram, rhs)
@@ -202,8 +204,9 @@ def _radial_fit(x: np.ndarray, y: np.ndarray, colors: np.ndarray) -> tuple[np.nd
     best, best_error = starts[0], math.inf
     for start in starts:
         params = _nelder_mead(
-            lambda p: _uniform_error(_radial_t(p, x, y), colors)
-            + (0.0 if abs(p[2]) < 2.5 else math.inf),
+            lambda p: (
+                _uniform_error(_radial_t(p, x, y), colors) + (0.0 if abs(p[2]) < 2.5 else math.inf)
+            ),
             start,
             np.array([0.3, 0.3, 0.3, 0.5]),
         )
@@ -264,8 +267,9 @@ def fit_shading(
     x, y = (xs - mx) / scale, (ys - my) / scale
     angle, linear_error = _linear_direction(x, y, colors)
     params, radial_error = _radial_fit(x, y, colors)
-    # The radial model has more freedom: it must earn its place.
-    if radial_error < 0.6 * linear_error:
+    # The radial model has more freedom (a far centre mimics a linear ramp, and bends to fit
+    # quantisation noise): it must explain clearly more, by ratio and by amount.
+    if radial_error < 0.6 * linear_error and linear_error - radial_error > 1.0:
         kind, t = "radial", _radial_t(params, x, y)
         cx, cy, log_ratio, theta = params
         c, s = math.cos(theta), math.sin(theta)
