@@ -6,8 +6,9 @@ colour changes across it no faster than inside them — are joined, and the join
 field is fitted by least squares over its interior pixels (away from anti-aliased edges) as a
 function of one parameter: the projection on a direction (linear) or the distance from a centre,
 elliptical if need be (radial).  The profile along that parameter is piecewise linear with the
-fewest stops within a tolerance.  A group that no gradient fits stays as its flat bands, and a
-region of one colour is never touched: flat art stays flat.
+fewest stops within a tolerance.  A group that no gradient fits is split at its harder borders
+and tried again, else stays as its flat bands; one colour with noise is never made a gradient,
+so flat art stays flat.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..svg.style import hex_color
 from .morphology import box_max, box_min
 from .palette import TRANSPARENT, Palette
 
-SAMPLE = 3000  # interior pixels that settle a fit's geometry
+SAMPLE = 2000  # interior pixels that settle a fit's geometry
 KNOTS = 12  # uniform profile knots while the geometry is searched
 MAX_STOPS = 8
 
@@ -261,14 +262,18 @@ def fit_shading(
         xs, ys, colors = xs[pick], ys[pick], colors[pick]
     if len(xs) < 30:
         return None
+    # One colour with noise is settled before any search: its colours barely spread.
+    low, high = np.percentile(colors, [2, 98], axis=0)
+    if float((high - low).max()) < max(12.0, 4 * tolerance):
+        return None
     # Coordinates centred and scaled to about ±1 so that one step size suits every image.
     mx, my = float(xs.mean()), float(ys.mean())
     scale = max(float(np.abs(xs - mx).max()), float(np.abs(ys - my).max()), 1.0)
     x, y = (xs - mx) / scale, (ys - my) / scale
     angle, linear_error = _linear_direction(x, y, colors)
-    params, radial_error = _radial_fit(x, y, colors)
     # The radial model has more freedom (a far centre mimics a linear ramp, and bends to fit
     # quantisation noise): it must explain clearly more, by ratio and by amount.
+    params, radial_error = _radial_fit(x, y, colors) if linear_error > 1.0 else (None, math.inf)
     if radial_error < 0.6 * linear_error and linear_error - radial_error > 1.0:
         kind, t = "radial", _radial_t(params, x, y)
         cx, cy, log_ratio, theta = params
@@ -314,9 +319,9 @@ def fit_shading(
         return None
     # A flat run at either end is what spreadMethod="pad" draws anyway.
     values = np.clip(values, 0, 255)
-    if len(knots) > 2 and np.abs(values[0] - values[1]).max() <= 1.5:
+    if len(knots) > 2 and np.abs(values[0] - values[1]).max() <= tolerance:
         knots, values = knots[1:], values[1:]
-    if len(knots) > 2 and np.abs(values[-1] - values[-2]).max() <= 1.5:
+    if len(knots) > 2 and np.abs(values[-1] - values[-2]).max() <= tolerance:
         knots, values = knots[:-1], values[:-1]
     return Shading(kind, matrix, knots, values)
 
