@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .options import CLIError, non_negative_int, positive_int, seconds
@@ -49,6 +50,11 @@ def add_commands(sub) -> None:
         "(outlines only), stroke (every line-like part stroked), pixel (pixel art on its grid)",
     )
     p.add_argument(
+        "--gradients",
+        action=argparse.BooleanOptionalAction,
+        help="trace: smooth colour ramps as linear/radial gradients (default: on)",
+    )
+    p.add_argument(
         "--refine",
         type=seconds,
         default=0.0,
@@ -88,6 +94,10 @@ def cmd_vectorize(args) -> int:
         if args.engine != "trace":
             raise CLIError("--mode is for --engine trace")
         options["mode"] = args.mode
+    if args.gradients is not None:
+        if args.engine != "trace":
+            raise CLIError("--gradients/--no-gradients are for --engine trace")
+        options["gradients"] = args.gradients
     if args.engine == "starvector":
         options.update(model=args.model, candidates=args.candidates or 1)
     elif args.model or args.candidates:

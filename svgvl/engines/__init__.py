@@ -36,12 +36,13 @@ def _trace(
     refine: float = 0.0,
     precision: int | None = None,
     mode: str = "auto",
+    gradients: bool = True,
 ) -> str:
     from ..trace import MODES, trace
 
     if mode not in MODES:
         raise EngineError(f"engine 'trace' has no mode {mode!r}; choose one of: {', '.join(MODES)}")
-    drawing = trace(rgba, colors=colors, detail=detail, mode=mode)
+    drawing = trace(rgba, colors=colors, detail=detail, mode=mode, gradients=gradients)
     if refine > 0:
         from ..trace.refine import refine as refine_drawing
 
@@ -140,6 +141,7 @@ def vectorize(
     - ``mode`` (trace): ``"auto"`` (line work as stroked centre-lines where they match, the
       rest as filled outlines), ``"fill"`` (outlines only) or ``"stroke"`` (every line-like
       part stroked).
+    - ``gradients`` (trace): smooth ramps as linear/radial gradients (default True) or flat bands.
 
     Transparent pixels stay transparent in the SVG; a white opaque background is left out.
     Raises ``ImageError`` for unreadable images and :class:`EngineError` for bad options.

@@ -4,7 +4,8 @@ Stages, each in its own module and each with one knob a user can understand:
 
 1. ``palette``  — flat colours, immune to anti-aliasing and JPEG noise (``colors``);
 2. ``assign``   — every pixel labelled, edge pixels only with colours found nearby, specks
-                  absorbed (``speckle``);
+                  absorbed (``speckle``); ``shading`` joins the bands of a smooth ramp into
+                  one region with a fitted gradient (``gradients``);
 3. ``layers``   — stacked layers bottom to top with sub-pixel coverage fields;
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
@@ -27,6 +28,7 @@ from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
+from .shading import shade
 from .strokes import ensure_ink, stroke_pass
 
 
@@ -48,13 +50,19 @@ MODES = ("auto", "fill", "stroke")
 
 
 def trace(
-    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", mode: str = "auto"
+    rgba: np.ndarray,
+    colors: int | None = None,
+    detail: str = "medium",
+    mode: str = "auto",
+    gradients: bool = True,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
     ``mode``: ``"auto"`` draws line work as stroked centre-lines where they match the image as
     well as filled outlines (:mod:`.strokes`), ``"fill"`` outlines everything, ``"stroke"``
     makes every line-like part a stroke.  An input with visible ink never comes out empty.
+    ``gradients``: smooth colour ramps become one region filled with a linear or radial
+    gradient (:mod:`.shading`) instead of flat bands.
     """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
@@ -66,12 +74,12 @@ def trace(
         strokes, rgba = stroke_pass(
             rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
         )
-    drawing = _fills(rgba, colors, knobs)
+    drawing = _fills(rgba, colors, knobs, gradients)
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 
 
-def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail) -> Drawing:
+def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail, gradients: bool) -> Drawing:
     """Filled outlines: one path per colour layer."""
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
@@ -96,14 +104,24 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail) -> Drawing:
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))
+    shadings = {}
+    if gradients and colors is None:
+        labels, palette, shadings = shade(
+            rgb, labels, palette, ranges, tolerance=5.0 if noisy else 3.0
+        )
     order = layer_order(labels, palette)
     rank = pixel_layers(labels, palette, order)
-    for index, field in coverage_fields(rgb, alpha, rank, palette, order):
+    for index, field in coverage_fields(rgb, alpha, rank, palette, order, shading=shadings):
         color = palette.colors[index]
+        fill = hex_color(color)
+        if index in shadings:
+            ident = _gradient_id(len(drawing.gradients))
+            drawing.gradients[ident] = shadings[index].gradient()
+            fill = f"url(#{ident})"
         if index == order[0] and usable.all():
             # An opaque background: white is left out (the SVG stays transparent there, which
             # composites identically on white); another colour is one exact rectangle.
-            if (color >= 245).all():
+            if (color >= 245).all() and index not in shadings:
                 continue
             box = [
                 ("M", (0.0, 0.0)),
@@ -112,7 +130,7 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail) -> Drawing:
                 ("L", (0.0, float(height))),
                 ("Z", ()),
             ]
-            drawing.paths.append(Path(d=box, fill=hex_color(color)))
+            drawing.paths.append(Path(d=box, fill=fill))
             continue
         field = restrict(field, extent(rank, order.index(index)))
         d = []
@@ -129,12 +147,20 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail) -> Drawing:
             drawing.paths.append(
                 Path(
                     d=d,
-                    fill=hex_color(color),
+                    fill=fill,
                     fill_rule="nonzero" if single else "evenodd",
                     shape=single,
                 )
             )
+    used = {path.fill for path in drawing.paths}
+    drawing.gradients = {k: g for k, g in drawing.gradients.items() if f"url(#{k})" in used}
     return drawing
+
+
+def _gradient_id(n: int) -> str:
+    """Short ids: a … z, then a0, b0, …"""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[n % 26] + (str(n // 26 - 1) if n >= 26 else "")
 
 
 __all__ = ["DETAIL", "MODES", "TRANSPARENT", "trace"]

@@ -47,9 +47,12 @@ def coverage_fields(
     palette: Palette,
     order: list[int],
     window: int = 5,
+    shading: dict | None = None,
 ):
     """Yield (palette index, coverage field) per layer, bottom to top; ``pixel_rank`` is
-    :func:`pixel_layers`."""
+    :func:`pixel_layers`.  ``shading`` maps palette indices filled with a gradient to their
+    :class:`~svgvl.trace.shading.Shading`: their colour is taken at each pixel."""
+    shading = shading or {}
     h, w = pixel_rank.shape
     colors = palette.colors.astype(np.float32)
     # Which ranks occur near each pixel, and how far each pixel's colour is from each of them.
@@ -58,7 +61,15 @@ def coverage_fields(
         near[r] = dilate(pixel_rank == r, window)
     near_transparent = dilate(pixel_rank < 0, window)
     rgbf = rgb.astype(np.float32)
+
+    def color_at(i, ys, xs):
+        return shading[i].colors_at(xs, ys).astype(np.float32)
+
     dist = np.stack([((rgbf - colors[i]) ** 2).sum(-1) for i in order])  # (L, H, W)
+    for r, i in enumerate(order):
+        if i in shading:  # a gradient's colour is taken where the layer may be the nearest
+            ys, xs = np.nonzero(near[r])
+            dist[r][ys, xs] = ((rgbf[ys, xs] - color_at(i, ys + 0.5, xs + 0.5)) ** 2).sum(-1)
     dist = np.where(near, dist, np.inf)
     # Best inside colour among ranks >= r: suffix minimum; best outside: prefix minimum (< r).
     suffix_arg = np.empty_like(pixel_rank, shape=(len(order), h, w))
@@ -93,6 +104,11 @@ def coverage_fields(
             ys, xs = np.nonzero(mix)
             c_in = ordered[in_arg[ys, xs]]
             c_out = ordered[out_arg[ys, xs]]
+            for rank in [r for r, i in enumerate(order) if i in shading]:
+                for c, arg in ((c_in, in_arg), (c_out, out_arg)):
+                    hit = arg[ys, xs] == rank
+                    if hit.any():
+                        c[hit] = color_at(order[rank], ys[hit] + 0.5, xs[hit] + 0.5)
             span = c_in - c_out
             denom = (span**2).sum(-1)
             ratio = ((rgbf[ys, xs] - c_out) * span).sum(-1) / np.maximum(denom, 1e-6)
