@@ -21,7 +21,7 @@ import numpy as np
 from ..svg.model import Drawing, Path
 from ..svg.style import hex_color
 from .fit import contours, fit_contour, polygon_area
-from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
+from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
@@ -71,9 +71,10 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             labels = mode_filter(labels, len(palette.colors))
     order = layer_order(labels, palette)
     rank = pixel_layers(labels, palette, order)
-    for index, field in coverage_fields(rgb, alpha, rank, palette, order):
+    opaque = bool(usable.all())
+    for index, field, origin in coverage_fields(rgb, alpha, rank, palette, order, opaque=opaque):
         color = palette.colors[index]
-        if index == order[0] and usable.all():
+        if index == order[0] and opaque:
             # An opaque background: white is left out (the SVG stays transparent there, which
             # composites identically on white); another colour is one exact rectangle.
             if (color >= 245).all():
@@ -87,11 +88,10 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
             ]
             drawing.paths.append(Path(d=box, fill=hex_color(color)))
             continue
-        field = restrict(field, extent(rank, order.index(index)))
         d = []
         shapes = []
         tolerance = knobs.tolerance
-        for pts in contours(field, min_area=knobs.speckle * scale * scale):
+        for pts in contours(field, min_area=knobs.speckle * scale * scale, offset=origin):
             shape = recognise(pts, polygon_area(pts), tolerance)
             shapes.append(shape)
             d.extend(

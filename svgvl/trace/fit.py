@@ -17,13 +17,16 @@ from skimage.measure import find_contours
 from ..svg.pathdata import Command
 
 
-def contours(field: np.ndarray, min_area: float = 1.0) -> list[np.ndarray]:
+def contours(
+    field: np.ndarray, min_area: float = 1.0, offset: tuple[int, int] = (0, 0)
+) -> list[np.ndarray]:
     """Closed 0.5-contours of a coverage field as (N, 2) arrays of (x, y), without the repeated
-    end point; pixel i spans [i, i + 1] as in SVG."""
+    end point; pixel i spans [i, i + 1] as in SVG.  ``offset``: the field's (x, y) corner in
+    the image, when it is a crop."""
     padded = np.pad(field, 1)
     out = []
     for c in find_contours(padded, 0.5):
-        pts = np.stack([c[:, 1] - 0.5, c[:, 0] - 0.5], axis=1)
+        pts = np.stack([c[:, 1] + (offset[0] - 0.5), c[:, 0] + (offset[1] - 0.5)], axis=1)
         if len(pts) > 1 and np.allclose(pts[0], pts[-1]):
             pts = pts[:-1]
         keep = np.ones(len(pts), dtype=bool)
