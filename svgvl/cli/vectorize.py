@@ -42,6 +42,12 @@ def add_commands(sub) -> None:
         help="how closely outlines follow the pixels (default: medium)",
     )
     p.add_argument(
+        "--speckle",
+        type=non_negative_int,
+        metavar="N",
+        help="trace: absorb regions smaller than N pixels (default: from --detail)",
+    )
+    p.add_argument(
         "--refine",
         type=seconds,
         default=0.0,
@@ -77,6 +83,8 @@ def cmd_vectorize(args) -> int:
         "detail": args.detail,
         "refine": args.refine,
     }
+    if args.speckle is not None:
+        options["speckle"] = args.speckle
     if args.engine == "starvector":
         options.update(model=args.model, candidates=args.candidates or 1)
     elif args.model or args.candidates:
@@ -114,6 +122,8 @@ def cmd_vectorize(args) -> int:
 
 def _report(result, score: bool, write) -> None:
     """One line per output: its error, or (``score``) its SSIM against the input and its size."""
+    for note in result.warnings:
+        write(f"svgvl: warning: {note}")
     if not result.ok:
         write(f"svgvl: error: {result.error}")
     elif score and result.ssim is not None:

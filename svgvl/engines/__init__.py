@@ -35,10 +35,13 @@ def _trace(
     detail: str = "medium",
     refine: float = 0.0,
     precision: int | None = None,
+    speckle: int | None = None,
 ) -> str:
     from ..trace import trace
 
-    drawing = trace(rgba, colors=colors, detail=detail)
+    if speckle is not None and (not isinstance(speckle, (int, np.integer)) or speckle < 0):
+        raise EngineError(f"speckle must be a whole number of pixels >= 0, got {speckle!r}")
+    drawing = trace(rgba, colors=colors, detail=detail, speckle=speckle)
     if refine > 0:
         from ..trace.refine import refine as refine_drawing
 
@@ -134,6 +137,8 @@ def vectorize(
     - ``detail``: ``"low"``, ``"medium"`` or ``"high"`` — how closely outlines follow the pixels.
     - ``refine``: seconds of rasterize-and-compare optimisation (0: none); never makes it worse.
     - ``precision``: decimals in coordinates (default: from the image size).
+    - ``speckle`` (trace): regions smaller than this many pixels are absorbed (default: from
+      ``detail``).
 
     Transparent pixels stay transparent in the SVG; a white opaque background is left out.
     Raises ``ImageError`` for unreadable images and :class:`EngineError` for bad options.

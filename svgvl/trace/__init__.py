@@ -20,6 +20,7 @@ import numpy as np
 
 from ..svg.model import Drawing, Path
 from ..svg.style import hex_color
+from .budget import scale_drawing, within_budget
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
@@ -41,8 +42,18 @@ DETAIL = {
 }
 
 
-def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
-    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer."""
+def trace(
+    rgba: np.ndarray,
+    colors: int | None = None,
+    detail: str = "medium",
+    speckle: float | None = None,
+) -> Drawing:
+    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
+
+    ``speckle``: regions smaller than this many pixels are dropped (absorbed by the colour
+    around them); the default comes from ``detail``, given for 256 px and scaled with the area.
+    An image over the work budget (:mod:`.budget`) is traced at a reduced size, with a :class:`~svgvl.trace.budget.TraceBudgetWarning`.
+    """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
     knobs = DETAIL[detail]
@@ -57,18 +68,23 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
     # from the smoothed labels instead of from the (noisy) pixel colours.
     ranges = local_range(rgb)
-    noisy = noise_level(rgb, usable, ranges) > 0.02
-    palette = find_palette(
-        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
-    )
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).
     scale = max(1.0, (width * height / 65536) ** 0.5)
+    min_area = knobs.speckle * scale * scale if speckle is None else speckle
+    if (reduced := within_budget(rgba, ranges, usable)) is not None:
+        return _retrace(reduced, width, height, colors, detail, speckle)
+    noisy = noise_level(rgb, usable, ranges) > 0.02
+    palette = find_palette(
+        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
+    )
     labels = assign(rgb, usable, palette, ranges=ranges)
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))
+    if (reduced := within_budget(rgba, ranges, usable, labels)) is not None:
+        return _retrace(reduced, width, height, colors, detail, speckle)
     order = layer_order(labels, palette)
     rank = pixel_layers(labels, palette, order)
     opaque = bool(usable.all())
@@ -91,7 +107,7 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
         d = []
         shapes = []
         tolerance = knobs.tolerance
-        for pts in contours(field, min_area=knobs.speckle * scale * scale, offset=origin):
+        for pts in contours(field, min_area=min_area, offset=origin):
             shape = recognise(pts, polygon_area(pts), tolerance)
             shapes.append(shape)
             d.extend(
@@ -108,6 +124,13 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
                 )
             )
     return drawing
+
+
+def _retrace(small, width, height, colors, detail, speckle) -> Drawing:
+    """Trace an image reduced to fit the work budget, scaled back onto the full canvas."""
+    shrink = small.shape[0] * small.shape[1] / (width * height)
+    speckle = None if speckle is None else speckle * shrink
+    return scale_drawing(trace(small, colors, detail, speckle), width, height)
 
 
 __all__ = ["DETAIL", "TRANSPARENT", "trace"]

@@ -26,6 +26,10 @@ def contours(
     padded = np.pad(field, 1)
     out = []
     for c in find_contours(padded, 0.5):
+        # Steps are at most √2 long, so n points enclose at most n²/2π (isoperimetry): most
+        # specks are dropped here, before any arithmetic.
+        if len(c) * len(c) < 2 * math.pi * min_area:
+            continue
         pts = np.stack([c[:, 1] + (offset[0] - 0.5), c[:, 0] + (offset[1] - 0.5)], axis=1)
         if len(pts) > 1 and np.allclose(pts[0], pts[-1]):
             pts = pts[:-1]
