@@ -21,7 +21,7 @@ from .palette import Palette
 def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
     """Palette indices bottom to top: the colour touching the image border most, then by area."""
     k = len(palette.colors)
-    area = np.bincount(labels[labels >= 0].ravel(), minlength=k)
+    area = np.bincount(labels.ravel() + 1, minlength=k + 1)[1:]  # label -1 → slot 0, dropped
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     border_count = np.bincount(border[border >= 0], minlength=k)
     order = sorted(range(k), key=lambda i: -area[i])
@@ -72,9 +72,9 @@ def coverage_fields(
     dist = np.where(near, dist, np.inf)
     # Best inside colour among ranks >= r: suffix minimum; best outside: prefix minimum (< r).
     count = len(order)
-    suffix_arg = np.empty((len(ys), count), dtype=np.int32)
+    suffix_arg = np.empty((len(ys), count), dtype=np.int16)
     best = np.full(len(ys), np.inf, dtype=np.float32)
-    arg = np.zeros(len(ys), dtype=np.int32)
+    arg = np.zeros(len(ys), dtype=np.int16)
     for r in range(count - 1, -1, -1):
         better = dist[:, r] < best
         best = np.where(better, dist[:, r], best)
@@ -82,7 +82,7 @@ def coverage_fields(
         suffix_arg[:, r] = np.where(np.isfinite(best), arg, -1)
     prefix_arg = np.empty_like(suffix_arg)
     best = np.full(len(ys), np.inf, dtype=np.float32)
-    arg = np.full(len(ys), -1, dtype=np.int32)
+    arg = np.full(len(ys), -1, dtype=np.int16)
     for r in range(count):
         prefix_arg[:, r] = arg
         better = dist[:, r] < best

@@ -303,7 +303,8 @@ def assign(
         return np.full((h, w), TRANSPARENT, dtype=np.int32)
     packed = pack(rgb)
     start, length = runs(packed)
-    nearest = _nearest(unpack(packed.ravel()[start]), palette.colors).astype(np.int32)
+    colours, inverse = np.unique(packed.ravel()[start], return_inverse=True)
+    nearest = _nearest(unpack(colours), palette.colors).astype(np.int32)[inverse.ravel()]
     labels = np.repeat(nearest, length).reshape(h, w)
     flat = usable & ((local_range(rgb) if ranges is None else ranges) <= 48.0)
     edge = usable & ~flat
@@ -316,7 +317,7 @@ def assign(
         ys, xs = np.nonzero(edge)
         centre = (ys + r) * (w + 2 * r) + xs + r
         row = np.arange(len(ys))
-        count = np.zeros((len(ys), k + 1), dtype=np.int32)
+        count = np.zeros((len(ys), k + 1), dtype=np.uint8)  # at most window² votes
         for dy in range(-r, window - r):
             for dx in range(-r, window - r):
                 count[row, voters[centre + dy * (w + 2 * r) + dx]] += 1
