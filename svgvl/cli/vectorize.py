@@ -55,6 +55,12 @@ def add_commands(sub) -> None:
         help="trace: smooth colour ramps as linear/radial gradients (default: on)",
     )
     p.add_argument(
+        "--speckle",
+        type=non_negative_int,
+        metavar="N",
+        help="trace: absorb regions smaller than N pixels (default: from --detail)",
+    )
+    p.add_argument(
         "--refine",
         type=seconds,
         default=0.0,
@@ -98,6 +104,8 @@ def cmd_vectorize(args) -> int:
         if args.engine != "trace":
             raise CLIError("--gradients/--no-gradients are for --engine trace")
         options["gradients"] = args.gradients
+    if args.speckle is not None:
+        options["speckle"] = args.speckle
     if args.engine == "starvector":
         options.update(model=args.model, candidates=args.candidates or 1)
     elif args.model or args.candidates:
@@ -135,6 +143,8 @@ def cmd_vectorize(args) -> int:
 
 def _report(result, score: bool, write) -> None:
     """One line per output: its error, or (``score``) its SSIM against the input and its size."""
+    for note in result.warnings:
+        write(f"svgvl: warning: {note}")
     if not result.ok:
         write(f"svgvl: error: {result.error}")
     elif score and result.ssim is not None:

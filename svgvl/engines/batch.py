@@ -14,8 +14,11 @@ import glob
 import io
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..errors import one_line, reported
 from ..files import OutputExistsError, write_atomic
@@ -38,6 +41,7 @@ class FileResult:
     ssim: float | None = None  # scored results only: against the input image
     bytes: int | None = None
     paths: int | None = None
+    warnings: tuple[str, ...] = ()  # e.g. traced at a reduced size (the work budget)
 
     @property
     def ok(self) -> bool:
@@ -93,25 +97,41 @@ def vectorize_file(
         if output != "-" and not force and os.path.exists(output):
             raise OutputExistsError(output)  # before the work, not after
         image = io.BytesIO(sys.stdin.buffer.read()) if path == "-" else path
-        svg = vectorize(image, **options)
+        if score:
+            image = load_image(image, background=None)  # decoded once, for both
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            svg = vectorize(image, **options)
+        notes = tuple(one_line(w.message, path) for w in caught)
         write_atomic(output, svg, force=force)
         if not score:
-            return FileResult(path, output)
-        if hasattr(image, "seek"):
-            image.seek(0)
-        return FileResult(path, output, **_measure(svg, image))
+            return FileResult(path, output, warnings=notes)
+        return FileResult(path, output, warnings=notes, **_measure(svg, image))
     except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
         if not reported(error):
             raise
         return FileResult(path, output, error=one_line(error, path))
 
 
-def _measure(svg: str, image) -> dict:
-    """SSIM against the input, size and path count of an output.
+SCORE_SIDE = 512
+"""Inputs larger than this (longer side, pixels) are scored at this size."""
+
+
+def _measure(svg: str, rgba) -> dict:
+    """SSIM against the input (RGBA array), size and path count of an output.
 
     Drawn with :func:`~svgvl.render.rasterize_quick`, so scoring costs a few milliseconds rather
-    than the reference renderer's 0.3 s import; ``svgvl bench`` scores with the reference."""
-    target = load_image(image)
+    than the reference renderer's 0.3 s import; ``svgvl bench`` scores with the reference.  A
+    big input is scored at :data:`SCORE_SIDE` (the input reduced by area averaging): SSIM over
+    a 2048 px image costs three times as long as tracing it."""
+    height, width = rgba.shape[:2]
+    scale = SCORE_SIDE / max(height, width)
+    if scale < 1:
+        from PIL import Image
+
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgba = np.asarray(Image.fromarray(rgba, "RGBA").resize(size, Image.Resampling.BOX))
+    target = load_image(rgba)
     doc = parse(svg)
     pixels = rasterize_quick(doc, target.shape[1::-1])
     return {

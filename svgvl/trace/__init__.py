@@ -23,8 +23,9 @@ import numpy as np
 
 from ..svg.model import Drawing, Path
 from ..svg.style import hex_color
+from .budget import scale_drawing, within_budget
 from .fit import contours, fit_contour, polygon_area
-from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
+from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .primitives import recognise, shape_path
@@ -55,6 +56,7 @@ def trace(
     detail: str = "medium",
     mode: str = "auto",
     gradients: bool = True,
+    speckle: float | None = None,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
@@ -62,7 +64,11 @@ def trace(
     well as filled outlines (:mod:`.strokes`), ``"fill"`` outlines everything, ``"stroke"``
     makes every line-like part a stroke.  An input with visible ink never comes out empty.
     ``gradients``: smooth colour ramps become one region filled with a linear or radial
-    gradient (:mod:`.shading`) instead of flat bands.
+    gradient (:mod:`.shading`) instead of flat bands.  ``speckle``: regions smaller than this
+    many pixels are dropped (absorbed by the colour around them); the default comes from
+    ``detail``, given for 256 px and scaled with the area.  An image over the work budget
+    (:mod:`.budget`) is traced at a reduced size, with a
+    :class:`~svgvl.trace.budget.TraceBudgetWarning`.
     """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
@@ -74,13 +80,16 @@ def trace(
         strokes, rgba = stroke_pass(
             rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
         )
-    drawing = _fills(rgba, colors, knobs, gradients)
+    drawing = _fills(rgba, colors, detail, gradients, speckle)
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 
 
-def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail, gradients: bool) -> Drawing:
+def _fills(
+    rgba: np.ndarray, colors: int | None, detail: str, gradients: bool, speckle: float | None
+) -> Drawing:
     """Filled outlines: one path per colour layer."""
+    knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
     usable = alpha >= 128
@@ -92,18 +101,23 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail, gradients: bool)
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
     # from the smoothed labels instead of from the (noisy) pixel colours.
     ranges = local_range(rgb)
-    noisy = noise_level(rgb, usable, ranges) > 0.02
-    palette = find_palette(
-        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
-    )
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).
     scale = max(1.0, (width * height / 65536) ** 0.5)
+    min_area = knobs.speckle * scale * scale if speckle is None else speckle
+    if (reduced := within_budget(rgba, ranges, usable)) is not None:
+        return _retrace(reduced, width, height, colors, detail, gradients, speckle)
+    noisy = noise_level(rgb, usable, ranges) > 0.02
+    palette = find_palette(
+        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
+    )
     labels = assign(rgb, usable, palette, ranges=ranges)
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))
+    if (reduced := within_budget(rgba, ranges, usable, labels)) is not None:
+        return _retrace(reduced, width, height, colors, detail, gradients, speckle)
     shadings = {}
     if gradients and colors is None:
         labels, palette, shadings = shade(
@@ -111,14 +125,16 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail, gradients: bool)
         )
     order = layer_order(labels, palette)
     rank = pixel_layers(labels, palette, order)
-    for index, field in coverage_fields(rgb, alpha, rank, palette, order, shading=shadings):
+    opaque = bool(usable.all())
+    fields = coverage_fields(rgb, alpha, rank, palette, order, shading=shadings, opaque=opaque)
+    for index, field, origin in fields:
         color = palette.colors[index]
         fill = hex_color(color)
         if index in shadings:
             ident = _gradient_id(len(drawing.gradients))
             drawing.gradients[ident] = shadings[index].gradient()
             fill = f"url(#{ident})"
-        if index == order[0] and usable.all():
+        if index == order[0] and opaque:
             # An opaque background: white is left out (the SVG stays transparent there, which
             # composites identically on white); another colour is one exact rectangle.
             if (color >= 245).all() and index not in shadings:
@@ -132,11 +148,10 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail, gradients: bool)
             ]
             drawing.paths.append(Path(d=box, fill=fill))
             continue
-        field = restrict(field, extent(rank, order.index(index)))
         d = []
         shapes = []
         tolerance = knobs.tolerance
-        for pts in contours(field, min_area=knobs.speckle * scale * scale):
+        for pts in contours(field, min_area=min_area, offset=origin):
             shape = recognise(pts, polygon_area(pts), tolerance)
             shapes.append(shape)
             d.extend(
@@ -155,6 +170,15 @@ def _fills(rgba: np.ndarray, colors: int | None, knobs: Detail, gradients: bool)
     used = {path.fill for path in drawing.paths}
     drawing.gradients = {k: g for k, g in drawing.gradients.items() if f"url(#{k})" in used}
     return drawing
+
+
+def _retrace(small, width, height, colors, detail, gradients, speckle) -> Drawing:
+    """Fill an image reduced to fit the work budget, scaled back onto the full canvas (its
+    line work was taken out at full size before)."""
+    shrink = small.shape[0] * small.shape[1] / (width * height)
+    speckle = None if speckle is None else speckle * shrink
+    drawing = trace(small, colors, detail, mode="fill", gradients=gradients, speckle=speckle)
+    return scale_drawing(drawing, width, height)
 
 
 def _gradient_id(n: int) -> str:

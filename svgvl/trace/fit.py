@@ -15,15 +15,33 @@ import numpy as np
 from skimage.measure import find_contours
 
 from ..svg.pathdata import Command
+from .lines import (
+    LINE_TOLERANCE,
+    MIN_RUN,
+    curved_point,
+    fitted_line,
+    intersect,
+    project,
+    straight_runs,
+)
+
+SMOOTH_JOIN = 10  # degrees: a curve leaving a line more gently than this runs on tangent to it
 
 
-def contours(field: np.ndarray, min_area: float = 1.0) -> list[np.ndarray]:
+def contours(
+    field: np.ndarray, min_area: float = 1.0, offset: tuple[int, int] = (0, 0)
+) -> list[np.ndarray]:
     """Closed 0.5-contours of a coverage field as (N, 2) arrays of (x, y), without the repeated
-    end point; pixel i spans [i, i + 1] as in SVG."""
+    end point; pixel i spans [i, i + 1] as in SVG.  ``offset``: the field's (x, y) corner in
+    the image, when it is a crop."""
     padded = np.pad(field, 1)
     out = []
     for c in find_contours(padded, 0.5):
-        pts = np.stack([c[:, 1] - 0.5, c[:, 0] - 0.5], axis=1)
+        # Steps are at most √2 long, so n points enclose at most n²/2π (isoperimetry): most
+        # specks are dropped here, before any arithmetic.
+        if len(c) * len(c) < 2 * math.pi * min_area:
+            continue
+        pts = np.stack([c[:, 1] + (offset[0] - 0.5), c[:, 0] + (offset[1] - 0.5)], axis=1)
         if len(pts) > 1 and np.allclose(pts[0], pts[-1]):
             pts = pts[:-1]
         keep = np.ones(len(pts), dtype=bool)
@@ -260,6 +278,11 @@ def resample(pts: np.ndarray, spacing: float) -> np.ndarray:
 def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[Command]:
     """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels."""
     pts = resample(pts, 1.0)
+    if len(pts) >= 2 * MIN_RUN:
+        rolled = np.roll(pts, -curved_point(pts), axis=0)
+        runs = straight_runs(rolled, min(LINE_TOLERANCE, tolerance))
+        if runs:
+            return _fit_with_lines(rolled, runs, tolerance, corner_angle)
     n = len(pts)
     corners = find_corners(pts, corner_angle)
     smooth = not corners
@@ -290,3 +313,73 @@ def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[
                 commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
     commands.append(("Z", ()))
     return commands
+
+
+def _fit_with_lines(
+    pts: np.ndarray, runs: list[tuple[int, int]], tolerance: float, corner_angle: float
+) -> list[Command]:
+    """A closed contour with straight runs: each run one exact line (:mod:`.lines`), lines that
+    meet across a short bend joined at their intersection (a sharp corner), and what lies
+    between runs fitted with cubics, tangent to a neighbouring line where it runs on smoothly."""
+    n = len(pts)
+    lines = [fitted_line(pts[s : e + 1], tolerance) for s, e in runs]
+    heads = [project(pts[s], *line) for (s, _), line in zip(runs, lines, strict=True)]
+    tails = [project(pts[e], *line) for (_, e), line in zip(runs, lines, strict=True)]
+    corners = set(find_corners(pts, corner_angle))
+    gaps = []  # per run k: the points from its end to the next run's start, or None if joined
+    for k, (_, e) in enumerate(runs):
+        nxt = (k + 1) % len(runs)
+        s = runs[nxt][0] + (n if nxt == 0 else 0)
+        gap = np.take(pts, np.arange(e, s + 1), axis=0, mode="wrap")
+        crossing = intersect(*lines[k], *lines[nxt]) if s - e <= 10 else None
+        # A corner the anti-aliasing rounded off: the bend hugs both lines up to where they
+        # cross.  (A bevel or a cut-off tip does not, and keeps its own segments.)
+        if crossing is not None and (
+            max(_segment_distance(gap, tails[k], crossing, heads[nxt])) <= tolerance
+        ):
+            tails[k] = heads[nxt] = crossing
+            gaps.append(None)
+        else:
+            gaps.append(gap)
+    commands: list[Command] = [("M", tuple(map(float, heads[0])))]
+    for k, gap in enumerate(gaps):
+        commands.append(("L", tuple(map(float, tails[k]))))
+        if gap is None:
+            continue
+        nxt = (k + 1) % len(runs)
+        gap = gap.copy()
+        gap[0], gap[-1] = tails[k], heads[nxt]
+        start = runs[k][1]
+        cuts = [0] + [i for i in range(1, len(gap) - 1) if (start + i) % n in corners]
+        cuts.append(len(gap) - 1)
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            piece = gap[a : b + 1]
+            if len(piece) <= 3 or _line_error(piece) <= tolerance:
+                commands.append(("L", tuple(map(float, piece[-1]))))
+                continue
+            tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
+            # Run on smoothly from a line unless the curve leaves it at a corner.
+            if a == 0 and tan0 @ lines[k][1] > math.cos(math.radians(SMOOTH_JOIN)):
+                tan0 = lines[k][1]
+            if b == len(gap) - 1 and -tan1 @ lines[nxt][1] > math.cos(math.radians(SMOOTH_JOIN)):
+                tan1 = -lines[nxt][1]
+            for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
+                if _line_error(ctrl) <= tolerance * 0.5:
+                    commands.append(("L", tuple(map(float, ctrl[3]))))
+                else:
+                    commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+    if commands[-1][0] == "L" and np.allclose(commands[-1][1], commands[0][1], atol=1e-9):
+        commands.pop()  # a line back to the start: Z draws it
+    commands.append(("Z", ()))
+    return commands
+
+
+def _segment_distance(pts: np.ndarray, a: np.ndarray, corner: np.ndarray, b: np.ndarray):
+    """Each point's distance to the polyline a → corner → b."""
+
+    def to_segment(p, q):
+        d = q - p
+        t = np.clip(((pts - p) @ d) / max(float(d @ d), 1e-12), 0.0, 1.0)
+        return np.hypot(*(pts - p - t[:, None] * d).T)
+
+    return np.minimum(to_segment(a, corner), to_segment(corner, b))

@@ -21,7 +21,7 @@ from .palette import Palette
 def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
     """Palette indices bottom to top: the colour touching the image border most, then by area."""
     k = len(palette.colors)
-    area = np.bincount(labels[labels >= 0].ravel(), minlength=k)
+    area = np.bincount(labels.ravel() + 1, minlength=k + 1)[1:]  # label -1 → slot 0, dropped
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     border_count = np.bincount(border[border >= 0], minlength=k)
     order = sorted(range(k), key=lambda i: -area[i])
@@ -48,73 +48,166 @@ def coverage_fields(
     order: list[int],
     window: int = 5,
     shading: dict | None = None,
+    *,
+    opaque: bool = False,
 ):
-    """Yield (palette index, coverage field) per layer, bottom to top; ``pixel_rank`` is
-    :func:`pixel_layers`.  ``shading`` maps palette indices filled with a gradient to their
-    :class:`~svgvl.trace.shading.Shading`: their colour is taken at each pixel."""
+    """Yield (palette index, coverage field, (x0, y0)) per layer, bottom to top;
+    ``pixel_rank`` is :func:`pixel_layers`.  ``shading`` maps palette indices filled with a
+    gradient to their :class:`~svgvl.trace.shading.Shading`: their colour is taken at each
+    pixel.  ``opaque``: the bottom layer covers the image and is drawn as a rectangle, so its
+    field is not made (None).
+
+    Each field is already restricted to where the layer is drawn (:func:`extent`,
+    :func:`restrict`) and cropped to that place; (x0, y0) is the crop's corner in the image.
+    Away from edges a field is just 0 or 1, so the colour arithmetic runs only on the band of
+    pixels that see more than one layer in their window: the cost grows with the edges, not
+    with the image area times the number of colours.
+    """
     shading = shading or {}
     h, w = pixel_rank.shape
+    band = _band(pixel_rank, window)
+    ys, xs = np.nonzero(band)
+    rank_e, near, near_transparent, lo3, hi3 = _neighbours(pixel_rank, ys, xs, window, len(order))
     colors = palette.colors.astype(np.float32)
-    # Which ranks occur near each pixel, and how far each pixel's colour is from each of them.
-    near = np.zeros((len(order), h, w), dtype=bool)
-    for r in range(len(order)):
-        near[r] = dilate(pixel_rank == r, window)
-    near_transparent = dilate(pixel_rank < 0, window)
-    rgbf = rgb.astype(np.float32)
-
-    def color_at(i, ys, xs):
-        return shading[i].colors_at(xs, ys).astype(np.float32)
-
-    dist = np.stack([((rgbf - colors[i]) ** 2).sum(-1) for i in order])  # (L, H, W)
-    for r, i in enumerate(order):
-        if i in shading:  # a gradient's colour is taken where the layer may be the nearest
-            ys, xs = np.nonzero(near[r])
-            dist[r][ys, xs] = ((rgbf[ys, xs] - color_at(i, ys + 0.5, xs + 0.5)) ** 2).sum(-1)
+    ordered = colors[order]
+    rgbe = rgb[ys, xs].astype(np.float32)
+    # A gradient layer's colour, taken at each band pixel.
+    shaded = {
+        r: shading[i].colors_at(xs + 0.5, ys + 0.5).astype(np.float32)
+        for r, i in enumerate(order)
+        if i in shading
+    }
+    # How far each band pixel's colour is from each layer's colour occurring near it.
+    dist = np.stack([_square_sum(rgbe - shaded.get(r, c)) for r, c in enumerate(ordered)], axis=1)
     dist = np.where(near, dist, np.inf)
     # Best inside colour among ranks >= r: suffix minimum; best outside: prefix minimum (< r).
-    suffix_arg = np.empty_like(pixel_rank, shape=(len(order), h, w))
-    best = np.full((h, w), np.inf, dtype=np.float32)
-    arg = np.zeros((h, w), dtype=np.int32)
-    for r in range(len(order) - 1, -1, -1):
-        better = dist[r] < best
-        best = np.where(better, dist[r], best)
+    count = len(order)
+    suffix_arg = np.empty((len(ys), count), dtype=np.int16)
+    best = np.full(len(ys), np.inf, dtype=np.float32)
+    arg = np.zeros(len(ys), dtype=np.int16)
+    for r in range(count - 1, -1, -1):
+        better = dist[:, r] < best
+        best = np.where(better, dist[:, r], best)
         arg = np.where(better, r, arg)
-        suffix_arg[r] = np.where(np.isfinite(best), arg, -1)
+        suffix_arg[:, r] = np.where(np.isfinite(best), arg, -1)
     prefix_arg = np.empty_like(suffix_arg)
-    best = np.full((h, w), np.inf, dtype=np.float32)
-    arg = np.full((h, w), -1, dtype=np.int32)
-    for r in range(len(order)):
-        prefix_arg[r] = arg
-        better = dist[r] < best
-        best = np.where(better, dist[r], best)
+    best = np.full(len(ys), np.inf, dtype=np.float32)
+    arg = np.full(len(ys), -1, dtype=np.int16)
+    for r in range(count):
+        prefix_arg[:, r] = arg
+        better = dist[:, r] < best
+        best = np.where(better, dist[:, r], best)
         arg = np.where(better, r, arg)
-    a = alpha.astype(np.float32) / 255.0
+    a = alpha[ys, xs].astype(np.float32) / 255.0
     translucent = (a < 0.99) & near_transparent
-    ordered = colors[order]
-    for r, index in enumerate(order):
-        inside = pixel_rank >= r
-        field = inside.astype(np.float32)
-        in_arg, out_arg = suffix_arg[r], prefix_arg[r]
+    boxes = _boxes(pixel_rank, ys, xs, rank_e, count)
+    for r in range(count):
+        if r == 0 and opaque:
+            yield order[0], None, (0, 0)
+            continue
+        if boxes[r] is None:
+            continue
+        y0, y1, x0, x1 = boxes[r]
+        # Wide enough that the extent (2 px), its dilation (1), blur (3) and the edge pixel
+        # beyond it all fit, so the crop gives the very field the whole image would.
+        y0, x0 = max(0, y0 - 8), max(0, x0 - 8)
+        y1, x1 = min(h, y1 + 8), min(w, x1 + 8)
+        crop = pixel_rank[y0:y1, x0:x1]
+        field = (crop >= r).astype(np.float32)
+        sel = np.flatnonzero((ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1))
+        inside = rank_e[sel] >= r
+        in_arg, out_arg = suffix_arg[sel, r], prefix_arg[sel, r]
         # Edge pixels: next to both sides of this layer's boundary, with an inside colour nearby.
-        edge = (in_arg >= 0) & dilate(inside) & dilate(~inside)
+        edge = (in_arg >= 0) & (hi3[sel] >= r) & (lo3[sel] < r)
+        value = inside.astype(np.float32)
         # At a border with transparency the alpha channel is the coverage.
-        field = np.where(translucent & (in_arg >= 0) & (inside | edge), a, field)
-        mix = edge & ~translucent & (out_arg >= 0)
+        clear = translucent[sel]
+        value = np.where(clear & (in_arg >= 0) & (inside | edge), a[sel], value)
+        mix = edge & ~clear & (out_arg >= 0)
         if mix.any():
-            ys, xs = np.nonzero(mix)
-            c_in = ordered[in_arg[ys, xs]]
-            c_out = ordered[out_arg[ys, xs]]
-            for rank in [r for r, i in enumerate(order) if i in shading]:
-                for c, arg in ((c_in, in_arg), (c_out, out_arg)):
-                    hit = arg[ys, xs] == rank
-                    if hit.any():
-                        c[hit] = color_at(order[rank], ys[hit] + 0.5, xs[hit] + 0.5)
+            c_in = ordered[in_arg[mix]]
+            c_out = ordered[out_arg[mix]]
+            rows = sel[mix]
+            for rank, at in shaded.items():
+                for c, arg in ((c_in, in_arg[mix]), (c_out, out_arg[mix])):
+                    hit = arg == rank
+                    c[hit] = at[rows[hit]]
             span = c_in - c_out
             denom = (span**2).sum(-1)
-            ratio = ((rgbf[ys, xs] - c_out) * span).sum(-1) / np.maximum(denom, 1e-6)
-            ratio = np.where(denom > 1e-6, ratio, inside[ys, xs])
-            field[ys, xs] = np.clip(ratio, 0.0, 1.0)
-        yield index, field
+            ratio = ((rgbe[sel][mix] - c_out) * span).sum(-1) / np.maximum(denom, 1e-6)
+            ratio = np.where(denom > 1e-6, ratio, inside[mix])
+            value[mix] = np.clip(ratio, 0.0, 1.0)
+        field[ys[sel] - y0, xs[sel] - x0] = value
+        yield order[r], restrict(field, extent(crop, r)), (x0, y0)
+
+
+def _square_sum(d: np.ndarray) -> np.ndarray:
+    d = d * d
+    return d[:, 0] + d[:, 1] + d[:, 2]
+
+
+def _band(pixel_rank: np.ndarray, window: int) -> np.ndarray:
+    """Pixels whose window may hold more than one layer: within window//2 of a pixel whose
+    right or lower neighbour is of another layer (a superset of the exact set, which is all
+    that is needed)."""
+    change = np.zeros(pixel_rank.shape, dtype=bool)
+    horizontal = pixel_rank[:, 1:] != pixel_rank[:, :-1]
+    vertical = pixel_rank[1:] != pixel_rank[:-1]
+    change[:, :-1] |= horizontal
+    change[:, 1:] |= horizontal
+    change[:-1] |= vertical
+    change[1:] |= vertical
+    return dilate(change, window)
+
+
+def _neighbours(pixel_rank, ys, xs, window, count):
+    """For the band pixels: own rank, which ranks occur in the window (E, count), whether
+    transparency does, and the lowest and highest rank in the 3×3 neighbourhood (edges
+    replicated, as :func:`~svgvl.trace.morphology.dilate` has them)."""
+    r = window // 2
+    h, w = pixel_rank.shape
+    padded = np.pad(pixel_rank, r, mode="edge").ravel()
+    centre = (ys + r) * (w + 2 * r) + xs + r
+    row = np.arange(len(ys))
+    near = np.zeros((len(ys), count + 1), dtype=bool)  # the last column: transparent (-1)
+    lo3 = pixel_rank[ys, xs].copy()
+    hi3 = lo3.copy()
+    for dy in range(-r, window - r):
+        for dx in range(-r, window - r):
+            seen = padded[centre + dy * (w + 2 * r) + dx]
+            near[row, seen] = True
+            if abs(dy) <= 1 and abs(dx) <= 1:
+                np.minimum(lo3, seen, out=lo3)
+                np.maximum(hi3, seen, out=hi3)
+    return pixel_rank[ys, xs], near[:, :count], near[:, count], lo3, hi3
+
+
+def _boxes(pixel_rank, ys, xs, rank_e, count):
+    """Bounding box (y0, y1, x0, x1) of each layer's own pixels, or None where it has none.
+
+    A layer's extreme pixel either lies on the image border or has another layer just beyond
+    it, and so is in the band: the band pixels and the border rows and columns suffice."""
+    h, w = pixel_rank.shape
+    boxes = []
+    edges = [pixel_rank[0], pixel_rank[-1], pixel_rank[:, 0], pixel_rank[:, -1]]
+    on_edge = [np.bincount(e[e >= 0], minlength=count) > 0 for e in edges]
+    valid = rank_e >= 0
+    ry, rx, rr = ys[valid], xs[valid], rank_e[valid]
+    lo_y = np.full(count, h)
+    hi_y = np.full(count, -1)
+    lo_x = np.full(count, w)
+    hi_x = np.full(count, -1)
+    np.minimum.at(lo_y, rr, ry)
+    np.maximum.at(hi_y, rr, ry)
+    np.minimum.at(lo_x, rr, rx)
+    np.maximum.at(hi_x, rr, rx)
+    for r in range(count):
+        y0 = 0 if on_edge[0][r] else lo_y[r]
+        y1 = h if on_edge[1][r] else hi_y[r] + 1
+        x0 = 0 if on_edge[2][r] else lo_x[r]
+        x1 = w if on_edge[3][r] else hi_x[r] + 1
+        boxes.append((y0, y1, x0, x1) if y1 > y0 and x1 > x0 else None)
+    return boxes
 
 
 def extent(pixel_rank: np.ndarray, r: int, reach: int = 2, fill_holes: bool = True) -> np.ndarray:
@@ -128,18 +221,44 @@ def extent(pixel_rank: np.ndarray, r: int, reach: int = 2, fill_holes: bool = Tr
     own = pixel_rank == r
     near = own | ((pixel_rank > r) & dilate(own, 2 * reach + 1))
     if fill_holes and near.any():
-        # Holes lie inside the layer's bounding box: label only that window, with a frame of
-        # "leaking" pixels around it standing for everything beyond.
-        ys, xs = np.nonzero(near)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        window = np.pad(near[y0:y1, x0:x1], 1)
-        lower = np.pad(pixel_rank[y0:y1, x0:x1] < r, 1, constant_values=True)
-        outside = ~window
-        labels = components(outside)
-        leaking = np.unique(labels[outside & lower])
-        holes = outside & ~np.isin(labels, leaking)
-        near[y0:y1, x0:x1] |= holes[1:-1, 1:-1]
+        # Holes lie inside the layer's bounding box; everything beyond it counts as leaking.
+        ys, xs = np.nonzero(near.any(1))[0], np.nonzero(near.any(0))[0]
+        y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
+        near[y0:y1, x0:x1] |= _holes(near[y0:y1, x0:x1], pixel_rank[y0:y1, x0:x1] < r)
     return near
+
+
+def _holes(near: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Pixels off ``near`` that no path off ``near`` joins to a ``lower`` pixel or the border.
+
+    Off ``near`` lie lower pixels and upper ones out of reach; only a group of upper ones can
+    be a hole, and it is one unless it touches the border or a lower pixel.  So only those
+    groups are labelled (usually a few small shapes, not the whole box).
+    """
+    candidates = ~near & ~lower
+    if not candidates.any():
+        return candidates
+    ys, xs = np.nonzero(candidates.any(1))[0], np.nonzero(candidates.any(0))[0]
+    y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
+    window = candidates[y0:y1, x0:x1]
+    labels = components(window)
+    leaking = np.zeros(labels.max() + 2, dtype=bool)
+    # Lower pixels one beyond the window count too: dilate a window one pixel wider.
+    dy, dx = int(y0 > 0), int(x0 > 0)
+    grown = dilate(lower[y0 - dy : y1 + 1, x0 - dx : x1 + 1])
+    touch = window & grown[dy : dy + y1 - y0, dx : dx + x1 - x0]
+    leaking[labels[touch]] = True
+    h, w = near.shape
+    border = np.zeros_like(window)
+    border[0] |= y0 == 0
+    border[-1] |= y1 == h
+    border[:, 0] |= x0 == 0
+    border[:, -1] |= x1 == w
+    leaking[labels[window & border]] = True
+    leaking[-1] = True  # label -1: off the candidates
+    out = np.zeros_like(near)
+    out[y0:y1, x0:x1] = window & ~leaking[labels]
+    return out
 
 
 def restrict(field: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -15,17 +15,22 @@ def _shifts(size: int):
 
 
 def box_max(x: np.ndarray, size: int) -> np.ndarray:
-    """Maximum over a size×size window (edges replicated), separably along rows then columns."""
-    r = size // 2
-    pad = [(r, size - 1 - r), (r, size - 1 - r)] + [(0, 0)] * (x.ndim - 2)
-    p = np.pad(x, pad, mode="edge")
-    h, w = x.shape[:2]
-    rows = p[0:h]
-    for i in range(1, size):
-        rows = np.maximum(rows, p[i : i + h])
-    out = rows[:, 0:w]
-    for j in range(1, size):
-        out = np.maximum(out, rows[:, j : j + w])
+    """Maximum over a size×size window (edges replicated), separably along rows then columns.
+
+    The window is simply clipped at the border, which gives the same maximum as replicated
+    edges; every pass runs in place on shifted views, without a padded copy.
+    """
+    before, after = size // 2, size - 1 - size // 2
+    rows = x.copy()
+    for s in range(1, before + 1):
+        np.maximum(rows[s:], x[:-s], out=rows[s:])
+    for s in range(1, after + 1):
+        np.maximum(rows[:-s], x[s:], out=rows[:-s])
+    out = rows.copy()
+    for s in range(1, before + 1):
+        np.maximum(out[:, s:], rows[:, :-s], out=out[:, s:])
+    for s in range(1, after + 1):
+        np.maximum(out[:, :-s], rows[:, s:], out=out[:, :-s])
     return out
 
 
@@ -81,14 +86,21 @@ def components_numpy(mask: np.ndarray) -> np.ndarray:
 
 
 def blur(x: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of a 2-D float array (edges replicated), separably."""
+    """Gaussian blur of a 2-D float array (edges replicated), separably, accumulating in place."""
     radius = max(1, int(round(3 * sigma)))
     kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     kernel /= kernel.sum()
     h, w = x.shape
     p = np.pad(x.astype(np.float32), radius, mode="edge")
-    rows = sum(k * p[i : i + h] for i, k in enumerate(kernel))
-    return sum(k * rows[:, j : j + w] for j, k in enumerate(kernel))
+    rows = np.zeros((h, w + 2 * radius), dtype=np.float32)
+    term = np.empty_like(rows)
+    for i, k in enumerate(kernel):
+        rows += np.multiply(p[i : i + h], np.float32(k), out=term)
+    out = np.zeros((h, w), dtype=np.float32)
+    term = term[:, :w]
+    for j, k in enumerate(kernel):
+        out += np.multiply(rows[:, j : j + w], np.float32(k), out=term)
+    return out
 
 
 def mode_filter(labels: np.ndarray, values: int, size: int = 3) -> np.ndarray:

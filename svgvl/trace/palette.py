@@ -9,11 +9,12 @@ surroundings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .morphology import box_max, box_min, box_sum
+from .morphology import box_max
 
 TRANSPARENT = -1
 MAX_COLORS = 32
@@ -26,13 +27,54 @@ class Palette:
 
 
 def local_range(rgb: np.ndarray) -> np.ndarray:
-    """Sum over channels of max − min in each pixel's 3×3 neighbourhood.
+    """Sum over channels of max − min in each pixel's 3×3 neighbourhood (uint16).
 
-    (Channel sums here and below are spelt out or done by matmul: numpy's reduction over a
-    last axis of length 3 is several times slower.)
+    Kept in uint8 until the sum: max ≥ min, so the difference cannot wrap, and a quarter of
+    the memory traffic of int32 matters on a 2048 px image.  (Channel sums here and below are
+    spelt out or done by matmul: numpy's reduction over a last axis of length 3 is several
+    times slower.)
     """
-    d = box_max(rgb, 3).astype(np.int32) - box_min(rgb, 3)
-    return d[..., 0] + d[..., 1] + d[..., 2]
+    d = box_max(rgb, 3)
+    d -= 255 - box_max(255 - rgb, 3)
+    return d[..., 0].astype(np.uint16) + d[..., 1] + d[..., 2]
+
+
+def pack(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's colour as one int32 (0xRRGGBB): equal colours compare in one operation."""
+    h, w = rgb.shape[:2]
+    quad = np.zeros((h, w, 4), dtype=np.uint8)
+    quad[..., :3] = rgb[..., ::-1]  # B, G, R, 0: little-endian bytes of 0x00RRGGBB
+    return quad.view("<i4").reshape(h, w)
+
+
+def unpack(values: np.ndarray) -> np.ndarray:
+    """(N,) packed colours → (N, 3) float64 RGB."""
+    return np.stack([(values >> s) & 255 for s in (16, 8, 0)], axis=1).astype(np.float64)
+
+
+def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of every run of equal values along the flattened image.
+
+    Flat fills make long runs, so per-run work grows with the number of colour changes (the
+    edges) rather than with the image area.
+    """
+    k = key.ravel()
+    change = np.empty(k.size, dtype=bool)
+    change[0] = True
+    np.not_equal(k[1:], k[:-1], out=change[1:])
+    start = np.flatnonzero(change)
+    return start, np.diff(np.append(start, k.size))
+
+
+def colour_counts(rgb: np.ndarray, mask: np.ndarray, packed: np.ndarray | None = None):
+    """The distinct colours under ``mask`` as ((U, 3) float64, (U,) pixel counts), counted run
+    by run."""
+    packed = pack(rgb) if packed is None else packed
+    start, length = runs(np.where(mask, packed, -1))
+    keep = mask.ravel()[start]
+    values, inverse = np.unique(packed.ravel()[start[keep]], return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=length[keep], minlength=len(values))
+    return unpack(values), counts
 
 
 def _square_norms(x: np.ndarray) -> np.ndarray:
@@ -64,63 +106,85 @@ def find_palette(
     ``merge_distance`` (RGB Euclidean) decides when two colours are the same: JPEG noise and
     gentle shading merge, distinct fills stay apart.  With ``colors`` the clusters are merged
     (closest pair first) or k-means-split down/up to exactly that many.  ``ranges``: the
-    image's :func:`local_range`, when the caller has it already.
+    image's :func:`local_range`, when the caller has it already.  Everything below works on
+    the distinct colours with their pixel counts, so a flat 2048 px logo costs little more
+    than a 256 px one.
     """
     ranges = local_range(rgb) if ranges is None else ranges
     flat = usable & (ranges <= flat_threshold)
     if flat.sum() < max(16, 0.01 * usable.sum()):
         flat = usable  # a photo-like or tiny image: every pixel votes
-    pixels = rgb[flat].astype(np.float64)
+    packed = pack(rgb)
+    pixels, weights = colour_counts(rgb, flat, packed)
     if len(pixels) == 0:
         return Palette(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
-    centres_arr, weights_arr = _greedy_clusters(pixels, merge_distance)
-    centres_arr, weights_arr = _kmeans(pixels, centres_arr, iterations=3)
+    n = float(weights.sum())
+    centres_arr, weights_arr = _greedy_clusters(pixels, merge_distance, weights)
+    centres_arr, weights_arr = _kmeans(pixels, weights, centres_arr, iterations=3)
     # Clusters too small to be a shape are noise (or anti-aliasing that happened to be flat).
-    minimum = max(6, 0.0004 * len(pixels))
+    # The share asked for grows from 0.04 % of a tiny image's flat pixels to 0.22 % from 256 px
+    # on (what k-means on a 12k-pixel sample used to ask for).
+    minimum = max(6, 0.0004 * n * min(max(n / 12_000, 1.0), 65536 / 12_000))
     keep = weights_arr >= minimum
     if keep.any():
         centres_arr, weights_arr = centres_arr[keep], weights_arr[keep]
     # Thin strokes (text, outlines) may have no flat pixel at all: colours that many pixels are
     # far from join the palette, taken from the purest end of their cluster.
-    everything = rgb[usable].astype(np.float64)
+    everything, every_count = colour_counts(rgb, usable, packed)
+    total = float(every_count.sum())
     sq = (
         _square_norms(everything)[:, None]
         - 2 * everything @ centres_arr.T
         + _square_norms(centres_arr)[None, :]
     )
     far = np.sqrt(np.maximum(sq.min(1), 0))
-    residual = everything[far > 2 * merge_distance]
-    if len(residual) >= max(24, 0.002 * len(everything)):
-        extra, extra_w = _greedy_clusters(residual, merge_distance)
-        big = extra_w >= max(24, 0.002 * len(everything))
+    out = far > 2 * merge_distance
+    residual, res_count, res_far = everything[out], every_count[out], far[out]
+    if res_count.sum() >= max(24, 0.002 * total):
+        extra, extra_w = _greedy_clusters(residual, merge_distance, res_count)
+        big = extra_w >= max(24, 0.002 * total)
         if big.any():
             extra, extra_w = extra[big], extra_w[big]
             member = _nearest(residual, extra)
-            res_far = far[far > 2 * merge_distance]
             for i in range(len(extra)):
                 m = member == i
-                purest = res_far[m] >= np.percentile(res_far[m], 75)
-                extra[i] = residual[m][purest].mean(0)
+                purest = res_far[m] >= _quantile(res_far[m], res_count[m], 0.75)
+                extra[i] = np.average(residual[m][purest], axis=0, weights=res_count[m][purest])
             centres_arr = np.vstack([centres_arr, extra])
             weights_arr = np.concatenate([weights_arr, extra_w])
     if colors is not None:
-        centres_arr, weights_arr = _to_count(pixels, centres_arr, weights_arr, colors)
+        centres_arr, weights_arr = _to_count(pixels, weights, centres_arr, weights_arr, colors)
     elif len(centres_arr) > MAX_COLORS:
-        centres_arr, weights_arr = _to_count(pixels, centres_arr, weights_arr, MAX_COLORS)
+        centres_arr, weights_arr = _to_count(pixels, weights, centres_arr, weights_arr, MAX_COLORS)
     order = np.argsort(-weights_arr)
     return Palette(centres_arr[order], weights_arr[order].astype(np.int64))
 
 
-def _greedy_clusters(pixels: np.ndarray, merge_distance: float) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram on a 4-bit grid, then clusters grown greedily from the most populated bins."""
+def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """``np.percentile(np.repeat(values, weights), 100 q)`` without repeating (integer weights)."""
+    order = np.argsort(values)
+    values, cum = values[order], np.cumsum(weights[order])
+    position = q * (cum[-1] - 1)
+    lo, hi = math.floor(position), math.ceil(position)
+    at = np.searchsorted(cum, [lo + 1, hi + 1])
+    a, b = values[min(at[0], len(values) - 1)], values[min(at[1], len(values) - 1)]
+    return float(a + (b - a) * (position - lo))
+
+
+def _greedy_clusters(
+    pixels: np.ndarray, merge_distance: float, counts_in: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram on a 4-bit grid, then clusters grown greedily from the most populated bins;
+    ``counts_in``: how many pixels each row of ``pixels`` stands for."""
     keys = (
         (pixels[:, 0].astype(np.int64) >> 4) * 256
         + (pixels[:, 1].astype(np.int64) >> 4) * 16
         + (pixels[:, 2].astype(np.int64) >> 4)
     )
-    counts = np.bincount(keys, minlength=4096).astype(np.float64)
+    counts = np.bincount(keys, weights=counts_in, minlength=4096)
     sums = np.stack(
-        [np.bincount(keys, weights=pixels[:, c], minlength=4096) for c in range(3)], axis=1
+        [np.bincount(keys, weights=pixels[:, c] * counts_in, minlength=4096) for c in range(3)],
+        axis=1,
     )
     order = np.argsort(-counts)
     order = order[counts[order] > 0]
@@ -141,31 +205,42 @@ def _greedy_clusters(pixels: np.ndarray, merge_distance: float) -> tuple[np.ndar
     return np.asarray(centres), np.asarray(weights)
 
 
-def _nearest(pixels: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    # |p − c|² = |p|² − 2 p·c + |c|²; |p|² is the same for every centre.
-    d = _square_norms(centres)[None, :] - 2 * pixels @ centres.T
-    return d.argmin(1)
+def _nearest(pixels: np.ndarray, centres: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    # |p − c|² = |p|² − 2 p·c + |c|²; |p|² is the same for every centre.  In chunks, so that a
+    # noisy image's million distinct colours never make an (N, K) matrix at once.
+    norms = _square_norms(centres)[None, :]
+    return np.concatenate(
+        [
+            (norms - 2 * pixels[i : i + chunk] @ centres.T).argmin(1)
+            for i in range(0, max(len(pixels), 1), chunk)
+        ]
+    )
 
 
 def _kmeans(
-    pixels: np.ndarray, centres: np.ndarray, iterations: int
+    pixels: np.ndarray, counts: np.ndarray, centres: np.ndarray, iterations: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    # Subsample for speed: the palette of a 1-megapixel logo is settled by 12k pixels.
+    """Weighted k-means (``counts`` pixels per row); weights come back as pixel counts."""
+    scale = 1.0
     if len(pixels) > 12_000:
-        pixels = pixels[np.random.default_rng(0).choice(len(pixels), 12_000, replace=False)]
+        # Many distinct colours (JPEG noise): a 12k-pixel sample settles the palette.
+        total = counts.sum()
+        pick = np.random.default_rng(0).choice(len(pixels), 12_000, p=counts / total)
+        pixels, counts, scale = pixels[pick], np.ones(12_000), total / 12_000
     weights = np.zeros(len(centres))
     for _ in range(iterations):
         label = _nearest(pixels, centres)
-        weights = np.bincount(label, minlength=len(centres)).astype(np.float64)
+        weights = np.bincount(label, weights=counts, minlength=len(centres))
         for c in range(3):
-            s = np.bincount(label, weights=pixels[:, c], minlength=len(centres))
-            centres[:, c] = np.where(weights > 0, s / np.maximum(weights, 1), centres[:, c])
+            s = np.bincount(label, weights=pixels[:, c] * counts, minlength=len(centres))
+            centres[:, c] = np.where(weights > 0, s / np.maximum(weights, 1e-9), centres[:, c])
     keep = weights > 0
-    return centres[keep], weights[keep]
+    return centres[keep], weights[keep] * scale
 
 
-def _to_count(pixels, centres, weights, k):
-    """Merge the closest pair (weighted) until k remain, or split the widest cluster until k exist."""
+def _to_count(pixels, counts, centres, weights, k):
+    """Merge the closest pair (weighted) until k remain, or split the widest cluster until k exist
+    (``counts``: pixels per row of ``pixels``)."""
     centres, weights = centres.copy(), weights.copy()
     while len(centres) > k:
         d = np.linalg.norm(centres[:, None] - centres[None], axis=-1) + np.eye(len(centres)) * 1e9
@@ -177,24 +252,31 @@ def _to_count(pixels, centres, weights, k):
     if len(centres) < k:
         label = _nearest(pixels, centres)
         while len(centres) < k:
-            spread = [
-                pixels[label == i].std(0).sum() if (label == i).sum() > 1 else 0
-                for i in range(len(centres))
-            ]
+            spread = [_spread(pixels[label == i], counts[label == i]) for i in range(len(centres))]
             i = int(np.argmax(spread))
             if spread[i] == 0:
                 break
-            members = pixels[label == i]
-            axis = members.std(0).argmax()
-            split = members[:, axis] > np.median(members[:, axis])
+            members, member_counts = pixels[label == i], counts[label == i]
+            axis = _std(members, member_counts).argmax()
+            split = members[:, axis] > _quantile(members[:, axis], member_counts, 0.5)
             if split.all() or not split.any():
                 break
-            centres = np.vstack([centres, members[split].mean(0)])
-            centres[i] = members[~split].mean(0)
+            centres = np.vstack(
+                [centres, np.average(members[split], axis=0, weights=member_counts[split])]
+            )
+            centres[i] = np.average(members[~split], axis=0, weights=member_counts[~split])
             label = _nearest(pixels, centres)
-            weights = np.bincount(label, minlength=len(centres)).astype(np.float64)
-        centres, weights = _kmeans(pixels, centres, 3)
+        centres, weights = _kmeans(pixels, counts, centres, 3)
     return centres, weights
+
+
+def _std(pixels: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    mean = np.average(pixels, axis=0, weights=counts)
+    return np.sqrt(np.average((pixels - mean) ** 2, axis=0, weights=counts))
+
+
+def _spread(pixels: np.ndarray, counts: np.ndarray) -> float:
+    return float(_std(pixels, counts).sum()) if counts.sum() > 1 else 0.0
 
 
 def assign(
@@ -211,24 +293,38 @@ def assign(
     An edge pixel may only take a colour that occurs among the flat pixels within ``window``:
     the mixture of red and green at their border must not turn into the palette's brown.
     (Specks are not removed here: contours below the speckle area are dropped when traced.)
+
+    A flat pixel's own colour is always among those near it, so it simply takes the nearest
+    colour; that is found once per run of equal pixels, and only the edge pixels look around.
     """
     h, w = usable.shape
     k = len(palette.colors)
     if k == 0:
         return np.full((h, w), TRANSPARENT, dtype=np.int32)
-    # Squared distance to each colour, less the pixel's own |p|² (the same for every colour):
-    # (H·W, K), by one matmul.
-    dist = _square_norms(palette.colors)[None, :] - 2 * (
-        rgb.reshape(-1, 3).astype(np.float64) @ palette.colors.T
-    )
-    nearest = dist.argmin(1).reshape(h, w)
+    packed = pack(rgb)
+    start, length = runs(packed)
+    colours, inverse = np.unique(packed.ravel()[start], return_inverse=True)
+    nearest = _nearest(unpack(colours), palette.colors).astype(np.int32)[inverse.ravel()]
+    labels = np.repeat(nearest, length).reshape(h, w)
     flat = usable & ((local_range(rgb) if ranges is None else ranges) <= 48.0)
-    # A colour counts as present near a pixel when at least ``support`` flat pixels of it lie in
-    # the window (noisy images ask for several, so that stray ringing pixels do not count).
-    present = np.stack(
-        [(box_sum((nearest == i) & flat, window) >= support).ravel() for i in range(k)], axis=1
-    )
-    constrained = np.where(present, dist, np.inf).argmin(1)
-    labels = np.where(present.any(1), constrained, nearest.ravel()).astype(np.int32).reshape(h, w)
+    edge = usable & ~flat
+    if edge.any():
+        # A colour counts as present near a pixel when at least ``support`` flat pixels of it
+        # lie in the window (noisy images ask for several, so that stray ringing pixels do not
+        # count); outside the image counts as nothing.
+        r = window // 2
+        voters = np.pad(np.where(flat, labels, k), r, constant_values=k).ravel()
+        ys, xs = np.nonzero(edge)
+        centre = (ys + r) * (w + 2 * r) + xs + r
+        row = np.arange(len(ys))
+        count = np.zeros((len(ys), k + 1), dtype=np.uint8)  # at most window² votes
+        for dy in range(-r, window - r):
+            for dx in range(-r, window - r):
+                count[row, voters[centre + dy * (w + 2 * r) + dx]] += 1
+        present = count[:, :k] >= support
+        colours = rgb[ys, xs].astype(np.float64)
+        dist = _square_norms(palette.colors)[None, :] - 2 * colours @ palette.colors.T
+        constrained = np.where(present, dist, np.inf).argmin(1)
+        labels[ys, xs] = np.where(present.any(1), constrained, labels[ys, xs])
     labels[~usable] = TRANSPARENT
     return labels

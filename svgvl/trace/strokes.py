@@ -269,6 +269,11 @@ def _dot(field: np.ndarray):
     return [("M", (x, y)), ("L", (x + 0.01, y))], 2 * math.sqrt(area / math.pi), "round", "round"
 
 
+# A stroke is kept while its error is at most this times the filled outline's: where the two
+# draw a blob about equally well, the stroke is what the artist drew and what a designer edits.
+STROKE_MARGIN = 1.25
+
+
 def _choose(field, d, width, tolerance, corner_angle, speckle, force):
     """The stroke with the cap and join that draw ``field`` best, if it draws it as well as the
     filled outline does (always with ``force``)."""
@@ -294,7 +299,7 @@ def _choose(field, d, width, tolerance, corner_angle, speckle, force):
             fill_d.extend(fit_contour(c, tolerance, corner_angle))
         fill = Path(d=fill_d, fill="#000000", fill_rule="evenodd")
         fill_err = float(np.abs(_coverage([fill], w, h) - field).sum()) if fill_d else area
-        if err > 1.02 * fill_err:
+        if err > STROKE_MARGIN * fill_err:
             # A thin blob drawn better filled: its outline from the coverage here, since the
             # fill tracer's palette tends to lose lines a few pixels wide.
             return (fill_d, 0.0, "", "") if fill_d and width <= 3 else None
