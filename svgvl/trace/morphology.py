@@ -123,9 +123,10 @@ def mode_filter(labels: np.ndarray, values: int, size: int = 3) -> np.ndarray:
             counts[j] += same
     counts = [np.where(a >= 0, c, 0) for a, c in zip(seen, counts, strict=True)]
     best = np.maximum.reduce(counts)
-    best_label = np.minimum.reduce(
-        [np.where(c == best, a, values) for a, c in zip(seen, counts, strict=True)]
-    )
+    # One window position at a time: a list of full-size label arrays cost 300 MB at 2048 px.
+    best_label = np.full((h, w), values, dtype=labels.dtype)
+    for a, c in zip(seen, counts, strict=True):
+        np.minimum(best_label, np.where(c == best, a, values), out=best_label)
     own = counts[len(seen) // 2]
     keep = (own >= best) | (labels < 0)
     return np.where(keep, labels, best_label).astype(labels.dtype)

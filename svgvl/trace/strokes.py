@@ -82,7 +82,8 @@ def ink_colors(rgba: np.ndarray, back: np.ndarray | None) -> np.ndarray:
     # A palette colour is a cluster's mean: on thin lines it is lighter than the line's
     # darkest pixels.  The ink is the strongest colour seen along its direction (so that
     # pixels darker than the mean are not lost and the width is not overestimated).
-    rgbf = rgb[usable].astype(np.float32) - back
+    rgbf = rgb[usable]
+    rgbf = rgbf[:: max(1, len(rgbf) // BAND_PIXELS)].astype(np.float32) - back  # a sample will do
     out = []
     for i in keep:
         span = colors[i] - back
@@ -99,14 +100,29 @@ def ink_owner(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
 
     On an opaque background the coverage is the pixel's position on the segment from the
     background to the ink colour (the ink with the smallest residual wins); on a transparent
-    one it is the alpha channel and the ink is the nearest colour.
+    one it is the alpha channel and the ink is the nearest colour.  Worked out in bands of
+    rows, so that the float temporaries stay small on big images.
     """
     h, w = rgba.shape[:2]
-    rgb = rgba[..., :3].astype(np.float32)
     owner = np.full((h, w), -1, dtype=np.int32)
     cover = np.zeros((h, w), dtype=np.float32)
     if not len(inks):
         return owner, cover
+    step = max(1, BAND_PIXELS // w)
+    for y in range(0, h, step):
+        owner[y : y + step], cover[y : y + step] = _ink_owner_rows(rgba[y : y + step], back, inks)
+    return owner, cover
+
+
+BAND_PIXELS = 1 << 18
+"""Pixels per band of rows in :func:`ink_owner`."""
+
+
+def _ink_owner_rows(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
+    h, w = rgba.shape[:2]
+    rgb = rgba[..., :3].astype(np.float32)
+    owner = np.full((h, w), -1, dtype=np.int32)
+    cover = np.zeros((h, w), dtype=np.float32)
     if back is None:
         alpha = rgba[..., 3].astype(np.float32) / 255
         dist = np.stack([((rgb - c) ** 2) @ np.ones(3, np.float32) for c in inks])
@@ -329,16 +345,21 @@ def stroke_pass(
         labels = components(mask)
         # Long and thin: a line's pixels are nearly all on its boundary.
         edge = mask & ~box_min(mask.astype(np.uint8), 3).astype(bool)
-        flat = labels[mask]
-        _, inverse = np.unique(flat, return_inverse=True)
-        n = np.bincount(inverse)
-        on_edge = np.bincount(inverse, weights=edge[mask])
+        ids, inverse, n = np.unique(labels[mask], return_inverse=True, return_counts=True)
+        on_edge = np.bincount(inverse, weights=edge[mask], minlength=len(ids))
+        thin = (on_edge >= 0.5 * n)[inverse]
+        if not thin.any():
+            continue
+        # The thin components' pixels, grouped by component (one sort, not a scan per blob).
         ys, xs = np.nonzero(mask)
-        for c in np.nonzero(on_edge >= 0.5 * n)[0].tolist():
-            member = inverse == c
-            y0, y1 = max(ys[member].min() - 3, 0), min(ys[member].max() + 4, h)
-            x0, x1 = max(xs[member].min() - 3, 0), min(xs[member].max() + 4, w)
-            own = labels[y0:y1, x0:x1] == flat[member][0]
+        ys, xs, member = ys[thin], xs[thin], inverse[thin]
+        order = np.argsort(member, kind="stable")
+        ys, xs, member = ys[order], xs[order], member[order]
+        bounds = np.flatnonzero(np.diff(member, prepend=-1, append=len(ids)))
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            y0, y1 = max(int(ys[a:b].min()) - 3, 0), min(int(ys[a:b].max()) + 4, h)
+            x0, x1 = max(int(xs[a:b].min()) - 3, 0), min(int(xs[a:b].max()) + 4, w)
+            own = labels[y0:y1, x0:x1] == ids[member[a]]
             # Only line work drawn on the background: a thin detail on a fill stays part of
             # the fill's layers (as a stroke it would cost bytes and redraw the fill's edges).
             ring = dilate(own, 5) & ~dilate(own, 3)
