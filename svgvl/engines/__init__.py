@@ -35,10 +35,11 @@ def _trace(
     detail: str = "medium",
     refine: float = 0.0,
     precision: int | None = None,
+    mode: str = "auto",
 ) -> str:
     from ..trace import trace
 
-    drawing = trace(rgba, colors=colors, detail=detail)
+    drawing = trace(rgba, colors=colors, detail=detail, mode=mode)
     if refine > 0:
         from ..trace.refine import refine as refine_drawing
 

@@ -9,7 +9,9 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-The result is one path per layer (holes by the even-odd rule), in pixel units.
+The result is one path per layer (holes by the even-odd rule), in pixel units.  Pixel art
+(nearest-neighbour upscaled, or any image with ``mode="pixel"``) is traced on its grid instead
+(``pixels``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
+from .pixels import find_grid, trace_pixels
 from .primitives import recognise, shape_path
 
 
@@ -41,10 +44,28 @@ DETAIL = {
 }
 
 
-def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
-    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer."""
+MODES = ("auto", "fill", "stroke", "pixel")
+
+
+def trace(
+    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", mode: str = "auto"
+) -> Drawing:
+    """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
+
+    ``mode``: ``"fill"`` traces filled outlines; ``"pixel"`` traces on the pixel grid (crisp
+    squares); ``"auto"`` is ``"pixel"`` for nearest-neighbour upscaled pixel art, else
+    ``"fill"``.
+    """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "stroke":
+        raise ValueError("mode 'stroke' is not available in this version; use auto or fill")
+    if mode != "fill":
+        grid = find_grid(rgba, minimum=1 if mode == "pixel" else 2)
+        if grid is not None:
+            return trace_pixels(rgba, grid, colors=colors)
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
@@ -110,4 +131,4 @@ def trace(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -
     return drawing
 
 
-__all__ = ["DETAIL", "TRANSPARENT", "trace"]
+__all__ = ["DETAIL", "MODES", "TRANSPARENT", "trace"]
