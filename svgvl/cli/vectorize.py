@@ -42,6 +42,13 @@ def add_commands(sub) -> None:
         help="how closely outlines follow the pixels (default: medium)",
     )
     p.add_argument(
+        "--mode",
+        default="auto",
+        choices=["auto", "fill", "stroke", "pixel"],
+        help="trace: filled outlines (fill), centre-lines (stroke), crisp squares on the pixel "
+        "grid (pixel), or chosen from the image (default: auto)",
+    )
+    p.add_argument(
         "--refine",
         type=seconds,
         default=0.0,
@@ -77,6 +84,10 @@ def cmd_vectorize(args) -> int:
         "detail": args.detail,
         "refine": args.refine,
     }
+    if args.engine == "trace":
+        options["mode"] = args.mode
+    elif args.mode != "auto":
+        raise CLIError("--mode is for --engine trace")
     if args.engine == "starvector":
         options.update(model=args.model, candidates=args.candidates or 1)
     elif args.model or args.candidates:
@@ -116,7 +127,6 @@ def _report(result, score: bool, write) -> None:
     """One line per output: its error, or (``score``) its SSIM against the input and its size."""
     if not result.ok:
         write(f"svgvl: error: {result.error}")
-    elif score and result.ssim is not None:
-        write(
-            f"{result.output}: ssim {result.ssim:.4f}, {result.bytes:,} bytes, {result.paths} paths"
-        )
+    elif score and result.bytes is not None:
+        fidelity = "" if result.ssim is None else f"ssim {result.ssim:.4f}, "
+        write(f"{result.output}: {fidelity}{result.bytes:,} bytes, {result.paths} paths")

@@ -94,12 +94,14 @@ def vectorize_file(
             raise OutputExistsError(output)  # before the work, not after
         image = io.BytesIO(sys.stdin.buffer.read()) if path == "-" else path
         svg = vectorize(image, **options)
+        # Scored before the file is written: whatever fails, no output is left behind.
+        measured = {}
+        if score:
+            if hasattr(image, "seek"):
+                image.seek(0)
+            measured = _measure(svg, image)
         write_atomic(output, svg, force=force)
-        if not score:
-            return FileResult(path, output)
-        if hasattr(image, "seek"):
-            image.seek(0)
-        return FileResult(path, output, **_measure(svg, image))
+        return FileResult(path, output, **measured)
     except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
         if not reported(error):
             raise
@@ -115,7 +117,8 @@ def _measure(svg: str, image) -> dict:
     doc = parse(svg)
     pixels = rasterize_quick(doc, target.shape[1::-1])
     return {
-        "ssim": ssim(pixels, target),
+        # SSIM needs a 3×3 window at least: a smaller image is written unscored.
+        "ssim": ssim(pixels, target) if min(target.shape[:2]) >= 3 else None,
         "bytes": len(svg.encode("utf-8")),
         "paths": count_paths(doc),
     }

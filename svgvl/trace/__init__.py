@@ -62,10 +62,9 @@ def trace(
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "stroke":
         raise ValueError("mode 'stroke' is not available in this version; use auto or fill")
-    if mode != "fill":
-        grid = find_grid(rgba, minimum=1 if mode == "pixel" else 2)
-        if grid is not None:
-            return trace_pixels(rgba, grid, colors=colors)
+    grid = find_grid(rgba, minimum=1 if mode == "pixel" else 2)
+    if grid is not None and (mode != "fill" or len(grid.xs) == len(grid.ys) == 2):
+        return trace_pixels(rgba, grid, colors=colors)  # pixel art, or one colour: a rectangle
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]

@@ -8,8 +8,9 @@ JPEG changes colour between almost every pair of neighbours, so its period is 1 
 pixel art.
 
 :func:`trace_pixels` draws one path per colour, in input pixels: the union of the colour's
-cells, as the closed boundary loops of the region on the grid lattice (outer edges and holes,
-even-odd), with only the corners as vertices — squares stay squares at any zoom.
+cells, as the closed boundary loops of the region on the grid lattice with only the corners as
+vertices — squares stay squares at any zoom.  Outer loops run clockwise and holes
+anticlockwise, so the default nonzero rule (and even-odd alike) leaves the holes open.
 """
 
 from __future__ import annotations
@@ -63,15 +64,18 @@ def _lines(size: int, period: int, offset: int) -> np.ndarray:
 
 def find_grid(rgba: np.ndarray, minimum: int = 2) -> Grid | None:
     """The grid of a nearest-neighbour upscaled image (cells of at least ``minimum`` pixels on a
-    side), or None when it is not one.  ``minimum=1`` always answers (pixels as cells)."""
+    side), or None when it is not one.  ``minimum=1`` always answers (pixels as cells); an
+    image of one colour is one cell."""
     packed = _packed(rgba)
     height, width = packed.shape
     xs = np.nonzero((packed[:, 1:] != packed[:, :-1]).any(0))[0] + 1
     ys = np.nonzero((packed[1:] != packed[:-1]).any(1))[0] + 1
+    if not len(xs) and not len(ys):
+        return Grid(np.array([0, width]), np.array([0, height]))  # one colour: one cell
     px, py = _period(xs), _period(ys)
     if px is None and py is None:
         if minimum > 1:
-            return None  # one colour, or one change per axis: no step to read
+            return None  # one change per axis: no step to read
         px = py = 1
     px, py = px or py, py or px
     if min(px, py) < minimum:
@@ -196,8 +200,8 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
     ``colors``: at most this many colours (default: the image's own, up to 256).
 
     An opaque background colour (the one on most of the border) is one rectangle under the
-    others — left out when white, as the tracer does — so the other colours need no holes for
-    it.
+    others — left out when white and not alone, as the tracer does — so the other colours need
+    no holes for it.
     """
     height, width = rgba.shape[:2]
     grid = grid or find_grid(rgba, minimum=1)
@@ -217,7 +221,7 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
         and colors[background, 3] == 255
     ):
         order.remove(background)
-        if not (colors[background, :3] >= 245).all():
+        if order == [] or not (colors[background, :3] >= 245).all():
             box = [("M", (0.0, 0.0)), ("L", (float(width), 0.0))]
             box += [("L", (float(width), float(height))), ("L", (0.0, float(height))), ("Z", ())]
             drawing.paths.append(Path(d=box, fill=hex_color(colors[background, :3])))
@@ -228,7 +232,6 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
                 d=_loops_path(loops, grid),
                 fill=hex_color(colors[index, :3]),
                 fill_opacity=round(float(colors[index, 3]) / 255, 3),
-                fill_rule="evenodd",
             )
         )
     return drawing
