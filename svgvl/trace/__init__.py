@@ -9,7 +9,8 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-The result is one path per layer (holes by the even-odd rule), in pixel units.  Pixel art
+The result is one path per layer (holes by the even-odd rule), in pixel units; small images
+are traced enlarged (``working``).  Pixel art
 (nearest-neighbour upscaled, or any image with ``mode="pixel"``) is traced on its grid instead
 (``pixels``).
 """
@@ -28,6 +29,7 @@ from .morphology import mode_filter
 from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
 from .pixels import find_grid, trace_pixels
 from .primitives import recognise, shape_path
+from .working import enlarge, scale_drawing, small_palette, working_factor
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,19 @@ MODES = ("auto", "fill", "stroke", "pixel")
 
 
 def trace(
-    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", mode: str = "auto"
+    rgba: np.ndarray,
+    colors: int | None = None,
+    detail: str = "medium",
+    mode: str = "auto",
+    *,
+    source: np.ndarray | None = None,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
     ``mode``: ``"fill"`` traces filled outlines; ``"pixel"`` traces on the pixel grid (crisp
     squares); ``"auto"`` is ``"pixel"`` for nearest-neighbour upscaled pixel art, else
-    ``"fill"``.
+    ``"fill"``.  Images of at most 64 px are traced enlarged (``working``); ``source``, set
+    for that inner trace, is the small original, whose own pixels decide the palette.
     """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
@@ -67,6 +75,10 @@ def trace(
         return trace_pixels(rgba, grid, colors=colors)  # pixel art, or one colour: a rectangle
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
+    factor = 1 if source is not None else working_factor(width, height)
+    if factor > 1:
+        drawing = trace(enlarge(rgba, factor), colors, detail, "fill", source=rgba)
+        return scale_drawing(drawing, 1 / factor, width, height)
     rgb, alpha = rgba[..., :3], rgba[..., 3]
     usable = alpha >= 128
     drawing = Drawing(width=float(width), height=float(height))
@@ -77,10 +89,13 @@ def trace(
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
     # from the smoothed labels instead of from the (noisy) pixel colours.
     ranges = local_range(rgb)
-    noisy = noise_level(rgb, usable, ranges) > 0.02
-    palette = find_palette(
-        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
-    )
+    if source is None:
+        noisy = noise_level(rgb, usable, ranges) > 0.02
+        palette = find_palette(
+            rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
+        )
+    else:
+        palette, noisy = small_palette(source, colors)
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).
