@@ -26,10 +26,10 @@ from ..svg.style import hex_color
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
-from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
+from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, noise_level
 from .pixels import find_grid, trace_pixels
 from .primitives import recognise, shape_path
-from .working import enlarge, scale_drawing, small_palette, working_factor
+from .working import trace_small, working_factor
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,15 @@ def trace(
     detail: str = "medium",
     mode: str = "auto",
     *,
-    source: np.ndarray | None = None,
+    palette: Palette | None = None,
+    noisy: bool = False,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
     ``mode``: ``"fill"`` traces filled outlines; ``"pixel"`` traces on the pixel grid (crisp
     squares); ``"auto"`` is ``"pixel"`` for nearest-neighbour upscaled pixel art, else
-    ``"fill"``.  Images of at most 64 px are traced enlarged (``working``); ``source``, set
-    for that inner trace, is the small original, whose own pixels decide the palette.
+    ``"fill"``.  Images of at most 64 px are traced enlarged (``working``), with ``palette``
+    (and ``noisy``: JPEG-like) found on the original pixels instead of the traced ones.
     """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
@@ -75,10 +76,8 @@ def trace(
         return trace_pixels(rgba, grid, colors=colors)  # pixel art, or one colour: a rectangle
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
-    factor = 1 if source is not None else working_factor(width, height)
-    if factor > 1:
-        drawing = trace(enlarge(rgba, factor), colors, detail, "fill", source=rgba)
-        return scale_drawing(drawing, 1 / factor, width, height)
+    if palette is None and working_factor(width, height) > 1:
+        return trace_small(rgba, colors, detail)
     rgb, alpha = rgba[..., :3], rgba[..., 3]
     usable = alpha >= 128
     drawing = Drawing(width=float(width), height=float(height))
@@ -89,13 +88,11 @@ def trace(
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
     # from the smoothed labels instead of from the (noisy) pixel colours.
     ranges = local_range(rgb)
-    if source is None:
+    if palette is None:
         noisy = noise_level(rgb, usable, ranges) > 0.02
         palette = find_palette(
             rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
         )
-    else:
-        palette, noisy = small_palette(source, colors)
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).

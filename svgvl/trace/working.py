@@ -16,12 +16,18 @@ import math
 import numpy as np
 from PIL import Image
 
+from ..images import load_image
+from ..metrics import ssim
+from ..render.fast import rasterize_quick
+from ..svg import write
 from ..svg.model import Drawing
 from .palette import Palette, _greedy_clusters, find_palette, local_range, noise_level
 
 SMALL = 64  # images up to this many pixels on their longer side are traced enlarged
 TARGET = 128  # ... to about this size
 MAX_FACTOR = 8
+# SSIM at the input's size that a crisp trace without blend colours may cost (see trace_small).
+BLEND_MARGIN = 0.02
 
 
 def working_factor(width: int, height: int) -> int:
@@ -106,6 +112,80 @@ def small_palette(rgba: np.ndarray, colors: int | None = None) -> tuple[Palette,
     merge = 30.0 if noisy else 16.0
     palette = find_palette(rgb, voters, colors, merge_distance=merge, ranges=ranges)
     return (palette if colors is not None else add_missing_colors(palette, rgba)), noisy
+
+
+def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) -> Palette:
+    """``palette`` without the colours of anti-aliased edges in a small image.
+
+    At 32 px a one-pixel line is never its pure colour: the blends between it and its
+    background form clusters of their own, which would be traced as halo rings around the
+    line.  A colour is such a blend when it lies between two other colours (within
+    ``distance``, a tenth to nine tenths of the way) and has hardly any pixel inside a 3×3 patch
+    of its own (a real fill has an inside); the thinnest such colour goes first, and the test
+    repeats with the colours left.
+    """
+    colors, counts = palette.colors, palette.counts
+    rgb = rgba[..., :3].reshape(-1, 3).astype(np.float64)
+    dist = ((rgb[:, None, :] - colors[None]) ** 2).sum(-1)
+    nearest = np.where(rgba[..., 3].ravel() >= 128, dist.argmin(1), -1).reshape(rgba.shape[:2])
+    padded = np.pad(nearest, 1, constant_values=-1)
+    h, w = nearest.shape
+    inside = np.ones((h, w), dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            inside &= padded[dy : dy + h, dx : dx + w] == nearest
+    interior = np.bincount(nearest[inside & (nearest >= 0)], minlength=len(colors))
+    keep = list(range(len(colors)))
+    while len(keep) > 2:
+        blends = []
+        for k in keep:
+            ends = np.array([(i, j) for i in keep for j in keep if i < j and k not in (i, j)])
+            a, b = colors[ends[:, 0]], colors[ends[:, 1]]
+            span = b - a
+            t = ((colors[k] - a) * span).sum(1) / np.maximum((span * span).sum(1), 1e-9)
+            off = np.linalg.norm(colors[k] - a - t[:, None] * span, axis=1)
+            between = (t > 0.1) & (t < 0.9) & (off < distance)
+            if between.any() and interior[k] <= max(1, 0.05 * counts[k]):
+                blends.append((interior[k], counts[k], k))
+        if not blends:
+            break
+        keep.remove(min(blends)[2])
+    return Palette(colors[keep], counts[keep])
+
+
+def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
+    """Trace a small image at its working size (:func:`working_factor`), in its own pixels.
+
+    Without the blends of :func:`drop_mixtures` a thin line is drawn in its own colour, crisp;
+    but a line that is nowhere darker than half its colour then falls below the tracer's 0.5
+    coverage threshold and is lost (a 32 px line drawing, small text).  Both are traced and the
+    one without blends is kept unless its render is clearly further from the input (SSIM
+    lower by more than :data:`BLEND_MARGIN`).
+    """
+    from . import trace  # the package's entry point; this module is one of its stages
+
+    height, width = rgba.shape[:2]
+    factor = working_factor(width, height)
+    big = enlarge(rgba, factor)
+    palette, noisy = small_palette(rgba, colors)
+    palettes = [palette]
+    if colors is None:
+        pure = drop_mixtures(palette, rgba)
+        if len(pure.colors) < len(palette.colors):
+            palettes.insert(0, pure)
+    drawings = [
+        scale_drawing(
+            trace(big, colors, detail, "fill", palette=p, noisy=noisy), 1 / factor, width, height
+        )
+        for p in palettes
+    ]
+    if len(drawings) == 1 or min(width, height) < 3:
+        return drawings[0]
+    target = load_image(rgba)
+    scores = [
+        ssim(rasterize_quick(write(d, precision=2), (width, height)), target) for d in drawings
+    ]
+    return drawings[0] if scores[0] >= scores[1] - BLEND_MARGIN else drawings[1]
 
 
 def scale_drawing(drawing: Drawing, factor: float, width: int, height: int) -> Drawing:
