@@ -209,3 +209,37 @@ def test_small_icons_keep_their_parts(size, monkeypatch):
             assert f'viewBox="0 0 {size} {size}"' in svg
             scores.append(ssim(drawn(svg, 4 * size, 4 * size), target))
         assert scores[0] > scores[1] + 0.02, path.stem
+
+
+def _restyled(name: str, old: str, new: str) -> bytes:
+    return (SVG_FIXTURES / "icons" / f"{name}.svg").read_text().replace(old, new).encode()
+
+
+def test_thin_white_lines_on_a_small_tile_have_no_halo():
+    svg = _restyled(
+        "tabler-settings", 'stroke="currentColor" stroke-linecap', 'stroke="#fff" stroke-linecap'
+    )
+    svg = svg.replace(b'stroke-width="2"', b'stroke-width="1.4"')
+    svg = svg.replace(b"<g ", b'<rect width="24" height="24" rx="5" fill="#1a5fd0"/><g ')
+    rgba = rasterize(svg, size=32, background=None)
+    drawing = trace(rgba)
+    fills = np.array([[int(p.fill[i : i + 2], 16) for i in (1, 3, 5)] for p in drawing.paths])
+    # Only the tile's blue and the lines' white (within a blend's rounding), no light-blue
+    # rings of the blends between them.
+    near = np.minimum(
+        np.linalg.norm(fills - (0x1A, 0x5F, 0xD0), axis=1), np.linalg.norm(fills - 255, axis=1)
+    )
+    assert len(fills) >= 2 and (near < 40).all()
+    target = rasterize(svg, size=128)
+    assert ssim(drawn(write(drawing, precision=1), 128, 128), target) > 0.93
+
+
+@pytest.mark.parametrize("name", ["tabler-settings", "lucide-image", "lucide-shapes"])
+def test_hairlines_on_a_small_image_are_not_lost(name):
+    """Lines thinner than a pixel are nowhere darker than half their colour: tracing them
+    without the blend colours loses them, so the blends stay where the render says so."""
+    svg = _restyled(name, 'stroke-width="2"', 'stroke-width="0.45"')
+    flat = rasterize(svg, size=32)
+    ink = (255 - flat.astype(int)).sum()
+    out = drawn(write(trace(np.dstack([flat, np.full((32, 32), 255, np.uint8)]))), 32, 32)
+    assert (255 - out.astype(int)).sum() > 0.95 * ink
