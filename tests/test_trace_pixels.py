@@ -243,3 +243,25 @@ def test_hairlines_on_a_small_image_are_not_lost(name):
     ink = (255 - flat.astype(int)).sum()
     out = drawn(write(trace(np.dstack([flat, np.full((32, 32), 255, np.uint8)]))), 32, 32)
     assert (255 - out.astype(int)).sum() > 0.95 * ink
+
+
+def test_no_hairline_between_colours_at_any_zoom():
+    """Two colours meeting exactly each anti-alias the shared edge, and the white under them
+    shows through as a hairline unless the lower one runs on under the upper one."""
+    small = sprite(SPRITES[0], size=16, colors=6, alpha=False)
+    drawing = trace(upscale(small, 8))
+    size = 301  # 301/128: cell edges fall anywhere inside the output pixels
+    out = drawn(write(drawing, precision=1), size, size).astype(float)
+    cells = load_image(small).astype(float)
+    # A pixel that only overlaps inked (non-white) cells must be a mix of their colours: no
+    # lighter than the lightest of them.
+    lo = np.floor(np.arange(size) * 16 / size).astype(int)
+    hi = np.minimum(np.ceil((np.arange(size) + 1) * 16 / size).astype(int) - 1, 15)
+    checked = 0
+    for y in range(size):
+        for x in range(0, size, 3):
+            patch = cells[lo[y] : hi[y] + 1, lo[x] : hi[x] + 1].reshape(-1, 3)
+            if (patch.sum(1) < 3 * 245).all() and len(np.unique(patch, axis=0)) > 1:
+                checked += 1
+                assert out[y, x].sum() <= patch.sum(1).max() + 6, (y, x)
+    assert checked > 100

@@ -27,7 +27,7 @@ from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, extent, layer_order, pixel_layers, restrict
 from .morphology import mode_filter
 from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, noise_level
-from .pixels import find_grid, trace_pixels
+from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
 from .working import trace_small, working_factor
 
@@ -73,7 +73,11 @@ def trace(
         raise ValueError("mode 'stroke' is not available in this version; use auto or fill")
     grid = find_grid(rgba, minimum=1 if mode == "pixel" else 2)
     if grid is not None and (mode != "fill" or len(grid.xs) == len(grid.ys) == 2):
-        return trace_pixels(rgba, grid, colors=colors)  # pixel art, or one colour: a rectangle
+        try:
+            return trace_pixels(rgba, grid, colors=colors)  # pixel art, or one colour
+        except TooDetailed:
+            if mode == "pixel":
+                raise  # asked for: the user hears why not; found by itself: traced as fill
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     if palette is None and working_factor(width, height) > 1:

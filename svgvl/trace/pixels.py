@@ -20,13 +20,22 @@ from dataclasses import dataclass
 from functools import reduce
 
 import numpy as np
+from PIL import Image
 
 from ..svg.model import Drawing, Path
 from ..svg.style import hex_color
 
-# Colours beyond this many among the cells are quantised with the tracer's palette (a
+# Colours beyond this many among the cells are quantised by median cut (a
 # nearest-neighbour upscaled photo is not pixel art a user wants one path per colour of).
 MAX_EXACT_COLORS = 256
+MAX_QUANTISED_COLORS = 32  # ... to this many, as the tracer's palette does
+# Cell edges between colours beyond which an image is no pixel art (noise, a photo): its SVG
+# would run to megabytes and take minutes to write.
+MAX_EDGES = 250_000
+
+
+class TooDetailed(ValueError):
+    """The image changes colour between too many cells to be traced as pixel art."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +99,8 @@ def _cell_labels(
     rgba: np.ndarray, grid: Grid, colors: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per cell a colour index (-1: transparent) and the (K, 4) RGBA colours.  The exact
-    colours, unless there are very many or ``colors`` asks for fewer: then the tracer's palette
-    quantises them (and half-transparent cells become opaque or transparent)."""
+    colours, unless there are very many or ``colors`` asks for fewer: then they are quantised
+    (and half-transparent cells become opaque or transparent)."""
     cells = rgba[grid.ys[:-1]][:, grid.xs[:-1]]
     packed = _packed(cells)
     visible = cells[..., 3] > 0
@@ -101,20 +110,15 @@ def _cell_labels(
         labels[visible] = inverse
         colors = values.astype(np.uint32).view(np.uint8).reshape(-1, 4)
         return labels, colors
-    from .palette import assign, find_palette
-
-    usable = cells[..., 3] >= 128
-    rgb = np.ascontiguousarray(cells[..., :3])
-    palette = find_palette(rgb, usable, colors, merge_distance=16.0)
-    labels = assign(rgb, usable, palette).astype(np.int64)
-    colors = np.concatenate(
-        [np.rint(palette.colors), np.full((len(palette.colors), 1), 255)], axis=1
-    ).astype(np.uint8)
-    return labels, colors
-
-
-# Directions as (dx, dy) on the lattice, y down: east, south, west, north.
-_STEP = np.array([(1, 0), (0, 1), (-1, 0), (0, -1)])
+    # Median cut (Pillow's, in C): the tracer's palette search costs minutes on a noisy image.
+    opaque = cells[..., 3] >= 128
+    image = Image.fromarray(np.ascontiguousarray(cells[..., :3]))
+    count = colors or MAX_QUANTISED_COLORS
+    quantised = image.quantize(count, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = np.array(quantised.getpalette()[: 3 * count], dtype=np.uint8).reshape(-1, 3)
+    labels = np.where(opaque, np.asarray(quantised).astype(np.int64), -1)
+    colors_rgba = np.concatenate([palette, np.full((len(palette), 1), 255, np.uint8)], axis=1)
+    return labels, colors_rgba
 
 
 def boundary_loops(mask: np.ndarray) -> list[np.ndarray]:
@@ -129,7 +133,8 @@ def boundary_loops(mask: np.ndarray) -> list[np.ndarray]:
     m = np.pad(mask.astype(bool), 1)
     a, b, c, d = m[:-1, :-1], m[:-1, 1:], m[1:, :-1], m[1:, 1:]  # cells around each vertex
     corner = ~((a == b) & (c == d)) & ~((a == c) & (b == d))
-    # Outgoing edge at a vertex in each direction, the region on the right of travel.
+    # Outgoing edge at a vertex going east, south, west, north (y down), the region on the
+    # right of travel.
     out = np.stack([d & ~b, c & ~d, a & ~c, b & ~a], axis=-1) & corner[..., None]
     vy, vx = np.nonzero(corner)  # row-major order
     if len(vy) == 0:
@@ -194,19 +199,38 @@ def _loops_path(loops: list[np.ndarray], grid: Grid) -> list:
     return d
 
 
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """``mask`` and its 8 neighbours: one cell further."""
+    p = np.pad(mask, 1)
+    h, w = mask.shape
+    out = mask.copy()
+    for dy in range(3):
+        for dx in range(3):
+            out |= p[dy : dy + h, dx : dx + w]
+    return out
+
+
 def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None = None) -> Drawing:
     """Trace an RGBA uint8 image as pixel art on ``grid`` (default: :func:`find_grid`, else
     every pixel a cell): one path per colour, crisp right angles, coordinates in input pixels.
-    ``colors``: at most this many colours (default: the image's own, up to 256).
+    ``colors``: at most this many colours (default: the image's own, up to 256).  Raises
+    :class:`TooDetailed` for an image whose cells change colour more than :data:`MAX_EDGES`
+    times.
 
     An opaque background colour (the one on most of the border) is one rectangle under the
-    others — left out when white and not alone, as the tracer does — so the other colours need
-    no holes for it.
+    others — left out when white and not alone, as the tracer does; the other colours are
+    stacked (see below), half-transparent ones on top, each exactly its own cells.
     """
     height, width = rgba.shape[:2]
     grid = grid or find_grid(rgba, minimum=1)
     drawing = Drawing(width=float(width), height=float(height))
     labels, colors = _cell_labels(rgba, grid, colors)
+    edges = int((labels[:, 1:] != labels[:, :-1]).sum() + (labels[1:] != labels[:-1]).sum())
+    if edges > MAX_EDGES:
+        raise TooDetailed(
+            f"{edges:,} colour changes between its {labels.size:,} pixel-art cells (at most "
+            f"{MAX_EDGES:,}): this is not pixel art; trace it with mode fill"
+        )
     if not len(colors):
         return drawing
     area = np.bincount(labels[labels >= 0], minlength=len(colors))
@@ -225,11 +249,22 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
             box = [("M", (0.0, 0.0)), ("L", (float(width), 0.0))]
             box += [("L", (float(width), float(height))), ("L", (0.0, float(height))), ("Z", ())]
             drawing.paths.append(Path(d=box, fill=hex_color(colors[background, :3])))
-    for index in order:
-        loops = boundary_loops(labels == index)
+    # Stacked, as vtracer stacks: each opaque colour also covers the cells of the opaque colours
+    # drawn after it, so that no edge between two colours has the background under it (two
+    # anti-aliased edges meeting exactly let it show through as a hairline at most zooms).
+    opaque = [i for i in order if colors[i, 3] == 255]
+    rank = np.full(len(colors) + 1, -1)
+    rank[opaque] = np.arange(len(opaque))
+    cell_rank = rank[labels]  # label -1 (transparent) takes the last slot: -1
+    for r, index in enumerate(opaque + [i for i in order if colors[i, 3] < 255]):
+        if r < len(opaque):
+            own = cell_rank == r
+            mask = own | ((cell_rank > r) & _grow(own))
+        else:
+            mask = labels == index
         drawing.paths.append(
             Path(
-                d=_loops_path(loops, grid),
+                d=_loops_path(boundary_loops(mask), grid),
                 fill=hex_color(colors[index, :3]),
                 fill_opacity=round(float(colors[index, 3]) / 255, 3),
             )
@@ -237,4 +272,4 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
     return drawing
 
 
-__all__ = ["Grid", "boundary_loops", "find_grid", "trace_pixels"]
+__all__ = ["Grid", "TooDetailed", "boundary_loops", "find_grid", "trace_pixels"]
