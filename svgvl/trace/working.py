@@ -17,8 +17,6 @@ import numpy as np
 from PIL import Image
 
 from ..images import load_image
-from ..metrics import ssim
-from ..render.fast import rasterize_quick
 from ..svg import write
 from ..svg.model import Drawing
 from .palette import Palette, _greedy_clusters, find_palette, local_range, noise_level
@@ -162,6 +160,8 @@ def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medi
     one without blends is kept unless its render is clearly further from the input (SSIM
     lower by more than :data:`BLEND_MARGIN`).
     """
+    from ..metrics import ssim  # only small images pay for scoring and a renderer
+    from ..render.fast import rasterize_quick
     from . import trace  # the package's entry point; this module is one of its stages
 
     height, width = rgba.shape[:2]
