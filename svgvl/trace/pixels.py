@@ -238,10 +238,11 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     counts = np.bincount(border[border >= 0], minlength=len(colors))
     background = int(counts.argmax()) if counts.any() else -1
+    filled = bool((labels >= 0).all())
     if (
-        background >= 0
+        filled
+        and background >= 0
         and counts[background] >= 0.5 * len(border)
-        and (labels >= 0).all()
         and colors[background, 3] == 255
     ):
         order.remove(background)
@@ -249,6 +250,8 @@ def trace_pixels(rgba: np.ndarray, grid: Grid | None = None, colors: int | None 
             box = [("M", (0.0, 0.0)), ("L", (float(width), 0.0))]
             box += [("L", (float(width), float(height))), ("L", (0.0, float(height))), ("Z", ())]
             drawing.paths.append(Path(d=box, fill=hex_color(colors[background, :3])))
+    elif filled and len(order) > 1 and (colors[order[0]] == 255).all():
+        order.pop(0)  # white at the bottom of an opaque image: the page shows through instead
     # Stacked, as vtracer stacks: each opaque colour also covers the cells of the opaque colours
     # drawn after it, so that no edge between two colours has the background under it (two
     # anti-aliased edges meeting exactly let it show through as a hairline at most zooms).
