@@ -209,3 +209,43 @@ def test_vectorize_options_reach_the_engine(tmp_path):
     assert out.read_text().count("<path") <= 2
     result = run("vectorize", LOGO_PNG, "-o", tmp_path / "x.svg", "--refine", "-1")
     assert result.returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "paths"),
+    [
+        ("one-pixel.png", Image.new("RGB", (1, 1), (200, 30, 30)), 1),
+        ("two-pixels.png", Image.new("RGB", (2, 1), (255, 255, 255)), 1),
+        ("transparent.png", Image.new("RGBA", (40, 30), (0, 0, 0, 0)), 0),
+        ("one-colour.png", Image.new("RGB", (40, 30), (30, 100, 200)), 1),
+    ],
+)
+def test_vectorize_trivial_images(tmp_path, name, image, paths):
+    """Degenerate images give a trivial SVG of their size and exit 0 (a 1×1 image used to exit
+    1 after writing its SVG: scoring failed once the file was there)."""
+    src = tmp_path / name
+    image.save(src)
+    out = tmp_path / "out.svg"
+    result = run("vectorize", src, "-o", out)
+    assert result.returncode == 0, result.stderr
+    svg = out.read_text()
+    assert f'viewBox="0 0 {image.width} {image.height}"' in svg
+    assert svg.count("<path") == paths
+    assert f"{paths} paths".encode() in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_vectorize_mode(tmp_path):
+    art = np.kron(np.array([[0, 1, 1], [1, 0, 2]]), np.ones((8, 8), int))
+    src = tmp_path / "art.png"
+    Image.fromarray(np.array([[255, 0, 0], [0, 0, 255], [20, 160, 20]], np.uint8)[art]).save(src)
+    out = tmp_path / "art.svg"
+    assert run("vectorize", src, "-o", out, "--mode", "pixel", "--quiet").returncode == 0
+    assert out.read_text().count("<path") == 3
+    # A failure leaves no output file behind.
+    for args in (
+        ["--mode", "fill", "--engine", "vtracer"],
+        ["--mode", "pixel", "--engine", "vtracer"],
+    ):
+        result = run("vectorize", src, "-o", tmp_path / "x.svg", *args)
+        assert result.returncode == 1 and b"mode" in result.stderr, args
+        assert b"Traceback" not in result.stderr and not (tmp_path / "x.svg").exists()

@@ -46,8 +46,8 @@ def add_commands(sub) -> None:
         "--mode",
         default="auto",
         choices=["auto", "fill", "stroke", "pixel"],
-        help="trace: auto (line work as strokes where they match, the rest filled), fill "
-        "(outlines only), stroke (every line-like part stroked), pixel (pixel art on its grid)",
+        help="trace: filled outlines (fill), centre-lines for line work (stroke), crisp squares "
+        "on the pixel grid (pixel), or chosen from the image (default: auto)",
     )
     p.add_argument(
         "--gradients",
@@ -147,7 +147,6 @@ def _report(result, score: bool, write) -> None:
         write(f"svgvl: warning: {note}")
     if not result.ok:
         write(f"svgvl: error: {result.error}")
-    elif score and result.ssim is not None:
-        write(
-            f"{result.output}: ssim {result.ssim:.4f}, {result.bytes:,} bytes, {result.paths} paths"
-        )
+    elif score and result.bytes is not None:
+        fidelity = "" if result.ssim is None else f"ssim {result.ssim:.4f}, "
+        write(f"{result.output}: {fidelity}{result.bytes:,} bytes, {result.paths} paths")

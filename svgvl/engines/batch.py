@@ -103,10 +103,10 @@ def vectorize_file(
             warnings.simplefilter("always")
             svg = vectorize(image, **options)
         notes = tuple(one_line(w.message, path) for w in caught)
+        # Scored before the file is written: whatever fails, no output is left behind.
+        measured = _measure(svg, image) if score else {}
         write_atomic(output, svg, force=force)
-        if not score:
-            return FileResult(path, output, warnings=notes)
-        return FileResult(path, output, warnings=notes, **_measure(svg, image))
+        return FileResult(path, output, warnings=notes, **measured)
     except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
         if not reported(error):
             raise
@@ -135,7 +135,8 @@ def _measure(svg: str, rgba) -> dict:
     doc = parse(svg)
     pixels = rasterize_quick(doc, target.shape[1::-1])
     return {
-        "ssim": ssim(pixels, target),
+        # SSIM needs a 3×3 window at least: a smaller image is written unscored.
+        "ssim": ssim(pixels, target) if min(target.shape[:2]) >= 3 else None,
         "bytes": len(svg.encode("utf-8")),
         "paths": count_paths(doc),
     }

@@ -12,7 +12,9 @@ Stages, each in its own module and each with one knob a user can understand:
 
 Before them, ``strokes`` takes line work drawn on the background out of the image as stroked
 centre-lines (``mode``); the result is one path per layer (holes by the even-odd rule) plus
-those strokes, in pixel units.
+those strokes, in pixel units.  Small images are traced enlarged (``working``); pixel art
+(nearest-neighbour upscaled, or any image with ``mode="pixel"``) is traced on its grid instead
+(``pixels``).  ``budget`` bounds the work on big or noisy images.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from .budget import scale_drawing, within_budget
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
-from .palette import TRANSPARENT, assign, find_palette, local_range, noise_level
+from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, noise_level
+from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
 from .shading import shade
 from .strokes import ensure_ink, stroke_pass
+from .working import trace_small, working_factor
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ DETAIL = {
 }
 
 
-MODES = ("auto", "fill", "stroke")
+MODES = ("auto", "fill", "stroke", "pixel")
 
 
 def trace(
@@ -57,36 +61,58 @@ def trace(
     mode: str = "auto",
     gradients: bool = True,
     speckle: float | None = None,
+    *,
+    palette: Palette | None = None,
+    noisy: bool = False,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
-    ``mode``: ``"auto"`` draws line work as stroked centre-lines where they match the image as
-    well as filled outlines (:mod:`.strokes`), ``"fill"`` outlines everything, ``"stroke"``
-    makes every line-like part a stroke.  An input with visible ink never comes out empty.
+    ``mode``: ``"auto"`` traces pixel art on its grid and draws line work as stroked
+    centre-lines where they match the image as well as filled outlines (:mod:`.strokes`);
+    ``"fill"`` outlines everything, ``"stroke"`` makes every line-like part a stroke, ``"pixel"``
+    traces on the pixel grid (crisp squares).  An input with visible ink never comes out empty.
     ``gradients``: smooth colour ramps become one region filled with a linear or radial
     gradient (:mod:`.shading`) instead of flat bands.  ``speckle``: regions smaller than this
     many pixels are dropped (absorbed by the colour around them); the default comes from
-    ``detail``, given for 256 px and scaled with the area.  An image over the work budget
-    (:mod:`.budget`) is traced at a reduced size, with a
-    :class:`~svgvl.trace.budget.TraceBudgetWarning`.
+    ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
+    enlarged (:mod:`.working`), with ``palette`` (and ``noisy``: JPEG-like) found on the
+    original pixels instead of the traced ones.  An image over the work budget (:mod:`.budget`)
+    is traced at a reduced size, with a :class:`~svgvl.trace.budget.TraceBudgetWarning`.
     """
     if detail not in DETAIL:
         raise ValueError(f"detail must be one of {', '.join(DETAIL)}, got {detail!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    grid = find_grid(rgba, minimum=1 if mode == "pixel" else 2)
+    if grid is not None and (mode in ("auto", "pixel") or len(grid.xs) == len(grid.ys) == 2):
+        try:
+            return trace_pixels(rgba, grid, colors=colors)  # pixel art, or one colour
+        except TooDetailed:
+            if mode == "pixel":
+                raise  # asked for: the user hears why not; found by itself: traced as fill
     knobs = DETAIL[detail]
+    height, width = rgba.shape[:2]
+    if palette is None and working_factor(width, height) > 1:
+        drawing = trace_small(rgba, colors, detail)
+        return ensure_ink(drawing, rgba, knobs.tolerance, knobs.corner_angle)
     original, strokes = rgba, []
     if mode != "fill":
         strokes, rgba = stroke_pass(
             rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
         )
-    drawing = _fills(rgba, colors, detail, gradients, speckle)
+    drawing = _fills(rgba, colors, detail, gradients, speckle, palette, noisy)
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 
 
 def _fills(
-    rgba: np.ndarray, colors: int | None, detail: str, gradients: bool, speckle: float | None
+    rgba: np.ndarray,
+    colors: int | None,
+    detail: str,
+    gradients: bool,
+    speckle: float | None,
+    palette: Palette | None,
+    noisy: bool,
 ) -> Drawing:
     """Filled outlines: one path per colour layer."""
     knobs = DETAIL[detail]
@@ -108,10 +134,11 @@ def _fills(
     min_area = knobs.speckle * scale * scale if speckle is None else speckle
     if (reduced := within_budget(rgba, ranges, usable)) is not None:
         return _retrace(reduced, width, height, colors, detail, gradients, speckle)
-    noisy = noise_level(rgb, usable, ranges) > 0.02
-    palette = find_palette(
-        rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
-    )
+    if palette is None:
+        noisy = noise_level(rgb, usable, ranges) > 0.02
+        palette = find_palette(
+            rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
+        )
     labels = assign(rgb, usable, palette, ranges=ranges)
     if noisy:
         for _ in range(2):

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
-from ..svg.model import Drawing
+from ..svg.model import Drawing, Gradient
+from ..svg.transform import IDENTITY
 
 MAX_EDGE_PIXELS = 1_000_000
 """Edge pixels one image may have (over 10× a detailed 2048 px logo)."""
@@ -103,7 +105,8 @@ def within_budget(
 
 
 def scale_drawing(drawing: Drawing, width: int, height: int) -> Drawing:
-    """``drawing`` (absolute M/L/C/Z paths, as traced) stretched onto a width×height canvas."""
+    """``drawing`` (absolute M/L/C/Z paths, as traced) stretched onto a width×height canvas,
+    its gradients with it (they are in canvas units)."""
     sx, sy = width / drawing.width, height / drawing.height
     uniform = math.isclose(sx, sy, rel_tol=1e-9)
     for path in drawing.paths:
@@ -116,5 +119,16 @@ def scale_drawing(drawing: Drawing, width: int, height: int) -> Drawing:
             path.shape = (shape[0], *(v * sx for v in shape[1:]))
         else:
             path.shape = None
+    for key, gradient in drawing.gradients.items():
+        drawing.gradients[key] = _scale_gradient(gradient, sx, sy)
     drawing.width, drawing.height = float(width), float(height)
     return drawing
+
+
+def _scale_gradient(gradient: Gradient, sx: float, sy: float) -> Gradient:
+    a, b, c, d, e, f = gradient.transform
+    if gradient.transform == IDENTITY and math.isclose(sx, sy, rel_tol=1e-9):
+        geometry = {k: v * sx for k, v in gradient.geometry.items()}
+        return replace(gradient, geometry=geometry)
+    # The canvas scale applied after the gradient's own transform.
+    return replace(gradient, transform=(a * sx, b * sy, c * sx, d * sy, e * sx, f * sy))

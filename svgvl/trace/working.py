@@ -1,0 +1,199 @@
+"""Working size: small images are traced enlarged, and the result scaled back.
+
+Every fixed size in the tracer — the 3×3 flat test that picks palette colours, the 5 px windows
+that decide which colours an edge pixel may take, the speckle area, the run-on under upper
+layers — is a pixel count tuned on 256 px images.  At 32 px a one-pixel white stroke has no flat
+pixel, so its colour never enters the palette, and a 5 px window spans a sixth of the icon:
+outlines, bellies and letters vanish.  Enlarged with a smooth filter to about 256 px, the same
+image has flat cores in its thin parts again and every window is small beside its shapes; the
+traced outlines are then scaled back, so the SVG keeps the input's size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from ..images import load_image
+from ..svg import write
+from ..svg.model import Drawing
+from .budget import scale_drawing
+from .palette import Palette, _greedy_clusters, find_palette, local_range, noise_level
+
+SMALL = 64  # images up to this many pixels on their longer side are traced enlarged
+TARGET = 128  # ... to about this size
+MAX_FACTOR = 8
+# SSIM at the input's size that a crisp trace without blend colours may cost (see trace_small).
+BLEND_MARGIN = 0.015
+
+
+def working_factor(width: int, height: int) -> int:
+    """The integer enlargement for an image of this size: 1 (none) above :data:`SMALL` px."""
+    side = max(width, height)
+    if side > SMALL:
+        return 1
+    return int(min(MAX_FACTOR, max(1, math.ceil(TARGET / side))))
+
+
+def enlarge(rgba: np.ndarray, factor: int) -> np.ndarray:
+    """``rgba`` enlarged ``factor`` times with a bicubic filter on premultiplied colour (so that
+    transparent pixels lend no colour to the edges), rounded back to uint8."""
+    if factor == 1:
+        return rgba
+    height, width = rgba.shape[:2]
+    size = (width * factor, height * factor)
+    alpha = rgba[..., 3].astype(np.float32) / 255.0
+    channels = [rgba[..., c].astype(np.float32) * alpha for c in range(3)] + [alpha * 255.0]
+    big = [np.asarray(Image.fromarray(c, "F").resize(size, Image.BICUBIC)) for c in channels]
+    a = np.clip(big[3], 0.0, 255.0)
+    scale = np.where(a > 0, 255.0 / np.maximum(a, 1e-6), 0.0)
+    rgb = [np.clip(c * scale, 0.0, 255.0) for c in big[:3]]
+    return np.rint(np.dstack([*rgb, a])).astype(np.uint8)
+
+
+def _mixture_distance(pixels: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """Each pixel's RGB distance to the nearest palette colour or mixture of two colours (the
+    segment between them: what an anti-aliased edge between them holds)."""
+    best = np.full(len(pixels), np.inf)
+    for i in range(len(colors)):
+        best = np.minimum(best, np.linalg.norm(pixels - colors[i], axis=1))
+        for j in range(i):
+            span = colors[j] - colors[i]
+            t = np.clip((pixels - colors[i]) @ span / max(float(span @ span), 1e-9), 0.0, 1.0)
+            best = np.minimum(best, np.linalg.norm(pixels - colors[i] - t[:, None] * span, axis=1))
+    return best
+
+
+def add_missing_colors(
+    palette: Palette, rgba: np.ndarray, distance: float = 40.0, min_pixels: int = 3
+) -> Palette:
+    """``palette`` with the colours of ink it can neither match nor mix, from a small image.
+
+    At 32 px a small shape or a thin part has no flat pixel and too few pixels for the palette's
+    own thresholds (tuned at 256 px), so a green logo on white came out empty.  Pixels farther
+    than ``distance`` from every colour and from every mixture of two colours are such ink;
+    each cluster of at least ``min_pixels`` joins the palette with the colour of its purest
+    quarter, and the search repeats once with the new colours mixing too.
+    """
+    pixels = rgba[rgba[..., 3] >= 250][:, :3].astype(np.float64)
+    colors, counts = palette.colors, palette.counts
+    for _ in range(2):
+        far = _mixture_distance(pixels, colors) if len(colors) else np.full(len(pixels), np.inf)
+        ink = far > distance
+        if ink.sum() < min_pixels:
+            break
+        centres, weights = _greedy_clusters(pixels[ink], 30.0, np.ones(int(ink.sum())))
+        keep = weights >= min_pixels
+        if not keep.any():
+            break
+        member = np.linalg.norm(pixels[ink][:, None] - centres[keep][None], axis=2).argmin(1)
+        extra = []
+        for i in range(int(keep.sum())):
+            own = far[ink][member == i]
+            purest = own >= np.percentile(own, 75)
+            extra.append(pixels[ink][member == i][purest].mean(0))
+        colors = np.vstack([colors.reshape(-1, 3), extra])
+        counts = np.concatenate([counts, weights[keep].astype(np.int64)])
+    return Palette(colors, counts)
+
+
+def small_palette(rgba: np.ndarray, colors: int | None = None) -> tuple[Palette, bool]:
+    """The palette of a small image, found on its own pixels (an enlarged image's smooth ramps
+    would vote for colours of their own), and whether it is noisy (a JPEG), as the tracer
+    decides both; with :func:`add_missing_colors` unless ``colors`` fixes the count."""
+    rgb, alpha = rgba[..., :3], rgba[..., 3]
+    usable = alpha >= 128
+    voters = usable & (alpha >= 250) if (alpha >= 250).any() else usable
+    ranges = local_range(rgb)
+    noisy = noise_level(rgb, usable, ranges) > 0.02
+    merge = 30.0 if noisy else 16.0
+    palette = find_palette(rgb, voters, colors, merge_distance=merge, ranges=ranges)
+    return (palette if colors is not None else add_missing_colors(palette, rgba)), noisy
+
+
+def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) -> Palette:
+    """``palette`` without the colours of anti-aliased edges in a small image.
+
+    At 32 px a one-pixel line is never its pure colour: the blends between it and its
+    background form clusters of their own, which would be traced as halo rings around the
+    line.  A colour is such a blend when it lies between two other colours (within
+    ``distance``, a tenth to nine tenths of the way) and has hardly any pixel inside a 3×3 patch
+    of its own (a real fill has an inside); the thinnest such colour goes first, and the test
+    repeats with the colours left.
+    """
+    colors, counts = palette.colors, palette.counts
+    rgb = rgba[..., :3].reshape(-1, 3).astype(np.float64)
+    dist = ((rgb[:, None, :] - colors[None]) ** 2).sum(-1)
+    nearest = np.where(rgba[..., 3].ravel() >= 128, dist.argmin(1), -1).reshape(rgba.shape[:2])
+    padded = np.pad(nearest, 1, constant_values=-1)
+    h, w = nearest.shape
+    inside = np.ones((h, w), dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            inside &= padded[dy : dy + h, dx : dx + w] == nearest
+    interior = np.bincount(nearest[inside & (nearest >= 0)], minlength=len(colors))
+    keep = list(range(len(colors)))
+    while len(keep) > 2:
+        blends = []
+        for k in keep:
+            ends = np.array([(i, j) for i in keep for j in keep if i < j and k not in (i, j)])
+            a, b = colors[ends[:, 0]], colors[ends[:, 1]]
+            span = b - a
+            t = ((colors[k] - a) * span).sum(1) / np.maximum((span * span).sum(1), 1e-9)
+            off = np.linalg.norm(colors[k] - a - t[:, None] * span, axis=1)
+            between = (t > 0.1) & (t < 0.9) & (off < distance)
+            if between.any() and interior[k] <= max(1, 0.05 * counts[k]):
+                blends.append((interior[k], counts[k], k))
+        if not blends:
+            break
+        keep.remove(min(blends)[2])
+    return Palette(colors[keep], counts[keep])
+
+
+def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
+    """Trace a small image at its working size (:func:`working_factor`), in its own pixels.
+
+    Without the blends of :func:`drop_mixtures` a thin line is drawn in its own colour, crisp;
+    but a line that is nowhere darker than half its colour then falls below the tracer's 0.5
+    coverage threshold and is lost (a 32 px line drawing, small text).  Both are traced and the
+    one without blends is kept unless its render is clearly further from the input (SSIM
+    lower by more than :data:`BLEND_MARGIN`).  No gradients: the enlargement's own smooth
+    ramps would be fitted as ones (a 32 px Mastercard logo lost 0.07 SSIM at 4× to them).
+    """
+    from ..metrics import ssim  # only small images pay for scoring and a renderer
+    from ..render.fast import rasterize_quick
+    from . import trace  # the package's entry point; this module is one of its stages
+
+    height, width = rgba.shape[:2]
+    factor = working_factor(width, height)
+    big = enlarge(rgba, factor)
+    palette, noisy = small_palette(rgba, colors)
+    palettes = [palette]
+    if colors is None:
+        pure = drop_mixtures(palette, rgba)
+        if len(pure.colors) < len(palette.colors):
+            palettes.insert(0, pure)
+    drawings = [
+        scale_drawing(
+            trace(big, colors, detail, "fill", False, palette=p, noisy=noisy), width, height
+        )
+        for p in palettes
+    ]
+    if len(drawings) == 1 or min(width, height) < 3:
+        return drawings[0]
+    target = load_image(rgba)
+    scores = [
+        ssim(rasterize_quick(write(d, precision=2), (width, height)), target) for d in drawings
+    ]
+    return drawings[0] if scores[0] >= scores[1] - BLEND_MARGIN else drawings[1]
+
+
+__all__ = [
+    "SMALL",
+    "add_missing_colors",
+    "enlarge",
+    "small_palette",
+    "working_factor",
+]

@@ -1,0 +1,269 @@
+"""Pixel art traced on its grid, small images traced at a working size, trivial images."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from svgvl.metrics import ssim
+from svgvl.render import load_image, rasterize
+from svgvl.svg import write
+from svgvl.trace import trace
+from svgvl.trace.pixels import boundary_loops, find_grid, trace_pixels
+from svgvl.trace.working import add_missing_colors, enlarge, working_factor
+
+from .conftest import SVG_FIXTURES
+
+SPRITES = [
+    SVG_FIXTURES / "emoji" / "twemoji-alembic.svg",
+    SVG_FIXTURES / "emoji" / "fluent-camping.svg",
+    SVG_FIXTURES / "logos" / "logos-mastercard.svg",
+]
+
+
+def sprite(svg, size: int = 16, colors: int = 10, alpha: bool = True) -> np.ndarray:
+    """A real icon as pixel art: drawn at ``size`` px, few colours, hard-edged alpha."""
+    rgba = rasterize(svg.read_bytes(), size=size, background=None)
+    rgb = Image.fromarray(rgba, "RGBA").convert("RGB").quantize(colors).convert("RGB")
+    a = np.where(rgba[..., 3] >= 128, 255, 0).astype(np.uint8)
+    out = np.dstack([np.asarray(rgb), a])
+    return out if alpha else np.dstack([load_image(out), np.full(a.shape, 255, np.uint8)])
+
+
+def upscale(rgba: np.ndarray, factor: int) -> np.ndarray:
+    return rgba.repeat(factor, 0).repeat(factor, 1)
+
+
+def drawn(svg: str, width: int, height: int) -> np.ndarray:
+    return rasterize(svg.encode(), size=(width, height))
+
+
+def commands(drawing) -> list:
+    return [c for p in drawing.paths for c in p.d]
+
+
+@pytest.mark.parametrize("path", SPRITES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("alpha", [True, False], ids=["alpha", "white"])
+def test_upscaled_pixel_art_is_traced_exactly_on_its_grid(path, alpha):
+    small = sprite(path, alpha=alpha)
+    big = upscale(small, 8)[3:, 5:]  # cropped: the grid starts part-way into a cell
+    grid = find_grid(big)
+    assert grid is not None and grid.period == 8
+    assert grid.xs[:3].tolist() == [0, 3, 11] and grid.ys[:3].tolist() == [0, 5, 13]
+    drawing = trace(big)
+    svg = write(drawing, precision=1)
+    h, w = big.shape[:2]
+    # Crisp: at the input's size and at 4x the drawing is the input, pixel for pixel.
+    assert np.array_equal(drawn(svg, w, h), load_image(big))
+    assert np.array_equal(drawn(svg, 4 * w, 4 * h), load_image(upscale(big, 4)))
+    # Only horizontal and vertical moves, on grid lines, one path per colour.
+    points = [args for op, args in commands(drawing) if op in "ML"]
+    assert all(op in "MLZ" for op, _ in commands(drawing))
+    assert {x for x, _ in points} <= set(grid.xs.tolist())
+    assert {y for _, y in points} <= set(grid.ys.tolist())
+    visible = big[big[..., 3] > 0]
+    colours = {tuple(c) for c in visible[:, :3].tolist()} - (
+        {(255, 255, 255)} if not alpha else set()
+    )
+    assert len(drawing.paths) == len(colours)
+
+
+def test_boundary_loops_enclose_exactly_the_cells():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = rng.random((13, 17)) < 0.5
+        loops = boundary_loops(mask)
+        # Shoelace areas, y down: outer loops clockwise (+), holes anticlockwise (-).
+        area = sum(
+            0.5
+            * float(np.dot(p[:, 0], np.roll(p[:, 1], -1)) - np.dot(p[:, 1], np.roll(p[:, 0], -1)))
+            for p in loops
+        )
+        assert area == mask.sum()
+        for p in loops:  # edges alternate horizontal and vertical, one lattice step or more
+            step = np.diff(np.vstack([p, p[:1]]), axis=0)
+            assert ((step[:, 0] == 0) != (step[:, 1] == 0)).all()
+            assert ((step[:-1, 0] == 0) != (step[1:, 0] == 0)).all()
+
+
+def test_boundary_loops_of_a_ring_and_a_diagonal_pair():
+    ring = np.ones((3, 3), bool)
+    ring[1, 1] = False
+    outer, hole = boundary_loops(ring)
+    assert outer.tolist() == [[0, 0], [3, 0], [3, 3], [0, 3]]
+    assert hole.tolist() == [[1, 1], [1, 2], [2, 2], [2, 1]]
+    # Cells touching at a corner only stay two squares.
+    assert [p.tolist() for p in boundary_loops(np.eye(2, dtype=bool))] == [
+        [[0, 0], [1, 0], [1, 1], [0, 1]],
+        [[1, 1], [2, 1], [2, 2], [1, 2]],
+    ]
+
+
+def test_native_sprite_in_pixel_mode_is_exact():
+    small = sprite(SPRITES[0], size=24)
+    assert find_grid(small) is None  # at 1:1 nothing says it is pixel art ...
+    svg = write(trace(small, mode="pixel"), precision=1)  # ... unless the user says so
+    assert np.array_equal(drawn(svg, 96, 96), load_image(upscale(small, 4)))
+
+
+@pytest.mark.parametrize("path", [p for p in SVG_FIXTURES.glob("*/*.svg")], ids=lambda p: p.stem)
+def test_anti_aliased_renders_and_jpegs_are_not_pixel_art(path):
+    rgba = rasterize(path.read_bytes(), size=96, background=None)
+    assert find_grid(rgba) is None
+    assert find_grid(np.dstack([load_image(rgba), np.full((96, 96), 255, np.uint8)])) is None
+    buffer = io.BytesIO()
+    Image.fromarray(load_image(upscale(rgba, 2))).save(buffer, "JPEG", quality=90)
+    jpeg = np.asarray(Image.open(buffer).convert("RGBA"))
+    assert find_grid(jpeg) is None  # even when it was upscaled before compression
+
+
+def test_many_colours_are_quantised_and_colors_is_honoured():
+    smooth = rasterize(SPRITES[1].read_bytes(), size=64, background=None)
+    big = upscale(smooth, 4)
+    assert len(np.unique(smooth.reshape(-1, 4), axis=0)) > 256
+    drawing = trace(big)
+    assert 2 <= len(drawing.paths) <= 32
+    assert ssim(drawn(write(drawing), 256, 256), load_image(big)) > 0.9
+    assert len(trace_pixels(big, colors=3).paths) <= 3
+
+
+def test_modes():
+    big = upscale(sprite(SPRITES[2]), 6)
+    assert all(op in "MLZ" for p in trace(big).paths for op, _ in p.d)
+    assert any(op == "C" for p in trace(big, mode="fill").paths for op, _ in p.d)
+    assert all(op in "MLZ" for p in trace(big, mode="pixel").paths for op, _ in p.d)
+    with pytest.raises(ValueError, match="mode"):
+        trace(big, mode="wobbly")
+
+
+@pytest.mark.parametrize(
+    ("rgba", "expected"),
+    [
+        (
+            np.full((1, 1, 4), (200, 30, 30, 255), np.uint8),
+            '<path d="M0 0H1V1H0Z" fill="#c81e1e"/>',
+        ),
+        (np.full((9, 5, 4), 255, np.uint8), '<path d="M0 0H5V9H0Z" fill="#fff"/>'),
+        (np.zeros((40, 40, 4), np.uint8), ""),
+    ],
+    ids=["one-pixel", "white", "transparent"],
+)
+def test_trivial_images(rgba, expected):
+    h, w = rgba.shape[:2]
+    for mode in ("auto", "fill", "pixel"):
+        svg = write(trace(rgba, mode=mode))
+        assert (
+            svg == f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}">{expected}</svg>'
+        )
+
+
+def test_working_factor_enlarges_only_small_images():
+    assert working_factor(32, 32) == 4 and working_factor(64, 40) == 2
+    assert working_factor(65, 65) == 1 and working_factor(256, 256) == 1
+    assert working_factor(1, 1) == 8
+
+
+def test_enlarge_keeps_edge_colours_of_transparent_images():
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[3:5, 3:5] = (250, 20, 10, 255)
+    big = enlarge(rgba, 4)
+    assert big.shape == (32, 32, 4)
+    seen = big[big[..., 3] >= 16]
+    # Premultiplied filtering: the fading edge is still red, not darkened towards black.
+    assert (np.abs(seen[:, :3].astype(int) - (250, 20, 10)) <= 12).all()
+
+
+def test_a_small_mark_without_flat_pixels_still_gets_its_colour():
+    from svgvl.trace.palette import Palette
+
+    rgba = rasterize(SVG_FIXTURES / "logos" / "si-spotify.svg", size=12, background=None)
+    rgba = np.pad(load_image(rgba), ((10, 10), (10, 10), (0, 0)), constant_values=255)
+    rgba = np.dstack([rgba, np.full(rgba.shape[:2], 255, np.uint8)])
+    white = Palette(np.array([[255.0, 255.0, 255.0]]), np.array([500]))
+    added = add_missing_colors(white, rgba).colors[1:]
+    assert len(added) >= 1
+    ink = rgba[..., :3].reshape(-1, 3).astype(float)
+    ink = ink[np.linalg.norm(ink - 255, axis=1) > 100]
+    # The added colour is the mark's purest colour, not a washed-out mixture with white.
+    assert np.linalg.norm(added[0] - ink.mean(0)) < np.linalg.norm(ink.mean(0) - 255)
+    assert len(trace(rgba).paths) >= 1
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_small_icons_keep_their_parts(size, monkeypatch):
+    """At 32 and 64 px, tracing at the working size follows the original drawing closer (SSIM
+    at 4x against the source SVG) than tracing at the input's size, on every icon and by 0.02
+    on average, and keeps the input's viewBox."""
+    import svgvl.trace.working as working
+
+    default = working.SMALL
+    gains = []
+    for path in SPRITES + [SVG_FIXTURES / "logos" / "si-blender.svg"]:
+        rgba = rasterize(path.read_bytes(), size=size, background=None)
+        target = rasterize(path.read_bytes(), size=4 * size)
+        scores = []
+        for small in (default, 0):  # 0: nothing is small, the input's size is used
+            monkeypatch.setattr(working, "SMALL", small)
+            svg = write(trace(rgba), precision=1)
+            assert f'viewBox="0 0 {size} {size}"' in svg
+            scores.append(ssim(drawn(svg, 4 * size, 4 * size), target))
+        assert scores[0] > scores[1], path.stem
+        gains.append(scores[0] - scores[1])
+    assert np.mean(gains) > 0.02
+
+
+def _restyled(name: str, old: str, new: str) -> bytes:
+    return (SVG_FIXTURES / "icons" / f"{name}.svg").read_text().replace(old, new).encode()
+
+
+def test_thin_white_lines_on_a_small_tile_have_no_halo():
+    svg = _restyled(
+        "tabler-settings", 'stroke="currentColor" stroke-linecap', 'stroke="#fff" stroke-linecap'
+    )
+    svg = svg.replace(b'stroke-width="2"', b'stroke-width="1.4"')
+    svg = svg.replace(b"<g ", b'<rect width="24" height="24" rx="5" fill="#1a5fd0"/><g ')
+    rgba = rasterize(svg, size=32, background=None)
+    drawing = trace(rgba)
+    fills = np.array([[int(p.fill[i : i + 2], 16) for i in (1, 3, 5)] for p in drawing.paths])
+    # Only the tile's blue and the lines' white (within a blend's rounding), no light-blue
+    # rings of the blends between them.
+    near = np.minimum(
+        np.linalg.norm(fills - (0x1A, 0x5F, 0xD0), axis=1), np.linalg.norm(fills - 255, axis=1)
+    )
+    assert len(fills) >= 2 and (near < 40).all()
+    target = rasterize(svg, size=128)
+    assert ssim(drawn(write(drawing, precision=1), 128, 128), target) > 0.93
+
+
+@pytest.mark.parametrize("name", ["tabler-settings", "lucide-image", "lucide-shapes"])
+def test_hairlines_on_a_small_image_are_not_lost(name):
+    """Lines thinner than a pixel are nowhere darker than half their colour: tracing them
+    without the blend colours loses them, so the blends stay where the render says so."""
+    svg = _restyled(name, 'stroke-width="2"', 'stroke-width="0.45"')
+    flat = rasterize(svg, size=32)
+    ink = (255 - flat.astype(int)).sum()
+    out = drawn(write(trace(np.dstack([flat, np.full((32, 32), 255, np.uint8)]))), 32, 32)
+    assert (255 - out.astype(int)).sum() > 0.95 * ink
+
+
+def test_no_hairline_between_colours_at_any_zoom():
+    """Two colours meeting exactly each anti-alias the shared edge, and the white under them
+    shows through as a hairline unless the lower one runs on under the upper one."""
+    small = sprite(SPRITES[0], size=16, colors=6, alpha=False)
+    drawing = trace(upscale(small, 8))
+    size = 301  # 301/128: cell edges fall anywhere inside the output pixels
+    out = drawn(write(drawing, precision=1), size, size).astype(float)
+    cells = load_image(small).astype(float)
+    # A pixel that only overlaps inked (non-white) cells must be a mix of their colours: no
+    # lighter than the lightest of them.
+    lo = np.floor(np.arange(size) * 16 / size).astype(int)
+    hi = np.minimum(np.ceil((np.arange(size) + 1) * 16 / size).astype(int) - 1, 15)
+    checked = 0
+    for y in range(size):
+        for x in range(0, size, 3):
+            patch = cells[lo[y] : hi[y] + 1, lo[x] : hi[x] + 1].reshape(-1, 3)
+            if (patch.sum(1) < 3 * 245).all() and len(np.unique(patch, axis=0)) > 1:
+                checked += 1
+                assert out[y, x].sum() <= patch.sum(1).max() + 6, (y, x)
+    assert checked > 100
