@@ -13,8 +13,14 @@ from collections import defaultdict
 import numpy as np
 
 from ..svg.pathdata import Command
-from .fit import _line_error, _tangent, fit_contour, fit_cubics, resample
+from .fit import _line_error, _tangent, fit_contour, fit_cubics, fit_with_lines, resample
+from .lines import LINE_TOLERANCE, straight_runs
 from .morphology import components
+
+# Points (~px) a centre-line's straight run needs: more than a contour's, since a thin line's
+# centre, found from coverage, lies flat along each row of pixels it crosses, which makes short
+# stretches of a gentle arc look straight.
+CENTRE_MIN_RUN = 16
 
 _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
@@ -244,7 +250,12 @@ def fit_centre_line(
     dense = resample(pts, 1.0)
     if not np.allclose(dense[-1], pts[-1]):
         dense = np.vstack([dense, pts[-1:]])
-    cut = [0, *_open_corners(dense, corner_angle), len(dense) - 1]
+    corners = _open_corners(dense, corner_angle)
+    if len(dense) >= CENTRE_MIN_RUN:
+        runs = straight_runs(dense, min(LINE_TOLERANCE, tolerance), CENTRE_MIN_RUN, closed=False)
+        if runs:
+            return fit_with_lines(dense, runs, tolerance, corners, closed=False)
+    cut = [0, *corners, len(dense) - 1]
     commands: list[Command] = [("M", tuple(map(float, dense[0])))]
     for a, b in zip(cut, cut[1:], strict=False):
         piece = dense[a : b + 1]

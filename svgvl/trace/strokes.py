@@ -287,7 +287,7 @@ def _dot(field: np.ndarray):
 
 # A stroke is kept while its error is at most this times the filled outline's: where the two
 # draw a blob about equally well, the stroke is what the artist drew and what a designer edits.
-STROKE_MARGIN = 1.25
+STROKE_MARGIN = 1.02
 
 
 def _choose(field, d, width, tolerance, corner_angle, speckle, force):
