@@ -280,14 +280,18 @@ def resample(pts: np.ndarray, spacing: float) -> np.ndarray:
     return pts[keep] if len(keep) >= 8 else pts
 
 
-def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[Command]:
-    """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels."""
+def fit_contour(
+    pts: np.ndarray, tolerance: float, corner_angle: float, settle: bool = False
+) -> list[Command]:
+    """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels.
+    ``settle``: the finer line/curve joins of :func:`fit_with_lines` (for centre-lines)."""
     pts = resample(pts, 1.0)
     if len(pts) >= 2 * MIN_RUN:
         rolled = np.roll(pts, -curved_point(pts), axis=0)
-        runs = straight_runs(rolled, min(LINE_TOLERANCE, tolerance))
+        runs = straight_runs(rolled, min(LINE_TOLERANCE, tolerance), shrink=settle)
         if runs:
-            return fit_with_lines(rolled, runs, tolerance, find_corners(rolled, corner_angle))
+            corners = find_corners(rolled, corner_angle)
+            return fit_with_lines(rolled, runs, tolerance, corners, settle=settle)
     n = len(pts)
     corners = find_corners(pts, corner_angle)
     smooth = not corners
@@ -326,13 +330,26 @@ def fit_with_lines(
     tolerance: float,
     corners: list[int],
     closed: bool = True,
+    loose: np.ndarray | None = None,
+    corner_slack: float = 0.0,
+    settle: bool = False,
 ) -> list[Command]:
     """A contour (or, not ``closed``, an open centre-line) with straight runs: each run one
     exact line (:mod:`.lines`), lines that meet across a short bend joined at their
     intersection (a sharp corner), and what lies between runs (or, open, before the first and
     after the last) fitted with cubics cut at ``corners``, tangent to a neighbouring line where
-    it runs on smoothly."""
+    it runs on smoothly.
+
+    ``loose`` marks points whose place is only a guess (a centre-line's at a junction, where
+    the crossing line's ink hides it): lines meeting across them are joined regardless, and a
+    line whose open end lies among them runs on to that end.  ``corner_slack``: how much
+    farther than the tolerance a bend may cut inside two lines' crossing and still be a sharp
+    corner (a stroke's centre-line, found from its ink, cuts a corner by a fraction of its
+    width).  ``settle``: a run's end beside a curve goes back to where the curve leaves the
+    line, and the curve runs on tangent to it unless a corner is found there (SMOOTH_ARC); the
+    fill tracer does without, for fewer segments."""
     n = len(pts)
+    loose = np.zeros(n, dtype=bool) if loose is None else loose
     lines = [fitted_line(pts[s : e + 1], tolerance) for s, e in runs]
     runs = [list(r) for r in runs]
     m = len(runs)
@@ -346,11 +363,19 @@ def fit_with_lines(
         # A corner the anti-aliasing rounded off: the bend hugs both lines up to where they
         # cross.  (A bevel or a cut-off tip does not, and keeps its own segments.)
         if crossing is not None:
-            gap = np.take(pts, np.arange(e, s + 1), axis=0, mode="wrap")
+            idx = np.arange(e, s + 1) % n
+            gap, sure = pts[idx], ~loose[idx]
             tail, head = project(pts[e], *lines[k]), project(pts[s % n], *lines[nxt])
-            if max(_segment_distance(gap, tail, crossing, head)) <= tolerance:
+            near = sure.all() or float(np.hypot(*(gap - crossing).T).min()) <= 3.0
+            off = max(_segment_distance(gap[sure], tail, crossing, head), default=0.0)
+            if near and off <= tolerance + corner_slack:
                 joined[k] = crossing
-    for k in range(m):  # a run's end beside a curve: back to where the curve leaves the line
+    if not closed:  # open ends hidden in a junction: the line runs on to them
+        if loose[: runs[0][0]].all():
+            runs[0][0] = 0
+        if loose[runs[-1][1] + 1 :].all():
+            runs[-1][1] = n - 1
+    for k in range(m if settle else 0):  # a run's end beside a curve: where the curve leaves
         if runs[k][0] > 0 if not closed and k == 0 else joined[k - 1] is None:
             runs[k][0] = settled_end(pts, runs[k], lines[k], tolerance, False)
         if runs[k][1] < n - 1 if not closed and k == m - 1 else joined[k] is None:
@@ -375,11 +400,11 @@ def fit_with_lines(
         first = pts[0] if lead else heads[0]
     commands: list[Command] = [("M", tuple(map(float, first)))]
     if not closed and lead:
-        commands.extend(_fit_gap(lead, lines, heads, tails, corner_set, tolerance, n))
+        commands.extend(_fit_gap(lead, lines, heads, tails, corner_set, tolerance, n, settle))
     for k, gap in enumerate(gaps):
         commands.append(("L", tuple(map(float, tails[k]))))
         if gap is not None:
-            commands.extend(_fit_gap(gap, lines, heads, tails, corner_set, tolerance, n))
+            commands.extend(_fit_gap(gap, lines, heads, tails, corner_set, tolerance, n, settle))
     if closed:
         if commands[-1][0] == "L" and np.allclose(commands[-1][1], commands[0][1], atol=1e-9):
             commands.pop()  # a line back to the start: Z draws it
@@ -387,7 +412,7 @@ def fit_with_lines(
     return commands
 
 
-def _fit_gap(gap, lines, heads, tails, corners, tolerance, n) -> list[Command]:
+def _fit_gap(gap, lines, heads, tails, corners, tolerance, n, settle) -> list[Command]:
     """L/C commands along the points between a line's tail and the next line's head (either
     line None at an open end), cut at corners, tangent to a line where the curve runs on
     smoothly from it."""
@@ -403,7 +428,7 @@ def _fit_gap(gap, lines, heads, tails, corners, tolerance, n) -> list[Command]:
     start_corner = any((start + i) % n in corners for i in range(near + 1))
     end_corner = any((start + len(pts) - 1 - i) % n in corners for i in range(near + 1))
     smooth = math.cos(math.radians(SMOOTH_JOIN))
-    arc_ok = math.cos(math.radians(SMOOTH_ARC))
+    arc_ok = math.cos(math.radians(SMOOTH_ARC if settle else SMOOTH_JOIN))
     out: list[Command] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         piece = pts[a : b + 1]

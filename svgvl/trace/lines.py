@@ -76,15 +76,32 @@ def _local_deviation(pts: np.ndarray, closed: bool) -> np.ndarray:
     return np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0]) / length
 
 
+def _unbowed(pts: np.ndarray, s: int, e: int, tol: float, min_run: int, tries: int):
+    """The run s..e, or failing that the run cut back at one end by up to ``tries`` times
+    LOCAL_SPAN points, that does not
+    bow like an arc; None if none does.  (A straight edge's run may reach into a bend — a
+    junction, the start of a curve — by a few points, which bows it as a whole.)"""
+    for cut in range(0, min(tries * LOCAL_SPAN, e - s + 1 - min_run) + 1, LOCAL_SPAN):
+        for a, b in ((s, e - cut), (s + cut, e)) if cut else ((s, e),):
+            if _bow(pts[a : b + 1]) <= 0.4 * tol:
+                return a, b
+    return None
+
+
 def straight_runs(
-    pts: np.ndarray, tol: float = LINE_TOLERANCE, min_run: int = MIN_RUN, closed: bool = True
+    pts: np.ndarray,
+    tol: float = LINE_TOLERANCE,
+    min_run: int = MIN_RUN,
+    closed: bool = True,
+    shrink: bool = False,
 ) -> list[tuple[int, int]]:
     """(start, end) index pairs, in order along ``pts`` (spaced ~1 px), of maximal runs within
     ``tol`` of a straight line and at least ``min_run`` points long.
 
     A closed contour should start off every run (:func:`curved_point`), so that each run is a
     plain slice; otherwise no runs are reported.  An open polyline (a stroke's centre-line) may
-    start or end on one.
+    start or end on one.  ``shrink``: a run that bows as a whole may still be taken cut back
+    at one end (see :func:`_unbowed`; the fill tracer does without, for fewer segments).
     """
     n = len(pts)
     if n < (2 if closed else 1) * min_run:
@@ -109,10 +126,28 @@ def straight_runs(
         s = s0
         while e0 - s + 1 >= min_run:
             e = _longest_from(pts, s, e0, tol)
-            if e - s + 1 >= min_run and _bow(pts[s : e + 1]) <= 0.4 * tol:
-                runs.append((s, e))
+            run = _unbowed(pts, s, e, tol, min_run, 3 if shrink else 0)
+            if run:
+                runs.append(run)
             s = max(e, s + 1)
     return runs
+
+
+def corner_runs(
+    pts: np.ndarray, corners: list[int], tol: float = LINE_TOLERANCE, min_len: int = 6
+) -> list[tuple[int, int]]:
+    """Straight stretches of an open polyline between its corners (or ends), too short for
+    :func:`straight_runs` but unambiguous: bounded by corners, a short piece of arc does not
+    pass for a line.  The two points next to a corner (its rounded tip) are left out."""
+    cuts = [0, *corners, len(pts) - 1]
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        s = a + (2 if a in corners else 0)
+        e = b - (2 if b in corners else 0)
+        piece = pts[s : e + 1]
+        if e - s + 1 >= min_len and _chord_deviation(piece) <= tol and _bow(piece) <= 0.4 * tol:
+            out.append((s, e))
+    return out
 
 
 def curved_point(pts: np.ndarray) -> int:

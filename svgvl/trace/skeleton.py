@@ -14,7 +14,7 @@ import numpy as np
 
 from ..svg.pathdata import Command
 from .fit import _line_error, _tangent, fit_contour, fit_cubics, fit_with_lines, resample
-from .lines import LINE_TOLERANCE, straight_runs
+from .lines import LINE_TOLERANCE, corner_runs, straight_runs
 from .morphology import components
 
 # Points (~px) a centre-line's straight run needs: more than a contour's, since a thin line's
@@ -239,11 +239,20 @@ def _open_corners(pts: np.ndarray, angle_deg: float, reach: int = 3) -> list[int
 
 
 def fit_centre_line(
-    pts: np.ndarray, closed: bool, tolerance: float, corner_angle: float
+    pts: np.ndarray,
+    closed: bool,
+    tolerance: float,
+    corner_angle: float,
+    junctions: np.ndarray | None = None,
+    reach: float = 0.0,
+    width: float = 0.0,
 ) -> list[Command]:
-    """Absolute M/L/C(/Z) commands along a centre-line, within ``tolerance`` pixels."""
+    """Absolute M/L/C(/Z) commands along a centre-line, within ``tolerance`` pixels: straight
+    stretches as exact lines (:func:`.fit.fit_with_lines`).  Points within ``reach`` of one of
+    the ``junctions`` are placed only roughly, and do not keep two lines from meeting; a stroke
+    ``width`` wide cuts its corners by a fraction of it."""
     if closed and len(pts) >= 4:
-        return fit_contour(pts, tolerance, corner_angle)
+        return fit_contour(pts, tolerance, corner_angle, settle=True)
     if len(pts) == 1:
         x, y = map(float, pts[0])
         return [("M", (x, y)), ("L", (x + 0.01, y))]
@@ -251,10 +260,17 @@ def fit_centre_line(
     if not np.allclose(dense[-1], pts[-1]):
         dense = np.vstack([dense, pts[-1:]])
     corners = _open_corners(dense, corner_angle)
-    if len(dense) >= CENTRE_MIN_RUN:
-        runs = straight_runs(dense, min(LINE_TOLERANCE, tolerance), CENTRE_MIN_RUN, closed=False)
-        if runs:
-            return fit_with_lines(dense, runs, tolerance, corners, closed=False)
+    line_tol = min(LINE_TOLERANCE, tolerance)
+    runs = straight_runs(dense, line_tol, CENTRE_MIN_RUN, closed=False, shrink=True)
+    for s, e in corner_runs(dense, corners, line_tol):
+        if not any(s <= e1 and s1 <= e for s1, e1 in runs):
+            runs.append((s, e))
+    if runs:
+        loose = np.zeros(len(dense), dtype=bool)
+        for j in junctions if junctions is not None else ():
+            loose |= np.hypot(*(dense - j).T) < reach
+        slack = 0.2 * width
+        return fit_with_lines(dense, sorted(runs), tolerance, corners, False, loose, slack, True)
     cut = [0, *corners, len(dense) - 1]
     commands: list[Command] = [("M", tuple(map(float, dense[0])))]
     for a, b in zip(cut, cut[1:], strict=False):

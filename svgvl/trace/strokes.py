@@ -269,7 +269,7 @@ def _blob_stroke(field, tolerance, corner_angle, speckle, force):
         return None  # not of near-constant width: a shape, not a line
     d: list[Command] = []
     for q, closed in refined:
-        d.extend(fit_centre_line(q, closed, 0.6 * tolerance, corner_angle))
+        d.extend(fit_centre_line(q, closed, 0.6 * tolerance, corner_angle, junctions, reach, width))
     return _choose(field, d, width, tolerance, corner_angle, speckle, force)
 
 
