@@ -366,7 +366,7 @@ def fit_with_lines(
             idx = np.arange(e, s + 1) % n
             gap, sure = pts[idx], ~loose[idx]
             tail, head = project(pts[e], *lines[k]), project(pts[s % n], *lines[nxt])
-            near = sure.all() or float(np.hypot(*(gap - crossing).T).min()) <= 3.0
+            near = sure.all() or float(np.hypot(*(gap - crossing).T).min()) <= 4.0
             off = max(_segment_distance(gap[sure], tail, crossing, head), default=0.0)
             if near and off <= tolerance + corner_slack:
                 joined[k] = crossing

@@ -129,6 +129,9 @@ def straight_runs(
             run = _unbowed(pts, s, e, tol, min_run, 3 if shrink else 0)
             if run:
                 runs.append(run)
+            elif shrink and s < s0 + k:
+                s += 1  # started in the bend before the stretch: try from a point further on
+                continue
             s = max(e, s + 1)
     return runs
 
