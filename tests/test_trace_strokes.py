@@ -115,6 +115,32 @@ def test_centre_lines_split_at_junctions_and_continue_across_them():
     assert len(lines) == 1 and lines[0][1] and not len(junctions)
 
 
+@pytest.mark.parametrize("pixels", [1, 2])
+def test_straight_strokes_are_exact_axis_lines_and_arcs_stay_curves(pixels):
+    # Lucide's mailbox at 120 px (5 px a unit, so its lines sit off the pixel grid): its
+    # sides, top, bottom and the door's edge are horizontal and vertical strokes between arcs
+    # of 10-22 px radius, the sides joined to the rest at junctions, so their centre-lines are
+    # open polylines.  Each comes back as one exact axis line, not a cubic bent along it.
+    drawing = trace(thin("icons/lucide-static-mailbox.svg", pixels, size=120))
+    segments = []
+    for path in drawing.paths:
+        assert path.fill == "none"
+        start = current = None
+        for letter, coords in path.d:
+            if letter == "L":
+                segments.append((current, coords))
+            current = coords[-2:] if letter != "Z" else start
+            start = coords if letter == "M" else start
+    long = [s for s in segments if np.hypot(*np.subtract(s[1], s[0])) >= 15]
+    vertical = [s for s in long if s[0][0] == s[1][0]]
+    horizontal = [s for s in long if s[0][1] == s[1][1]]
+    assert len(vertical) >= 3  # the two sides and the door's edge
+    assert len(horizontal) >= 2  # top and bottom
+    # Nothing else is straight: the rounded corners and the door's arch stay curves.
+    slanted = [(a, b) for a, b in segments if a[0] != b[0] and a[1] != b[1]]
+    assert max((np.hypot(*np.subtract(b, a)) for a, b in slanted), default=0.0) < 6
+
+
 def test_cli_mode_flag(tmp_path, capsys):
     png = tmp_path / "icon.png"
     from PIL import Image

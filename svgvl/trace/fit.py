@@ -22,10 +22,15 @@ from .lines import (
     fitted_line,
     intersect,
     project,
+    settled_end,
     straight_runs,
 )
 
 SMOOTH_JOIN = 10  # degrees: a curve leaving a line more gently than this runs on tangent to it
+# ... and so does one leaving it more steeply, up to this, with no corner found there: a line
+# fitted along a rounded corner reaches a pixel or two into the arc, so the arc's first points
+# already point away from it.
+SMOOTH_ARC = 40
 
 
 def contours(
@@ -275,14 +280,18 @@ def resample(pts: np.ndarray, spacing: float) -> np.ndarray:
     return pts[keep] if len(keep) >= 8 else pts
 
 
-def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[Command]:
-    """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels."""
+def fit_contour(
+    pts: np.ndarray, tolerance: float, corner_angle: float, settle: bool = False
+) -> list[Command]:
+    """Absolute M/L/C/Z commands approximating a closed contour within ``tolerance`` pixels.
+    ``settle``: the finer line/curve joins of :func:`fit_with_lines` (for centre-lines)."""
     pts = resample(pts, 1.0)
     if len(pts) >= 2 * MIN_RUN:
         rolled = np.roll(pts, -curved_point(pts), axis=0)
-        runs = straight_runs(rolled, min(LINE_TOLERANCE, tolerance))
+        runs = straight_runs(rolled, min(LINE_TOLERANCE, tolerance), shrink=settle)
         if runs:
-            return _fit_with_lines(rolled, runs, tolerance, corner_angle)
+            corners = find_corners(rolled, corner_angle)
+            return fit_with_lines(rolled, runs, tolerance, corners, settle=settle)
     n = len(pts)
     corners = find_corners(pts, corner_angle)
     smooth = not corners
@@ -315,63 +324,133 @@ def fit_contour(pts: np.ndarray, tolerance: float, corner_angle: float) -> list[
     return commands
 
 
-def _fit_with_lines(
-    pts: np.ndarray, runs: list[tuple[int, int]], tolerance: float, corner_angle: float
+def fit_with_lines(
+    pts: np.ndarray,
+    runs: list[tuple[int, int]],
+    tolerance: float,
+    corners: list[int],
+    closed: bool = True,
+    loose: np.ndarray | None = None,
+    corner_slack: float = 0.0,
+    settle: bool = False,
 ) -> list[Command]:
-    """A closed contour with straight runs: each run one exact line (:mod:`.lines`), lines that
-    meet across a short bend joined at their intersection (a sharp corner), and what lies
-    between runs fitted with cubics, tangent to a neighbouring line where it runs on smoothly."""
+    """A contour (or, not ``closed``, an open centre-line) with straight runs: each run one
+    exact line (:mod:`.lines`), lines that meet across a short bend joined at their
+    intersection (a sharp corner), and what lies between runs (or, open, before the first and
+    after the last) fitted with cubics cut at ``corners``, tangent to a neighbouring line where
+    it runs on smoothly.
+
+    ``loose`` marks points whose place is only a guess (a centre-line's at a junction, where
+    the crossing line's ink hides it): lines meeting across them are joined regardless, and a
+    line whose open end lies among them runs on to that end.  ``corner_slack``: how much
+    farther than the tolerance a bend may cut inside two lines' crossing and still be a sharp
+    corner (a stroke's centre-line, found from its ink, cuts a corner by a fraction of its
+    width).  ``settle``: a run's end beside a curve goes back to where the curve leaves the
+    line, and the curve runs on tangent to it unless a corner is found there (SMOOTH_ARC); the
+    fill tracer does without, for fewer segments."""
     n = len(pts)
+    loose = np.zeros(n, dtype=bool) if loose is None else loose
     lines = [fitted_line(pts[s : e + 1], tolerance) for s, e in runs]
-    heads = [project(pts[s], *line) for (s, _), line in zip(runs, lines, strict=True)]
-    tails = [project(pts[e], *line) for (_, e), line in zip(runs, lines, strict=True)]
-    corners = set(find_corners(pts, corner_angle))
-    gaps = []  # per run k: the points from its end to the next run's start, or None if joined
-    for k, (_, e) in enumerate(runs):
-        nxt = (k + 1) % len(runs)
+    runs = [list(r) for r in runs]
+    m = len(runs)
+    # Per stretch between runs: (first index, its points, line before, line after); None when
+    # the two lines are joined at a corner.  Open: also the stretches off both ends.
+    joined = [None] * m
+    for k in range(m if closed else m - 1):
+        e, nxt = runs[k][1], (k + 1) % m
         s = runs[nxt][0] + (n if nxt == 0 else 0)
-        gap = np.take(pts, np.arange(e, s + 1), axis=0, mode="wrap")
         crossing = intersect(*lines[k], *lines[nxt]) if s - e <= 10 else None
         # A corner the anti-aliasing rounded off: the bend hugs both lines up to where they
         # cross.  (A bevel or a cut-off tip does not, and keeps its own segments.)
-        if crossing is not None and (
-            max(_segment_distance(gap, tails[k], crossing, heads[nxt])) <= tolerance
-        ):
-            tails[k] = heads[nxt] = crossing
+        if crossing is not None:
+            idx = np.arange(e, s + 1) % n
+            gap, sure = pts[idx], ~loose[idx]
+            tail, head = project(pts[e], *lines[k]), project(pts[s % n], *lines[nxt])
+            near = sure.all() or float(np.hypot(*(gap - crossing).T).min()) <= 4.0
+            off = max(_segment_distance(gap[sure], tail, crossing, head), default=0.0)
+            if near and off <= tolerance + corner_slack:
+                joined[k] = crossing
+    if not closed:  # open ends hidden in a junction: the line runs on to them
+        if loose[: runs[0][0]].all():
+            runs[0][0] = 0
+        if loose[runs[-1][1] + 1 :].all():
+            runs[-1][1] = n - 1
+    for k in range(m if settle else 0):  # a run's end beside a curve: where the curve leaves
+        if runs[k][0] > 0 if not closed and k == 0 else joined[k - 1] is None:
+            runs[k][0] = settled_end(pts, runs[k], lines[k], tolerance, False)
+        if runs[k][1] < n - 1 if not closed and k == m - 1 else joined[k] is None:
+            runs[k][1] = settled_end(pts, runs[k], lines[k], tolerance, True)
+    heads = [project(pts[s], *line) for (s, _), line in zip(runs, lines, strict=True)]
+    tails = [project(pts[e], *line) for (_, e), line in zip(runs, lines, strict=True)]
+    gaps: list = []
+    for k in range(m if closed else m - 1):
+        nxt = (k + 1) % m
+        if joined[k] is not None:
+            tails[k] = heads[nxt] = joined[k]
             gaps.append(None)
-        else:
-            gaps.append(gap)
-    commands: list[Command] = [("M", tuple(map(float, heads[0])))]
+            continue
+        e, s = runs[k][1], runs[nxt][0] + (n if nxt == 0 else 0)
+        gaps.append((e, np.take(pts, np.arange(e, s + 1), axis=0, mode="wrap"), k, nxt))
+    corner_set = set(corners)
+    first = heads[0]
+    if not closed:
+        s0, e1 = runs[0][0], runs[-1][1]
+        lead = (0, pts[: s0 + 1], None, 0) if s0 > 0 else None
+        gaps.append((e1, pts[e1:], m - 1, None) if e1 < n - 1 else None)
+        first = pts[0] if lead else heads[0]
+    commands: list[Command] = [("M", tuple(map(float, first)))]
+    if not closed and lead:
+        commands.extend(_fit_gap(lead, lines, heads, tails, corner_set, tolerance, n, settle))
     for k, gap in enumerate(gaps):
         commands.append(("L", tuple(map(float, tails[k]))))
-        if gap is None:
-            continue
-        nxt = (k + 1) % len(runs)
-        gap = gap.copy()
-        gap[0], gap[-1] = tails[k], heads[nxt]
-        start = runs[k][1]
-        cuts = [0] + [i for i in range(1, len(gap) - 1) if (start + i) % n in corners]
-        cuts.append(len(gap) - 1)
-        for a, b in zip(cuts, cuts[1:], strict=False):
-            piece = gap[a : b + 1]
-            if len(piece) <= 3 or _line_error(piece) <= tolerance:
-                commands.append(("L", tuple(map(float, piece[-1]))))
-                continue
-            tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
-            # Run on smoothly from a line unless the curve leaves it at a corner.
-            if a == 0 and tan0 @ lines[k][1] > math.cos(math.radians(SMOOTH_JOIN)):
-                tan0 = lines[k][1]
-            if b == len(gap) - 1 and -tan1 @ lines[nxt][1] > math.cos(math.radians(SMOOTH_JOIN)):
-                tan1 = -lines[nxt][1]
-            for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
-                if _line_error(ctrl) <= tolerance * 0.5:
-                    commands.append(("L", tuple(map(float, ctrl[3]))))
-                else:
-                    commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
-    if commands[-1][0] == "L" and np.allclose(commands[-1][1], commands[0][1], atol=1e-9):
-        commands.pop()  # a line back to the start: Z draws it
-    commands.append(("Z", ()))
+        if gap is not None:
+            commands.extend(_fit_gap(gap, lines, heads, tails, corner_set, tolerance, n, settle))
+    if closed:
+        if commands[-1][0] == "L" and np.allclose(commands[-1][1], commands[0][1], atol=1e-9):
+            commands.pop()  # a line back to the start: Z draws it
+        commands.append(("Z", ()))
     return commands
+
+
+def _fit_gap(gap, lines, heads, tails, corners, tolerance, n, settle) -> list[Command]:
+    """L/C commands along the points between a line's tail and the next line's head (either
+    line None at an open end), cut at corners, tangent to a line where the curve runs on
+    smoothly from it."""
+    start, pts, before, after = gap
+    pts = pts.copy()
+    if before is not None:
+        pts[0] = tails[before]
+    if after is not None:
+        pts[-1] = heads[after]
+    cuts = [0] + [i for i in range(1, len(pts) - 1) if (start + i) % n in corners]
+    cuts.append(len(pts) - 1)
+    near = 3  # points: a corner this close to a gap's end is where the curve leaves the line
+    start_corner = any((start + i) % n in corners for i in range(near + 1))
+    end_corner = any((start + len(pts) - 1 - i) % n in corners for i in range(near + 1))
+    smooth = math.cos(math.radians(SMOOTH_JOIN))
+    arc_ok = math.cos(math.radians(SMOOTH_ARC if settle else SMOOTH_JOIN))
+    out: list[Command] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        piece = pts[a : b + 1]
+        if len(piece) <= 3 or _line_error(piece) <= tolerance:
+            out.append(("L", tuple(map(float, piece[-1]))))
+            continue
+        tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
+        # Run on smoothly from a line unless the curve leaves it at a corner.
+        if a == 0 and before is not None:
+            cos = tan0 @ lines[before][1]
+            if cos > smooth or (cos > arc_ok and not start_corner):
+                tan0 = lines[before][1]
+        if b == len(pts) - 1 and after is not None:
+            cos = -tan1 @ lines[after][1]
+            if cos > smooth or (cos > arc_ok and not end_corner):
+                tan1 = -lines[after][1]
+        for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
+            if _line_error(ctrl) <= tolerance * 0.5:
+                out.append(("L", tuple(map(float, ctrl[3]))))
+            else:
+                out.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+    return out
 
 
 def _segment_distance(pts: np.ndarray, a: np.ndarray, corner: np.ndarray, b: np.ndarray):

@@ -61,32 +61,62 @@ def _longest_from(pts: np.ndarray, start: int, stop: int, tol: float) -> int:
     return good
 
 
-def straight_runs(
-    pts: np.ndarray, tol: float = LINE_TOLERANCE, min_run: int = MIN_RUN
-) -> list[tuple[int, int]]:
-    """(start, end) index pairs, in order along the closed contour ``pts`` (spaced ~1 px), of
-    maximal runs within ``tol`` of a straight line and at least ``min_run`` points long.
-
-    ``pts`` should start off every run (:func:`curved_point`), so that each run is a plain
-    slice; otherwise no runs are reported.
-    """
-    n = len(pts)
-    if n < 2 * min_run:
-        return []
+def _local_deviation(pts: np.ndarray, closed: bool) -> np.ndarray:
+    """Each point's distance from the chord between its neighbours LOCAL_SPAN away (an open
+    polyline's ends take the nearest points there are)."""
     k = LOCAL_SPAN
-    before, after = np.roll(pts, k, axis=0), np.roll(pts, -k, axis=0)
+    if closed:
+        before, after = np.roll(pts, k, axis=0), np.roll(pts, -k, axis=0)
+    else:
+        i = np.arange(len(pts))
+        before, after = pts[np.maximum(i - k, 0)], pts[np.minimum(i + k, len(pts) - 1)]
     chord = after - before
     length = np.maximum(np.hypot(chord[:, 0], chord[:, 1]), 1e-9)
     rel = pts - before
-    local = np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0]) / length
-    flat = local <= 0.6 * tol
-    if flat.all() or not flat.any():
+    return np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0]) / length
+
+
+def _unbowed(pts: np.ndarray, s: int, e: int, tol: float, min_run: int, tries: int):
+    """The run s..e, or failing that the run cut back at one end by up to ``tries`` times
+    LOCAL_SPAN points, that does not
+    bow like an arc; None if none does.  (A straight edge's run may reach into a bend — a
+    junction, the start of a curve — by a few points, which bows it as a whole.)"""
+    for cut in range(0, min(tries * LOCAL_SPAN, e - s + 1 - min_run) + 1, LOCAL_SPAN):
+        for a, b in ((s, e - cut), (s + cut, e)) if cut else ((s, e),):
+            if _bow(pts[a : b + 1]) <= 0.4 * tol:
+                return a, b
+    return None
+
+
+def straight_runs(
+    pts: np.ndarray,
+    tol: float = LINE_TOLERANCE,
+    min_run: int = MIN_RUN,
+    closed: bool = True,
+    shrink: bool = False,
+) -> list[tuple[int, int]]:
+    """(start, end) index pairs, in order along ``pts`` (spaced ~1 px), of maximal runs within
+    ``tol`` of a straight line and at least ``min_run`` points long.
+
+    A closed contour should start off every run (:func:`curved_point`), so that each run is a
+    plain slice; otherwise no runs are reported.  An open polyline (a stroke's centre-line) may
+    start or end on one.  ``shrink``: a run that bows as a whole may still be taken cut back
+    at one end (see :func:`_unbowed`; the fill tracer does without, for fewer segments).
+    """
+    n = len(pts)
+    if n < (2 if closed else 1) * min_run:
+        return []
+    k = LOCAL_SPAN
+    flat = _local_deviation(pts, closed) <= 0.6 * tol
+    if not flat.any() or (closed and flat.all()):
         return []
     # Candidate stretches of locally straight points, then split into globally straight runs.
-    if flat[0]:  # a stretch wraps around index 0: the caller starts where none does
+    if closed and flat[0]:  # a stretch wraps around index 0: the caller starts where none does
         return []
     edges = np.flatnonzero(np.diff(flat.astype(np.int8)))
     starts, ends = edges[flat[edges + 1]] + 1, edges[~flat[edges + 1]]
+    if flat[0]:
+        starts = np.insert(starts, 0, 0)
     if flat[-1]:
         ends = np.append(ends, n - 1)
     runs = []
@@ -96,21 +126,36 @@ def straight_runs(
         s = s0
         while e0 - s + 1 >= min_run:
             e = _longest_from(pts, s, e0, tol)
-            if e - s + 1 >= min_run and _bow(pts[s : e + 1]) <= 0.4 * tol:
-                runs.append((s, e))
+            run = _unbowed(pts, s, e, tol, min_run, 3 if shrink else 0)
+            if run:
+                runs.append(run)
+            elif shrink and s < s0 + k:
+                s += 1  # started in the bend before the stretch: try from a point further on
+                continue
             s = max(e, s + 1)
     return runs
 
 
+def corner_runs(
+    pts: np.ndarray, corners: list[int], tol: float = LINE_TOLERANCE, min_len: int = 6
+) -> list[tuple[int, int]]:
+    """Straight stretches of an open polyline between its corners (or ends), too short for
+    :func:`straight_runs` but unambiguous: bounded by corners, a short piece of arc does not
+    pass for a line.  The two points next to a corner (its rounded tip) are left out."""
+    cuts = [0, *corners, len(pts) - 1]
+    out = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        s = a + (2 if a in corners else 0)
+        e = b - (2 if b in corners else 0)
+        piece = pts[s : e + 1]
+        if e - s + 1 >= min_len and _chord_deviation(piece) <= tol and _bow(piece) <= 0.4 * tol:
+            out.append((s, e))
+    return out
+
+
 def curved_point(pts: np.ndarray) -> int:
     """The index where the contour is locally least straight (a start for :func:`straight_runs`)."""
-    k = LOCAL_SPAN
-    before, after = np.roll(pts, k, axis=0), np.roll(pts, -k, axis=0)
-    chord = after - before
-    length = np.maximum(np.hypot(chord[:, 0], chord[:, 1]), 1e-9)
-    rel = pts - before
-    local = np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0]) / length
-    return int(local.argmax())
+    return int(_local_deviation(pts, True).argmax())
 
 
 def fitted_line(pts: np.ndarray, snap: float) -> tuple[np.ndarray, np.ndarray]:
@@ -142,3 +187,23 @@ def intersect(c0, d0, c1, d1) -> np.ndarray | None:
     diff = c1 - c0
     t = (diff[0] * d1[1] - diff[1] * d1[0]) / det
     return c0 + t * d0
+
+
+def settled_end(pts: np.ndarray, run, line, tol: float, at_end: bool) -> int:
+    """A run's end index moved back (by up to LOCAL_SPAN points) to where the points still lie
+    on its line: a run may reach a pixel or two into the arc that follows it (an arc departs
+    from its tangent quadratically), and a curve made tangent to the line there turns too
+    sharply."""
+    s, e = run
+    idx = (
+        np.arange(e, max(e - LOCAL_SPAN, s + MIN_RUN // 2) - 1, -1)
+        if at_end
+        else (np.arange(s, min(s + LOCAL_SPAN, e - MIN_RUN // 2) + 1))
+    )
+    if len(idx) == 0:
+        return e if at_end else s
+    centre, direction = line
+    rel = pts[idx] - centre
+    off = np.abs(rel[:, 0] * direction[1] - rel[:, 1] * direction[0])
+    on = np.nonzero(off <= 0.4 * tol)[0]
+    return int(idx[on[0]] if len(on) else idx[-1])

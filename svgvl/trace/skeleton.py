@@ -8,13 +8,30 @@ polylines are then fitted with the fewest lines and cubics by :mod:`.fit`.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import numpy as np
 
 from ..svg.pathdata import Command
-from .fit import _line_error, _tangent, fit_contour, fit_cubics, resample
+from .fit import (
+    _line_error,
+    _tangent,
+    fit_contour,
+    fit_cubics,
+    fit_with_lines,
+    polygon_area,
+    resample,
+)
+from .lines import LINE_TOLERANCE, corner_runs, straight_runs
 from .morphology import components
+from .primitives import recognise, shape_path
+
+# Points (~px) a centre-line's straight run needs: more than a contour's, since a thin line's
+# centre, found from coverage, lies flat along each row of pixels it crosses, which makes short
+# stretches of a gentle arc look straight.
+CENTRE_MIN_RUN = 16
+SHORT_RUN = 10
 
 _OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
@@ -232,19 +249,64 @@ def _open_corners(pts: np.ndarray, angle_deg: float, reach: int = 3) -> list[int
     return out
 
 
+def _meets_bend(pts: np.ndarray, s: int, e: int, reach: int = 6, angle: float = 20) -> bool:
+    """Whether the run s..e of an open polyline ends at a free end or where the line bends by
+    more than ``angle`` degrees within ``reach`` points: a flat stretch of a gentle arc (or of
+    points placed on a straight line across a junction) does neither."""
+    n = len(pts)
+    if s <= 1 or e >= n - 2:
+        return True
+    along = pts[e] - pts[s]
+    cos = math.cos(math.radians(angle))
+    for d in (pts[s] - pts[max(s - reach, 0)], pts[min(e + reach, n - 1)] - pts[e]):
+        if d @ along < cos * float(np.hypot(*d) * np.hypot(*along)):
+            return True
+    return False
+
+
 def fit_centre_line(
-    pts: np.ndarray, closed: bool, tolerance: float, corner_angle: float
+    pts: np.ndarray,
+    closed: bool,
+    tolerance: float,
+    corner_angle: float,
+    junctions: np.ndarray | None = None,
+    reach: float = 0.0,
+    width: float = 0.0,
 ) -> list[Command]:
-    """Absolute M/L/C(/Z) commands along a centre-line, within ``tolerance`` pixels."""
+    """Absolute M/L/C(/Z) commands along a centre-line, within ``tolerance`` pixels: straight
+    stretches as exact lines (:func:`.fit.fit_with_lines`).  Points within ``reach`` of one of
+    the ``junctions`` are placed only roughly, and do not keep two lines from meeting; a stroke
+    ``width`` wide cuts its corners by a fraction of it."""
     if closed and len(pts) >= 4:
-        return fit_contour(pts, tolerance, corner_angle)
+        # A ring drawn as a circle, an ellipse or a (rounded) rectangle comes back as one.
+        shape = recognise(pts, polygon_area(pts), tolerance)
+        if shape:
+            return shape_path(shape)
+        return fit_contour(pts, tolerance, corner_angle, settle=True)
     if len(pts) == 1:
         x, y = map(float, pts[0])
         return [("M", (x, y)), ("L", (x + 0.01, y))]
     dense = resample(pts, 1.0)
     if not np.allclose(dense[-1], pts[-1]):
         dense = np.vstack([dense, pts[-1:]])
-    cut = [0, *_open_corners(dense, corner_angle), len(dense) - 1]
+    corners = _open_corners(dense, corner_angle)
+    line_tol = min(LINE_TOLERANCE, tolerance)
+    runs = straight_runs(dense, line_tol, CENTRE_MIN_RUN, closed=False, shrink=True)
+    # Shorter runs where they are straight to within half the tolerance (an arrow head's
+    # arms): over 10 px that rules out arcs of radius under ~250 px.
+    short = straight_runs(dense, line_tol / 2, SHORT_RUN, closed=False, shrink=True)
+    short = [r for r in short if _meets_bend(dense, *r)]  # not a flat stretch of an arc
+    short += corner_runs(dense, corners, line_tol)
+    for s, e in short:
+        if not any(s <= e1 and s1 <= e for s1, e1 in runs):
+            runs.append((s, e))
+    if runs:
+        loose = np.zeros(len(dense), dtype=bool)
+        for j in junctions if junctions is not None else ():
+            loose |= np.hypot(*(dense - j).T) < reach
+        slack = 0.2 * width
+        return fit_with_lines(dense, sorted(runs), tolerance, corners, False, loose, slack, True)
+    cut = [0, *corners, len(dense) - 1]
     commands: list[Command] = [("M", tuple(map(float, dense[0])))]
     for a, b in zip(cut, cut[1:], strict=False):
         piece = dense[a : b + 1]
