@@ -100,6 +100,7 @@ def noise(size: int, seed: int = 0) -> np.ndarray:
     return np.dstack([image, np.full((size, size), 255, np.uint8)])
 
 
+@pytest.mark.slow
 def test_an_image_over_the_edge_budget_is_traced_smaller_with_a_warning(monkeypatch):
     monkeypatch.setattr(budget, "MAX_EDGE_PIXELS", 4_000)
     with pytest.warns(TraceBudgetWarning, match="edge pixels"):

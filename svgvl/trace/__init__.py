@@ -95,6 +95,14 @@ def trace(
     if palette is None and working_factor(width, height) > 1:
         drawing = trace_small(rgba, colors, detail)
         return ensure_ink(drawing, rgba, knobs.tolerance, knobs.corner_angle)
+    # The edge budget before any work that grows with the edges, the stroke pass included (not
+    # for the enlarged copy of a small image, which trace_small passes with its palette).
+    ranges = local_range(rgba[..., :3])
+    if (
+        palette is None
+        and (reduced := within_budget(rgba, ranges, rgba[..., 3] >= 128)) is not None
+    ):
+        return _retrace(reduced, width, height, colors, detail, gradients, speckle, mode)
     original, strokes = rgba, []
     if mode != "fill":
         strokes, rgba = stroke_pass(
@@ -132,8 +140,6 @@ def _fills(
     # lost 0.006 SSIM to stacked potrace).
     scale = max(1.0, (width * height / 65536) ** 0.5)
     min_area = knobs.speckle * scale * scale if speckle is None else speckle
-    if (reduced := within_budget(rgba, ranges, usable)) is not None:
-        return _retrace(reduced, width, height, colors, detail, gradients, speckle)
     if palette is None:
         noisy = noise_level(rgb, usable, ranges) > 0.02
         palette = find_palette(
@@ -199,12 +205,12 @@ def _fills(
     return drawing
 
 
-def _retrace(small, width, height, colors, detail, gradients, speckle) -> Drawing:
-    """Fill an image reduced to fit the work budget, scaled back onto the full canvas (its
-    line work was taken out at full size before)."""
+def _retrace(small, width, height, colors, detail, gradients, speckle, mode="fill") -> Drawing:
+    """Trace an image reduced to fit the work budget, scaled back onto the full canvas (with
+    the region budget, from the fill stage: its line work was taken out at full size)."""
     shrink = small.shape[0] * small.shape[1] / (width * height)
     speckle = None if speckle is None else speckle * shrink
-    drawing = trace(small, colors, detail, mode="fill", gradients=gradients, speckle=speckle)
+    drawing = trace(small, colors, detail, mode=mode, gradients=gradients, speckle=speckle)
     return scale_drawing(drawing, width, height)
 
 

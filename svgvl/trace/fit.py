@@ -255,6 +255,19 @@ def fit_cubics(
     return out
 
 
+def cubic_commands(
+    piece: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float
+) -> list[Command]:
+    """``piece`` as the fewest cubics within ``tolerance`` (:func:`fit_cubics`), each one flat
+    to half the tolerance written as a line."""
+    return [
+        ("L", tuple(map(float, c[3])))
+        if _line_error(c) <= tolerance * 0.5
+        else ("C", tuple(map(float, c[1:].ravel())))
+        for c in fit_cubics(piece, tan0, tan1, tolerance)
+    ]
+
+
 def _line_error(pts: np.ndarray) -> float:
     a, b = pts[0], pts[-1]
     ab = b - a
@@ -315,11 +328,7 @@ def fit_contour(
             tan0, tan1 = seam, -seam
         else:
             tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
-        for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
-            if _line_error(ctrl) <= tolerance * 0.5:
-                commands.append(("L", tuple(map(float, ctrl[3]))))
-            else:
-                commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+        commands.extend(cubic_commands(piece, tan0, tan1, tolerance))
     commands.append(("Z", ()))
     return commands
 
@@ -445,11 +454,7 @@ def _fit_gap(gap, lines, heads, tails, corners, tolerance, n, settle) -> list[Co
             cos = -tan1 @ lines[after][1]
             if cos > smooth or (cos > arc_ok and not end_corner):
                 tan1 = -lines[after][1]
-        for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
-            if _line_error(ctrl) <= tolerance * 0.5:
-                out.append(("L", tuple(map(float, ctrl[3]))))
-            else:
-                out.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+        out.extend(cubic_commands(piece, tan0, tan1, tolerance))
     return out
 
 

@@ -17,8 +17,8 @@ from ..svg.pathdata import Command
 from .fit import (
     _line_error,
     _tangent,
+    cubic_commands,
     fit_contour,
-    fit_cubics,
     fit_with_lines,
     polygon_area,
     resample,
@@ -314,9 +314,5 @@ def fit_centre_line(
             commands.append(("L", tuple(map(float, piece[-1]))))
             continue
         tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
-        for ctrl in fit_cubics(piece, tan0, tan1, tolerance):
-            if _line_error(ctrl) <= tolerance * 0.5:
-                commands.append(("L", tuple(map(float, ctrl[3]))))
-            else:
-                commands.append(("C", tuple(map(float, ctrl[1:].ravel()))))
+        commands.extend(cubic_commands(piece, tan0, tan1, tolerance))
     return commands

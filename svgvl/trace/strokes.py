@@ -114,6 +114,10 @@ def ink_owner(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
     return owner, cover
 
 
+MAX_BLOBS = 2_000
+"""Thin blobs of one ink beyond which the ink is texture, not line work (each blob is fitted
+and rendered twice: thousands take minutes)."""
+
 BAND_PIXELS = 1 << 18
 """Pixels per band of rows in :func:`ink_owner`."""
 
@@ -358,6 +362,8 @@ def stroke_pass(
         order = np.argsort(member, kind="stable")
         ys, xs, member = ys[order], xs[order], member[order]
         bounds = np.flatnonzero(np.diff(member, prepend=-1, append=len(ids)))
+        if len(bounds) - 1 > MAX_BLOBS:
+            continue  # texture or noise, not line work: left to the fill tracer
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             y0, y1 = max(int(ys[a:b].min()) - 3, 0), min(int(ys[a:b].max()) + 4, h)
             x0, x1 = max(int(xs[a:b].min()) - 3, 0), min(int(xs[a:b].max()) + 4, w)
