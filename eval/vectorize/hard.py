@@ -47,7 +47,7 @@ from compare import render_output  # noqa: E402
 from svgvl.images import load_image  # noqa: E402
 from svgvl.metrics import count_paths, ssim  # noqa: E402
 from svgvl.render import rasterize  # noqa: E402
-from svgvl.svg import parse  # noqa: E402
+from svgvl.svg import SVGError, parse  # noqa: E402
 from svgvl.svg.parse import local_name  # noqa: E402
 from svgvl.svg.style import parse_declarations  # noqa: E402
 
@@ -169,20 +169,40 @@ def _zoom_target(source: Path | None, ref: np.ndarray) -> np.ndarray | None:
     return rasterize(source.read_bytes(), size=(w * zoom, h * zoom))
 
 
+def _paths(svg: bytes) -> int:
+    """Drawn elements; for an output over the parser's size limit (vtracer on noise writes
+    tens of MB), its <path> tags."""
+    if not svg:
+        return 0
+    try:
+        return count_paths(svg)
+    except SVGError:
+        return svg.count(b"<path")
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 
-def run(root: Path, work: Path, svgvl_cmd: str, suites, limit: int, timeout: float) -> list:
-    """Every method on every input; returns (and appends to WORK/items.jsonl) one row each."""
+def run(
+    root: Path, work: Path, svgvl_cmd: str, suites, limit: int, timeout: float, resume=False
+) -> list:
+    """Every method on every input; returns (and appends to WORK/items.jsonl) one row each.
+    ``resume``: rows already in WORK/items.jsonl are kept and their inputs not run again."""
     work.mkdir(parents=True, exist_ok=True)
-    rows = []
-    with open(work / "items.jsonl", "w") as log:
+    rows, done = [], set()
+    log_path = work / "items.jsonl"
+    if resume and log_path.exists():
+        rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+        done = {(row["suite"], row["name"]) for row in rows}
+    with open(log_path, "a" if resume else "w") as log:
         for suite_dir in sorted(p for p in root.iterdir() if p.is_dir()):
             suite = suite_dir.name
             if suites and suite not in suites:
                 continue
             inputs = sorted(suite_dir.glob("*.png"))
             for inp in inputs[:limit] if limit else inputs:
+                if (suite, inp.stem) in done:
+                    continue
                 ref = load_image(inp)
                 source = inp.with_suffix(".svg")
                 target = _zoom_target(source if source.exists() else None, ref)
@@ -206,7 +226,7 @@ def run(root: Path, work: Path, svgvl_cmd: str, suites, limit: int, timeout: flo
                         if target is None
                         else ssim(render_output(svg, target), target),
                         "bytes": len(svg),
-                        "paths": count_paths(svg) if svg else 0,
+                        "paths": _paths(svg),
                         "sec": sec,
                         "mb": mb,
                         "exit": code,
@@ -372,6 +392,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per process")
     parser.add_argument("--out", type=Path, help="Markdown file to write")
     parser.add_argument("--sheets", type=Path, help="folder for the contact sheets")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep WORK/items.jsonl's rows, run the rest"
+    )
     args = parser.parse_args()
     # Bytecode as an installed package has it (see compare.timing): an editable checkout under
     # PYTHONDONTWRITEBYTECODE=1 would otherwise recompile svgvl in every run, ~0.1 s no user pays.
@@ -382,7 +405,7 @@ def main() -> None:
     compileall.compile_dir(Path(svgvl.__file__).parent, quiet=1)
     start = time.time()
     suites = args.suites.split(",") if args.suites else None
-    rows = run(args.root, args.work, args.cmd, suites, args.limit, args.timeout)
+    rows = run(args.root, args.work, args.cmd, suites, args.limit, args.timeout, args.resume)
     text = verdict(rows) + "\n\n" + table(rows)
     print(text)
     if args.sheets:
