@@ -63,7 +63,7 @@ def trace(
     speckle: float | None = None,
     *,
     palette: Palette | None = None,
-    noisy: bool = False,
+    noisy: bool | None = None,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
@@ -75,8 +75,9 @@ def trace(
     gradient (:mod:`.shading`) instead of flat bands.  ``speckle``: regions smaller than this
     many pixels are dropped (absorbed by the colour around them); the default comes from
     ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
-    enlarged (:mod:`.working`), with ``palette`` (and ``noisy``: JPEG-like) found on the
-    original pixels instead of the traced ones.  An image over the work budget (:mod:`.budget`)
+    enlarged (:mod:`.working`), with ``palette`` and ``noisy`` (JPEG-like) found on the
+    original pixels instead of the traced ones; ``noisy`` is otherwise judged on the whole
+    image, before its line work is painted out.  An image over the work budget (:mod:`.budget`)
     is traced at a reduced size, with a :class:`~svgvl.trace.budget.TraceBudgetWarning`.
     """
     if detail not in DETAIL:
@@ -103,6 +104,8 @@ def trace(
         and (reduced := within_budget(rgba, ranges, rgba[..., 3] >= 128)) is not None
     ):
         return _retrace(reduced, width, height, colors, detail, gradients, speckle, mode)
+    if noisy is None:  # judged on the whole image, before line work is painted out of it
+        noisy = noise_level(rgba[..., :3], rgba[..., 3] >= 128, ranges) > 0.02
     original, strokes = rgba, []
     if mode != "fill":
         strokes, rgba = stroke_pass(
@@ -141,7 +144,6 @@ def _fills(
     scale = max(1.0, (width * height / 65536) ** 0.5)
     min_area = knobs.speckle * scale * scale if speckle is None else speckle
     if palette is None:
-        noisy = noise_level(rgb, usable, ranges) > 0.02
         palette = find_palette(
             rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
         )

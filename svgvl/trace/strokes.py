@@ -374,14 +374,17 @@ def stroke_pass(
             around = owner[y0:y1, x0:x1][ring]
             if around.size and ((around == -1) | (around == k)).mean() < 0.9:
                 continue
-            region = dilate(own, 3) & (owner[y0:y1, x0:x1] == k)
+            # Its faint edge pixels too, but none of another blob (a neighbouring letter two
+            # pixels away is not this blob's to take or to erase).
+            mine = (owner[y0:y1, x0:x1] == k) & ~(mask[y0:y1, x0:x1] & ~own)
+            region = dilate(own, 3) & mine
             blob = np.where(region, field[y0:y1, x0:x1], 0)
             result = _blob_stroke(blob, tolerance, corner_angle, speckle, force)
             if result is None:
                 continue
             d, width, cap, join = result
             found.append((k, width, cap, join, _shift(d, x0, y0)))
-            erase[y0:y1, x0:x1] |= dilate(region, 3) & (owner[y0:y1, x0:x1] == k)
+            erase[y0:y1, x0:x1] |= dilate(region, 3) & mine
     if not found:
         return [], rgba
     fills = [f for f in found if not f[1]]
