@@ -406,6 +406,7 @@ def main() -> None:
     start = time.time()
     suites = args.suites.split(",") if args.suites else None
     rows = run(args.root, args.work, args.cmd, suites, args.limit, args.timeout, args.resume)
+    rows.sort(key=lambda row: row["suite"])  # resumed rows come after the new ones
     text = verdict(rows) + "\n\n" + table(rows)
     print(text)
     if args.sheets:
