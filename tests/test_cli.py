@@ -231,7 +231,8 @@ def test_vectorize_trivial_images(tmp_path, name, image, paths):
     svg = out.read_text()
     assert f'viewBox="0 0 {image.width} {image.height}"' in svg
     assert svg.count("<path") == paths
-    assert f"{paths} paths".encode() in result.stderr and b"Traceback" not in result.stderr
+    counted = f"{paths} path{'' if paths == 1 else 's'}".encode()  # "1 path", "0 paths"
+    assert counted + b"\n" in result.stderr and b"Traceback" not in result.stderr
 
 
 def test_vectorize_mode(tmp_path):

@@ -149,4 +149,5 @@ def _report(result, score: bool, write) -> None:
         write(f"svgvl: error: {result.error}")
     elif score and result.bytes is not None:
         fidelity = "" if result.ssim is None else f"ssim {result.ssim:.4f}, "
-        write(f"{result.output}: {fidelity}{result.bytes:,} bytes, {result.paths} paths")
+        paths = f"{result.paths} path{'' if result.paths == 1 else 's'}"
+        write(f"{result.output}: {fidelity}{result.bytes:,} bytes, {paths}")
