@@ -111,13 +111,17 @@ def trace(
         strokes, rgba = stroke_pass(
             rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
         )
-    drawing = _fills(rgba, colors, detail, gradients, speckle, palette, noisy)
+    # The local range of the image as it is traced: unchanged unless line work was taken out.
+    if rgba is not original:
+        ranges = local_range(rgba[..., :3])
+    drawing = _fills(rgba, ranges, colors, detail, gradients, speckle, palette, noisy)
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 
 
 def _fills(
     rgba: np.ndarray,
+    ranges: np.ndarray,
     colors: int | None,
     detail: str,
     gradients: bool,
@@ -125,7 +129,7 @@ def _fills(
     palette: Palette | None,
     noisy: bool,
 ) -> Drawing:
-    """Filled outlines: one path per colour layer."""
+    """Filled outlines: one path per colour layer (``ranges``: the image's local range)."""
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
@@ -137,7 +141,6 @@ def _fills(
     # A clean render has exactly flat fills: colours 16 apart are different colours.  JPEG
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
     # from the smoothed labels instead of from the (noisy) pixel colours.
-    ranges = local_range(rgb)
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).

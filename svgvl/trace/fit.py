@@ -255,6 +255,18 @@ def fit_cubics(
     return out
 
 
+def piece_commands(piece: np.ndarray, tolerance: float, steer=None) -> list[Command]:
+    """A stretch between corners: one line when it is straight within ``tolerance``, else the
+    fewest cubics (:func:`cubic_commands`) along its end tangents, which ``steer(tan0, tan1)``
+    may replace (a seam's, a neighbouring line's)."""
+    if len(piece) <= 3 or _line_error(piece) <= tolerance:
+        return [("L", tuple(map(float, piece[-1])))]
+    tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
+    if steer is not None:
+        tan0, tan1 = steer(tan0, tan1)
+    return cubic_commands(piece, tan0, tan1, tolerance)
+
+
 def cubic_commands(
     piece: np.ndarray, tan0: np.ndarray, tan1: np.ndarray, tolerance: float
 ) -> list[Command]:
@@ -315,20 +327,17 @@ def fit_contour(
     rolled = np.roll(pts, -corners[0], axis=0)
     cut = [(c - corners[0]) % n for c in corners] + [n]
     closed = np.vstack([rolled, rolled[:1]])
+
+    def seam(tan0, tan1):  # no corner: the curve closes smoothly through its start
+        direction = _unit(closed[2] - closed[-3])
+        return direction, -direction
+
     commands: list[Command] = [("M", tuple(map(float, closed[0])))]
     for a, b in zip(cut, cut[1:], strict=False):
         piece = closed[a : b + 1]
         if len(piece) < 2:
             continue
-        if len(piece) <= 3 or _line_error(piece) <= tolerance:
-            commands.append(("L", tuple(map(float, piece[-1]))))
-            continue
-        if smooth:
-            seam = _unit(closed[2] - closed[-3])
-            tan0, tan1 = seam, -seam
-        else:
-            tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
-        commands.extend(cubic_commands(piece, tan0, tan1, tolerance))
+        commands.extend(piece_commands(piece, tolerance, seam if smooth else None))
     commands.append(("Z", ()))
     return commands
 
@@ -439,22 +448,26 @@ def _fit_gap(gap, lines, heads, tails, corners, tolerance, n, settle) -> list[Co
     smooth = math.cos(math.radians(SMOOTH_JOIN))
     arc_ok = math.cos(math.radians(SMOOTH_ARC if settle else SMOOTH_JOIN))
     out: list[Command] = []
+
+    def run_on(first: bool, last: bool):
+        """Tangents that run on smoothly from a neighbouring line, unless the curve leaves it
+        at a corner."""
+
+        def steer(tan0, tan1):
+            if first and before is not None:
+                cos = tan0 @ lines[before][1]
+                if cos > smooth or (cos > arc_ok and not start_corner):
+                    tan0 = lines[before][1]
+            if last and after is not None:
+                cos = -tan1 @ lines[after][1]
+                if cos > smooth or (cos > arc_ok and not end_corner):
+                    tan1 = -lines[after][1]
+            return tan0, tan1
+
+        return steer
+
     for a, b in zip(cuts, cuts[1:], strict=False):
-        piece = pts[a : b + 1]
-        if len(piece) <= 3 or _line_error(piece) <= tolerance:
-            out.append(("L", tuple(map(float, piece[-1]))))
-            continue
-        tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
-        # Run on smoothly from a line unless the curve leaves it at a corner.
-        if a == 0 and before is not None:
-            cos = tan0 @ lines[before][1]
-            if cos > smooth or (cos > arc_ok and not start_corner):
-                tan0 = lines[before][1]
-        if b == len(pts) - 1 and after is not None:
-            cos = -tan1 @ lines[after][1]
-            if cos > smooth or (cos > arc_ok and not end_corner):
-                tan1 = -lines[after][1]
-        out.extend(cubic_commands(piece, tan0, tan1, tolerance))
+        out.extend(piece_commands(pts[a : b + 1], tolerance, run_on(a == 0, b == len(pts) - 1)))
     return out
 
 

@@ -15,11 +15,9 @@ import numpy as np
 
 from ..svg.pathdata import Command
 from .fit import (
-    _line_error,
-    _tangent,
-    cubic_commands,
     fit_contour,
     fit_with_lines,
+    piece_commands,
     polygon_area,
     resample,
 )
@@ -309,10 +307,5 @@ def fit_centre_line(
     cut = [0, *corners, len(dense) - 1]
     commands: list[Command] = [("M", tuple(map(float, dense[0])))]
     for a, b in zip(cut, cut[1:], strict=False):
-        piece = dense[a : b + 1]
-        if len(piece) <= 3 or _line_error(piece) <= tolerance:
-            commands.append(("L", tuple(map(float, piece[-1]))))
-            continue
-        tan0, tan1 = _tangent(piece, 2, True), _tangent(piece, 2, False)
-        commands.extend(cubic_commands(piece, tan0, tan1, tolerance))
+        commands.extend(piece_commands(dense[a : b + 1], tolerance))
     return commands
