@@ -1,4 +1,4 @@
-"""``svgvl train iconshop | starvector``: one subcommand per model (svgvl.train.<model>); add
+"""``svgvl train iconshop | starvector | embed``: one subcommand per model (svgvl.train.<model>); add
 others to this group."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from .options import positive_int
 
 def add_commands(sub) -> None:
     p = sub.add_parser(
-        "train", help="train models (iconshop: text → icon; starvector: image → SVG)"
+        "train",
+        help="train models (iconshop: text → icon; starvector: image → SVG; embed: SVG–text space)",
     )
     train = p.add_subparsers(dest="train_command", metavar="MODEL")
     p.set_defaults(func=lambda _args, p=p: p.print_help() or 2)
@@ -34,6 +35,20 @@ def add_commands(sub) -> None:
     p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train_starvector)
+    p = train.add_parser(
+        "embed",
+        help="train the SVG–text embedding model (search, zero-shot labels; a rerun resumes)",
+        description="Train the LiT-style SVG–text embedding model: a small CNN over rendered "
+        "icons against the frozen text encoder; a rerun resumes from OUT/checkpoint-last.",
+    )
+    p.add_argument("--config", required=True, help="YAML (examples/configs/embed-*.yaml)")
+    p.add_argument(
+        "--data", required=True, nargs="+", metavar="DIR", help="dataset folders or SVG folders"
+    )
+    p.add_argument("--out", required=True, help="run folder: data/, log, checkpoint, model/")
+    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_embed)
 
 
 def _add_iconshop(train) -> None:
@@ -110,6 +125,26 @@ def cmd_train_starvector(args) -> int:
         f"svgvl: step {result['steps']:,}"
         + (f": {scores}" if scores else "")
         + f"; model in {result['model']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_train_embed(args) -> int:
+    from ..train.embed import train
+
+    result = train(
+        args.config,
+        args.data,
+        args.out,
+        max_steps=args.max_steps,
+        progress=not args.quiet,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    recall = " ".join(f"{k} {v:.3f}" for k, v in result["val"].items())
+    recall = f": val text→icon {recall}" if recall else " (no val icons)"
+    print(
+        f"svgvl: step {result['steps']:,}{recall}; model in {args.out}/model",
         file=sys.stderr,
     )
     return 0
