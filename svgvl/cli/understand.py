@@ -117,7 +117,7 @@ def cmd_classify(args) -> int:
         except (ValueError, OSError) as error:
             print(f"svgvl: error: {path}: {str(error).splitlines()[0]}", file=sys.stderr)
     ranked = classify_pixels(embedder, np.stack(pixels), labels) if pixels else []
-    results = {path: r[: args.top] for path, r in zip(paths, ranked)}
+    results = {path: r[: args.top] for path, r in zip(paths, ranked, strict=True)}
     failed = len(args.inputs) - len(paths)
     if args.json:
         print(

@@ -114,7 +114,7 @@ def _read(path: Path, version: str) -> tuple[dict, str | None]:
         return {}, f"{path}: unreadable index, rebuilt"
     if meta.get("format") != INDEX_FORMAT or meta.get("model") != version:
         return {}, f"{path}: made by another model version, rebuilt"
-    return {n: (s, v) for n, s, v in zip(meta["names"], meta["stamps"], vectors)}, None
+    return {n: (s, v) for n, s, v in zip(meta["names"], meta["stamps"], vectors, strict=True)}, None
 
 
 def build_index(paths, *, model=None, index=None, progress: bool = True) -> Index:
@@ -154,7 +154,9 @@ def build_index(paths, *, model=None, index=None, progress: bool = True) -> Inde
                         else type(error).__name__
                     )
             if chunk:
-                for item, vector in zip(chunk, embedder.embed_pixels(np.stack(pixels))):
+                for item, vector in zip(
+                    chunk, embedder.embed_pixels(np.stack(pixels)), strict=True
+                ):
                     vectors[item.name] = vector
     names = [item.name for item in items if item.name in vectors]
     matrix = (
