@@ -224,3 +224,14 @@ def test_missing_shipped_model_says_how_to_train(monkeypatch, tmp_path):
     monkeypatch.setattr(embed_module, "SHIPPED", tmp_path / "none")
     with pytest.raises(FileNotFoundError, match="svgvl train embed"):
         Embedder(None)
+
+
+def test_text2icon_embedding_score_and_fid(tiny):
+    from svgvl.bench.text2icon import embed_metrics
+
+    svgs = [path.read_text() for path in ICONS[:6]]
+    prompts = ["heart", "rocket", "cog", "mug", "github", "sun"]
+    shuffled = prompts[1:] + prompts[:1]
+    result = embed_metrics(load_embedder(tiny), prompts, shuffled, svgs, svgs[::-1])
+    assert 0 <= result["embed_score"] <= 100 and 0 <= result["embed_score_shuffled"] <= 100
+    assert abs(result["fid_embed"]) < 1e-3  # the same drawings on both sides: distance zero

@@ -15,6 +15,11 @@
   labels agree with the prompt (MiniLM cosine, weighted by image similarity).  The same score
   with the prompts shuffled across samples is the chance level it must clearly beat.
 - ``clip_score`` / ``fid_clip`` when CLIP weights are given (open_clip ``ARCH:PATH``).
+- ``embed_score`` / ``fid_embed``: the same two with svgvl's own SVG–text model
+  (:mod:`svgvl.understand.embed`; the shipped one unless told), beside ``embed_score_shuffled``,
+  the score with the prompts shuffled across samples (its chance level).  The model was trained
+  on the same icon sets' training split: it rewards drawing like those icons, so read it with
+  the copy rate.
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ def evaluate(
     embed: Callable,
     *,
     clip=None,
+    embedder=None,
     reference_svgs: Sequence[str] = (),
     seed: int = 0,
 ) -> dict:
@@ -177,6 +183,8 @@ def evaluate(
     result["prompt_match_shuffled"] = float(prompt_match(shuffled, similarity, index, embed).mean())
     if clip is not None:
         result.update(clip_metrics(clip, prompts, svgs, reference_svgs))
+    if embedder is not None:
+        result.update(embed_metrics(embedder, prompts, shuffled, svgs, reference_svgs))
     return result
 
 
@@ -278,6 +286,22 @@ def clip_metrics(clip, prompts, svgs, reference_svgs) -> dict:
     return out
 
 
+def embed_metrics(embedder, prompts, shuffled, svgs, reference_svgs) -> dict:
+    """:func:`clip_metrics` with svgvl's SVG–text model, and the shuffled-prompt chance level."""
+    images = embedder.embed_images(list(svgs))
+    distinct = sorted(set(prompts) | set(shuffled))
+    vectors = dict(zip(distinct, embedder.embed_texts(distinct), strict=True))
+
+    def score(texts):
+        cosines = (images * np.stack([vectors[t] for t in texts])).sum(-1)
+        return float(100 * np.clip(cosines, 0, None).mean())
+
+    out = {"embed_score": score(prompts), "embed_score_shuffled": score(shuffled)}
+    if len(reference_svgs) >= 2 and len(svgs) >= 2:
+        out["fid_embed"] = frechet_distance(images, embedder.embed_images(list(reference_svgs)))
+    return out
+
+
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """FID between two feature sets (Heusel et al. 2017)."""
     from scipy import linalg
@@ -332,6 +356,7 @@ def run(
     seed: int = 0,
     tokenizer=None,
     clip: str | None = None,
+    embed_model="auto",
     progress: bool = True,
     command: str | None = None,
     trained_on: Sequence[str] | None = None,
@@ -341,7 +366,9 @@ def run(
     ``data``: dataset folders from ``svgvl data build`` — the train split is what novelty and
     prompt match compare against; the test split gives the prompts unless ``prompts`` is given.
     ``trained_on``: the model's training sources, when known; those ``data`` leaves out are
-    recorded as ``unindexed_sources`` (novelty is then overstated).  Writes ``samples/*.svg``,
+    recorded as ``unindexed_sources`` (novelty is then overstated).  ``embed_model``: the
+    SVG–text model for ``embed_score``/``fid_embed`` — ``"auto"`` the shipped one when present,
+    None for none, or a folder.  Writes ``samples/*.svg``,
     ``results.json`` and ``results.md`` to ``out``.
     """
     if n <= 0:
@@ -366,6 +393,7 @@ def run(
         tokenizer,
         embed,
         clip=load_clip(clip) if clip else None,
+        embedder=_embedder(embed_model),
         reference_svgs=references,
         seed=seed,
     )
@@ -377,6 +405,14 @@ def run(
     write_atomic(out / "results.json", json.dumps(result, indent=1) + "\n", force=True)
     write_atomic(out / "results.md", markdown(result), force=True)
     return result
+
+
+def _embedder(embed_model):
+    from ..understand.embed import SHIPPED, load_embedder
+
+    if embed_model == "auto":
+        return load_embedder() if (SHIPPED / "config.json").is_file() else None
+    return None if embed_model is None else load_embedder(embed_model)
 
 
 def unindexed_sources(trained_on: Sequence[str] | None, data: Sequence) -> list[str]:
@@ -400,6 +436,9 @@ def markdown(result: dict) -> str:
         ("prompt_match_shuffled", "prompt match, shuffled prompts", False),
         ("clip_score", "CLIPScore", False),
         ("fid_clip", "FID-CLIP", False),
+        ("embed_score", "embedding score (svgvl SVG–text model, 100 × cosine)", False),
+        ("embed_score_shuffled", "embedding score, shuffled prompts", False),
+        ("fid_embed", "FID on the SVG–text model's image features", False),
     ]
     lines = []
     if result.get("command"):

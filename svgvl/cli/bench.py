@@ -82,6 +82,12 @@ def _add_text2icon_options(parser) -> None:
     t.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
     add_sampling_options(t)
     t.add_argument("--clip", metavar="ARCH:PATH", help="open_clip weights for CLIPScore/FID")
+    t.add_argument(
+        "--embed-model",
+        default="auto",
+        metavar="PATH",
+        help="SVG–text model for the embedding score and FID (default: the shipped one; none: off)",
+    )
 
 
 def cmd_bench(args) -> int:
@@ -190,6 +196,7 @@ def _bench_text2icon(args) -> int:
         seed=args.seed,
         tokenizer=model.path_tokenizer,
         clip=args.clip,
+        embed_model=None if args.embed_model == "none" else args.embed_model,
         progress=not args.quiet,
         command=args.command_line,
         trained_on=trained_on,
