@@ -113,8 +113,14 @@ def run(prepared, model=None, *, gallery: int = 1000, seed: int = 0, min_source:
             rows = np.sort(rng.choice(rows, size=gallery, replace=False))
         titles = [titles_all[i] for i in rows]
         scores = _gallery_scores(
-            embed_img[rows], embed_txt[rows], pix[rows], train_pix, train_txt,
-            frozen_txt[rows], titles, rng,
+            embed_img[rows],
+            embed_txt[rows],
+            pix[rows],
+            train_pix,
+            train_txt,
+            frozen_txt[rows],
+            titles,
+            rng,
         )
         retrieval[name] = {"n": len(rows), "methods": scores}
 
@@ -122,7 +128,11 @@ def run(prepared, model=None, *, gallery: int = 1000, seed: int = 0, min_source:
     for source in sorted(sources):
         rows = [n for n in range(len(store.items)) if store.items[n]["source"] == source]
         categories = sorted({store.items[n]["category"] for n in rows} - {""})
-        picked = [i for i, n in enumerate(test) if store.items[n]["source"] == source and store.items[n]["category"]]
+        picked = [
+            i
+            for i, n in enumerate(test)
+            if store.items[n]["source"] == source and store.items[n]["category"]
+        ]
         if len(categories) < 2 or len(picked) < 20:
             continue
         truth = np.array([categories.index(store.items[test[i]]["category"]) for i in picked])
@@ -138,8 +148,14 @@ def run(prepared, model=None, *, gallery: int = 1000, seed: int = 0, min_source:
             "majority_top1": counts.most_common(1)[0][1] / len(picked),
             "majority_top5": float(np.isin(truth, common).mean()),
         }
-    return {"model": embedder.name, "gallery": gallery, "seed": seed, "test_icons": len(test),
-            "retrieval": retrieval, "zero_shot": zero_shot}
+    return {
+        "model": embedder.name,
+        "gallery": gallery,
+        "seed": seed,
+        "test_icons": len(test),
+        "retrieval": retrieval,
+        "zero_shot": zero_shot,
+    }
 
 
 def markdown(result: dict) -> str:

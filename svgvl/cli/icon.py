@@ -41,6 +41,14 @@ def add_commands(sub) -> None:
         "sampling)",
     )
     p.add_argument(
+        "--rank",
+        choices=["auto", "likelihood", "embedding", "mix"],
+        default="auto",
+        help="how the --best-of samples are ordered: the model's likelihood, the SVG–text "
+        "model's prompt–render similarity, or both (auto: mix when the SVG–text model is "
+        "installed)",
+    )
+    p.add_argument(
         "--no-library",
         dest="library",
         action="store_false",
@@ -112,6 +120,7 @@ def cmd_icon(args) -> int:
             complete=read_input(args.complete) if args.complete else None,
             best_of=args.best_of,
             library="auto" if args.library else False,
+            rank=args.rank,
             progress=sys.stderr.isatty(),
             **sampling(args),
         )

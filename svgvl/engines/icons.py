@@ -17,6 +17,8 @@ import random
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 try:  # the core install has no torch: say in one line which extra brings the model
     import torch
     import transformers  # noqa: F401
@@ -47,7 +49,7 @@ from ..models.library import (
     start_of,
     tokenizer_digest,
 )
-from ..models.sampling import most_likely_first
+from ..models.sampling import most_likely_first, scored_rows
 from ..models.text import sentence_vectors
 from ..render import rasterize
 from ..svg import write
@@ -169,6 +171,49 @@ def library_samples(
     return out
 
 
+RANKINGS = ("auto", "likelihood", "embedding", "mix")
+
+
+def _standard(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-6)
+
+
+def best_first(model, rows, states, mask, start: int, prompt: str, ranking: str, embedder=None):
+    """Sampled rows (cut after their end token) best first: by the model's mean log-probability
+    per token (``"likelihood"``), by the SVG–text model's cosine between the render and the
+    prompt (``"embedding"``), or by the sum of the two, each standardised over the candidates
+    (``"mix"``).  A candidate that draws nothing is last under the embedding."""
+    if ranking == "likelihood" or embedder is None:
+        return most_likely_first(model, rows, states, mask, start)
+    sequences, scores = scored_rows(model, rows, states, mask, start)
+    tok = model.path_tokenizer
+    svgs = [write(d, precision=2) if d.paths else None for d in map(tok.decode_drawing, sequences)]
+    drawn = [i for i, svg in enumerate(svgs) if svg]
+    cosine = np.full(len(svgs), -1.0)
+    if drawn:
+        text = embedder.embed_texts([prompt])[0]
+        cosine[drawn] = embedder.embed_images([svgs[i] for i in drawn]) @ text
+    keys = cosine if ranking == "embedding" else _standard(np.array(scores)) + _standard(cosine)
+    order = sorted(range(len(sequences)), key=lambda i: -keys[i])
+    return [sequences[i] for i in order]
+
+
+def ranking_embedder(ranking: str):
+    """(ranking, embedder) that ``generate_icons`` uses: ``"auto"`` is ``"mix"`` with the shipped
+    SVG–text model when it is installed, else ``"likelihood"``."""
+    if ranking not in RANKINGS:
+        raise ValueError(f"rank must be one of {', '.join(RANKINGS)}, got {ranking!r}")
+    if ranking == "likelihood":
+        return ranking, None
+    from ..understand.embed import SHIPPED, load_embedder
+
+    if ranking == "auto":
+        if not (SHIPPED / "config.json").is_file():
+            return "likelihood", None
+        ranking = "mix"
+    return ranking, load_embedder()
+
+
 # Sampling runs one token at a time on small matrices: one torch thread is as fast as two on a
 # quiet CPU and several times faster on a busy one (eval/results/text2icon-threads.md), so
 # generate_icons samples on SAMPLING_THREADS threads and gives torch its setting back after.
@@ -204,6 +249,7 @@ def generate_icons(
     best_of: int | None = None,
     library="auto",
     min_match: float = DEFAULT_MIN_MATCH,
+    rank: str = "auto",
     progress: bool = False,
 ) -> list[str]:
     """``n`` distinct SVG icons for a text prompt, e.g. ``generate_icons("rocket")``.
@@ -219,6 +265,9 @@ def generate_icons(
     finds most likely for the prompt (mean log-probability per token): cleaner, more on-prompt
     icons at ``best_of / n`` times the work, but more often near copies of training icons
     (eval/results/text2icon.md); default ``DEFAULT_BEST_OF * n``, ``best_of=n`` samples plainly.
+    ``rank``: how the ``best_of`` samples are ordered (:func:`best_first`): ``"likelihood"``,
+    ``"embedding"`` (the SVG–text model's prompt–render cosine), ``"mix"``, or ``"auto"``
+    (``"mix"`` when the shipped SVG–text model is installed).
 
     ``library``: when the prompt names icons of the model's icon library (a title within
     MiniLM cosine ``min_match``; :mod:`svgvl.models.library`), each icon starts from the first
@@ -240,6 +289,7 @@ def generate_icons(
         raise ValueError(f"best_of must be an integer, got {best_of!r}")
     if best_of < n:
         raise ValueError(f"best_of must be at least n ({n}), got {best_of}")
+    ranking, embedder = ranking_embedder(rank) if best_of > n else ("likelihood", None)
     if not isinstance(model, IconShopForCausalLM):
         model = load_iconshop(model)
     model.check_prompt(prompt)
@@ -284,7 +334,8 @@ def generate_icons(
                 **sampling,
             )
             if attempt == 0 and best_of > n:
-                rows = most_likely_first(model, rows, states, mask, len(prompt_ids or [tok.bos_id]))
+                start = len(prompt_ids or [tok.bos_id])
+                rows = best_first(model, rows, states, mask, start, prompt, ranking, embedder)
             drawings = [tok.decode_drawing(row) for row in rows]
             svgs = [write(d, precision=2) if d.paths else None for d in drawings]
         for svg in svgs:

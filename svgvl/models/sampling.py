@@ -226,16 +226,22 @@ def log_likelihood(model, sequences, text_states, text_mask, start: int = 1) -> 
     return (token_lp * scored).sum(1) / scored.sum(1)
 
 
-def most_likely_first(model, rows: torch.Tensor, states, mask, start: int) -> list[list[int]]:
-    """Generated rows, cut after their end token, in order of the model's mean log-probability
-    per token (ties keep sampling order)."""
+def scored_rows(model, rows: torch.Tensor, states, mask, start: int):
+    """Generated rows cut after their end token, and the model's mean log-probability per token
+    of each (``(sequences, scores)``, in sampling order)."""
     tok = model.path_tokenizer
     ends = {tok.vocab["<eos>"], tok.vocab["<eom>"]}
     sequences = []
     for row in rows.tolist():
         stop = next((i for i in range(start, len(row)) if row[i] in ends), len(row) - 1)
         sequences.append(row[: stop + 1])
-    scores = model.log_likelihood(sequences, states, mask, start).tolist()
+    return sequences, model.log_likelihood(sequences, states, mask, start).tolist()
+
+
+def most_likely_first(model, rows: torch.Tensor, states, mask, start: int) -> list[list[int]]:
+    """Generated rows, cut after their end token, in order of the model's mean log-probability
+    per token (ties keep sampling order)."""
+    sequences, scores = scored_rows(model, rows, states, mask, start)
     order = sorted(range(len(sequences)), key=lambda i: -scores[i])
     return [sequences[i] for i in order]
 
