@@ -2,10 +2,11 @@
 
 For every held-out prompt the model draws K samples once (seed k for prompt k, as ``svgvl bench``
 does); "raw" keeps the first n of them (what plain sampling gives), "best of K" the n distinct
-ones the model finds most likely (``generate_icons(best_of=K)``'s ranking), so the comparison is
-paired::
+ones first under each ranking of ``generate_icons(best_of=K, rank=...)`` (likelihood, the
+SVG–text model's prompt–render cosine, or both), so the comparison is paired::
 
-    python eval/text2icon/best_of.py --data datasets/tabler datasets/mdi ... --limit 200 --best-of 16
+    python eval/text2icon/best_of.py --data datasets/tabler datasets/mdi ... --limit 200 --best-of 16 \
+        --rankings likelihood,embedding,mix
 
 Prints one markdown row per selection; the last column is the prompt match minus the raw row's,
 averaged over prompts, ± its standard error over prompts.
@@ -17,7 +18,8 @@ import argparse
 
 from svgvl.bench import text2icon
 from svgvl.models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, load_iconshop
-from svgvl.models.sampling import most_likely_first
+from svgvl.engines.icons import best_first
+from svgvl.understand.embed import load_embedder
 
 
 def main() -> None:
@@ -30,6 +32,10 @@ def main() -> None:
     parser.add_argument(
         "--prompt-seed", type=int, default=0, help="which sample of held-out prompts (default: 0)"
     )
+    parser.add_argument(
+        "--rankings", default="likelihood", help="comma-separated: likelihood, embedding, mix"
+    )
+    parser.add_argument("--embed-model", help="SVG–text model folder (default: the shipped one)")
     parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
     parser.add_argument("--top-p", type=float, default=DEFAULT_TOP_P)
     args = parser.parse_args()
@@ -37,7 +43,9 @@ def main() -> None:
     model = load_iconshop(args.model)
     tok = model.path_tokenizer
     prompts, _, index, embed = text2icon.reference(args.data, tok, args.limit, args.prompt_seed)
-    raw, best = {}, {}
+    rankings = [r.strip() for r in args.rankings.split(",") if r.strip()]
+    embedder = None if rankings == ["likelihood"] else load_embedder(args.embed_model)
+    raw, best = {}, {r: {} for r in rankings}
     for k, prompt in enumerate(prompts):
         states, mask = model.encode_text([prompt])
         rows = model.generate(
@@ -49,13 +57,13 @@ def main() -> None:
             guidance_scale=args.guidance,
         )
         raw[prompt] = [tok.decode(row) for row in rows[: args.n]]
-        ranked = dict.fromkeys(
-            tok.decode(r) for r in most_likely_first(model, rows, states, mask, 1)
-        )
-        best[prompt] = list(ranked)[: args.n]
+        for ranking in rankings:
+            order = best_first(model, rows, states, mask, 1, prompt, ranking, embedder)
+            best[ranking][prompt] = list(dict.fromkeys(tok.decode(r) for r in order))[: args.n]
     print(text2icon.comparison_header("selection"))
     base = None
-    for name, samples in (("raw", raw), (f"best of {args.best_of}", best)):
+    selections = [("raw", raw)] + [(f"best of {args.best_of} by {r}", best[r]) for r in rankings]
+    for name, samples in selections:
         r = text2icon.evaluate(samples, index, tok, embed)
         base = base or r["prompt_match_by_prompt"]
         print(f"| {name} | {text2icon.comparison_cells(r, base)}", flush=True)
