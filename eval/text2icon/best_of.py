@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 
 from svgvl.bench import text2icon
-from svgvl.models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, load_iconshop
 from svgvl.engines.icons import best_first
+from svgvl.models.iconshop import DEFAULT_GUIDANCE, DEFAULT_TOP_P, load_iconshop
 from svgvl.understand.embed import load_embedder
 
 
