@@ -6,6 +6,7 @@
     pixels = svgvl.rasterize("icon.svg", size=512)     # reference renderer (cairosvg)
     drawing = svgvl.normalize("icon.svg", canvas=256)  # absolute paths, resolved paint
     svgs = svgvl.generate_icons("rocket", n=4)         # text → icons (needs svgvl[learn])
+    print(svgvl.describe("icon.svg").to_text())        # the shapes it draws, as text
 
 The public names are imported on first use, so ``import svgvl`` (and ``svgvl --help``) stays fast
 and never imports torch.
@@ -28,6 +29,7 @@ _API = {
     "repair": ".svg",
     "SVGError": ".svg",
     "generate_icons": ".engines.icons",
+    "describe": ".understand",
 }
 
 __all__ = [*_API, "__version__"]

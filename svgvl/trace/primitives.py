@@ -1,9 +1,10 @@
-"""Recognise basic shapes in traced contours: circles, ellipses, rectangles, rounded rectangles.
+"""Recognise basic shapes in outlines: circles, ellipses, (rounded) rectangles, polygons, lines.
 
 A designer expects a traced dot to be a ``<circle>``, not sixteen Bézier segments.  Each
 candidate is fitted in closed form and accepted only if every contour point lies within the
-tolerance of the shape's outline.  Shapes are axis-aligned (as they are in logos and icons);
-anything rotated stays a path.
+tolerance of the shape's outline.  The tracer asks for axis-aligned shapes only (as they are in
+logos and icons; anything rotated stays a path); ``describe`` asks for turned ones too, and for
+polygons, lines and polylines (:func:`recognise_outline`) — one recogniser for both.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ import math
 
 import numpy as np
 
-from ..svg.pathdata import ellipse_path, rect_path, reverse_path
+from ..svg import transform as tf
+from ..svg.pathdata import ellipse_path, rect_path, reverse_path, transform_path
 
-Shape = tuple  # ("circle", cx, cy, r) | ("ellipse", cx, cy, rx, ry) | ("rect", x, y, w, h, r)
+# ("circle", cx, cy, r) | ("ellipse", cx, cy, rx, ry[, angle]) | ("rect", x, y, w, h, r[, angle])
+# | ("line", x1, y1, x2, y2) | ("polyline", (x, y), ...) | ("polygon", (x, y), ...); an angle
+# (degrees, clockwise on screen) turns the shape about its centre.
+Shape = tuple
+MAX_VERTICES = 12  # more corners than this is a free path, not a polygon
 
 
 def _circle(pts: np.ndarray):
@@ -76,16 +82,89 @@ def _rounded_rect(pts: np.ndarray, area: float):
     return ("rect", float(x0), float(y0), w, h, float(r)), rounded
 
 
-def recognise(pts: np.ndarray, area: float, tolerance: float) -> Shape | None:
+def _turn(pts: np.ndarray, degrees: float) -> np.ndarray:
+    """Points in the frame of a shape turned by ``degrees`` (they turn the other way)."""
+    a = math.radians(degrees)
+    return pts @ np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+
+def _snap(degrees: float) -> float:
+    """An angle in (-45, 45] (a quarter turn swaps width and height), 0 within half a degree."""
+    degrees = (degrees + 45) % 90 - 45
+    return 0.0 if abs(degrees) < 0.5 else float(degrees)
+
+
+def _turned_ellipse(pts: np.ndarray):
+    """The general conic A·x² + B·xy + C·y² + D·x + E·y + F = 0 by SVD, as centre, radii and
+    the angle of the first radius (points centred and scaled for stability)."""
+    mean = pts.mean(0)
+    scale = float(pts.std()) or 1.0
+    q = (pts - mean) / scale
+    x, y = q[:, 0], q[:, 1]
+    a = np.column_stack([x * x, x * y, y * y, x, y, np.ones_like(x)])
+    A, B, C, D, E, F = np.linalg.svd(a, full_matrices=False)[2][-1]
+    if 4 * A * C - B * B <= 0:
+        return None
+    m = np.array([[A, B / 2], [B / 2, C]])
+    centre = np.linalg.solve(2 * m, [-D, -E])
+    k = -(F + (D * centre[0] + E * centre[1]) / 2)  # the conic is qᵀ·m·q = k about its centre
+    values, vectors = np.linalg.eigh(m)
+    if (k / values <= 0).any():
+        return None
+    radii = np.sqrt(k / values)
+    angle = _snap(math.degrees(math.atan2(vectors[1, 0], vectors[0, 0])))
+    # The radius along the snapped angle's x axis comes first.
+    first = math.radians(angle)
+    along = abs(vectors[0, 0] * math.cos(first) + vectors[1, 0] * math.sin(first)) > 0.5
+    rx, ry = (radii[0], radii[1]) if along else (radii[1], radii[0])
+    local = _turn(q - centre, angle)
+    t = np.arctan2(local[:, 1] / ry, local[:, 0] / rx)
+    error = np.hypot(local[:, 0] - rx * np.cos(t), local[:, 1] - ry * np.sin(t)).max() * scale
+    cx, cy = centre * scale + mean
+    shape = ("ellipse", float(cx), float(cy), float(rx * scale), float(ry * scale), angle)
+    return shape, float(error)
+
+
+def _turned_rect(pts: np.ndarray, area: float):
+    """A rounded rectangle along the smallest box around the hull (the sides of a rectangle,
+    rounded or not, are edges of its hull)."""
+    # Imported here: scipy.spatial costs the tracer's import half a second, for turned shapes
+    # that only describe asks for.
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = pts[ConvexHull(pts).vertices]
+    except (QhullError, ValueError):
+        return None
+    edges = np.diff(np.vstack([hull, hull[:1]]), axis=0)
+    angles = np.unique(np.round(np.degrees(np.arctan2(edges[:, 1], edges[:, 0])) % 90, 3))
+    spans = [np.ptp(_turn(hull, a), axis=0).prod() for a in angles]
+    angle = _snap(float(angles[int(np.argmin(spans))]))
+    fit = _rounded_rect(_turn(pts, angle), area)
+    if fit is None:
+        return None
+    (_, x, y, w, h, r), error = fit
+    centre = _turn(np.array([[x + w / 2, y + h / 2]]), -angle)[0]
+    shape = ("rect", float(centre[0] - w / 2), float(centre[1] - h / 2), w, h, r, angle)
+    return shape, error
+
+
+def recognise(pts: np.ndarray, area: float, tolerance: float, turned: bool = False) -> Shape | None:
     """The simplest basic shape whose outline passes within ``tolerance`` of every point.
 
     Shapes get 1.5× the curve-fitting tolerance: a designer's circle is worth a slightly
     looser fit than a free-form curve, and the error measures here are conservative.
+    ``turned``: ellipses and rectangles may be rotated (their tuples then end in the angle).
     """
     tolerance *= 1.5
     if len(pts) < 8:
         return None
-    for fit in (_circle(pts), _ellipse(pts), _rounded_rect(pts, area)):
+    fits = (
+        (_circle(pts), _turned_ellipse(pts), _turned_rect(pts, area))
+        if turned
+        else (_circle(pts), _ellipse(pts), _rounded_rect(pts, area))
+    )
+    for fit in fits:
         if fit is not None and fit[1] <= tolerance:
             shape = fit[0]
             if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
@@ -96,15 +175,62 @@ def recognise(pts: np.ndarray, area: float, tolerance: float) -> Shape | None:
     return None
 
 
+def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | None:
+    """The fewest corners within ``tolerance`` (Douglas-Peucker), or None past MAX_VERTICES."""
+    from skimage.measure import approximate_polygon  # as ConvexHull above: describe only
+
+    if closed:  # start at a corner: the point farthest from the middle is one
+        pts = np.roll(pts, -int(np.argmax(np.hypot(*(pts - pts.mean(0)).T))), axis=0)
+        pts = np.vstack([pts, pts[:1]])
+    corners = approximate_polygon(pts, tolerance)
+    if closed:
+        corners = corners[:-1]
+    return corners if len(corners) <= MAX_VERTICES + (0 if closed else 1) else None
+
+
+def recognise_outline(pts: np.ndarray, closed: bool, tolerance: float) -> Shape | None:
+    """Any basic shape for an outline, turned or not: a closed one as a circle, ellipse,
+    (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path."""
+    pts = np.asarray(pts, dtype=float)
+    if len(pts) < 2:
+        return None
+    if closed:
+        area = 0.5 * float(
+            np.dot(pts[:, 0], np.roll(pts[:, 1], -1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], -1))
+        )
+        shape = recognise(pts, area, tolerance, turned=True)
+        if shape is not None:
+            return shape
+    corners = _polygon(pts, closed, tolerance * 1.5)
+    if corners is None or len(corners) < (3 if closed else 2):
+        return None
+    points = tuple((float(x), float(y)) for x, y in corners)
+    if not closed and len(points) == 2:
+        return ("line", *points[0], *points[1])
+    return ("polygon" if closed else "polyline", *points)
+
+
 def shape_path(shape: Shape, area: float = 1.0) -> list[tuple[str, tuple[float, ...]]]:
     """The shape's outline as absolute M/L/C/Z commands, wound like the contour it replaces
     (positive ``area``: clockwise on screen) so that nonzero filling keeps holes open."""
     kind = shape[0]
+    angle = 0.0
     if kind == "circle":
         d = ellipse_path(shape[1], shape[2], shape[3], shape[3])
     elif kind == "ellipse":
         d = ellipse_path(*shape[1:5])
-    else:
-        x, y, w, h, r = shape[1:]
+        angle, centre = (shape[5] if len(shape) > 5 else 0.0), shape[1:3]
+    elif kind == "rect":
+        x, y, w, h, r = shape[1:6]
         d = rect_path(x, y, w, h, r, r)
+        angle, centre = (shape[6] if len(shape) > 6 else 0.0), (x + w / 2, y + h / 2)
+    elif kind == "line":
+        return [("M", shape[1:3]), ("L", shape[3:5])]
+    else:
+        d = [("M", shape[1]), *(("L", p) for p in shape[2:])]
+        if kind == "polyline":
+            return d
+        d.append(("Z", ()))
+    if angle:
+        d = transform_path(d, tf.rotate(angle, *centre))
     return d if area > 0 else reverse_path(d)

@@ -1,0 +1,338 @@
+"""``describe``: what a drawing shows, shape by shape, as data and as text a language model reads.
+
+VDLM's idea of a "primal visual description": instead of path data, each shape's kind (circle,
+ellipse, rect, rounded-rect, line, polyline, polygon, path), geometry, paint, place in the
+stacking order and relations to the others, then a summary.  SVG goes through ``normalize``
+(absolute paths, resolved paint); an image goes through the tracer first.  Each outline is
+sampled and named by the tracer's own primitive recogniser
+(:func:`svgvl.trace.primitives.recognise_outline`).  Relations and symmetry are read from
+rendered masks, so they hold for curves, strokes and holes alike.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..svg import Drawing, Path, normalize
+from ..svg.gradients import average_color
+from ..svg.pathdata import subpath_points
+from ..trace.primitives import recognise_outline
+from .colors import color_name, rgb
+from .relations import relate, symmetry
+
+MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
+MAX_SHAPES = 400  # beyond this a drawing is summarised by counts, not shape by shape
+
+
+@dataclass
+class Shape:
+    """One drawn shape.  Coordinates are in the drawing's units (pixels for an image), y down;
+    ``z`` counts from the bottom of the stacking order."""
+
+    z: int
+    kind: str  # circle | ellipse | rect | rounded-rect | line | polyline | polygon | path
+    centre: tuple[float, float]
+    size: tuple[float, float]  # width and height of its bounding box
+    bbox: tuple[float, float, float, float]  # x0, y0, x1, y1
+    area: float  # of its painted region, in square units
+    fill: str | None = None  # '#rrggbb'
+    fill_name: str | None = None  # the nearest CSS colour name
+    stroke: str | None = None
+    stroke_name: str | None = None
+    stroke_width: float = 0.0
+    rotation: float = 0.0  # degrees clockwise, for ellipses and rectangles
+    geometry: dict = field(default_factory=dict)  # r, rx/ry, width/height/corner, points, ...
+    holes: int = 0
+    contains: list[int] = field(default_factory=list)  # z of shapes inside this one
+    overlaps: list[int] = field(default_factory=list)  # z of shapes sharing some area
+    touches: list[int] = field(default_factory=list)  # z of shapes meeting it at an edge
+
+    @property
+    def color(self) -> str | None:
+        """The colour it shows: its fill, or its stroke when it has none."""
+        return self.fill_name or self.stroke_name
+
+
+@dataclass
+class Summary:
+    shapes: int
+    kinds: dict[str, int]
+    colors: dict[str, int]
+    bbox: tuple[float, float, float, float] | None
+    symmetry: dict[str, bool]  # "left-right", "top-bottom": mirror symmetry of the rendering
+    labels: list[tuple[str, float]] | None = None  # zero-shot labels, filled by a caller
+    omitted: int = 0  # shapes past MAX_SHAPES, counted but not listed
+
+
+@dataclass
+class Description:
+    width: float
+    height: float
+    shapes: list[Shape]
+    summary: Summary
+    source: str = "svg"  # "svg", or "image" (traced first)
+    dropped: list[str] = field(default_factory=list)  # what normalisation could not carry
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_text(self) -> str:
+        """Compact lines for a language model: the canvas, each shape bottom to top, the
+        relations and the summary."""
+        from .text import description_text
+
+        return description_text(self)
+
+
+def describe(
+    svg_or_image, *, labels: list[tuple[str, float]] | None = None, tolerance: float | None = None
+) -> Description:
+    """Describe an SVG (path, text, bytes, parsed document or :class:`Drawing`) or an image
+    (path, bytes, PIL image or array; traced first) shape by shape.
+
+    ``labels``: zero-shot labels with scores to carry in the summary.  ``tolerance``: how far
+    (in the drawing's units) an outline may stray from a basic shape and still be called one
+    (default: 0.4 % of the drawing's size for SVG, 1.2 px for a traced image).  Raises
+    ``SVGError`` for unreadable SVG and ``ImageError`` for unreadable images.
+    """
+    pixels = None
+    if isinstance(svg_or_image, Drawing):
+        drawing, source = svg_or_image, "svg"
+    elif _is_svg(svg_or_image):
+        drawing, source = normalize(svg_or_image), "svg"
+    else:
+        from ..images import load_image
+        from ..trace import trace
+
+        pixels = load_image(svg_or_image, background=None)
+        drawing, source = trace(pixels), "image"
+    size = max(drawing.width, drawing.height) or 1.0
+    if tolerance is None:
+        tolerance = 0.004 * size if source == "svg" else 1.2 * max(1.0, size / 256)
+    parts = [part for path in drawing.paths for part in _parts(path, drawing, size, source)]
+    omitted = max(0, len(parts) - MAX_SHAPES)
+    parts = parts[:MAX_SHAPES]
+    shapes = [
+        _shape(z, path, outline, holes, tolerance) for z, (path, outline, holes) in enumerate(parts)
+    ]
+    masks, scale = _masks(drawing, [p for p, _, _ in parts])
+    relate(shapes, masks, scale)
+    image = pixels if pixels is not None else _render(drawing)
+    summary = Summary(
+        shapes=len(shapes) + omitted,
+        kinds=_count(s.kind for s in shapes),
+        colors=_count(s.color for s in shapes if s.color),
+        bbox=_union([s.bbox for s in shapes]),
+        symmetry=symmetry(image),
+        labels=labels,
+        omitted=omitted,
+    )
+    return Description(drawing.width, drawing.height, shapes, summary, source, drawing.dropped)
+
+
+def _is_svg(value) -> bool:
+    from ..svg import Document
+
+    if isinstance(value, Document):
+        return True
+    if isinstance(value, str):
+        return value.lstrip().startswith("<") or value.lower().endswith((".svg", ".svgz"))
+    if isinstance(value, bytes):
+        return value.lstrip()[:1] == b"<"
+    if isinstance(value, os.PathLike):
+        return os.fspath(value).lower().endswith((".svg", ".svgz"))
+    return False
+
+
+def _paint(paint: str, drawing: Drawing) -> str | None:
+    """A flat '#rrggbb' for a paint: a gradient by the mean of its stops; None for none."""
+    if paint == "none":
+        return None
+    if paint.startswith("url("):
+        gradient = drawing.gradients.get(paint[5:-1])
+        return average_color(gradient.stops)[0] if gradient else None
+    return "#000000" if paint == "currentColor" else paint
+
+
+def _parts(path: Path, drawing: Drawing, size: float, source: str):
+    """A path's subpaths grouped into shapes: each outer outline with the holes inside it.
+    For a traced image, near-white fills (the paper) and specks are left out."""
+    fill, stroke = _paint(path.fill, drawing), _paint(path.stroke, drawing)
+    if source == "image" and fill and min(rgb(fill)) >= 235 and not stroke:
+        return []
+    outlines = [(np.array(pts), closed) for pts, closed in subpath_points(path.d, size / 256)]
+    if fill:  # a fill closes every subpath
+        outlines = [(pts, True) for pts, _ in outlines]
+    speck = (size / 256) ** 2 * (12 if source == "image" else 0)
+    areas = [abs(_area(pts)) if closed else 0.0 for pts, closed in outlines]
+    keep = [
+        i
+        for i, (pts, closed) in enumerate(outlines)
+        if len(pts) >= 2 and (not closed or areas[i] > speck)
+    ]
+    depth = {
+        i: sum(
+            _inside(outlines[i][0], outlines[j][0]) for j in keep if j != i and areas[j] > areas[i]
+        )
+        for i in keep
+    }
+    out = []
+    for i in keep:
+        if depth[i] % 2:
+            continue  # a hole: counted with the outline around it
+        holes = [
+            j for j in keep if depth[j] == depth[i] + 1 and _inside(outlines[j][0], outlines[i][0])
+        ]
+        commands = _commands(outlines[i]) + [c for j in holes for c in _commands(outlines[j])]
+        part = Path(
+            d=commands,
+            fill=fill or "none",
+            fill_rule="evenodd",
+            stroke=stroke or "none",
+            stroke_width=path.stroke_width if stroke else 0.0,
+            stroke_linecap=path.stroke_linecap,
+            stroke_linejoin=path.stroke_linejoin,
+        )
+        out.append((part, outlines[i], len(holes)))
+    return out
+
+
+def _area(pts: np.ndarray) -> float:
+    x, y = pts[:, 0], pts[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def _inside(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Most of ``inner``'s points lie inside the polygon ``outer``."""
+    from skimage.measure import points_in_poly
+
+    sample = inner[:: max(1, len(inner) // 16)]
+    return bool(points_in_poly(sample, outer).mean() > 0.5)
+
+
+def _commands(outline) -> list:
+    pts, closed = outline
+    out = [("M", tuple(map(float, pts[0]))), *(("L", tuple(map(float, p))) for p in pts[1:])]
+    return out + [("Z", ())] if closed else out
+
+
+def _shape(z: int, path: Path, outline, holes: int, tolerance: float) -> Shape:
+    pts, closed = outline
+    fit = recognise_outline(pts, closed, tolerance)
+    fill = None if path.fill == "none" else path.fill
+    stroke = None if path.stroke == "none" else path.stroke
+    half = path.stroke_width / 2 if stroke else 0.0
+    lo, hi = pts.min(0) - half, pts.max(0) + half
+    kind, rotation, geometry = _geometry(fit, pts)
+    return Shape(
+        z=z,
+        kind=kind,
+        centre=_round(geometry.pop("centre", (lo + hi) / 2)),
+        size=_round(hi - lo),
+        bbox=_round((*lo, *hi)),
+        area=0.0,
+        fill=fill,
+        fill_name=color_name(fill) if fill else None,
+        stroke=stroke,
+        stroke_name=color_name(stroke) if stroke else None,
+        stroke_width=round(float(path.stroke_width), 2) if stroke else 0.0,
+        rotation=rotation,
+        geometry={k: _round(v) for k, v in geometry.items()},
+        holes=holes,
+    )
+
+
+def _geometry(fit, pts) -> tuple[str, float, dict]:
+    """Kind, rotation and the numbers that place it, from a recognised shape (or none)."""
+    if fit is None:
+        return "path", 0.0, {"points": len(pts)}
+    kind = fit[0]
+    if kind == "circle":
+        return "circle", 0.0, {"centre": fit[1:3], "r": fit[3]}
+    if kind == "ellipse":
+        cx, cy, rx, ry, angle = (*fit[1:5], fit[5] if len(fit) > 5 else 0.0)
+        if ry > rx:  # the longer radius first, turned a quarter more
+            rx, ry, angle = ry, rx, angle + 90
+        angle = (angle + 90) % 180 - 90
+        return "ellipse", round(angle, 1), {"centre": (cx, cy), "rx": rx, "ry": ry}
+    if kind == "rect":
+        x, y, w, h, r = fit[1:6]
+        angle = fit[6] if len(fit) > 6 else 0.0
+        geometry = {"centre": (x + w / 2, y + h / 2), "width": w, "height": h}
+        if r > 0:
+            geometry["corner"] = r
+        return ("rounded-rect" if r > 0 else "rect"), round(angle, 1), geometry
+    if kind == "line":
+        return "line", 0.0, {"from": fit[1:3], "to": fit[3:5]}
+    points = np.array(fit[1:])
+    geometry = {"points": [tuple(p) for p in points]}
+    if kind == "polygon":
+        geometry["centre"] = points.mean(0)
+    return kind, 0.0, geometry
+
+
+def _round(value, digits: int = 1):
+    if isinstance(value, list):
+        return [_round(v, digits) for v in value]
+    if isinstance(value, (tuple, np.ndarray)):
+        return tuple(round(float(v), digits) for v in value)
+    return round(float(value), digits) if isinstance(value, (float, np.floating)) else value
+
+
+def _masks(drawing: Drawing, paths: list[Path]) -> tuple[np.ndarray, float]:
+    """Each shape's painted pixels when drawn alone (N, H, W), on a grid MASK_SIZE px long,
+    and the size of one pixel in the drawing's units."""
+    from ..render.fast import rasterize_drawing
+
+    scale = max(drawing.width, drawing.height) / MASK_SIZE or 1.0
+    width = max(1, round(drawing.width / scale))
+    height = max(1, round(drawing.height / scale))
+    out = np.zeros((len(paths), height, width), bool)
+    for i, path in enumerate(paths):
+        black = Path(
+            d=path.d,
+            fill="#000000" if path.fill != "none" else "none",
+            fill_rule=path.fill_rule,
+            stroke="#000000" if path.stroke != "none" else "none",
+            stroke_width=path.stroke_width,
+            stroke_linecap=path.stroke_linecap,
+            stroke_linejoin=path.stroke_linejoin,
+        )
+        alone = Drawing(width=drawing.width, height=drawing.height, paths=[black])
+        out[i] = rasterize_drawing(alone, width, height)[..., 0] < 128
+    return out, scale
+
+
+def _render(drawing: Drawing) -> np.ndarray:
+    """The drawing as RGB pixels, for symmetry: flat colours straight with cairo, anything
+    else (gradients, clips, masks) through the reference renderer."""
+    from ..render import rasterize
+    from ..render.fast import rasterize_drawing
+    from ..svg import write
+
+    scale = max(drawing.width, drawing.height) / MASK_SIZE or 1.0
+    width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
+    try:
+        return rasterize_drawing(drawing, width, height)
+    except ValueError:
+        return rasterize(write(drawing), size=(width, height))
+
+
+def _count(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _union(boxes):
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return _round((*b[:, :2].min(0), *b[:, 2:].max(0)))
+
+
+__all__ = ["Description", "Shape", "Summary", "describe"]
