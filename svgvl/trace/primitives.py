@@ -164,10 +164,14 @@ def recognise(pts: np.ndarray, area: float, tolerance: float, turned: bool = Fal
         if turned
         else (_circle(pts), _ellipse(pts), _rounded_rect(pts, area))
     )
+    if turned:  # the closest fit first: a small rounded square is nearly an ellipse too
+        fits = sorted((fit for fit in fits if fit is not None), key=lambda fit: fit[1])
     for fit in fits:
         if fit is not None and fit[1] <= tolerance:
             shape = fit[0]
             if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
+                if turned:
+                    continue  # the circle, if it fits, comes later
                 return None  # a circle that did not pass as one is not a good ellipse either
             if min(s for s in shape[3:5] if s) < 1.0:
                 return None  # a speck, not a shape
@@ -183,6 +187,9 @@ def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | No
         pts = np.roll(pts, -int(np.argmax(np.hypot(*(pts - pts.mean(0)).T))), axis=0)
         pts = np.vstack([pts, pts[:1]])
     corners = approximate_polygon(pts, tolerance)
+    # Real corners stay put at a third of the tolerance; a curve cut into chords gains more.
+    if len(approximate_polygon(pts, tolerance / 3)) != len(corners):
+        return None
     if closed:
         corners = corners[:-1]
     return corners if len(corners) <= MAX_VERTICES + (0 if closed else 1) else None

@@ -224,7 +224,22 @@ def _polygon(rng, color):
 
 
 def _blob(rng, color):
-    """A smooth closed curve through points at uneven radii (Catmull-Rom as cubics)."""
+    """A smooth closed curve through points at uneven radii (Catmull-Rom as cubics), drawn
+    again until it is no basic shape even at three times describe's tolerance."""
+    from ..svg import normalize
+    from ..svg.pathdata import subpath_points
+    from ..trace.primitives import recognise_outline
+
+    for _ in range(50):
+        made = _curve(rng, color)
+        drawing = normalize(f'<svg xmlns="http://www.w3.org/2000/svg">{made["element"]}</svg>')
+        ((pts, _),) = subpath_points(drawing.paths[0].d)
+        if recognise_outline(np.array(pts), True, 3 * 0.004 * SIZE) is None:
+            break
+    return made
+
+
+def _curve(rng, color):
     n = int(rng.integers(5, 8))
     radius = float(rng.uniform(24, 50))
     turns = rng.uniform(0, 2 * math.pi) + np.arange(n) * 2 * math.pi / n
