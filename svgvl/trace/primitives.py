@@ -179,6 +179,22 @@ def recognise(pts: np.ndarray, area: float, tolerance: float, turned: bool = Fal
     return None
 
 
+def _indices(pts: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Where each of Douglas-Peucker's corners (a subsequence of ``pts``) stands in ``pts``."""
+    out, start = [], 0
+    for corner in corners:
+        start += int(np.flatnonzero((pts[start:] == corner).all(1))[0])
+        out.append(start)
+    return np.array(out)
+
+
+def _chord_gap(pts: np.ndarray) -> np.ndarray:
+    """Each point's distance to the chord from the first point to the last."""
+    a, b = pts[0], pts[-1]
+    length = float(np.hypot(*(b - a))) or 1.0
+    return np.abs(np.cross(b - a, pts - a)) / length
+
+
 def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | None:
     """The fewest corners within ``tolerance`` (Douglas-Peucker), or None past MAX_VERTICES."""
     from skimage.measure import approximate_polygon  # as ConvexHull above: describe only
@@ -187,20 +203,138 @@ def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | No
         pts = np.roll(pts, -int(np.argmax(np.hypot(*(pts - pts.mean(0)).T))), axis=0)
         pts = np.vstack([pts, pts[:1]])
     corners = approximate_polygon(pts, tolerance)
-    # Real corners stay put at a third of the tolerance; a curve cut into chords gains more.
-    if len(approximate_polygon(pts, tolerance / 3)) != len(corners):
-        return None
+    # A curve cut into chords strays from each chord by 2/3 of the tolerance on average (a
+    # parabola's mean); a polygon's sides, drawn or traced, by far less.
+    at = _indices(pts, corners)
+    for a, b in zip(at[:-1], at[1:], strict=True):
+        if b - a > 2 and _chord_gap(pts[a : b + 1]).mean() > 0.35 * tolerance:
+            return None
     if closed:
         corners = corners[:-1]
     return corners if len(corners) <= MAX_VERTICES + (0 if closed else 1) else None
 
 
-def recognise_outline(pts: np.ndarray, closed: bool, tolerance: float) -> Shape | None:
+def signed_distance(shape: Shape, pts: np.ndarray) -> np.ndarray:
+    """Each point's distance to a circle's, ellipse's or rectangle's outline, negative inside
+    (to first order for ellipses, as the fits measure it)."""
+    kind = shape[0]
+    if kind == "circle":
+        return np.hypot(pts[:, 0] - shape[1], pts[:, 1] - shape[2]) - shape[3]
+    if kind == "ellipse":
+        rx, ry = shape[3:5]
+        q = _turn(pts - shape[1:3], shape[5] if len(shape) > 5 else 0.0)
+        t = np.arctan2(q[:, 1] / ry, q[:, 0] / rx)
+        gap = np.hypot(q[:, 0] - rx * np.cos(t), q[:, 1] - ry * np.sin(t))
+        return np.where((q[:, 0] / rx) ** 2 + (q[:, 1] / ry) ** 2 > 1, gap, -gap)
+    x, y, w, h, r = shape[1:6]
+    q = np.abs(_turn(pts - (x + w / 2, y + h / 2), shape[6] if len(shape) > 6 else 0.0))
+    q = q - (w / 2 - r, h / 2 - r)
+    outside = np.hypot(np.maximum(q[:, 0], 0), np.maximum(q[:, 1], 0))
+    return outside + np.minimum(np.maximum(q[:, 0], q[:, 1]), 0) - r
+
+
+def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: float):
+    """A circle, ellipse or rectangle of which only the points not ``hidden`` are sure to be
+    its own outline: where another shape meets it, it may be cut away or, since the tracer
+    stacks its layers, reach on beneath the other."""
+    seen = pts[~hidden]
+    if len(seen) < max(8, len(pts) // 4):
+        return None
+    fits = [_circle(seen), _turned_ellipse(seen)]
+    for rect in (_turned_rect(pts, area), _turned_rect(seen, area)):
+        if rect:  # its sides from the extremes, which are rarely all hidden; sharp or rounded
+            fits += [rect, ((*rect[0][:5], 0.0, *rect[0][6:]), 0.0)]
+    best, best_error = None, math.inf
+    for fit in fits:
+        if fit is None or min(fit[0][3:5]) < 1.0:
+            continue
+        shape = fit[0]
+        error = float(np.abs(signed_distance(shape, seen)).max())
+        if error > tolerance or _area_of(shape) > 2.5 * abs(area):
+            continue  # a curve through what is seen must not invent most of the shape
+        if shape[0] == "circle":
+            return shape  # the simplest that fits
+        if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
+            continue
+        if error < best_error:
+            best, best_error = shape, error
+    return best
+
+
+def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
+    """A polygon whose sides are the straight stretches of the outline that are seen, met
+    where they cross: a corner under another shape is where its two sides would meet."""
+    from skimage.measure import approximate_polygon
+
+    start = int(np.argmax(np.hypot(*(pts - pts.mean(0)).T)))
+    pts, hidden = np.roll(pts, -start, axis=0), np.roll(hidden, -start)
+    loop = np.vstack([pts, pts[:1]])
+    at = _indices(loop, approximate_polygon(loop, tolerance))
+    sides = []
+    for a, b in zip(at[:-1], at[1:], strict=True):
+        run = loop[a : b + 1]
+        if b - a >= 4 and hidden[a:b].mean() < 0.3 and _chord_gap(run).mean() <= 0.35 * tolerance:
+            sides.append((run[0], run[-1]))
+    if not 3 <= len(sides) <= MAX_VERTICES:
+        return None
+    corners = []
+    for (p0, p1), (q0, q1) in zip(sides, sides[1:] + sides[:1], strict=True):
+        if np.allclose(p1, q0):
+            corners.append(p1)
+            continue
+        u, v = p1 - p0, q1 - q0
+        det = float(np.cross(u, v))
+        if abs(det) < 1e-9 * float(np.hypot(*u) * np.hypot(*v)):
+            return None  # parallel sides with a hidden stretch between: no corner to find
+        corners.append(p0 + u * float(np.cross(q0 - p0, v)) / det)
+    corners = np.array(corners)
+    edges = np.vstack([corners, corners[:1]])
+    seen = pts[~hidden]
+    gaps = np.min([_segment_gap(seen, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)], 0)
+    if gaps.max() > tolerance or abs(_shoelace(corners)) > 2.5 * abs(_shoelace(pts)):
+        return None
+    return corners
+
+
+def _shoelace(pts: np.ndarray) -> float:
+    x, y = pts[:, 0], pts[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def _area_of(shape: Shape) -> float:
+    if shape[0] == "circle":
+        return math.pi * shape[3] ** 2
+    if shape[0] == "ellipse":
+        return math.pi * shape[3] * shape[4]
+    return shape[3] * shape[4]
+
+
+def _segment_gap(pts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ab = b - a
+    t = np.clip((pts - a) @ ab / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+    return np.hypot(*(pts - (a + t[:, None] * ab)).T)
+
+
+def recognise_outline(
+    pts: np.ndarray, closed: bool, tolerance: float, hidden: np.ndarray | None = None
+) -> Shape | None:
     """Any basic shape for an outline, turned or not: a closed one as a circle, ellipse,
-    (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path."""
+    (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path.
+    ``hidden``: points where another shape meets this one in a picture, which may hide part
+    of it; the rest must fit, and the hidden ones lie within."""
     pts = np.asarray(pts, dtype=float)
     if len(pts) < 2:
         return None
+    if closed and hidden is not None and hidden.any():
+        area = 0.5 * float(
+            np.dot(pts[:, 0], np.roll(pts[:, 1], -1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], -1))
+        )
+        shape = _partly_hidden(pts, hidden, area, tolerance * 1.5)
+        if shape is not None:
+            return shape
+        corners = _hidden_polygon(pts, hidden, tolerance * 1.5)
+        if corners is not None:
+            return ("polygon", *((float(x), float(y)) for x, y in corners))
     if closed:
         area = 0.5 * float(
             np.dot(pts[:, 0], np.roll(pts[:, 1], -1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], -1))

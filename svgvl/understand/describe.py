@@ -20,7 +20,8 @@ from ..svg import Drawing, Path, normalize
 from ..svg.gradients import average_color
 from ..svg.pathdata import subpath_points
 from ..trace.primitives import recognise_outline
-from .colors import color_name, rgb
+from .colors import color_name
+from .raster import pieces
 from .relations import relate, symmetry
 
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
@@ -112,13 +113,33 @@ def describe(
     size = max(drawing.width, drawing.height) or 1.0
     if tolerance is None:
         tolerance = 0.004 * size if source == "svg" else 1.2 * max(1.0, size / 256)
-    parts = [part for path in drawing.paths for part in _parts(path, drawing, size, source)]
-    omitted = max(0, len(parts) - MAX_SHAPES)
-    parts = parts[:MAX_SHAPES]
-    shapes = [
-        _shape(z, path, outline, holes, tolerance) for z, (path, outline, holes) in enumerate(parts)
-    ]
-    masks, scale = _masks(drawing, [p for p, _, _ in parts])
+    if source == "image":
+        found, scale = pieces(drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing))
+        omitted = max(0, len(found) - MAX_SHAPES)
+        found = found[:MAX_SHAPES]
+        shapes = [
+            # A centre-line wavers with the stroke's width: the tolerance grows with it.
+            _shape(
+                z,
+                p.pts,
+                p.closed,
+                *_piece_paint(p),
+                p.holes,
+                max(tolerance, p.stroke_width / 2),
+                p.hidden,
+            )
+            for z, p in enumerate(found)
+        ]
+        masks = np.array([p.mask for p in found]) if found else np.zeros((0, 1, 1), bool)
+    else:
+        parts = [part for path in drawing.paths for part in _parts(path, drawing, size)]
+        omitted = max(0, len(parts) - MAX_SHAPES)
+        parts = parts[:MAX_SHAPES]
+        shapes = [
+            _shape(z, *outline, *_paints(path, drawing), path.stroke_width, holes, tolerance)
+            for z, (path, outline, holes) in enumerate(parts)
+        ]
+        masks, scale = _masks(drawing, [p for p, _, _ in parts])
     relate(shapes, masks, scale)
     image = pixels if pixels is not None else _render(drawing)
     summary = Summary(
@@ -157,22 +178,24 @@ def _paint(paint: str, drawing: Drawing) -> str | None:
     return "#000000" if paint == "currentColor" else paint
 
 
-def _parts(path: Path, drawing: Drawing, size: float, source: str):
-    """A path's subpaths grouped into shapes: each outer outline with the holes inside it.
-    For a traced image, near-white fills (the paper) and specks are left out."""
-    fill, stroke = _paint(path.fill, drawing), _paint(path.stroke, drawing)
-    if source == "image" and fill and min(rgb(fill)) >= 235 and not stroke:
-        return []
+def _paints(path: Path, drawing: Drawing) -> tuple[str | None, str | None]:
+    return _paint(path.fill, drawing), _paint(path.stroke, drawing)
+
+
+def _piece_paint(piece) -> tuple[str | None, str | None, float]:
+    if piece.stroke_width:
+        return None, piece.color, piece.stroke_width
+    return piece.color, None, 0.0
+
+
+def _parts(path: Path, drawing: Drawing, size: float):
+    """A path's subpaths grouped into shapes: each outer outline with the holes inside it."""
+    fill, stroke = _paints(path, drawing)
     outlines = [(np.array(pts), closed) for pts, closed in subpath_points(path.d, size / 256)]
     if fill:  # a fill closes every subpath
         outlines = [(pts, True) for pts, _ in outlines]
-    speck = (size / 256) ** 2 * (12 if source == "image" else 0)
     areas = [abs(_area(pts)) if closed else 0.0 for pts, closed in outlines]
-    keep = [
-        i
-        for i, (pts, closed) in enumerate(outlines)
-        if len(pts) >= 2 and (not closed or areas[i] > speck)
-    ]
+    keep = [i for i, (pts, closed) in enumerate(outlines) if len(pts) >= 2]
     depth = {
         i: sum(
             _inside(outlines[i][0], outlines[j][0]) for j in keep if j != i and areas[j] > areas[i]
@@ -219,12 +242,9 @@ def _commands(outline) -> list:
     return out + [("Z", ())] if closed else out
 
 
-def _shape(z: int, path: Path, outline, holes: int, tolerance: float) -> Shape:
-    pts, closed = outline
-    fit = recognise_outline(pts, closed, tolerance)
-    fill = None if path.fill == "none" else path.fill
-    stroke = None if path.stroke == "none" else path.stroke
-    half = path.stroke_width / 2 if stroke else 0.0
+def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hidden=None) -> Shape:
+    fit = recognise_outline(pts, closed, tolerance, hidden)
+    half = stroke_width / 2 if stroke else 0.0
     lo, hi = pts.min(0) - half, pts.max(0) + half
     kind, rotation, geometry = _geometry(fit, pts)
     return Shape(
@@ -238,7 +258,7 @@ def _shape(z: int, path: Path, outline, holes: int, tolerance: float) -> Shape:
         fill_name=color_name(fill) if fill else None,
         stroke=stroke,
         stroke_name=color_name(stroke) if stroke else None,
-        stroke_width=round(float(path.stroke_width), 2) if stroke else 0.0,
+        stroke_width=round(float(stroke_width), 2) if stroke else 0.0,
         rotation=rotation,
         geometry={k: _round(v) for k, v in geometry.items()},
         holes=holes,

@@ -1,0 +1,147 @@
+"""Shapes in a traced image: the tracer's colour layers cut into the pieces a reader sees.
+
+The tracer gives one path per colour layer, bottom to top, fitted for fidelity; ``describe``
+needs one outline per drawn shape.  Each layer is drawn alone on the mask grid and cut into
+connected pieces.  A long piece a few pixels wide is a stroke: its centre-line (the tracer's
+skeleton walk) becomes a line or polyline.  Any other piece keeps its outline, the 0.5-contour
+of its coverage (the tracer's contour step), with each outline point marked *hidden* where it
+borders another shape rather than the paper, since a shape above may cover part of it there.
+A piece's colour is the median of the image's pixels where it is on top, away from its edge, so
+that anti-aliasing and JPEG ringing do not tint it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from ..render.fast import rasterize_drawing
+from ..svg import Drawing, Path
+from ..svg.style import hex_color
+from ..trace.fit import contours, polygon_area
+from ..trace.skeleton import centre_lines, skeletonize
+
+THIN = 9.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
+SPECK = 30  # pixels (of a 256 px grid): smaller pieces are noise
+PAPER = 235  # a traced layer this bright in every channel is the paper
+
+
+@dataclass
+class Piece:
+    pts: np.ndarray  # outline or centre-line, in the drawing's units
+    closed: bool
+    mask: np.ndarray  # its pixels on the grid
+    color: str  # '#rrggbb'
+    stroke_width: float = 0.0  # a stroke's width, in the drawing's units; 0 for a fill
+    hidden: np.ndarray | None = None  # per outline point: meets another shape, not the paper
+    holes: int = 0
+
+
+def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint) -> tuple[list[Piece], float]:
+    """The pieces of each traced layer, bottom to top, and the size of a grid pixel in the
+    drawing's units.  ``paint(path)`` gives a path's (fill, stroke) as '#rrggbb' or None."""
+    scale = max(drawing.width, drawing.height) / grid
+    width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
+    if rgba.shape[:2] != (height, width):
+        rgba = np.asarray(Image.fromarray(rgba).resize((width, height), Image.Resampling.BOX))
+    unit = grid / 256  # THIN and SPECK are for a 256 px grid
+    layers = []
+    for path in drawing.paths:
+        fill, stroke = paint(path)
+        if not fill and not stroke or (fill and min(_rgb(fill)) >= PAPER and not stroke):
+            continue
+        alone = Path(
+            d=path.d,
+            fill="#000000" if fill else "none",
+            fill_rule=path.fill_rule,
+            stroke="#000000" if stroke else "none",
+            stroke_width=path.stroke_width,
+            stroke_linecap=path.stroke_linecap,
+            stroke_linejoin=path.stroke_linejoin,
+        )
+        one = Drawing(width=drawing.width, height=drawing.height, paths=[alone])
+        coverage = 1.0 - rasterize_drawing(one, width, height)[..., 0] / 255.0
+        layers.append(coverage)
+    regions = [c >= 0.5 for c in layers]
+    above = np.zeros((height, width), bool)
+    covered_from_above = []
+    for region in regions[::-1]:
+        covered_from_above.append(above.copy())
+        above |= region
+    covered_from_above.reverse()
+    ink = np.zeros((height, width), np.int32)  # how many layers cover each pixel
+    for region in regions:
+        ink += region
+    out = []
+    for coverage, region, covered in zip(layers, regions, covered_from_above, strict=True):
+        # Where another layer's pixels come within two pixels, this one may be hidden.
+        others = ndimage.binary_dilation((ink - region) > 0, iterations=2)
+        labels, n = ndimage.label(region, structure=np.ones((3, 3)))
+        for k in range(1, n + 1):
+            mask = labels == k
+            visible = mask & ~covered
+            if mask.sum() < SPECK * unit * unit or visible.sum() < SPECK * unit * unit / 3:
+                continue
+            color = _median_color(rgba, visible)
+            piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
+            if piece is not None:
+                out.append(piece)
+    return out, scale
+
+
+def _rgb(hex_color_: str) -> tuple[int, int, int]:
+    h = hex_color_.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _median_color(rgba: np.ndarray, visible: np.ndarray) -> str:
+    inner = ndimage.binary_erosion(visible, iterations=1)
+    where = inner if inner.sum() >= 4 else visible
+    return hex_color(np.median(rgba[..., :3][where], axis=0))
+
+
+def _stroke(mask, color, scale, unit) -> Piece | None:
+    """A long piece at most THIN wide, as its centre-line (the longest chain of its skeleton)."""
+    depth = ndimage.distance_transform_edt(mask)
+    if 2 * depth.max() > THIN * unit:
+        return None
+    skeleton = skeletonize(mask)
+    length = skeleton.sum()
+    width = mask.sum() / max(1, length)
+    if length < 3 * width:
+        return None  # a dot or a short dash: a small fill
+    lines, _ = centre_lines(skeleton, spur=width)
+    if not lines:
+        return None
+    pts, closed = max(lines, key=lambda line: len(line[0]))
+    trim = int(width / 2)  # thinning bends a square end's last half-width towards a corner
+    if not closed and len(pts) > 4 * trim + 5:
+        pts = pts[trim : len(pts) - trim]
+    if len(pts) >= 5:  # the skeleton's pixel steps smoothed out, its ends kept
+        smooth = ndimage.uniform_filter1d(pts, 5, axis=0, mode="wrap" if closed else "nearest")
+        pts = np.vstack([pts[:1], smooth[1:-1], pts[-1:]]) if not closed else smooth
+    return Piece(pts=pts * scale, closed=closed, mask=mask, color=color, stroke_width=width * scale)
+
+
+def _fill(mask, coverage, color, scale, others) -> Piece | None:
+    """A filled piece: its outline from the coverage around it, hidden where ``others`` are."""
+    around = ndimage.binary_dilation(mask, iterations=2)
+    outlines = contours(np.where(around, coverage, 0.0))
+    if not outlines:
+        return None
+    areas = [abs(polygon_area(c)) for c in outlines]
+    outer = outlines[int(np.argmax(areas))]
+    h, w = mask.shape
+    ix = np.clip(outer[:, 0].astype(int), 0, w - 1)
+    iy = np.clip(outer[:, 1].astype(int), 0, h - 1)
+    return Piece(
+        pts=outer * scale,
+        closed=True,
+        mask=mask,
+        color=color,
+        hidden=others[iy, ix],
+        holes=len(outlines) - 1,
+    )
