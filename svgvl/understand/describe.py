@@ -21,7 +21,7 @@ from ..svg.gradients import average_color
 from ..svg.pathdata import subpath_points
 from ..trace.primitives import recognise_outline
 from .colors import color_name
-from .raster import pieces
+from .raster import fitted_masks, pieces, stacking
 from .relations import relate, symmetry
 
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
@@ -109,34 +109,18 @@ def describe(
         from ..trace import trace
 
         pixels = load_image(svg_or_image, background=None)
-        drawing, source = trace(pixels), "image"
+        drawing, source = trace(pixels, mode="fill", detail="high"), "image"
     size = max(drawing.width, drawing.height) or 1.0
     if tolerance is None:
         tolerance = 0.004 * size if source == "svg" else 1.2 * max(1.0, size / 256)
     if source == "image":
-        found, scale = pieces(drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing))
-        omitted = max(0, len(found) - MAX_SHAPES)
-        found = found[:MAX_SHAPES]
-        shapes = [
-            # A centre-line wavers with the stroke's width: the tolerance grows with it.
-            _shape(
-                z,
-                p.pts,
-                p.closed,
-                *_piece_paint(p),
-                p.holes,
-                max(tolerance, p.stroke_width / 2),
-                p.hidden,
-            )
-            for z, p in enumerate(found)
-        ]
-        masks = np.array([p.mask for p in found]) if found else np.zeros((0, 1, 1), bool)
+        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance)
     else:
         parts = [part for path in drawing.paths for part in _parts(path, drawing, size)]
         omitted = max(0, len(parts) - MAX_SHAPES)
         parts = parts[:MAX_SHAPES]
         shapes = [
-            _shape(z, *outline, *_paints(path, drawing), path.stroke_width, holes, tolerance)
+            _shape(z, *outline, *_paints(path, drawing), path.stroke_width, holes, tolerance)[0]
             for z, (path, outline, holes) in enumerate(parts)
         ]
         masks, scale = _masks(drawing, [p for p, _, _ in parts])
@@ -152,6 +136,34 @@ def describe(
         omitted=omitted,
     )
     return Description(drawing.width, drawing.height, shapes, summary, source, drawing.dropped)
+
+
+def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float):
+    """Shapes of a traced image, stacked as its pixels show them: (shapes, their masks as
+    fitted, the mask pixel's size, how many were left out)."""
+    found, scale, image = pieces(drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing))
+    omitted = max(0, len(found) - MAX_SHAPES)
+    found = found[:MAX_SHAPES]
+    # A centre-line wavers with the stroke's width: the tolerance grows with it.
+    made = [
+        _shape(
+            0,
+            p.pts,
+            p.closed,
+            *_piece_paint(p),
+            p.holes,
+            max(tolerance, p.stroke_width / 2),
+            p.hidden,
+        )
+        for p in found
+    ]
+    masks = fitted_masks(found, [fit for _, fit in made], drawing, scale)
+    order = stacking(masks, [p.color for p in found], image)
+    shapes = [made[i][0] for i in order]
+    for z, shape in enumerate(shapes):
+        shape.z = z
+    masks = masks[order] if len(order) else np.zeros((0, 1, 1), bool)
+    return shapes, masks, scale, omitted
 
 
 def _is_svg(value) -> bool:
@@ -242,12 +254,13 @@ def _commands(outline) -> list:
     return out + [("Z", ())] if closed else out
 
 
-def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hidden=None) -> Shape:
+def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hidden=None):
+    """A Shape for an outline, and the basic shape recognised in it (None: a free path)."""
     fit = recognise_outline(pts, closed, tolerance, hidden)
     half = stroke_width / 2 if stroke else 0.0
     lo, hi = pts.min(0) - half, pts.max(0) + half
     kind, rotation, geometry = _geometry(fit, pts)
-    return Shape(
+    shape = Shape(
         z=z,
         kind=kind,
         centre=_round(geometry.pop("centre", (lo + hi) / 2)),
@@ -263,6 +276,7 @@ def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hi
         geometry={k: _round(v) for k, v in geometry.items()},
         holes=holes,
     )
+    return shape, fit
 
 
 def _geometry(fit, pts) -> tuple[str, float, dict]:

@@ -22,6 +22,7 @@ from ..render.fast import rasterize_drawing
 from ..svg import Drawing, Path
 from ..svg.style import hex_color
 from ..trace.fit import contours, polygon_area
+from ..trace.primitives import shape_path
 from ..trace.skeleton import centre_lines, skeletonize
 
 THIN = 9.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
@@ -40,9 +41,10 @@ class Piece:
     holes: int = 0
 
 
-def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint) -> tuple[list[Piece], float]:
-    """The pieces of each traced layer, bottom to top, and the size of a grid pixel in the
-    drawing's units.  ``paint(path)`` gives a path's (fill, stroke) as '#rrggbb' or None."""
+def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
+    """The pieces of each traced layer in the tracer's order, the size of a grid pixel in the
+    drawing's units, and the image on the grid.  ``paint(path)`` gives a path's (fill,
+    stroke) as '#rrggbb' or None."""
     scale = max(drawing.width, drawing.height) / grid
     width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
     if rgba.shape[:2] != (height, width):
@@ -79,6 +81,7 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint) -> tuple[list[P
     for coverage, region, covered in zip(layers, regions, covered_from_above, strict=True):
         # Where another layer's pixels come within two pixels, this one may be hidden.
         others = ndimage.binary_dilation((ink - region) > 0, iterations=2)
+        layer = []
         labels, n = ndimage.label(region, structure=np.ones((3, 3)))
         for k in range(1, n + 1):
             mask = labels == k
@@ -88,8 +91,105 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint) -> tuple[list[P
             color = _median_color(rgba, visible)
             piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
             if piece is not None:
-                out.append(piece)
-    return out, scale
+                layer.append(piece)
+        out += _join_strokes(layer, others, scale)
+    return out, scale, rgba
+
+
+def fitted_masks(found: list[Piece], fits: list, drawing: Drawing, scale: float) -> np.ndarray:
+    """Each piece's pixels as the shape recognised in it draws them, hidden parts included
+    (a circle half under a square is a whole circle); a free path keeps its traced pixels."""
+    h, w = found[0].mask.shape if found else (1, 1)
+    out = np.zeros((len(found), h, w), bool)
+    for i, (piece, fit) in enumerate(zip(found, fits, strict=True)):
+        if fit is None:
+            out[i] = piece.mask
+            continue
+        d = shape_path(fit)
+        path = (
+            Path(d=d, fill="none", stroke="#000000", stroke_width=piece.stroke_width)
+            if piece.stroke_width
+            else Path(d=d, fill="#000000")
+        )
+        one = Drawing(width=drawing.width, height=drawing.height, paths=[path])
+        out[i] = rasterize_drawing(one, w, h)[..., 0] < 128
+    return out
+
+
+def stacking(masks: np.ndarray, colors: list[str], rgba: np.ndarray) -> list[int]:
+    """The order of the pieces, bottom first, that the image shows: where two shapes share
+    pixels, those pixels have the colour of the one on top.  Pairs without such evidence keep
+    the tracer's order; so do cycles."""
+    n = len(masks)
+    rgb = rgba[..., :3].astype(float)
+    palette = np.array([_rgb(c) for c in colors], float).reshape(n, 3)
+    below: dict[int, set[int]] = {i: set() for i in range(n)}  # i: the pieces under i
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = masks[i] & masks[j]
+            if shared.sum() < 6:
+                continue
+            seen = rgb[ndimage.binary_erosion(shared) if shared.sum() > 30 else shared]
+            near_i = np.linalg.norm(seen - palette[i], axis=1)
+            near_j = np.linalg.norm(seen - palette[j], axis=1)
+            votes_i, votes_j = (near_i < near_j).sum(), (near_j < near_i).sum()
+            if votes_i > 2 * votes_j:
+                below[i].add(j)
+            elif votes_j > 2 * votes_i:
+                below[j].add(i)
+    order, left = [], list(range(n))
+    while left:
+        ready = [i for i in left if not (below[i] & set(left))]
+        pick = min(ready) if ready else min(left)
+        order.append(pick)
+        left.remove(pick)
+    return order
+
+
+def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[Piece]:
+    """Strokes of one colour whose ends face each other across another shape are one stroke
+    passing beneath it: joined, nearest ends first."""
+    strokes = [p for p in layer if p.stroke_width and not p.closed]
+    rest = [p for p in layer if not (p.stroke_width and not p.closed)]
+    joined = True
+    while joined and len(strokes) > 1:
+        joined = False
+        best = None
+        for i in range(len(strokes)):
+            for j in range(i + 1, len(strokes)):
+                a, b = strokes[i].pts, strokes[j].pts
+                for ea, eb in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
+                    gap = float(np.hypot(*(a[ea] - b[eb])))
+                    if (best is None or gap < best[0]) and _beneath(a[ea], b[eb], others, scale):
+                        best = (gap, i, j, ea, eb)
+        if best is not None:
+            _, i, j, ea, eb = best
+            a, b = strokes[i], strokes[j]
+            first = a.pts[::-1] if ea == 0 else a.pts
+            second = b.pts if eb == 0 else b.pts[::-1]
+            width = (a.stroke_width * a.mask.sum() + b.stroke_width * b.mask.sum()) / (
+                a.mask.sum() + b.mask.sum()
+            )
+            merged = Piece(
+                pts=np.vstack([first, second]),
+                closed=False,
+                mask=a.mask | b.mask,
+                color=a.color,
+                stroke_width=width,
+            )
+            strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [merged]
+            joined = True
+    return rest + strokes
+
+
+def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> bool:
+    """Whether the straight gap from ``p`` to ``q`` (drawing units) runs under other shapes."""
+    n = max(2, int(np.hypot(*(q - p)) / scale))
+    t = np.linspace(0, 1, n)[:, None]
+    xy = ((p + t * (q - p)) / scale).astype(int)
+    h, w = others.shape
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    return bool(inside.all() and others[xy[:, 1], xy[:, 0]].mean() >= 0.9)
 
 
 def _rgb(hex_color_: str) -> tuple[int, int, int]:
