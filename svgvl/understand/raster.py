@@ -28,6 +28,7 @@ from ..trace.skeleton import centre_lines, skeletonize
 THIN = 9.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
 SPECK = 30  # pixels (of a 256 px grid): smaller pieces are noise
 PAPER = 235  # a traced layer this bright in every channel is the paper
+ALIKE = 40.0  # layers closer than this in RGB are one colour split by noise
 
 
 @dataclass
@@ -66,7 +67,8 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
         )
         one = Drawing(width=drawing.width, height=drawing.height, paths=[alone])
         coverage = 1.0 - rasterize_drawing(one, width, height)[..., 0] / 255.0
-        layers.append(coverage)
+        layers.append((np.array(_rgb(fill or stroke), float), coverage))
+    layers = _merge_alike(layers)
     regions = [c >= 0.5 for c in layers]
     above = np.zeros((height, width), bool)
     covered_from_above = []
@@ -89,6 +91,8 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
             if mask.sum() < SPECK * unit * unit or visible.sum() < SPECK * unit * unit / 3:
                 continue
             color = _median_color(rgba, visible)
+            if min(_rgb(color)) >= PAPER - 10:
+                continue  # JPEG's ringing around a shape, on the paper
             piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
             if piece is not None:
                 layer.append(piece)
@@ -148,7 +152,8 @@ def stacking(masks: np.ndarray, colors: list[str], rgba: np.ndarray) -> list[int
 
 def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[Piece]:
     """Strokes of one colour whose ends face each other across another shape are one stroke
-    passing beneath it: joined, nearest ends first."""
+    passing beneath it, and those whose ends nearly meet one stroke broken by noise: joined,
+    nearest ends first."""
     strokes = [p for p in layer if p.stroke_width and not p.closed]
     rest = [p for p in layer if not (p.stroke_width and not p.closed)]
     joined = True
@@ -160,7 +165,10 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                 a, b = strokes[i].pts, strokes[j].pts
                 for ea, eb in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
                     gap = float(np.hypot(*(a[ea] - b[eb])))
-                    if (best is None or gap < best[0]) and _beneath(a[ea], b[eb], others, scale):
+                    width = max(strokes[i].stroke_width, strokes[j].stroke_width)
+                    if (best is None or gap < best[0]) and (
+                        gap <= 2 * width or _beneath(a[ea], b[eb], others, scale)
+                    ):
                         best = (gap, i, j, ea, eb)
         if best is not None:
             _, i, j, ea, eb = best
@@ -190,6 +198,22 @@ def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> 
     h, w = others.shape
     inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
     return bool(inside.all() and others[xy[:, 1], xy[:, 0]].mean() >= 0.9)
+
+
+def _merge_alike(layers: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Coverages of the layers, those of about one colour (a JPEG's flat colour may come out
+    as two layers) as one, at the place of the larger: distinct colours are further apart."""
+    merged: list[list] = []
+    for color, coverage in layers:
+        for entry in merged:
+            if np.linalg.norm(entry[0] - color) < ALIKE:
+                if coverage.sum() > entry[1].sum():
+                    entry[0] = color
+                entry[1] = np.maximum(entry[1], coverage)
+                break
+        else:
+            merged.append([color, coverage])
+    return [coverage for _, coverage in merged]
 
 
 def _rgb(hex_color_: str) -> tuple[int, int, int]:
