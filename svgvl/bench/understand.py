@@ -12,19 +12,20 @@ centre, or a fifth of the shape's size when larger).  Reported, per input:
 - ``answers``: questions (:mod:`svgvl.understand.questions`) answered right by the rule-based
   solver from the description.
 
+With a local causal LM (``lm``), the same questions go to the model with the scene's SVG code,
+then with its description, as context (exact match after normalising).
+
 The retrieval and zero-shot parts of ``--task understand`` live beside this one.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from tqdm import tqdm
 
 from ..understand import describe
-from ..understand.questions import questions, score, solve
+from ..understand.questions import ask_model, load_causal_lm, questions, score, solve
 from ..understand.scenes import KINDS, random_scene
 
 INPUTS = ("svg", "png", "jpeg")
@@ -67,10 +68,12 @@ def run(
     seed: int = 0,
     inputs=INPUTS,
     progress: bool = True,
-    log: Callable[[str], None] | None = None,
+    lm: str | None = None,
 ) -> dict:
     """Describe ``scenes`` scenes (seeds ``seed`` …) from each of ``inputs``; the table's
-    numbers, per input, and the per-scene rows behind them."""
+    numbers, per input, and the per-scene rows behind them; with ``lm`` (a folder or hub id),
+    that model's answers too."""
+    loaded = load_causal_lm(lm) if lm else None  # a missing model is told before the work
     rows: dict[str, list[dict]] = {name: [] for name in inputs}
     answers: dict[str, list] = {name: [] for name in inputs}
     for k in tqdm(range(scenes), desc="scenes", disable=not progress):
@@ -81,12 +84,31 @@ def run(
             description = describe(source)
             rows[name].append(score_scene(scene, description))
             answers[name] += [(q.type, solve(q, description), q.answer) for q in asked]
-    return {
+    result = {
         "scenes": scenes,
         "seed": seed,
         "inputs": {name: summarize(rows[name], answers[name]) for name in inputs},
         "rows": rows,
     }
+    if lm:
+        result["lm"] = {"model": lm, **ask_lm(*loaded, scenes, seed, progress)}
+    return result
+
+
+def ask_lm(model, tokenizer, scenes: int, seed: int = 0, progress: bool = True) -> dict:
+    """A causal LM's answers to each scene's questions, given its SVG code or its description
+    (from the SVG) as context: accuracy per context."""
+    pairs: dict[str, list] = {"svg code": [], "description": []}
+    for k in tqdm(range(scenes), desc="questions", disable=not progress):
+        scene = random_scene(seed + k)
+        svg = scene.svg()
+        text = describe(svg).to_text()
+        for q in questions(scene, seed + k):
+            given = ask_model(model, tokenizer, q, svg, "SVG code")
+            pairs["svg code"].append((q.type, given, q.answer))
+            given = ask_model(model, tokenizer, q, text, "Description")
+            pairs["description"].append((q.type, given, q.answer))
+    return {context: score(p) for context, p in pairs.items()}
 
 
 def summarize(rows: list[dict], answers: list) -> dict:
@@ -123,6 +145,13 @@ def markdown(result: dict, worst: int = 5) -> str:
     for t in types:
         cells = [f"{m['answers_by_type'].get(t, 0):.3f}" for m in result["inputs"].values()]
         lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    if "lm" in result:
+        lm = result["lm"]
+        lines += ["", f"| {lm['model']} answers, given | accuracy | questions |", "|---|---|---|"]
+        for context in ("svg code", "description"):
+            lines.append(
+                f"| {context} | {lm[context]['accuracy']:.3f} | {lm[context]['questions']} |"
+            )
     for name, rows in result["rows"].items():
         bad = sorted(rows, key=lambda r: (r["kind"] + r["colour"] - 2 * r["true"], -r["seed"]))
         bad = [r for r in bad[:worst] if r["kind"] < r["true"] or r["colour"] < r["true"]]

@@ -97,6 +97,12 @@ def _add_understand_options(parser) -> None:
     u.add_argument(
         "--scenes", type=positive_int, default=200, help="generated scenes (default: 200)"
     )
+    u.add_argument(
+        "--lm",
+        metavar="PATH_OR_ID",
+        help="a causal language model (folder or hub id) to answer the questions too, given "
+        "the SVG code and the description",
+    )
 
 
 def cmd_bench(args) -> int:
@@ -231,7 +237,7 @@ def _bench_understand(args) -> int:
     existing = [f for f in files if os.path.exists(f)]
     if existing and not args.force:  # said before the work, not after it
         raise CLIError(f"{existing[0]}: already exists (pass --force to overwrite)")
-    result = understand.run(args.scenes, seed=args.seed, progress=not args.quiet)
+    result = understand.run(args.scenes, seed=args.seed, progress=not args.quiet, lm=args.lm)
     table = understand.markdown(result)
     if files:
         write_atomic(files[0], json.dumps(result, indent=1), force=True)

@@ -1,8 +1,9 @@
 """How shapes stand to each other, and to a mirror: read from rendered masks, not geometry.
 
 Masks make one rule serve circles, strokes, curves and holes alike: a shape contains another
-when nearly all of the other's pixels are its pixels, two overlap when they share more than a
-sliver, and they touch when they share none but meet within a pixel.  The thresholds forgive
+when nearly all of the other's pixels lie in what it encloses (its pixels with their holes
+filled: a stroked ring encloses its inside), two overlap when they share more than a sliver of
+pixels, and they touch when they share none but meet within a pixel.  The thresholds forgive
 anti-aliasing, not real gaps.
 """
 
@@ -21,6 +22,11 @@ def relate(shapes, masks: np.ndarray, scale: float) -> None:
     (one boolean image per shape, pixels of ``scale`` drawing units)."""
     areas = masks.reshape(len(masks), -1).sum(1)
     boxes = [_box(m) for m in masks]
+    # What a shape encloses, for containment: a ring drawn as a stroke holds what lies in it.
+    regions = [
+        ndimage.binary_fill_holes(m) if b is not None else m
+        for m, b in zip(masks, boxes, strict=True)
+    ]
     grown = None
     for shape, area in zip(shapes, areas, strict=True):
         shape.area = round(float(area) * scale * scale, 1)
@@ -28,12 +34,13 @@ def relate(shapes, masks: np.ndarray, scale: float) -> None:
         for j in range(i + 1, len(shapes)):
             if boxes[i] is None or boxes[j] is None or not _near(boxes[i], boxes[j]):
                 continue
-            shared = int((masks[i] & masks[j]).sum())
-            small = min(areas[i], areas[j])
-            if shared > max(2, SLIVER * small):
-                big, little = (i, j) if areas[i] >= areas[j] else (j, i)
-                if shared >= CONTAINED * areas[little]:
+            for big, little in ((i, j), (j, i)):
+                if regions[big].sum() > areas[little] and (
+                    (regions[big] & masks[little]).sum() >= CONTAINED * areas[little]
+                ):
                     shapes[big].contains.append(little)
+            shared = int((masks[i] & masks[j]).sum())
+            if shared > max(2, SLIVER * min(areas[i], areas[j])):
                 shapes[i].overlaps.append(j)
                 shapes[j].overlaps.append(i)
                 continue
