@@ -169,6 +169,8 @@ def recognise(pts: np.ndarray, area: float, tolerance: float, turned: bool = Fal
     for fit in fits:
         if fit is not None and fit[1] <= tolerance:
             shape = fit[0]
+            if turned and _round_rect(shape, tolerance):
+                continue  # corners as round as it is wide and high: the circle or ellipse
             if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
                 if turned:
                     continue  # the circle, if it fits, comes later
@@ -190,12 +192,21 @@ def _indices(pts: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
 def _bulge(pts: np.ndarray) -> float:
     """How far the middle three fifths of a stretch stray from its chord, on average: about
-    0.9 of the greatest gap for an arc, next to nothing for a straight side (whose ends a
-    tracer may round off, hence the middle only)."""
+    0.9 of the greatest gap for an arc, next to nothing for a straight side."""
     a, b = pts[0], pts[-1]
     length = float(np.hypot(*(b - a))) or 1.0
     middle = pts[len(pts) // 5 : len(pts) - len(pts) // 5] if len(pts) >= 5 else pts
-    return float((np.abs(np.cross(b - a, middle - a)) / length).mean())
+    d, m = b - a, middle - a
+    return float((np.abs(d[0] * m[:, 1] - d[1] * m[:, 0]) / length).mean())
+
+
+def _straight(pts: np.ndarray, tolerance: float) -> bool:
+    """Whether the middle three fifths of a stretch lie along one line (within a fifth of the
+    tolerance on average): a polygon's side, drawn or traced, whose ends a tracer may round."""
+    middle = pts[len(pts) // 5 : len(pts) - len(pts) // 5] if len(pts) >= 5 else pts
+    centred = middle - middle.mean(0)
+    normal = np.linalg.svd(centred, full_matrices=False)[2][-1]
+    return float(np.abs(centred @ normal).mean()) <= 0.2 * tolerance
 
 
 def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | None:
@@ -206,12 +217,17 @@ def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | No
         pts = np.roll(pts, -int(np.argmax(np.hypot(*(pts - pts.mean(0)).T))), axis=0)
         pts = np.vstack([pts, pts[:1]])
     corners = approximate_polygon(pts, tolerance)
-    # A curve cut into chords bulges from them by most of the tolerance; a polygon's sides,
-    # drawn or traced, hardly at all.
-    at = _indices(pts, corners)
-    for a, b in zip(at[:-1], at[1:], strict=True):
-        if b - a > 2 and _bulge(pts[a : b + 1]) > 0.5 * tolerance:
-            return None
+    at = list(zip(_indices(pts, corners)[:-1], _indices(pts, corners)[1:], strict=True))
+    # A curve cut into chords bulges from each by most of the tolerance, a polygon's sides
+    # hardly at all; or, where a tracer cut the corners off (moving the chords), the sides
+    # are straight in the middle and the corners stay at twice the tolerance, where a curve
+    # needs fewer chords.
+    chords = all(_bulge(pts[a : b + 1]) <= 0.5 * tolerance for a, b in at if b - a > 2)
+    if not chords and not (
+        all(_straight(pts[a : b + 1], tolerance) for a, b in at)
+        and len(approximate_polygon(pts, 2 * tolerance)) == len(corners)
+    ):
+        return None
     if closed:
         corners = corners[:-1]
     return corners if len(corners) <= MAX_VERTICES + (0 if closed else 1) else None
@@ -252,6 +268,8 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
         if fit is None or min(fit[0][3:5]) < 1.0:
             continue
         shape = fit[0]
+        if _round_rect(shape, tolerance):
+            continue
         error = float(np.abs(signed_distance(shape, seen)).max())
         if error > tolerance or _area_of(shape) > 2.5 * abs(area):
             continue  # a curve through what is seen must not invent most of the shape
@@ -262,6 +280,14 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
         if error < best_error:
             best, best_error = shape, error
     return best
+
+
+def _round_rect(shape: Shape, tolerance: float) -> bool:
+    """A rectangle whose corner radius is half its width and half its height: a circle."""
+    if shape[0] != "rect":
+        return False
+    w, h, r = shape[3:6]
+    return w / 2 - r <= tolerance and h / 2 - r <= tolerance
 
 
 def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
@@ -276,7 +302,8 @@ def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     sides = []
     for a, b in zip(at[:-1], at[1:], strict=True):
         run = loop[a : b + 1]
-        if b - a >= 4 and hidden[a:b].mean() < 0.3 and _bulge(run) <= 0.5 * tolerance:
+        straight = _bulge(run) <= 0.5 * tolerance or _straight(run, tolerance)
+        if b - a >= 4 and hidden[a:b].mean() < 0.3 and straight:
             sides.append((run[0], run[-1]))
     if not 3 <= len(sides) <= MAX_VERTICES:
         return None
@@ -286,10 +313,11 @@ def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
             corners.append(p1)
             continue
         u, v = p1 - p0, q1 - q0
-        det = float(np.cross(u, v))
+        det = float(u[0] * v[1] - u[1] * v[0])
         if abs(det) < 1e-9 * float(np.hypot(*u) * np.hypot(*v)):
             return None  # parallel sides with a hidden stretch between: no corner to find
-        corners.append(p0 + u * float(np.cross(q0 - p0, v)) / det)
+        w = q0 - p0
+        corners.append(p0 + u * float(w[0] * v[1] - w[1] * v[0]) / det)
     corners = np.array(corners)
     edges = np.vstack([corners, corners[:1]])
     seen = pts[~hidden]

@@ -275,7 +275,10 @@ def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hi
     fit = recognise_outline(pts, closed, tolerance, hidden)
     half = stroke_width / 2 if stroke else 0.0
     lo, hi = pts.min(0) - half, pts.max(0) + half
-    kind, rotation, geometry = _geometry(fit, pts)
+    # A traced corner is rounded a little by anti-aliasing (and more by JPEG): a radius
+    # within three tolerances is a sharp corner there.
+    sharp = 3 * tolerance if hidden is not None else 0.0
+    kind, rotation, geometry = _geometry(fit, pts, sharp)
     shape = Shape(
         z=z,
         kind=kind,
@@ -295,7 +298,7 @@ def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hi
     return shape, fit
 
 
-def _geometry(fit, pts) -> tuple[str, float, dict]:
+def _geometry(fit, pts, sharp: float = 0.0) -> tuple[str, float, dict]:
     """Kind, rotation and the numbers that place it, from a recognised shape (or none)."""
     if fit is None:
         return "path", 0.0, {"points": len(pts)}
@@ -312,16 +315,13 @@ def _geometry(fit, pts) -> tuple[str, float, dict]:
         x, y, w, h, r = fit[1:6]
         angle = fit[6] if len(fit) > 6 else 0.0
         geometry = {"centre": (x + w / 2, y + h / 2), "width": w, "height": h}
+        r = r if r > sharp else 0.0
         if r > 0:
             geometry["corner"] = r
         return ("rounded-rect" if r > 0 else "rect"), round(angle, 1), geometry
     if kind == "line":
         return "line", 0.0, {"from": fit[1:3], "to": fit[3:5]}
-    points = np.array(fit[1:])
-    geometry = {"points": [tuple(p) for p in points]}
-    if kind == "polygon":
-        geometry["centre"] = points.mean(0)
-    return kind, 0.0, geometry
+    return kind, 0.0, {"points": [tuple(p) for p in fit[1:]]}  # centred on their box
 
 
 def _round(value, digits: int = 1):

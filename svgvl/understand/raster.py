@@ -12,6 +12,7 @@ that anti-aliasing and JPEG ringing do not tint it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,13 +229,15 @@ def _median_color(rgba: np.ndarray, visible: np.ndarray) -> str:
 
 
 def _stroke(mask, color, scale, unit) -> Piece | None:
-    """A long piece at most THIN wide, as its centre-line (the longest chain of its skeleton)."""
+    """A long piece at most THIN wide, as its centre-line (the longest chain of its skeleton),
+    reaching as far as the piece does."""
     depth = ndimage.distance_transform_edt(mask)
     if 2 * depth.max() > THIN * unit:
         return None
     skeleton = skeletonize(mask)
-    length = skeleton.sum()
-    width = mask.sum() / max(1, length)
+    length, area = float(skeleton.sum()), float(mask.sum())
+    # The skeleton stops half a width short of each end: area = width · (length + width).
+    width = (math.sqrt(length * length + 4 * area) - length) / 2
     if length < 3 * width:
         return None  # a dot or a short dash: a small fill
     lines, _ = centre_lines(skeleton, spur=width)
@@ -244,9 +247,19 @@ def _stroke(mask, color, scale, unit) -> Piece | None:
     trim = int(width / 2)  # thinning bends a square end's last half-width towards a corner
     if not closed and len(pts) > 4 * trim + 5:
         pts = pts[trim : len(pts) - trim]
+    else:
+        trim = 0
     if len(pts) >= 5:  # the skeleton's pixel steps smoothed out, its ends kept
         smooth = ndimage.uniform_filter1d(pts, 5, axis=0, mode="wrap" if closed else "nearest")
         pts = np.vstack([pts[:1], smooth[1:-1], pts[-1:]]) if not closed else smooth
+    if not closed and len(pts) >= 2:  # back out to the ends: what was trimmed, and half a width
+        reach = trim + width / 2
+        k = min(len(pts) - 1, 5)
+        for end, inner in ((0, k), (-1, -1 - k)):
+            direction = pts[end] - pts[inner]
+            norm = float(np.hypot(*direction))
+            if norm > 0:
+                pts[end] = pts[end] + direction / norm * reach
     return Piece(pts=pts * scale, closed=closed, mask=mask, color=color, stroke_width=width * scale)
 
 

@@ -227,7 +227,7 @@ def _blob(rng, color):
     """A smooth closed curve through points at uneven radii (Catmull-Rom as cubics), drawn
     again until it is no basic shape even at three times describe's tolerance."""
     from ..svg import normalize
-    from ..svg.pathdata import subpath_points
+    from ..svg.pathdata import bounding_box, subpath_points
     from ..trace.primitives import recognise_outline
 
     for _ in range(50):
@@ -236,6 +236,8 @@ def _blob(rng, color):
         ((pts, _),) = subpath_points(drawing.paths[0].d)
         if recognise_outline(np.array(pts), True, 3 * 0.004 * SIZE) is None:
             break
+    x0, y0, x1, y1 = bounding_box(drawing.paths[0].d)  # the curve's own box, exactly
+    made.update(centre=((x0 + x1) / 2, (y0 + y1) / 2), size=(x1 - x0, y1 - y0))
     return made
 
 
