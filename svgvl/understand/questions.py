@@ -63,6 +63,18 @@ APART = 15.0  # canvas units between two centres before "left of" has an answer
 LARGER = 1.25  # the largest shape is this many times the next before it is "the largest"
 
 
+TYPES = (
+    "total",
+    "count",
+    "largest-color",
+    "kind-color",
+    "color-kind",
+    "left-of",
+    "above",
+    "on-top",
+)
+
+
 @dataclass
 class Question:
     text: str
@@ -163,6 +175,8 @@ def _named(description, color: str):
 def solve(question: Question, description) -> str:
     """Answer ``question`` from a description alone, by rules."""
     shapes, p = description.shapes, question.params
+    if question.type not in TYPES:
+        raise ValueError(f"unknown question type {question.type!r}")
     if question.type == "total":
         return str(len(shapes))
     if question.type == "count":
@@ -181,9 +195,7 @@ def solve(question: Question, description) -> str:
         return "yes" if a.centre[0] < b.centre[0] else "no"
     if question.type == "above":
         return "yes" if a.centre[1] < b.centre[1] else "no"
-    if question.type == "on-top":
-        return p["a"] if a.z > b.z else p["b"]
-    raise ValueError(f"unknown question type {question.type!r}")
+    return p["a"] if a.z > b.z else p["b"]  # on-top
 
 
 # -- a language model as the answerer -----------------------------------------------------------
