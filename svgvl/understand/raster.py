@@ -26,8 +26,8 @@ from ..trace.fit import contours, polygon_area
 from ..trace.primitives import shape_path
 from ..trace.skeleton import centre_lines, skeletonize
 
-THIN = 9.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
-SPECK = 30  # pixels (of a 256 px grid): smaller pieces are noise
+THIN = 12.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
+SPECK = 60  # pixels (of a 256 px grid): smaller pieces are noise
 PAPER = 235  # a traced layer this bright in every channel is the paper
 ALIKE = 40.0  # layers closer than this in RGB are one colour split by noise
 
