@@ -352,28 +352,24 @@ def recognise_outline(
     """Any basic shape for an outline, turned or not: a closed one as a circle, ellipse,
     (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path.
     ``hidden``: points where another shape meets this one in a picture, which may hide part
-    of it; the rest must fit, and the hidden ones lie within."""
+    of it or be hidden by it; only the rest must fit."""
     pts = np.asarray(pts, dtype=float)
     if len(pts) < 2:
         return None
-    if closed and hidden is not None and hidden.any():
-        area = 0.5 * float(
-            np.dot(pts[:, 0], np.roll(pts[:, 1], -1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], -1))
-        )
-        shape = _partly_hidden(pts, hidden, area, tolerance * 1.5)
-        if shape is not None:
-            return shape
-        corners = _hidden_polygon(pts, hidden, tolerance * 1.5)
-        if corners is not None:
-            return ("polygon", *((float(x), float(y)) for x, y in corners))
+    corners = None
     if closed:
-        area = 0.5 * float(
-            np.dot(pts[:, 0], np.roll(pts[:, 1], -1)) - np.dot(pts[:, 1], np.roll(pts[:, 0], -1))
-        )
-        shape = recognise(pts, area, tolerance, turned=True)
+        area = _shoelace(pts)
+        shape = None
+        if hidden is not None and hidden.any():
+            shape = _partly_hidden(pts, hidden, area, tolerance * 1.5)
+            if shape is None:
+                corners = _hidden_polygon(pts, hidden, tolerance * 1.5)
+        if shape is None and corners is None:
+            shape = recognise(pts, area, tolerance, turned=True)
         if shape is not None:
             return shape
-    corners = _polygon(pts, closed, tolerance * 1.5)
+    if corners is None:
+        corners = _polygon(pts, closed, tolerance * 1.5)
     if corners is None or len(corners) < (3 if closed else 2):
         return None
     points = tuple((float(x), float(y)) for x, y in corners)

@@ -168,7 +168,8 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                     gap = float(np.hypot(*(a[ea] - b[eb])))
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
                     if (best is None or gap < best[0]) and (
-                        gap <= 2 * width or _beneath(a[ea], b[eb], others, scale)
+                        gap <= 2 * width
+                        or (_beneath(a[ea], b[eb], others, scale) and _facing(a, ea, b, eb))
                     ):
                         best = (gap, i, j, ea, eb)
         if best is not None:
@@ -191,6 +192,21 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
     return rest + strokes
 
 
+def _outward(pts: np.ndarray, end: int) -> np.ndarray:
+    """The unit direction in which a centre-line leaves at ``end`` (0 or -1)."""
+    inner = pts[min(len(pts) - 1, 8)] if end == 0 else pts[max(0, len(pts) - 9)]
+    d = pts[end] - inner
+    return d / (float(np.hypot(*d)) or 1.0)
+
+
+def _facing(a: np.ndarray, ea: int, b: np.ndarray, eb: int, degrees: float = 20.0) -> bool:
+    """Whether two ends point at each other along one line, as a line's two visible parts do."""
+    gap = b[eb] - a[ea]
+    gap = gap / (float(np.hypot(*gap)) or 1.0)
+    cos = np.cos(np.radians(degrees))
+    return bool(_outward(a, ea) @ gap >= cos and -(_outward(b, eb) @ gap) >= cos)
+
+
 def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> bool:
     """Whether the straight gap from ``p`` to ``q`` (drawing units) runs under other shapes."""
     n = max(2, int(np.hypot(*(q - p)) / scale))
@@ -198,7 +214,7 @@ def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> 
     xy = ((p + t * (q - p)) / scale).astype(int)
     h, w = others.shape
     inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
-    return bool(inside.all() and others[xy[:, 1], xy[:, 0]].mean() >= 0.9)
+    return bool(inside.all() and others[xy[:, 1], xy[:, 0]].mean() >= 0.6)
 
 
 def _merge_alike(layers: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
