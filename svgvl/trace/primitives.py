@@ -261,8 +261,13 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
         return None
     fits = [_circle(seen), _turned_ellipse(seen)]
     for rect in (_turned_rect(pts, area), _turned_rect(seen, area)):
-        if rect:  # its sides from the extremes, which are rarely all hidden; sharp or rounded
-            fits += [rect, ((*rect[0][:5], 0.0, *rect[0][6:]), 0.0)]
+        if rect:  # its sides from the extremes, which are rarely all hidden; the corner radius
+            # that fits what is seen best (the area that gives it otherwise is not all seen)
+            x, y, w, h = rect[0][1:5]
+            radii = np.linspace(0.0, min(w, h) / 2, 12)
+            tries = [(*rect[0][:5], float(r), *rect[0][6:]) for r in radii]
+            errors = [np.abs(signed_distance(t, seen)).max() for t in tries]
+            fits.append((tries[int(np.argmin(errors))], 0.0))
     best, best_error = None, math.inf
     for fit in fits:
         if fit is None or min(fit[0][3:5]) < 1.0:
