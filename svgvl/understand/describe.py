@@ -25,6 +25,8 @@ from .raster import fitted_masks, pieces, stacking
 from .relations import relate, symmetry
 
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
+TOLERANCE_CLEAN = 1.2  # px (of 256): how far a traced outline may stray from a basic shape
+TOLERANCE_NOISY = 1.5  # the same for a JPEG
 MAX_SHAPES = 400  # beyond this a drawing is summarised by counts, not shape by shape
 
 
@@ -99,7 +101,7 @@ def describe(
     (default: 0.4 % of the drawing's size for SVG, 1.2 px for a traced image).  Raises
     ``SVGError`` for unreadable SVG and ``ImageError`` for unreadable images.
     """
-    pixels = None
+    pixels, noisy = None, False
     if isinstance(svg_or_image, Drawing):
         drawing, source = svg_or_image, "svg"
     elif _is_svg(svg_or_image):
@@ -108,11 +110,13 @@ def describe(
         from ..images import load_image
         from ..trace import trace
 
-        pixels = _quieted(load_image(svg_or_image, background=None))
+        pixels, noisy = _quieted(load_image(svg_or_image, background=None))
         drawing, source = trace(pixels, mode="fill", detail="high"), "image"
     size = max(drawing.width, drawing.height) or 1.0
     if tolerance is None:
-        tolerance = 0.004 * size if source == "svg" else 1.2 * max(1.0, size / 256)
+        # A traced outline strays further from the shape in a JPEG: its edges ring and blur.
+        traced = (TOLERANCE_NOISY if noisy else TOLERANCE_CLEAN) * max(1.0, size / 256)
+        tolerance = 0.004 * size if source == "svg" else traced
     if source == "image":
         shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance)
     else:
@@ -166,20 +170,20 @@ def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float):
     return shapes, masks, scale, omitted
 
 
-def _quieted(rgba: np.ndarray) -> np.ndarray:
+def _quieted(rgba: np.ndarray) -> tuple[np.ndarray, bool]:
     """A JPEG's ringing taken out with a 3×3 median (per channel) before tracing: it breaks
     thin lines into dashes and frays the edges that shapes are recognised by.  A clean image
-    is left as it is."""
+    is left as it is.  Also whether it was noisy."""
     from scipy import ndimage
 
     from ..trace.palette import noise_level
 
     if noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= 0.02:
-        return rgba
+        return rgba, False
     out = rgba.copy()
     for c in range(3):
         out[..., c] = ndimage.median_filter(rgba[..., c], size=3)
-    return out
+    return out, True
 
 
 def _is_svg(value) -> bool:
