@@ -303,11 +303,13 @@ def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     start = int(np.argmax(np.hypot(*(pts - pts.mean(0)).T)))
     pts, hidden = np.roll(pts, -start, axis=0), np.roll(hidden, -start)
     loop = np.vstack([pts, pts[:1]])
-    at = _indices(loop, approximate_polygon(loop, tolerance))
+    corners = approximate_polygon(loop, tolerance)
+    at = _indices(loop, corners)
+    stable = len(approximate_polygon(loop, 2 * tolerance)) == len(corners)  # as in _polygon
     sides = []
     for a, b in zip(at[:-1], at[1:], strict=True):
         run = loop[a : b + 1]
-        straight = _bulge(run) <= 0.5 * tolerance or _straight(run, tolerance)
+        straight = _bulge(run) <= 0.5 * tolerance or (stable and _straight(run, tolerance))
         if b - a >= 4 and hidden[a:b].mean() < 0.3 and straight:
             sides.append((run[0], run[-1]))
     if not 3 <= len(sides) <= MAX_VERTICES:
