@@ -167,16 +167,20 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                 for ea, eb in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
                     gap = float(np.hypot(*(a[ea] - b[eb])))
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
+                    corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
                     if (best is None or gap < best[0]) and (
                         gap <= 2 * width
+                        or corner is not None
                         or (_beneath(a[ea], b[eb], others, scale) and _facing(a, ea, b, eb))
                     ):
-                        best = (gap, i, j, ea, eb)
+                        best = (gap, i, j, ea, eb, corner)
         if best is not None:
-            _, i, j, ea, eb = best
+            _, i, j, ea, eb, corner = best
             a, b = strokes[i], strokes[j]
             first = a.pts[::-1] if ea == 0 else a.pts
             second = b.pts if eb == 0 else b.pts[::-1]
+            if corner is not None:  # the corner the noise or the tracer took away, put back
+                first = np.vstack([first, corner[None]])
             width = (a.stroke_width * a.mask.sum() + b.stroke_width * b.mask.sum()) / (
                 a.mask.sum() + b.mask.sum()
             )
@@ -190,6 +194,21 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
             strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [merged]
             joined = True
     return rest + strokes
+
+
+def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
+    """Where two strokes' ends, carried on straight, would meet (a polyline's corner lost in
+    tracing), if that is ahead of both within ``reach``; else None."""
+    u, v = _outward(a, ea), _outward(b, eb)
+    det = float(u[0] * v[1] - u[1] * v[0])
+    if abs(det) < 0.2:  # near parallel: no corner (a straight gap is for _facing)
+        return None
+    w = b[eb] - a[ea]
+    s = float(w[0] * v[1] - w[1] * v[0]) / det
+    t = float(w[0] * u[1] - w[1] * u[0]) / det
+    if 0 <= s <= reach and 0 <= t <= reach:
+        return a[ea] + s * u
+    return None
 
 
 def _outward(pts: np.ndarray, end: int) -> np.ndarray:
@@ -260,7 +279,7 @@ def _stroke(mask, color, scale, unit) -> Piece | None:
     if not lines:
         return None
     pts, closed = max(lines, key=lambda line: len(line[0]))
-    trim = int(width / 2)  # thinning bends a square end's last half-width towards a corner
+    trim = int(width)  # thinning bends a square end's last width or so towards a corner
     if not closed and len(pts) > 4 * trim + 5:
         pts = pts[trim : len(pts) - trim]
     else:
