@@ -11,14 +11,17 @@ rendered masks, so they hold for curves, strokes and holes alike.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import ndimage
 
 from ..svg import Drawing, Path, normalize
 from ..svg.gradients import average_color
 from ..svg.pathdata import subpath_points
+from ..trace.palette import noise_level
 from ..trace.primitives import recognise_outline
 from .colors import color_name
 from .raster import fitted_masks, pieces, stacking
@@ -98,7 +101,8 @@ def describe(
 
     ``labels``: zero-shot labels with scores to carry in the summary.  ``tolerance``: how far
     (in the drawing's units) an outline may stray from a basic shape and still be called one
-    (default: 0.4 % of the drawing's size for SVG, 1.2 px for a traced image).  Raises
+    (default: 0.4 % of the drawing's size for SVG; for a traced image 1.2 px, 1.5 px for a
+    JPEG, per 256 px of its size).  Raises
     ``SVGError`` for unreadable SVG and ``ImageError`` for unreadable images.
     """
     pixels, noisy = None, False
@@ -174,10 +178,6 @@ def _quieted(rgba: np.ndarray) -> tuple[np.ndarray, bool]:
     """A JPEG's ringing taken out with a 3×3 median (per channel) before tracing: it breaks
     thin lines into dashes and frays the edges that shapes are recognised by.  A clean image
     is left as it is.  Also whether it was noisy."""
-    from scipy import ndimage
-
-    from ..trace.palette import noise_level
-
     if noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= 0.02:
         return rgba, False
     out = rgba.copy()
@@ -224,14 +224,21 @@ def _parts(path: Path, drawing: Drawing, size: float):
     """A path's subpaths grouped into shapes: each outer outline with the holes inside it."""
     fill, stroke = _paints(path, drawing)
     outlines = [(np.array(pts), closed) for pts, closed in subpath_points(path.d, size / 256)]
-    if fill:  # a fill closes every subpath
-        outlines = [(pts, True) for pts, _ in outlines]
+    # A fill closes every subpath; a stroke that ends where it began draws a closed outline.
+    ends_meet = [len(pts) > 2 and math.dist(pts[0], pts[-1]) <= 1e-4 * size for pts, _ in outlines]
+    outlines = [
+        (pts[:-1] if meet and not closed else pts, closed or bool(fill) or meet)
+        for (pts, closed), meet in zip(outlines, ends_meet, strict=True)
+    ]
     areas = [abs(_area(pts)) if closed else 0.0 for pts, closed in outlines]
     keep = [i for i, (pts, closed) in enumerate(outlines) if len(pts) >= 2]
+    # Nested outlines of a fill are holes (and islands in them); strokes are each their own.
     depth = {
         i: sum(
             _inside(outlines[i][0], outlines[j][0]) for j in keep if j != i and areas[j] > areas[i]
         )
+        if fill
+        else 0
         for i in keep
     }
     out = []

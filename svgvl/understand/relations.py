@@ -20,6 +20,8 @@ MIRROR_MISMATCH = 0.03  # of the ink pixels differing from their mirror image: s
 def relate(shapes, masks: np.ndarray, scale: float) -> None:
     """Fill each shape's ``area``, ``contains``, ``overlaps`` and ``touches`` from ``masks``
     (one boolean image per shape, pixels of ``scale`` drawing units)."""
+    if not shapes:
+        return
     areas = masks.reshape(len(masks), -1).sum(1)
     boxes = [_box(m) for m in masks]
     # What a shape encloses, for containment: a ring drawn as a stroke holds what lies in it.
