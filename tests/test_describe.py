@@ -224,3 +224,22 @@ def test_cli_describe_bad_input_is_one_line(tmp_path, capsys, content, reason):
     assert main(["describe", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err and reason in err and "Traceback" not in err
+
+
+def test_strokes_that_close_are_outlines_and_only_fills_have_holes():
+    rings = "M4 12a8 8 0 1 0 16 0a8 8 0 1 0-16 0M8 12a4 4 0 1 0 8 0a4 4 0 1 0-8 0"
+    d = describe(
+        svg(
+            f'<path d="{rings}" fill="none" stroke="red"/>'
+            f'<path d="{rings}" fill="blue" fill-rule="evenodd"/>',
+            24,
+        )
+    )
+    assert [(s.kind, s.holes) for s in d.shapes] == [("circle", 0), ("circle", 0), ("circle", 1)]
+    assert [s.geometry["r"] for s in d.shapes] == [8, 4, 8]
+    assert d.shapes[0].contains == [1, 2]  # a stroked ring encloses what lies inside it
+
+
+def test_an_empty_image_has_no_shapes():
+    d = describe(np.full((32, 32, 3), 255, np.uint8))
+    assert d.shapes == [] and d.summary.shapes == 0 and "0 shapes" in d.to_text()
