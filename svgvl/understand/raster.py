@@ -98,7 +98,11 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
             if piece is not None:
                 layer.append(piece)
         out += _join_strokes(layer, others, scale)
-    return out, scale, rgba
+    # A thin line in a JPEG may come out in two layers of nearly its colour: joined across.
+    fills = [p for p in out if not (p.stroke_width and not p.closed)]
+    strokes = [p for p in out if p.stroke_width and not p.closed]
+    anywhere = ndimage.binary_dilation(ink > 0, iterations=2)
+    return fills + _join_strokes(strokes, anywhere, scale), scale, rgba
 
 
 def fitted_masks(found: list[Piece], fits: list, drawing: Drawing, scale: float) -> np.ndarray:
@@ -163,6 +167,8 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
         best = None
         for i in range(len(strokes)):
             for j in range(i + 1, len(strokes)):
+                if _distance(strokes[i].color, strokes[j].color) > 1.5 * ALIKE:
+                    continue
                 a, b = strokes[i].pts, strokes[j].pts
                 for ea, eb in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
                     gap = float(np.hypot(*(a[ea] - b[eb])))
@@ -250,6 +256,10 @@ def _merge_alike(layers: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray
         else:
             merged.append([color, coverage])
     return [coverage for _, coverage in merged]
+
+
+def _distance(a: str, b: str) -> float:
+    return float(np.linalg.norm(np.subtract(_rgb(a), _rgb(b))))
 
 
 def _rgb(hex_color_: str) -> tuple[int, int, int]:
