@@ -283,8 +283,8 @@ def _stroke(mask, color, scale, unit) -> Piece | None:
     length, area = float(skeleton.sum()), float(mask.sum())
     # The skeleton stops half a width short of each end: area = width · (length + width).
     width = (math.sqrt(length * length + 4 * area) - length) / 2
-    if length < 3 * width:
-        return None  # a dot or a short dash: a small fill
+    if length < 1.5 * width:
+        return None  # a dot: a small fill
     lines, _ = centre_lines(skeleton, spur=width)
     if not lines:
         return None
