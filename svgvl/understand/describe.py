@@ -24,7 +24,7 @@ from ..svg.pathdata import subpath_points
 from ..trace.palette import noise_level
 from ..trace.primitives import recognise_outline
 from .colors import color_name
-from .raster import fitted_masks, pieces, stacking
+from .raster import THIN, fitted_masks, pieces, stacking
 from .relations import relate, symmetry
 
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
@@ -165,6 +165,7 @@ def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float):
         )
         for p in found
     ]
+    made = [_as_line(shape, fit, THIN * scale) for shape, fit in made]
     masks = fitted_masks(found, [fit for _, fit in made], drawing, scale)
     order = stacking(masks, [p.color for p in found], image)
     shapes = [made[i][0] for i in order]
@@ -172,6 +173,26 @@ def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float):
         shape.z = z
     masks = masks[order] if len(order) else np.zeros((0, 1, 1), bool)
     return shapes, masks, scale, omitted
+
+
+def _as_line(shape: Shape, fit, thin: float):
+    """A filled rectangle a few pixels wide and four times as long is a line drawn thick (the
+    tracer outlined it where it met another shape): (the line, its fit)."""
+    if shape.kind != "rect" or not shape.fill:
+        return shape, fit
+    w, h = shape.geometry["width"], shape.geometry["height"]
+    short, long = min(w, h), max(w, h)
+    if short > thin or long < 4 * short:
+        return shape, fit
+    turn = math.radians(shape.rotation + (0 if w >= h else 90))
+    dx, dy = math.cos(turn) * long / 2, math.sin(turn) * long / 2
+    cx, cy = shape.centre
+    lo, hi = (cx - dx, cy - dy), (cx + dx, cy + dy)
+    shape.kind, shape.rotation = "line", 0.0
+    shape.geometry = {"from": _round(lo), "to": _round(hi)}
+    shape.stroke, shape.stroke_name, shape.stroke_width = shape.fill, shape.fill_name, short
+    shape.fill = shape.fill_name = None
+    return shape, ("line", *lo, *hi)
 
 
 def _quieted(rgba: np.ndarray) -> tuple[np.ndarray, bool]:
