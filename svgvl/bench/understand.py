@@ -5,7 +5,8 @@ clean PNG render and from a JPEG of it.  Described shapes are matched one-to-one
 ones by centre distance (Hungarian assignment; a match lies within :data:`NEAR` of the true
 centre, or a fifth of the shape's size when larger).  Reported, per input:
 
-- ``precision`` / ``recall``: matched shapes of the right kind, over described / true shapes;
+- ``precision`` / ``recall``: matched shapes of the right kind, over described / true shapes
+  (recall also per true kind);
 - ``kind`` / ``colour``: true shapes whose matched shape has the right kind / colour name;
 - ``count``: scenes described with exactly the true number of shapes; ``kind_counts``: scenes
   with every kind counted right;
@@ -53,6 +54,7 @@ def score_scene(scene, description) -> dict:
     counts_right = all(
         sum(s.kind == k for s in truth) == sum(s.kind == k for s in shapes) for k in KINDS
     )
+    right = {i for i, j in pairs if truth[i].kind == shapes[j].kind}
     return {
         "seed": scene.seed,
         "true": len(truth),
@@ -60,6 +62,10 @@ def score_scene(scene, description) -> dict:
         "kind": kinds,
         "colour": colors,
         "kind_counts": counts_right,
+        "by_kind": {
+            k: [sum(t.kind == k for t in truth), sum(truth[i].kind == k for i in right)]
+            for k in KINDS
+        },
     }
 
 
@@ -116,7 +122,10 @@ def summarize(rows: list[dict], answers: list) -> dict:
     described = sum(r["described"] for r in rows)
     kinds = sum(r["kind"] for r in rows)
     solved = score(answers)
+    true_of = {k: sum(r["by_kind"][k][0] for r in rows) for k in KINDS}
+    right_of = {k: sum(r["by_kind"][k][1] for r in rows) for k in KINDS}
     return {
+        "recall_by_kind": {k: right_of[k] / true_of[k] if true_of[k] else None for k in KINDS},
         "precision": kinds / described if described else 0.0,
         "recall": kinds / true if true else 0.0,
         "kind": kinds / true if true else 0.0,
@@ -139,6 +148,14 @@ def markdown(result: dict, worst: int = 5) -> str:
             f"{m['colour']:.3f} | {m['count']:.3f} | {m['kind_counts']:.3f} | "
             f"{m['answers']:.3f} ({m['questions']}) |"
         )
+    lines += ["", "| recall by kind | " + " | ".join(result["inputs"]) + " |"]
+    lines.append("|---" * (len(result["inputs"]) + 1) + "|")
+    for k in KINDS:
+        cells = [
+            "-" if m["recall_by_kind"][k] is None else f"{m['recall_by_kind'][k]:.3f}"
+            for m in result["inputs"].values()
+        ]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
     types = sorted({t for m in result["inputs"].values() for t in m["answers_by_type"]})
     lines += ["", "| answers by question | " + " | ".join(result["inputs"]) + " |"]
     lines.append("|---" * (len(result["inputs"]) + 1) + "|")
