@@ -7,6 +7,7 @@
     drawing = svgvl.normalize("icon.svg", canvas=256)  # absolute paths, resolved paint
     svgs = svgvl.generate_icons("rocket", n=4)         # text → icons (needs svgvl[learn])
     vectors = svgvl.embed_texts(["rocket"])            # SVG–text space (with embed_images)
+    print(svgvl.describe("icon.svg").to_text())        # the shapes it draws, as text
 
 The public names are imported on first use, so ``import svgvl`` (and ``svgvl --help``) stays fast
 and never imports torch.
@@ -31,6 +32,7 @@ _API = {
     "generate_icons": ".engines.icons",
     "embed_texts": ".understand.embed",
     "embed_images": ".understand.embed",
+    "describe": ".understand",
 }
 
 __all__ = [*_API, "__version__"]

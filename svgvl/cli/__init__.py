@@ -19,7 +19,7 @@ from .options import CLIError
 __all__ = ["CLIError", "build_parser", "main"]
 
 # In the order `svgvl --help` lists them.
-GROUPS = (vectorize, svgtools, data, bench, icon, understand, train)
+GROUPS = (vectorize, svgtools, understand, data, bench, icon, train)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,11 +63,13 @@ def add_commands(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.add_argument(
         "--task",
-        choices=["vectorize", "text2icon"],
+        choices=["vectorize", "text2icon", "understand"],
         default="vectorize",
-        help="vectorize (default): methods on a suite; text2icon: a text-to-icon model",
+        help="vectorize (default): methods on a suite; text2icon: a text-to-icon model; "
+        "understand: describe on generated scenes",
     )
     _add_text2icon_options(p)
+    _add_understand_options(p)
     p.set_defaults(func=cmd_bench)
 
 
@@ -90,9 +92,30 @@ def _add_text2icon_options(parser) -> None:
     )
 
 
+def _add_understand_options(parser) -> None:
+    u = parser.add_argument_group("understand")
+    u.add_argument(
+        "--part",
+        choices=["describe"],
+        default="describe",
+        help="describe: shapes, kinds, colours and rule-based answers on generated scenes",
+    )
+    u.add_argument(
+        "--scenes", type=positive_int, default=200, help="generated scenes (default: 200)"
+    )
+    u.add_argument(
+        "--lm",
+        metavar="PATH_OR_ID",
+        help="a causal language model (folder or hub id) to answer the questions too, given "
+        "the SVG code and the description",
+    )
+
+
 def cmd_bench(args) -> int:
     if args.task == "text2icon":
         return _bench_text2icon(args)
+    if args.task == "understand":
+        return _bench_understand(args)
     if args.list:
         return _list_suites()
     required = (("--suite", args.suite), ("--methods", args.methods), ("--out", args.out))
@@ -202,4 +225,29 @@ def _bench_text2icon(args) -> int:
         trained_on=trained_on,
     )
     print(text2icon.markdown(result), end="")
+    return 0
+
+
+def _bench_understand(args) -> int:
+    """``--task understand --part describe``: describe on scenes with known ground truth, from
+    SVG, PNG and JPEG; the table on stdout, and results.json/results.md in --out if given."""
+    import json
+
+    from ..bench import understand
+    from ..files import write_atomic
+
+    files = (
+        [os.path.join(args.out, name) for name in ("results.json", "results.md")]
+        if args.out
+        else []
+    )
+    existing = [f for f in files if os.path.exists(f)]
+    if existing and not args.force:  # said before the work, not after it
+        raise CLIError(f"{existing[0]}: already exists (pass --force to overwrite)")
+    result = understand.run(args.scenes, seed=args.seed, progress=not args.quiet, lm=args.lm)
+    table = understand.markdown(result)
+    if files:
+        write_atomic(files[0], json.dumps(result, indent=1), force=True)
+        write_atomic(files[1], f"`{args.command_line}`\n\n{table}", force=True)
+    print(table, end="")
     return 0

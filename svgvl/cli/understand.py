@@ -1,15 +1,27 @@
-"""``svgvl search`` and ``svgvl classify``: the SVG–text embedding model from the command line
-(:mod:`svgvl.understand`)."""
+"""``svgvl describe``, ``svgvl search`` and ``svgvl classify``: understanding SVG from the command
+line (:mod:`svgvl.understand`): what a drawing shows, shape by shape; the SVG–text embedding
+model's search and zero-shot labels."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from .options import CLIError, positive_int
 
+# The library is imported inside the handlers, not at the top: `svgvl --help` stays fast.
+
 
 def add_commands(sub) -> None:
+    p = sub.add_parser(
+        "describe",
+        help="list the shapes an SVG or image draws: kind, geometry, colours, z-order, relations",
+    )
+    p.add_argument("input", help="SVG file, or an image (PNG, JPEG, ...) to trace first")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(func=cmd_describe)
+
     p = sub.add_parser(
         "search",
         help="find icons by text (or by example with --like) in folders of SVG/PNG files",
@@ -130,3 +142,20 @@ def cmd_classify(args) -> int:
         for path, ranked in results.items():
             print(path + ": " + ", ".join(f"{lab} {s:.2f}" for lab, s in ranked))
     return 1 if failed else 0
+
+
+def cmd_describe(args) -> int:
+    from ..errors import one_line
+    from ..understand import describe
+
+    if not os.path.isfile(args.input):
+        raise CLIError(f"{args.input}: no such file")
+    try:
+        description = describe(args.input)
+    except (ValueError, OSError) as error:
+        raise CLIError(one_line(error, args.input)) from None
+    if args.json:
+        print(json.dumps(description.to_dict(), ensure_ascii=False))
+    else:
+        print(description.to_text())
+    return 0

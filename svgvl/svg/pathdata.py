@@ -330,3 +330,60 @@ def bounding_box(commands: list[Command]) -> tuple[float, float, float, float] |
     if not xs:
         return None
     return min(xs), min(ys), max(xs), max(ys)
+
+
+def subpath_points(
+    commands: list[Command], spacing: float = 1.0
+) -> list[tuple[list[tuple[float, float]], bool]]:
+    """Each subpath sampled as points about ``spacing`` apart (lines and cubics alike, corners
+    kept as points), with whether it is closed: the outline that shape recognition reads."""
+    out: list[tuple[list[tuple[float, float]], bool]] = []
+    points: list[tuple[float, float]] = []
+    closed = False
+
+    def finish():
+        if points:
+            out.append((points, closed))
+
+    cx = cy = 0.0
+    for letter, c in commands:
+        if letter == "M":
+            finish()
+            points, closed = [tuple(c)], False
+            cx, cy = c
+            continue
+        if not points:
+            points = [(cx, cy)]
+        if letter == "Z":  # the closing line, without repeating the start point
+            sx, sy = points[0]
+            n = max(1, math.ceil(math.hypot(sx - cx, sy - cy) / spacing))
+            points.extend((cx + (sx - cx) * i / n, cy + (sy - cy) * i / n) for i in range(1, n))
+            if len(points) > 1 and math.dist(points[-1], points[0]) < 1e-9:
+                points.pop()
+            closed = True
+            finish()
+            points, (cx, cy) = [], (sx, sy)
+            continue
+        if letter == "L":
+            n = max(1, math.ceil(math.hypot(c[0] - cx, c[1] - cy) / spacing))
+            points.extend(
+                (cx + (c[0] - cx) * i / n, cy + (c[1] - cy) * i / n) for i in range(1, n + 1)
+            )
+        else:  # C: its control polygon bounds its length
+            hull = (
+                math.dist((cx, cy), c[0:2]) + math.dist(c[0:2], c[2:4]) + math.dist(c[2:4], c[4:6])
+            )
+            n = max(2, math.ceil(hull / spacing))
+            for i in range(1, n + 1):
+                t = i / n
+                mt = 1 - t
+                a, b, d, e = mt**3, 3 * mt * mt * t, 3 * mt * t * t, t**3
+                points.append(
+                    (
+                        a * cx + b * c[0] + d * c[2] + e * c[4],
+                        a * cy + b * c[1] + d * c[3] + e * c[5],
+                    )
+                )
+        cx, cy = c[-2], c[-1]
+    finish()
+    return out

@@ -1,9 +1,10 @@
-"""Recognise basic shapes in traced contours: circles, ellipses, rectangles, rounded rectangles.
+"""Recognise basic shapes in outlines: circles, ellipses, (rounded) rectangles, polygons, lines.
 
 A designer expects a traced dot to be a ``<circle>``, not sixteen Bézier segments.  Each
 candidate is fitted in closed form and accepted only if every contour point lies within the
-tolerance of the shape's outline.  Shapes are axis-aligned (as they are in logos and icons);
-anything rotated stays a path.
+tolerance of the shape's outline.  The tracer asks for axis-aligned shapes only (as they are in
+logos and icons; anything rotated stays a path); ``describe`` asks for turned ones too, and for
+polygons, lines and polylines (:func:`recognise_outline`) — one recogniser for both.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ import math
 
 import numpy as np
 
-from ..svg.pathdata import ellipse_path, rect_path, reverse_path
+from ..svg import transform as tf
+from ..svg.pathdata import ellipse_path, rect_path, reverse_path, transform_path
 
-Shape = tuple  # ("circle", cx, cy, r) | ("ellipse", cx, cy, rx, ry) | ("rect", x, y, w, h, r)
+# ("circle", cx, cy, r) | ("ellipse", cx, cy, rx, ry[, angle]) | ("rect", x, y, w, h, r[, angle])
+# | ("line", x1, y1, x2, y2) | ("polyline", (x, y), ...) | ("polygon", (x, y), ...); an angle
+# (degrees, clockwise on screen) turns the shape about its centre.
+Shape = tuple
+MAX_VERTICES = 12  # more corners than this is a free path, not a polygon
 
 
 def _circle(pts: np.ndarray):
@@ -76,19 +82,98 @@ def _rounded_rect(pts: np.ndarray, area: float):
     return ("rect", float(x0), float(y0), w, h, float(r)), rounded
 
 
-def recognise(pts: np.ndarray, area: float, tolerance: float) -> Shape | None:
+def _turn(pts: np.ndarray, degrees: float) -> np.ndarray:
+    """Points in the frame of a shape turned by ``degrees`` (they turn the other way)."""
+    a = math.radians(degrees)
+    return pts @ np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+
+def _snap(degrees: float) -> float:
+    """An angle in (-45, 45] (a quarter turn swaps width and height), 0 within half a degree."""
+    degrees = (degrees + 45) % 90 - 45
+    return 0.0 if abs(degrees) < 0.5 else float(degrees)
+
+
+def _turned_ellipse(pts: np.ndarray):
+    """The general conic A·x² + B·xy + C·y² + D·x + E·y + F = 0 by SVD, as centre, radii and
+    the angle of the first radius (points centred and scaled for stability)."""
+    mean = pts.mean(0)
+    scale = float(pts.std()) or 1.0
+    q = (pts - mean) / scale
+    x, y = q[:, 0], q[:, 1]
+    a = np.column_stack([x * x, x * y, y * y, x, y, np.ones_like(x)])
+    A, B, C, D, E, F = np.linalg.svd(a, full_matrices=False)[2][-1]
+    if 4 * A * C - B * B <= 0:
+        return None
+    m = np.array([[A, B / 2], [B / 2, C]])
+    centre = np.linalg.solve(2 * m, [-D, -E])
+    k = -(F + (D * centre[0] + E * centre[1]) / 2)  # the conic is qᵀ·m·q = k about its centre
+    values, vectors = np.linalg.eigh(m)
+    if (k / values <= 0).any():
+        return None
+    radii = np.sqrt(k / values)
+    angle = _snap(math.degrees(math.atan2(vectors[1, 0], vectors[0, 0])))
+    # The radius along the snapped angle's x axis comes first.
+    first = math.radians(angle)
+    along = abs(vectors[0, 0] * math.cos(first) + vectors[1, 0] * math.sin(first)) > 0.5
+    rx, ry = (radii[0], radii[1]) if along else (radii[1], radii[0])
+    local = _turn(q - centre, angle)
+    t = np.arctan2(local[:, 1] / ry, local[:, 0] / rx)
+    error = np.hypot(local[:, 0] - rx * np.cos(t), local[:, 1] - ry * np.sin(t)).max() * scale
+    cx, cy = centre * scale + mean
+    shape = ("ellipse", float(cx), float(cy), float(rx * scale), float(ry * scale), angle)
+    return shape, float(error)
+
+
+def _turned_rect(pts: np.ndarray, area: float):
+    """A rounded rectangle along the smallest box around the hull (the sides of a rectangle,
+    rounded or not, are edges of its hull)."""
+    # Imported here: scipy.spatial costs the tracer's import half a second, for turned shapes
+    # that only describe asks for.
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = pts[ConvexHull(pts).vertices]
+    except (QhullError, ValueError):
+        return None
+    edges = np.diff(np.vstack([hull, hull[:1]]), axis=0)
+    angles = np.unique(np.round(np.degrees(np.arctan2(edges[:, 1], edges[:, 0])) % 90, 3))
+    spans = [np.ptp(_turn(hull, a), axis=0).prod() for a in angles]
+    angle = _snap(float(angles[int(np.argmin(spans))]))
+    fit = _rounded_rect(_turn(pts, angle), area)
+    if fit is None:
+        return None
+    (_, x, y, w, h, r), error = fit
+    centre = _turn(np.array([[x + w / 2, y + h / 2]]), -angle)[0]
+    shape = ("rect", float(centre[0] - w / 2), float(centre[1] - h / 2), w, h, r, angle)
+    return shape, error
+
+
+def recognise(pts: np.ndarray, area: float, tolerance: float, turned: bool = False) -> Shape | None:
     """The simplest basic shape whose outline passes within ``tolerance`` of every point.
 
     Shapes get 1.5× the curve-fitting tolerance: a designer's circle is worth a slightly
     looser fit than a free-form curve, and the error measures here are conservative.
+    ``turned``: ellipses and rectangles may be rotated (their tuples then end in the angle).
     """
     tolerance *= 1.5
     if len(pts) < 8:
         return None
-    for fit in (_circle(pts), _ellipse(pts), _rounded_rect(pts, area)):
+    fits = (
+        (_circle(pts), _turned_ellipse(pts), _turned_rect(pts, area))
+        if turned
+        else (_circle(pts), _ellipse(pts), _rounded_rect(pts, area))
+    )
+    if turned:  # the closest fit first: a small rounded square is nearly an ellipse too
+        fits = sorted((fit for fit in fits if fit is not None), key=lambda fit: fit[1])
+    for fit in fits:
         if fit is not None and fit[1] <= tolerance:
             shape = fit[0]
+            if turned and _round_rect(shape, tolerance):
+                continue  # corners as round as it is wide and high: the circle or ellipse
             if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
+                if turned:
+                    continue  # the circle, if it fits, comes later
                 return None  # a circle that did not pass as one is not a good ellipse either
             if min(s for s in shape[3:5] if s) < 1.0:
                 return None  # a speck, not a shape
@@ -96,15 +181,231 @@ def recognise(pts: np.ndarray, area: float, tolerance: float) -> Shape | None:
     return None
 
 
+def _indices(pts: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Where each of Douglas-Peucker's corners (a subsequence of ``pts``) stands in ``pts``."""
+    out, start = [], 0
+    for corner in corners:
+        start += int(np.flatnonzero((pts[start:] == corner).all(1))[0])
+        out.append(start)
+    return np.array(out)
+
+
+def _bulge(pts: np.ndarray) -> float:
+    """How far the middle three fifths of a stretch stray from its chord, on average: about
+    0.9 of the greatest gap for an arc, next to nothing for a straight side."""
+    a, b = pts[0], pts[-1]
+    length = float(np.hypot(*(b - a))) or 1.0
+    middle = pts[len(pts) // 5 : len(pts) - len(pts) // 5] if len(pts) >= 5 else pts
+    d, m = b - a, middle - a
+    return float((np.abs(d[0] * m[:, 1] - d[1] * m[:, 0]) / length).mean())
+
+
+def _straight(pts: np.ndarray, tolerance: float) -> bool:
+    """Whether the middle three fifths of a stretch lie along one line (within a fifth of the
+    tolerance on average): a polygon's side, drawn or traced, whose ends a tracer may round."""
+    middle = pts[len(pts) // 5 : len(pts) - len(pts) // 5] if len(pts) >= 5 else pts
+    centred = middle - middle.mean(0)
+    normal = np.linalg.svd(centred, full_matrices=False)[2][-1]
+    return float(np.abs(centred @ normal).mean()) <= 0.2 * tolerance
+
+
+def _polygon(pts: np.ndarray, closed: bool, tolerance: float) -> np.ndarray | None:
+    """The fewest corners within ``tolerance`` (Douglas-Peucker), or None past MAX_VERTICES."""
+    from skimage.measure import approximate_polygon  # as ConvexHull above: describe only
+
+    if closed:  # start at a corner: the point farthest from the middle is one
+        pts = np.roll(pts, -int(np.argmax(np.hypot(*(pts - pts.mean(0)).T))), axis=0)
+        pts = np.vstack([pts, pts[:1]])
+    corners = approximate_polygon(pts, tolerance)
+    at = list(zip(_indices(pts, corners)[:-1], _indices(pts, corners)[1:], strict=True))
+    # A curve cut into chords bulges from each by most of the tolerance, a polygon's sides
+    # hardly at all; or, where a tracer cut the corners off (moving the chords), the sides
+    # are straight in the middle and the corners stay at twice the tolerance, where a curve
+    # needs fewer chords.
+    chords = all(_bulge(pts[a : b + 1]) <= 0.5 * tolerance for a, b in at if b - a > 2)
+    if not chords and not (
+        all(_straight(pts[a : b + 1], tolerance) for a, b in at)
+        and len(approximate_polygon(pts, 2 * tolerance)) == len(corners)
+    ):
+        return None
+    if closed:
+        corners = corners[:-1]
+    return corners if len(corners) <= MAX_VERTICES + (0 if closed else 1) else None
+
+
+def signed_distance(shape: Shape, pts: np.ndarray) -> np.ndarray:
+    """Each point's distance to a circle's, ellipse's or rectangle's outline, negative inside
+    (to first order for ellipses, as the fits measure it)."""
+    kind = shape[0]
+    if kind == "circle":
+        return np.hypot(pts[:, 0] - shape[1], pts[:, 1] - shape[2]) - shape[3]
+    if kind == "ellipse":
+        rx, ry = shape[3:5]
+        q = _turn(pts - shape[1:3], shape[5] if len(shape) > 5 else 0.0)
+        t = np.arctan2(q[:, 1] / ry, q[:, 0] / rx)
+        gap = np.hypot(q[:, 0] - rx * np.cos(t), q[:, 1] - ry * np.sin(t))
+        return np.where((q[:, 0] / rx) ** 2 + (q[:, 1] / ry) ** 2 > 1, gap, -gap)
+    x, y, w, h, r = shape[1:6]
+    q = np.abs(_turn(pts - (x + w / 2, y + h / 2), shape[6] if len(shape) > 6 else 0.0))
+    q = q - (w / 2 - r, h / 2 - r)
+    outside = np.hypot(np.maximum(q[:, 0], 0), np.maximum(q[:, 1], 0))
+    return outside + np.minimum(np.maximum(q[:, 0], q[:, 1]), 0) - r
+
+
+def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: float):
+    """A circle, ellipse or rectangle of which only the points not ``hidden`` are sure to be
+    its own outline: where another shape meets it, it may be cut away or, since the tracer
+    stacks its layers, reach on beneath the other."""
+    seen = pts[~hidden]
+    if len(seen) < max(8, len(pts) // 4):
+        return None
+    fits = [_circle(seen), _turned_ellipse(seen)]
+    for rect in (_turned_rect(pts, area), _turned_rect(seen, area)):
+        if rect:  # its sides from the extremes, which are rarely all hidden; the corner radius
+            # that fits what is seen best (the area that gives it otherwise is not all seen)
+            x, y, w, h = rect[0][1:5]
+            radii = np.linspace(0.0, min(w, h) / 2, 12)
+            tries = [(*rect[0][:5], float(r), *rect[0][6:]) for r in radii]
+            errors = [np.abs(signed_distance(t, seen)).max() for t in tries]
+            fits.append((tries[int(np.argmin(errors))], 0.0))
+    best, best_error = None, math.inf
+    for fit in fits:
+        if fit is None or min(fit[0][3:5]) < 1.0:
+            continue
+        shape = fit[0]
+        if _round_rect(shape, tolerance):
+            continue
+        error = float(np.abs(signed_distance(shape, seen)).max())
+        if error > tolerance or _area_of(shape) > 2.5 * abs(area):
+            continue  # a curve through what is seen must not invent most of the shape
+        if shape[0] == "circle":
+            return shape  # the simplest that fits
+        if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
+            continue
+        if error < best_error:
+            best, best_error = shape, error
+    return best
+
+
+def _round_rect(shape: Shape, tolerance: float) -> bool:
+    """A rectangle whose corner radius is half its width and half its height: a circle."""
+    if shape[0] != "rect":
+        return False
+    w, h, r = shape[3:6]
+    return w / 2 - r <= tolerance and h / 2 - r <= tolerance
+
+
+def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
+    """A polygon whose sides are the straight stretches of the outline that are seen, met
+    where they cross: a corner under another shape is where its two sides would meet."""
+    from skimage.measure import approximate_polygon
+
+    start = int(np.argmax(np.hypot(*(pts - pts.mean(0)).T)))
+    pts, hidden = np.roll(pts, -start, axis=0), np.roll(hidden, -start)
+    loop = np.vstack([pts, pts[:1]])
+    corners = approximate_polygon(loop, tolerance)
+    at = _indices(loop, corners)
+    stable = len(approximate_polygon(loop, 2 * tolerance)) == len(corners)  # as in _polygon
+    sides = []
+    for a, b in zip(at[:-1], at[1:], strict=True):
+        run = loop[a : b + 1]
+        straight = _bulge(run) <= 0.5 * tolerance or (stable and _straight(run, tolerance))
+        if b - a >= 4 and hidden[a:b].mean() < 0.3 and straight:
+            sides.append((run[0], run[-1]))
+    if not 3 <= len(sides) <= MAX_VERTICES:
+        return None
+    corners = []
+    for (p0, p1), (q0, q1) in zip(sides, sides[1:] + sides[:1], strict=True):
+        if np.allclose(p1, q0):
+            corners.append(p1)
+            continue
+        u, v = p1 - p0, q1 - q0
+        det = float(u[0] * v[1] - u[1] * v[0])
+        if abs(det) < 1e-9 * float(np.hypot(*u) * np.hypot(*v)):
+            return None  # parallel sides with a hidden stretch between: no corner to find
+        w = q0 - p0
+        corners.append(p0 + u * float(w[0] * v[1] - w[1] * v[0]) / det)
+    corners = np.array(corners)
+    edges = np.vstack([corners, corners[:1]])
+    seen = pts[~hidden]
+    gaps = np.min([_segment_gap(seen, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)], 0)
+    if gaps.max() > tolerance or abs(_shoelace(corners)) > 2.5 * abs(_shoelace(pts)):
+        return None
+    return corners
+
+
+def _shoelace(pts: np.ndarray) -> float:
+    x, y = pts[:, 0], pts[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def _area_of(shape: Shape) -> float:
+    if shape[0] == "circle":
+        return math.pi * shape[3] ** 2
+    if shape[0] == "ellipse":
+        return math.pi * shape[3] * shape[4]
+    return shape[3] * shape[4]
+
+
+def _segment_gap(pts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ab = b - a
+    t = np.clip((pts - a) @ ab / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+    return np.hypot(*(pts - (a + t[:, None] * ab)).T)
+
+
+def recognise_outline(
+    pts: np.ndarray, closed: bool, tolerance: float, hidden: np.ndarray | None = None
+) -> Shape | None:
+    """Any basic shape for an outline, turned or not: a closed one as a circle, ellipse,
+    (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path.
+    ``hidden``: points where another shape meets this one in a picture, which may hide part
+    of it or be hidden by it; only the rest must fit."""
+    pts = np.asarray(pts, dtype=float)
+    if len(pts) < 2:
+        return None
+    corners = None
+    if closed:
+        area = _shoelace(pts)
+        shape = None
+        if hidden is not None and hidden.any():
+            shape = _partly_hidden(pts, hidden, area, tolerance * 1.5)
+            if shape is None:
+                corners = _hidden_polygon(pts, hidden, tolerance * 1.5)
+        if shape is None and corners is None:
+            shape = recognise(pts, area, tolerance, turned=True)
+        if shape is not None:
+            return shape
+    if corners is None:
+        corners = _polygon(pts, closed, tolerance * 1.5)
+    if corners is None or len(corners) < (3 if closed else 2):
+        return None
+    points = tuple((float(x), float(y)) for x, y in corners)
+    if not closed and len(points) == 2:
+        return ("line", *points[0], *points[1])
+    return ("polygon" if closed else "polyline", *points)
+
+
 def shape_path(shape: Shape, area: float = 1.0) -> list[tuple[str, tuple[float, ...]]]:
     """The shape's outline as absolute M/L/C/Z commands, wound like the contour it replaces
     (positive ``area``: clockwise on screen) so that nonzero filling keeps holes open."""
     kind = shape[0]
+    angle = 0.0
     if kind == "circle":
         d = ellipse_path(shape[1], shape[2], shape[3], shape[3])
     elif kind == "ellipse":
         d = ellipse_path(*shape[1:5])
-    else:
-        x, y, w, h, r = shape[1:]
+        angle, centre = (shape[5] if len(shape) > 5 else 0.0), shape[1:3]
+    elif kind == "rect":
+        x, y, w, h, r = shape[1:6]
         d = rect_path(x, y, w, h, r, r)
+        angle, centre = (shape[6] if len(shape) > 6 else 0.0), (x + w / 2, y + h / 2)
+    elif kind == "line":
+        return [("M", shape[1:3]), ("L", shape[3:5])]
+    else:
+        d = [("M", shape[1]), *(("L", p) for p in shape[2:])]
+        if kind == "polyline":
+            return d
+        d.append(("Z", ()))
+    if angle:
+        d = transform_path(d, tf.rotate(angle, *centre))
     return d if area > 0 else reverse_path(d)

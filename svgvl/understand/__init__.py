@@ -1,2 +1,7 @@
-"""Understanding SVG: a shared SVG–text space (embed, search, classify) and descriptions of
-what a drawing shows."""
+"""Understanding SVG: what a drawing shows, as data and text (``describe``), scenes with known
+answers to measure it on (``scenes``, ``questions``), and a shared SVG–text space (``embed``:
+vectors, search, zero-shot labels)."""
+
+from .describe import Description, Shape, Summary, describe
+
+__all__ = ["Description", "Shape", "Summary", "describe"]

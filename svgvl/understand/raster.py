@@ -1,0 +1,329 @@
+"""Shapes in a traced image: the tracer's colour layers cut into the pieces a reader sees.
+
+The tracer gives one path per colour layer, bottom to top, fitted for fidelity; ``describe``
+needs one outline per drawn shape.  Each layer is drawn alone on the mask grid and cut into
+connected pieces.  A long piece a few pixels wide is a stroke: its centre-line (the tracer's
+skeleton walk) becomes a line or polyline.  Any other piece keeps its outline, the 0.5-contour
+of its coverage (the tracer's contour step), with each outline point marked *hidden* where it
+borders another shape rather than the paper, since a shape above may cover part of it there.
+A piece's colour is the median of the image's pixels where it is on top, away from its edge, so
+that anti-aliasing and JPEG ringing do not tint it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from ..render.fast import rasterize_drawing
+from ..svg import Drawing, Path
+from ..svg.style import hex_color
+from ..trace.fit import contours, polygon_area
+from ..trace.primitives import shape_path
+from ..trace.skeleton import centre_lines, skeletonize
+
+THIN = 12.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
+SPECK = 60  # pixels (of a 256 px grid): smaller pieces are noise
+PAPER = 235  # a traced layer this bright in every channel is the paper
+ALIKE = 40.0  # layers closer than this in RGB are one colour split by noise
+
+
+@dataclass
+class Piece:
+    pts: np.ndarray  # outline or centre-line, in the drawing's units
+    closed: bool
+    mask: np.ndarray  # its pixels on the grid
+    color: str  # '#rrggbb'
+    stroke_width: float = 0.0  # a stroke's width, in the drawing's units; 0 for a fill
+    hidden: np.ndarray | None = None  # per outline point: meets another shape, not the paper
+    holes: int = 0
+
+
+def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
+    """The pieces of each traced layer in the tracer's order, the size of a grid pixel in the
+    drawing's units, and the image on the grid.  ``paint(path)`` gives a path's (fill,
+    stroke) as '#rrggbb' or None."""
+    scale = max(drawing.width, drawing.height) / grid
+    width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
+    if rgba.shape[:2] != (height, width):
+        rgba = np.asarray(Image.fromarray(rgba).resize((width, height), Image.Resampling.BOX))
+    unit = grid / 256  # THIN and SPECK are for a 256 px grid
+    layers = []
+    for path in drawing.paths:
+        fill, stroke = paint(path)
+        if not fill and not stroke or (fill and min(_rgb(fill)) >= PAPER and not stroke):
+            continue
+        alone = Path(
+            d=path.d,
+            fill="#000000" if fill else "none",
+            fill_rule=path.fill_rule,
+            stroke="#000000" if stroke else "none",
+            stroke_width=path.stroke_width,
+            stroke_linecap=path.stroke_linecap,
+            stroke_linejoin=path.stroke_linejoin,
+        )
+        one = Drawing(width=drawing.width, height=drawing.height, paths=[alone])
+        coverage = 1.0 - rasterize_drawing(one, width, height)[..., 0] / 255.0
+        layers.append((np.array(_rgb(fill or stroke), float), coverage))
+    layers = _merge_alike(layers)
+    regions = [c >= 0.5 for c in layers]
+    above = np.zeros((height, width), bool)
+    covered_from_above = []
+    for region in regions[::-1]:
+        covered_from_above.append(above.copy())
+        above |= region
+    covered_from_above.reverse()
+    ink = np.zeros((height, width), np.int32)  # how many layers cover each pixel
+    for region in regions:
+        ink += region
+    out = []
+    for coverage, region, covered in zip(layers, regions, covered_from_above, strict=True):
+        # Where another layer's pixels come within two pixels, this one may be hidden.
+        others = ndimage.binary_dilation((ink - region) > 0, iterations=2)
+        layer = []
+        labels, n = ndimage.label(region, structure=np.ones((3, 3)))
+        for k in range(1, n + 1):
+            mask = labels == k
+            visible = mask & ~covered
+            if mask.sum() < SPECK * unit * unit or visible.sum() < SPECK * unit * unit / 3:
+                continue
+            color = _median_color(rgba, visible)
+            if min(_rgb(color)) >= PAPER - 10:
+                continue  # JPEG's ringing around a shape, on the paper
+            piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
+            if piece is not None:
+                layer.append(piece)
+        out += _join_strokes(layer, others, scale)
+    # A thin line in a JPEG may come out in two layers of nearly its colour: joined across.
+    fills = [p for p in out if not (p.stroke_width and not p.closed)]
+    strokes = [p for p in out if p.stroke_width and not p.closed]
+    anywhere = ndimage.binary_dilation(ink > 0, iterations=2)
+    return fills + _join_strokes(strokes, anywhere, scale), scale, rgba
+
+
+def fitted_masks(found: list[Piece], fits: list, drawing: Drawing, scale: float) -> np.ndarray:
+    """Each piece's pixels as the shape recognised in it draws them, hidden parts included
+    (a circle half under a square is a whole circle); a free path keeps its traced pixels."""
+    h, w = found[0].mask.shape if found else (1, 1)
+    out = np.zeros((len(found), h, w), bool)
+    for i, (piece, fit) in enumerate(zip(found, fits, strict=True)):
+        if fit is None:
+            out[i] = piece.mask
+            continue
+        d = shape_path(fit)
+        path = (
+            Path(d=d, fill="none", stroke="#000000", stroke_width=piece.stroke_width)
+            if piece.stroke_width
+            else Path(d=d, fill="#000000")
+        )
+        one = Drawing(width=drawing.width, height=drawing.height, paths=[path])
+        out[i] = rasterize_drawing(one, w, h)[..., 0] < 128
+    return out
+
+
+def stacking(masks: np.ndarray, colors: list[str], rgba: np.ndarray) -> list[int]:
+    """The order of the pieces, bottom first, that the image shows: where two shapes share
+    pixels, those pixels have the colour of the one on top.  Pairs without such evidence keep
+    the tracer's order; so do cycles."""
+    n = len(masks)
+    rgb = rgba[..., :3].astype(float)
+    palette = np.array([_rgb(c) for c in colors], float).reshape(n, 3)
+    below: dict[int, set[int]] = {i: set() for i in range(n)}  # i: the pieces under i
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = masks[i] & masks[j]
+            if shared.sum() < 6:
+                continue
+            seen = rgb[ndimage.binary_erosion(shared) if shared.sum() > 30 else shared]
+            near_i = np.linalg.norm(seen - palette[i], axis=1)
+            near_j = np.linalg.norm(seen - palette[j], axis=1)
+            votes_i, votes_j = (near_i < near_j).sum(), (near_j < near_i).sum()
+            if votes_i > 2 * votes_j:
+                below[i].add(j)
+            elif votes_j > 2 * votes_i:
+                below[j].add(i)
+    order, left = [], list(range(n))
+    while left:
+        ready = [i for i in left if not (below[i] & set(left))]
+        pick = min(ready) if ready else min(left)
+        order.append(pick)
+        left.remove(pick)
+    return order
+
+
+def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[Piece]:
+    """Strokes of one colour whose ends face each other across another shape are one stroke
+    passing beneath it, and those whose ends nearly meet one stroke broken by noise: joined,
+    nearest ends first."""
+    strokes = [p for p in layer if p.stroke_width and not p.closed]
+    rest = [p for p in layer if not (p.stroke_width and not p.closed)]
+    joined = True
+    while joined and len(strokes) > 1:
+        joined = False
+        best = None
+        for i in range(len(strokes)):
+            for j in range(i + 1, len(strokes)):
+                if _distance(strokes[i].color, strokes[j].color) > 1.5 * ALIKE:
+                    continue
+                a, b = strokes[i].pts, strokes[j].pts
+                for ea, eb in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
+                    gap = float(np.hypot(*(a[ea] - b[eb])))
+                    width = max(strokes[i].stroke_width, strokes[j].stroke_width)
+                    corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
+                    if (best is None or gap < best[0]) and (
+                        gap <= 2 * width
+                        or corner is not None
+                        or (_beneath(a[ea], b[eb], others, scale) and _facing(a, ea, b, eb))
+                    ):
+                        best = (gap, i, j, ea, eb, corner)
+        if best is not None:
+            _, i, j, ea, eb, corner = best
+            a, b = strokes[i], strokes[j]
+            first = a.pts[::-1] if ea == 0 else a.pts
+            second = b.pts if eb == 0 else b.pts[::-1]
+            if corner is not None:  # the corner the noise or the tracer took away, put back
+                first = np.vstack([first, corner[None]])
+            width = (a.stroke_width * a.mask.sum() + b.stroke_width * b.mask.sum()) / (
+                a.mask.sum() + b.mask.sum()
+            )
+            merged = Piece(
+                pts=np.vstack([first, second]),
+                closed=False,
+                mask=a.mask | b.mask,
+                color=a.color,
+                stroke_width=width,
+            )
+            strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [merged]
+            joined = True
+    return rest + strokes
+
+
+def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
+    """Where two strokes' ends, carried on straight, would meet (a polyline's corner lost in
+    tracing), if that is ahead of both within ``reach``; else None."""
+    u, v = _outward(a, ea), _outward(b, eb)
+    det = float(u[0] * v[1] - u[1] * v[0])
+    if abs(det) < 0.2:  # near parallel: no corner (a straight gap is for _facing)
+        return None
+    w = b[eb] - a[ea]
+    s = float(w[0] * v[1] - w[1] * v[0]) / det
+    t = float(w[0] * u[1] - w[1] * u[0]) / det
+    if 0 <= s <= reach and 0 <= t <= reach:
+        return a[ea] + s * u
+    return None
+
+
+def _outward(pts: np.ndarray, end: int) -> np.ndarray:
+    """The unit direction in which a centre-line leaves at ``end`` (0 or -1)."""
+    inner = pts[min(len(pts) - 1, 8)] if end == 0 else pts[max(0, len(pts) - 9)]
+    d = pts[end] - inner
+    return d / (float(np.hypot(*d)) or 1.0)
+
+
+def _facing(a: np.ndarray, ea: int, b: np.ndarray, eb: int, degrees: float = 20.0) -> bool:
+    """Whether two ends point at each other along one line, as a line's two visible parts do."""
+    gap = b[eb] - a[ea]
+    gap = gap / (float(np.hypot(*gap)) or 1.0)
+    cos = np.cos(np.radians(degrees))
+    return bool(_outward(a, ea) @ gap >= cos and -(_outward(b, eb) @ gap) >= cos)
+
+
+def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> bool:
+    """Whether the straight gap from ``p`` to ``q`` (drawing units) runs under other shapes."""
+    n = max(2, int(np.hypot(*(q - p)) / scale))
+    t = np.linspace(0, 1, n)[:, None]
+    xy = ((p + t * (q - p)) / scale).astype(int)
+    h, w = others.shape
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    return bool(inside.all() and others[xy[:, 1], xy[:, 0]].mean() >= 0.6)
+
+
+def _merge_alike(layers: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Coverages of the layers, those of about one colour (a JPEG's flat colour may come out
+    as two layers) as one, at the place of the larger: distinct colours are further apart."""
+    merged: list[list] = []
+    for color, coverage in layers:
+        for entry in merged:
+            if np.linalg.norm(entry[0] - color) < ALIKE:
+                if coverage.sum() > entry[1].sum():
+                    entry[0] = color
+                entry[1] = np.maximum(entry[1], coverage)
+                break
+        else:
+            merged.append([color, coverage])
+    return [coverage for _, coverage in merged]
+
+
+def _distance(a: str, b: str) -> float:
+    return float(np.linalg.norm(np.subtract(_rgb(a), _rgb(b))))
+
+
+def _rgb(hex_color_: str) -> tuple[int, int, int]:
+    h = hex_color_.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _median_color(rgba: np.ndarray, visible: np.ndarray) -> str:
+    inner = ndimage.binary_erosion(visible, iterations=1)
+    where = inner if inner.sum() >= 4 else visible
+    return hex_color(np.median(rgba[..., :3][where], axis=0))
+
+
+def _stroke(mask, color, scale, unit) -> Piece | None:
+    """A long piece at most THIN wide, as its centre-line (the longest chain of its skeleton),
+    reaching as far as the piece does."""
+    depth = ndimage.distance_transform_edt(mask)
+    if 2 * depth.max() > THIN * unit:
+        return None
+    skeleton = skeletonize(mask)
+    length, area = float(skeleton.sum()), float(mask.sum())
+    # The skeleton stops half a width short of each end: area = width · (length + width).
+    width = (math.sqrt(length * length + 4 * area) - length) / 2
+    if length < 1.5 * width:
+        return None  # a dot: a small fill
+    lines, _ = centre_lines(skeleton, spur=width)
+    if not lines:
+        return None
+    pts, closed = max(lines, key=lambda line: len(line[0]))
+    trim = int(width)  # thinning bends a square end's last width or so towards a corner
+    if not closed and len(pts) > 4 * trim + 5:
+        pts = pts[trim : len(pts) - trim]
+    else:
+        trim = 0
+    if len(pts) >= 5:  # the skeleton's pixel steps smoothed out, its ends kept
+        smooth = ndimage.uniform_filter1d(pts, 5, axis=0, mode="wrap" if closed else "nearest")
+        pts = np.vstack([pts[:1], smooth[1:-1], pts[-1:]]) if not closed else smooth
+    if not closed and len(pts) >= 2:  # back out to the ends: what was trimmed, and half a width
+        reach = trim + width / 2
+        k = min(len(pts) - 1, 5)
+        for end, inner in ((0, k), (-1, -1 - k)):
+            direction = pts[end] - pts[inner]
+            norm = float(np.hypot(*direction))
+            if norm > 0:
+                pts[end] = pts[end] + direction / norm * reach
+    return Piece(pts=pts * scale, closed=closed, mask=mask, color=color, stroke_width=width * scale)
+
+
+def _fill(mask, coverage, color, scale, others) -> Piece | None:
+    """A filled piece: its outline from the coverage around it, hidden where ``others`` are."""
+    around = ndimage.binary_dilation(mask, iterations=2)
+    outlines = contours(np.where(around, coverage, 0.0))
+    if not outlines:
+        return None
+    areas = [abs(polygon_area(c)) for c in outlines]
+    outer = outlines[int(np.argmax(areas))]
+    h, w = mask.shape
+    ix = np.clip(outer[:, 0].astype(int), 0, w - 1)
+    iy = np.clip(outer[:, 1].astype(int), 0, h - 1)
+    return Piece(
+        pts=outer * scale,
+        closed=True,
+        mask=mask,
+        color=color,
+        hidden=others[iy, ix],
+        holes=len(outlines) - 1,
+    )
