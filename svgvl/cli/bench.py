@@ -66,7 +66,8 @@ def add_commands(sub) -> None:
         choices=["vectorize", "text2icon", "understand"],
         default="vectorize",
         help="vectorize (default): methods on a suite; text2icon: a text-to-icon model; "
-        "understand: describe on generated scenes",
+        "understand: describe on generated scenes, or (--part retrieval) the SVG–text model "
+        "on held-out icons",
     )
     _add_text2icon_options(p)
     _add_understand_options(p)
@@ -96,9 +97,19 @@ def _add_understand_options(parser) -> None:
     u = parser.add_argument_group("understand")
     u.add_argument(
         "--part",
-        choices=["describe"],
+        choices=["describe", "retrieval"],
         default="describe",
-        help="describe: shapes, kinds, colours and rule-based answers on generated scenes",
+        help="describe: shapes, kinds, colours and rule-based answers on generated scenes; "
+        "retrieval: text↔icon recall and zero-shot labels of the SVG–text model (--embed-model) "
+        "on the test split of --data, beside random and raw-pixel baselines",
+    )
+    u.add_argument(
+        "--gallery", type=positive_int, default=1000, help="icons per retrieval gallery (1000)"
+    )
+    u.add_argument(
+        "--prepared",
+        metavar="DIR",
+        help="where the rendered and encoded --data are kept (default: in ~/.cache/svgvl)",
     )
     u.add_argument(
         "--scenes", type=positive_int, default=200, help="generated scenes (default: 200)"
@@ -228,6 +239,36 @@ def _bench_text2icon(args) -> int:
     return 0
 
 
+def _retrieval(args) -> dict:
+    """``--part retrieval``: prepare the --data (rendered and encoded once, cached), score."""
+    import hashlib
+    from pathlib import Path
+
+    from ..bench import retrieval
+    from ..train.embed_data import prepare
+    from ..understand.embed import load_embedder
+
+    if not args.data:
+        raise CLIError("bench --task understand --part retrieval needs --data (dataset folders)")
+    model = None if args.embed_model in ("auto", None) else args.embed_model
+    embedder = load_embedder(model)
+    folder = args.prepared
+    if not folder:
+        key = hashlib.sha256("\n".join(sorted(map(str, args.data))).encode()).hexdigest()[:16]
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "svgvl" / "embed-data" / f"{key}-{embedder.size}"
+    prepare(
+        args.data,
+        folder,
+        image_size=embedder.size,
+        text_encoder=embedder.model.config.text_encoder,
+        progress=not args.quiet,
+    )
+    result = retrieval.run(folder, model, gallery=args.gallery, seed=args.seed)
+    result["command"] = args.command_line
+    return result
+
+
 def _bench_understand(args) -> int:
     """``--task understand --part describe``: describe on scenes with known ground truth, from
     SVG, PNG and JPEG; the table on stdout, and results.json/results.md in --out if given."""
@@ -244,8 +285,14 @@ def _bench_understand(args) -> int:
     existing = [f for f in files if os.path.exists(f)]
     if existing and not args.force:  # said before the work, not after it
         raise CLIError(f"{existing[0]}: already exists (pass --force to overwrite)")
-    result = understand.run(args.scenes, seed=args.seed, progress=not args.quiet, lm=args.lm)
-    table = understand.markdown(result)
+    if args.part == "retrieval":
+        result = _retrieval(args)
+        from ..bench.retrieval import markdown
+
+        table = markdown(result)
+    else:
+        result = understand.run(args.scenes, seed=args.seed, progress=not args.quiet, lm=args.lm)
+        table = understand.markdown(result)
     if files:
         write_atomic(files[0], json.dumps(result, indent=1), force=True)
         write_atomic(files[1], f"`{args.command_line}`\n\n{table}", force=True)
