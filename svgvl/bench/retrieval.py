@@ -81,8 +81,7 @@ def run(prepared, model=None, *, gallery: int = 1000, seed: int = 0, min_source:
     """Retrieval and zero-shot scores of ``model`` (default: the shipped one) on the test split
     of the ``prepared`` folder; see the module docstring."""
     from ..train.embed_data import Prepared
-    from ..understand.embed import load_embedder
-    from ..understand.search import label_vectors
+    from ..understand.embed import label_vectors, load_embedder
 
     store = Prepared(prepared)
     embedder = load_embedder(model)

@@ -20,6 +20,15 @@ def add_commands(sub) -> None:
     )
     p.add_argument("input", help="SVG file, or an image (PNG, JPEG, ...) to trace first")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument(
+        "--labels",
+        type=int,
+        default=3,
+        metavar="K",
+        help="add the K zero-shot labels the SVG–text model finds likeliest (default: 3; 0: "
+        "none; none either when the model is not installed)",
+    )
+    _add_model(p)
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser(
@@ -150,8 +159,11 @@ def cmd_describe(args) -> int:
 
     if not os.path.isfile(args.input):
         raise CLIError(f"{args.input}: no such file")
+    labels = None
+    if args.labels > 0:
+        labels = _zero_shot_labels(args.input, args.labels, args.model)
     try:
-        description = describe(args.input)
+        description = describe(args.input, labels=labels)
     except (ValueError, OSError) as error:
         raise CLIError(one_line(error, args.input)) from None
     if args.json:
@@ -159,3 +171,15 @@ def cmd_describe(args) -> int:
     else:
         print(description.to_text())
     return 0
+
+
+def _zero_shot_labels(path: str, k: int, model) -> list[tuple[str, float]] | None:
+    """Top labels from the embedding model's vocabulary; None when no model is installed."""
+    from ..understand.embed import SHIPPED, top_labels
+
+    if model is None and not (SHIPPED / "config.json").is_file():
+        return None
+    try:
+        return top_labels(path, k, model) or None
+    except (ValueError, OSError):
+        return None  # the description itself says what is wrong with the input

@@ -106,6 +106,7 @@ class Embedder:
         self.text = load_text_encoder(self.model.config.text_encoder)
         self._torch = torch
         self.name = str(name)
+        self.folder = str(folder) if folder.is_dir() else self.model.name_or_path
 
     @functools.cached_property
     def version(self) -> str:
@@ -152,6 +153,48 @@ class Embedder:
         return self.embed_pixels(
             np.stack([image_pixels(i, self.size) for i in items]) if items else []
         )
+
+
+VOCABULARY = "vocabulary.json"  # beside a model's weights: labels for describe's summary
+
+
+def build_vocabulary(embedder: Embedder, labels, folder) -> None:
+    """Save ``labels`` with their vectors (float16) as ``folder/vocabulary.json``: the labels
+    :func:`top_labels` chooses from, embedded once instead of at every call."""
+    import json
+
+    from ..files import write_atomic
+
+    labels = sorted(set(labels))
+    vectors = label_vectors(embedder, labels).astype(np.float16)
+    payload = {"model": embedder.version, "labels": labels, "vectors": vectors.tolist()}
+    write_atomic(Path(folder) / VOCABULARY, json.dumps(payload, separators=(",", ":")), force=True)
+
+
+def label_vectors(embedder: Embedder, labels) -> np.ndarray:
+    """One unit vector per label: the mean of its prompts (``{}``, ``a {} icon``, ``an icon of
+    {}``), renormalised — zero-shot labels read better through a few phrasings."""
+    prompts = ("{}", "a {} icon", "an icon of {}")
+    texts = [p.format(label) for label in labels for p in prompts]
+    vectors = embedder.embed_texts(texts).reshape(len(labels), len(prompts), -1).mean(1)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def top_labels(item, k: int = 3, model=None) -> list[tuple[str, float]]:
+    """The ``k`` labels of the model's vocabulary most like ``item`` (an SVG or image), with
+    their cosines; [] when the model has no vocabulary."""
+    import json
+
+    embedder = load_embedder(model)
+    folder = Path(embedder.folder)
+    try:
+        payload = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    vectors = np.asarray(payload["vectors"], np.float32)
+    scores = vectors @ embedder.embed_images([item])[0]
+    best = np.argsort(-scores)[:k]
+    return [(payload["labels"][i], float(scores[i])) for i in best]
 
 
 @functools.lru_cache(maxsize=2)

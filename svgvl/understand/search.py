@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..files import write_atomic
-from .embed import Embedder, EmbedError, image_pixels, load_embedder
+from .embed import Embedder, EmbedError, image_pixels, label_vectors, load_embedder
 
 IMAGE_SUFFIXES = (".svg", ".svgz", ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 INDEX_FORMAT = "svgvl-search-index/1"
-PROMPTS = ("{}", "a {} icon", "an icon of {}")
 
 
 @dataclass(frozen=True)
@@ -182,13 +181,6 @@ def rank(index: Index, query: np.ndarray, top: int) -> list[tuple[str, float]]:
     scores = index.vectors @ query
     order = np.argsort(-scores, kind="stable")[:top]
     return [(index.names[i], float(scores[i])) for i in order]
-
-
-def label_vectors(embedder: Embedder, labels: list[str]) -> np.ndarray:
-    """One unit vector per label: the mean of its prompts (:data:`PROMPTS`), renormalised."""
-    texts = [p.format(label) for label in labels for p in PROMPTS]
-    vectors = embedder.embed_texts(texts).reshape(len(labels), len(PROMPTS), -1).mean(1)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def classify(items, labels, *, model=None) -> list[list[tuple[str, float]]]:
