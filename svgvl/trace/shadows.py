@@ -21,7 +21,7 @@ import numpy as np
 from ..svg.model import Path
 from ..svg.style import hex_color
 from .fit import contours, fit_contour
-from .morphology import blur, components, dilate
+from .morphology import blur, box_min, components, dilate
 from .palette import local_range
 
 SOFT_RANGE = 60  # local range (3×3, channels summed) above which a step is an edge
@@ -29,7 +29,12 @@ OFF_LINE = 6.0  # colour distance off the background→shadow line still read as
 MIN_DEPTH = 0.15  # the deepest shade, as a share of the way to the shadow colour
 MIN_WIDTH = 10.0  # pixels (at 256 px) the falloff takes from nothing to its deepest
 MIN_AREA = 0.01  # share of the image the shadow must cover
-NEAR_BACK = 16.0  # colour distance within which the fill tracer merges a colour with another
+NEAR_BACK = (
+    30.0  # colour distance within which the fill tracer may merge a colour with the background
+)
+SOFT_TOLERANCE = 0.75  # pixels: a blurred outline needs no sharper fit
+ROUGH = 1.0  # RMS colour difference between the falloff and its own blur (1 px), at most
+CRISP = 0.5  # share of sharp steps among strong edges for the image to count as sharp
 LEVEL_STEP = 12.0  # colour step between nested levels (per channel, at the widest)
 
 
@@ -53,8 +58,9 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
     distance = np.sqrt(np.einsum("...c,...c->...", offset, offset))
     # The soft surroundings of the background: where the shadow may be.
     around = _border_component(soft)
-    candidate = around & (distance > OFF_LINE) & (ranges > 0)  # off the background, and moving
-    if candidate.sum() < MIN_AREA * height * width:
+    # Off the background (clearly: JPEG noise has directions of its own) and moving.
+    candidate = around & (distance > 2 * OFF_LINE) & (ranges > 0)
+    if candidate.sum() < MIN_AREA * height * width or not _crisp(rgb, ranges):
         return None
     direction = _main_direction(offset[candidate], distance[candidate])
     # How far the line runs before leaving the colour cube: that end is the shadow colour.
@@ -87,7 +93,32 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
     # Colours the fill tracer takes for the background (within its merge distance) show what
     # lies under them: no shadow there.
     known = seen | (distance <= NEAR_BACK)
-    return Shadow(back.astype(np.float64), color, _fill_in(alpha, known), seen, depth)
+    alpha = _fill_in(alpha, known)
+    # Smooth: a shadow is a blur, JPEG's bleeding colours are blocks and noise.
+    inner = shade & box_min(seen.astype(np.uint8), 5).astype(bool)
+    wobble = (alpha - blur(alpha, 1.0))[inner] * float(np.abs(color - back).max())
+    if not inner.any() or float(np.sqrt((wobble * wobble).mean())) > ROUGH:
+        return None
+    return Shadow(back.astype(np.float64), color, alpha, seen, depth)
+
+
+def _crisp(rgb: np.ndarray, ranges: np.ndarray) -> bool:
+    """Whether the image's strong edges are sharp (a step between two pixels makes half of the
+    local range across most of them): in a blurred image every edge fades over pixels, and a
+    soft falloff is no sign of a shadow."""
+    strong = ranges > 150
+    if not strong.any():
+        return True
+    x = rgb.astype(np.int16)
+    step = np.zeros(ranges.shape, np.int16)
+    for axis in (0, 1):
+        d = np.abs(np.diff(x, axis=axis)) @ np.ones(3, np.int16)
+        lo = [slice(None)] * 2
+        hi = [slice(None)] * 2
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        np.maximum(step[tuple(lo)], d, out=step[tuple(lo)])
+        np.maximum(step[tuple(hi)], d, out=step[tuple(hi)])
+    return float((2 * step[strong] >= ranges[strong]).mean()) >= CRISP
 
 
 def _main_direction(offsets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -180,17 +211,23 @@ def shadow_paths(shadow: Shadow, tolerance: float) -> list[Path]:
         level = k * step
         d = []
         for pts in contours(crop - (k - 0.5) * step + 0.5, min_area=4.0, offset=(x0, y0)):
-            d.extend(fit_contour(pts, max(tolerance, 0.75), 179.0))
+            d.extend(fit_contour(pts, max(tolerance, SOFT_TOLERANCE), 179.0))
         if not d:
             break
+        # Whole pixels: a blurred level moved by half a pixel does not show; a fifth of the
+        # bytes does.
+        d = [(c, tuple(float(round(v)) for v in args)) for c, args in d]
         opacity = 1 - (1 - level) / (1 - below)
         below = level
         paths.append(
-            Path(d=d, fill=hex_color(shadow.color), fill_opacity=round(opacity, 3),
-                 fill_rule="evenodd")
+            Path(
+                d=d,
+                fill=hex_color(shadow.color),
+                fill_opacity=round(opacity, 3),
+                fill_rule="evenodd",
+            )
         )
     return paths
-
 
 
 def shadow_pass(
