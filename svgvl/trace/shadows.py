@@ -21,7 +21,7 @@ import numpy as np
 from ..svg.model import Path
 from ..svg.style import hex_color
 from .fit import contours, fit_contour
-from .morphology import blur, box_min, components, dilate
+from .morphology import blur, box_max, box_min, components, dilate
 from .palette import local_range
 
 SOFT_RANGE = 60  # local range (3×3, channels summed) above which a step is an edge
@@ -33,6 +33,7 @@ NEAR_BACK = (
     30.0  # colour distance within which the fill tracer may merge a colour with the background
 )
 SOFT_TOLERANCE = 0.75  # pixels: a blurred outline needs no sharper fit
+EXTEND = 3  # pixels the deepest visible level reaches under the edge of what covers it
 ROUGH = 1.0  # RMS colour difference between the falloff and its own blur (1 px), at most
 CRISP = 0.5  # share of sharp steps among strong edges for the image to count as sharp
 LEVEL_STEP = 12.0  # colour step between nested levels (per channel, at the widest)
@@ -93,6 +94,13 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
     # Colours the fill tracer takes for the background (within its merge distance) show what
     # lies under them: no shadow there.
     known = seen | (distance <= NEAR_BACK)
+    alpha = np.where(known, alpha, 0).astype(np.float32)
+    # A shadow goes on under what casts it: its levels reach a few pixels under the edge (so
+    # that the edge, not a level's outline, bounds the deepest ones), then fade smoothly.
+    for _ in range(EXTEND):
+        grown = box_max(alpha, 3)
+        alpha = np.where(known, alpha, grown)
+        known = dilate(known, 3)
     alpha = _fill_in(alpha, known)
     # Smooth: a shadow is a blur, JPEG's bleeding colours are blocks and noise.
     inner = shade & box_min(seen.astype(np.uint8), 5).astype(bool)
