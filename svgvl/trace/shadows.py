@@ -55,15 +55,22 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
     if ranges is None:
         ranges = local_range(rgb)
     soft = ranges <= SOFT_RANGE
+    least = MIN_AREA * height * width
+    # Cheap tests first (most images have no shadow): enough pixels that change softly, and
+    # sharp edges elsewhere.
+    if np.count_nonzero(soft & (ranges > 0)) < least or not _crisp(rgb, ranges):
+        return None
+    # Moving pixels in the soft surroundings of the background, clearly off it (JPEG noise
+    # has directions of its own): the shadow's direction is the one most of them share.
+    ys, xs = np.nonzero(_border_component(soft) & (ranges > 0))
+    moved = rgb[ys, xs].astype(np.float32) - back.astype(np.float32)
+    lengths = np.sqrt(np.einsum("...c,...c->...", moved, moved))
+    candidate = lengths > 2 * OFF_LINE
+    if np.count_nonzero(candidate) < least:
+        return None
+    direction = _main_direction(moved[candidate], lengths[candidate])
     offset = rgb.astype(np.float32) - back.astype(np.float32)
     distance = np.sqrt(np.einsum("...c,...c->...", offset, offset))
-    # The soft surroundings of the background: where the shadow may be.
-    around = _border_component(soft)
-    # Off the background (clearly: JPEG noise has directions of its own) and moving.
-    candidate = around & (distance > 2 * OFF_LINE) & (ranges > 0)
-    if candidate.sum() < MIN_AREA * height * width or not _crisp(rgb, ranges):
-        return None
-    direction = _main_direction(offset[candidate], distance[candidate])
     # How far the line runs before leaving the colour cube: that end is the shadow colour.
     with np.errstate(divide="ignore"):
         ends = np.where(direction > 0, (255 - back) / direction, -back / direction)
