@@ -26,6 +26,8 @@ from .palette import TRANSPARENT, Palette
 SAMPLE = 2000  # interior pixels that settle a fit's geometry
 KNOTS = 12  # uniform profile knots while the geometry is searched
 MAX_STOPS = 8
+LOOSE = 2.0
+MAX_JUMP = 96  # colour difference (largest channel) beyond which two regions are no bands
 
 
 @dataclass(frozen=True)
@@ -365,7 +367,10 @@ def _soft_pairs(
         step = np.abs(rgbf[first][differ] - rgbf[second][differ]) @ ones
         ra, rb = a[differ], b[differ]
         pairs.append(np.stack([np.minimum(ra, rb), np.maximum(ra, rb)], 1))
-        ratios.append(step / np.maximum(span, 1.0))
+        # Neighbouring bands of a ramp are a palette step apart; colours far apart meet at an
+        # edge however their border pixels were labelled.
+        jump = np.abs(palette.colors[la] - palette.colors[lb]).max(1) > MAX_JUMP
+        ratios.append(np.where(jump, 1.0, step / np.maximum(span, 1.0)))
     pairs_all = np.concatenate(pairs)
     if not len(pairs_all):
         return np.zeros((0, 2), dtype=np.int64), np.zeros(0)
@@ -467,10 +472,15 @@ def shade(
             # Edges inside the group (a stray anti-aliased border) are no part of its field.
             smooth = ranges[ys, xs] <= 4 * np.median(ranges[ys, xs]) + 12
             ys, xs = ys[smooth], xs[smooth]
-            shading = fit_shading(xs + 0.5, ys + 0.5, rgb[ys, xs], tolerance, 6.0 * size)
-            if shading is None or not _explains_every_region(
-                shading, rgb, region, pixels, tolerance
-            ):
+            shading = None
+            for tol in (tolerance, LOOSE * tolerance):
+                shading = fit_shading(xs + 0.5, ys + 0.5, rgb[ys, xs], tol, 6.0 * size)
+                if shading is not None and _explains_every_region(
+                    shading, rgb, region, pixels, tol
+                ):
+                    break
+                shading = None
+            if shading is None:
                 continue
             index = len(colors)
             colors.append(rgb[ys, xs].mean(0))
