@@ -21,7 +21,7 @@ import numpy as np
 from ..svg.model import Path
 from ..svg.style import hex_color
 from .fit import contours, fit_contour
-from .morphology import blur, box_max, box_min, components, dilate
+from .morphology import blur, box_max, components, dilate, erode
 from .palette import local_range
 
 SOFT_RANGE = 60  # local range (3×3, channels summed) above which a step is an edge
@@ -36,6 +36,7 @@ SOFT_TOLERANCE = 0.75  # pixels: a blurred outline needs no sharper fit
 EXTEND = 3  # pixels the deepest visible level reaches under the edge of what covers it
 ROUGH = 1.0  # RMS colour difference between the falloff and its own blur (1 px), at most
 CRISP = 0.5  # share of sharp steps among strong edges for the image to count as sharp
+BAND_PIXELS = 1 << 18  # pixels per band of rows in the per-pixel colour arithmetic
 LEVEL_STEP = 12.0  # colour step between nested levels (per channel, at the widest)
 
 
@@ -69,8 +70,6 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
     if np.count_nonzero(candidate) < least:
         return None
     direction = _main_direction(moved[candidate], lengths[candidate])
-    offset = rgb.astype(np.float32) - back.astype(np.float32)
-    distance = np.sqrt(np.einsum("...c,...c->...", offset, offset))
     # How far the line runs before leaving the colour cube: that end is the shadow colour.
     with np.errstate(divide="ignore"):
         ends = np.where(direction > 0, (255 - back) / direction, -back / direction)
@@ -78,8 +77,7 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
     if not math.isfinite(reach) or reach < 20:
         return None
     color = back + reach * direction
-    along = offset @ direction.astype(np.float32)
-    off = np.sqrt(np.maximum(distance * distance - along * along, 0))
+    distance, along, off = _line_coordinates(rgb, back, direction)
     # Flat pixels only of the bare background: a flat grey shape is drawn, not cast.
     bare = distance <= OFF_LINE
     seen = _touching(soft & (off <= OFF_LINE) & (along > -OFF_LINE) & (bare | (ranges > 0)), bare)
@@ -110,11 +108,29 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
         known = dilate(known, 3)
     alpha = _fill_in(alpha, known)
     # Smooth: a shadow is a blur, JPEG's bleeding colours are blocks and noise.
-    inner = shade & box_min(seen.astype(np.uint8), 5).astype(bool)
+    inner = shade & erode(seen, 5)
     wobble = (alpha - blur(alpha, 1.0))[inner] * float(np.abs(color - back).max())
     if not inner.any() or float(np.sqrt((wobble * wobble).mean())) > ROUGH:
         return None
     return Shadow(back.astype(np.float64), color, alpha, seen, depth)
+
+
+def _line_coordinates(rgb: np.ndarray, back: np.ndarray, direction: np.ndarray):
+    """Per pixel (float32): distance from the background colour, and position along and
+    distance off the line from it in ``direction`` — worked out in bands of rows, so that the
+    (H, W, 3) float temporaries stay small on big images."""
+    h, w = rgb.shape[:2]
+    distance, along, off = (np.empty((h, w), np.float32) for _ in range(3))
+    back, unit = back.astype(np.float32), direction.astype(np.float32)
+    step = max(1, BAND_PIXELS // w)
+    for y in range(0, h, step):
+        offset = rgb[y : y + step].astype(np.float32) - back
+        d2 = np.einsum("...c,...c->...", offset, offset)
+        a = offset @ unit
+        distance[y : y + step] = np.sqrt(d2)
+        along[y : y + step] = a
+        off[y : y + step] = np.sqrt(np.maximum(d2 - a * a, 0))
+    return distance, along, off
 
 
 def _crisp(rgb: np.ndarray, ranges: np.ndarray) -> bool:
@@ -124,10 +140,9 @@ def _crisp(rgb: np.ndarray, ranges: np.ndarray) -> bool:
     strong = ranges > 150
     if not strong.any():
         return True
-    x = rgb.astype(np.int16)
     step = np.zeros(ranges.shape, np.int16)
     for axis in (0, 1):
-        d = np.abs(np.diff(x, axis=axis)) @ np.ones(3, np.int16)
+        d = sum(np.abs(np.diff(rgb[..., c].astype(np.int16), axis=axis)) for c in range(3))
         lo = [slice(None)] * 2
         hi = [slice(None)] * 2
         lo[axis], hi[axis] = slice(None, -1), slice(1, None)
