@@ -10,11 +10,13 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-Before them, ``strokes`` takes line work drawn on the background out of the image as stroked
-centre-lines (``mode``); the result is one path per layer (holes by the even-odd rule) plus
-those strokes, in pixel units.  Small images are traced enlarged (``working``); pixel art
-(nearest-neighbour upscaled, or any image with ``mode="pixel"``) is traced on its grid instead
-(``pixels``).  ``budget`` bounds the work on big or noisy images.
+Before them, ``shadows`` takes a soft drop shadow or glow out of the image as nested
+translucent shapes drawn under everything (with ``gradients``), and ``strokes`` takes line work
+drawn on the background out as stroked centre-lines (``mode``); the result is one path per
+layer (holes by the even-odd rule) plus those strokes and shadow shapes, in pixel units.  Small
+images are traced enlarged (``working``); pixel art (nearest-neighbour upscaled, or any image
+with ``mode="pixel"``) is traced on its grid instead (``pixels``).  ``budget`` bounds the work
+on big or noisy images.
 """
 
 from __future__ import annotations
@@ -73,9 +75,10 @@ def trace(
     ``"fill"`` outlines everything, ``"stroke"`` makes every line-like part a stroke, ``"pixel"``
     traces on the pixel grid (crisp squares).  An input with visible ink never comes out empty.
     ``gradients``: smooth colour ramps become one region filled with a linear or radial
-    gradient (:mod:`.shading`) instead of flat bands.  ``speckle``: regions smaller than this
-    many pixels are dropped (absorbed by the colour around them); the default comes from
-    ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
+    gradient (:mod:`.shading`) instead of flat bands, and a soft shadow or glow a few nested
+    translucent shapes (:mod:`.shadows`) instead of grey rings.  ``speckle``: regions smaller
+    than this many pixels are dropped (absorbed by the colour around them); the default comes
+    from ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
     enlarged (:mod:`.working`), with ``palette`` and ``noisy`` (JPEG-like) found on the
     original pixels instead of the traced ones; ``noisy`` is otherwise judged on the whole
     image, before its line work is painted out.  An image over the work budget (:mod:`.budget`)

@@ -29,9 +29,8 @@ OFF_LINE = 6.0  # colour distance off the background→shadow line still read as
 MIN_DEPTH = 0.15  # the deepest shade, as a share of the way to the shadow colour
 MIN_WIDTH = 10.0  # pixels (at 256 px) the falloff takes from nothing to its deepest
 MIN_AREA = 0.01  # share of the image the shadow must cover
-NEAR_BACK = (
-    30.0  # colour distance within which the fill tracer may merge a colour with the background
-)
+NEAR_BACK = 30.0  # colour distance within which the fill tracer may merge a colour into
+# the background: such pixels show what lies under them, so no shadow is filled in there
 SOFT_TOLERANCE = 0.75  # pixels: a blurred outline needs no sharper fit
 EXTEND = 3  # pixels the deepest visible level reaches under the edge of what covers it
 ROUGH = 1.0  # RMS colour difference between the falloff and its own blur (1 px), at most
