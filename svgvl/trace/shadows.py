@@ -285,15 +285,14 @@ def _lift(rgba: np.ndarray, shadow: Shadow) -> np.ndarray:
     if not len(ys):
         return cleaned
     h, w = rim.shape
-    rgb = rgba[..., :3].astype(np.float32)
-    pixel = rgb[ys, xs]
+    pixel = rgba[ys, xs, :3].astype(np.float32)
     a = shadow.alpha[ys, xs][:, None]
     under = shadow.back + a * (shadow.color - shadow.back)  # the shadowed background there
     best, shape = np.zeros(len(ys), np.float32), pixel.copy()
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             qy, qx = np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)
-            q = rgb[qy, qx]
+            q = rgba[qy, qx, :3].astype(np.float32)
             far = ((q - under) ** 2).sum(1) * ~shadow.seen[qy, qx]
             take = far > best
             best = np.where(take, far, best)
