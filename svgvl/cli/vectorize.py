@@ -52,7 +52,8 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--gradients",
         action=argparse.BooleanOptionalAction,
-        help="trace: smooth colour ramps as linear/radial gradients (default: on)",
+        help="trace: smooth colour ramps as linear/radial gradients and soft shadows as "
+        "translucent shapes (default: on)",
     )
     p.add_argument(
         "--speckle",

@@ -146,7 +146,8 @@ def vectorize(
     - ``mode`` (trace): ``"auto"`` (line work as stroked centre-lines where they match, the
       rest as filled outlines), ``"fill"`` (outlines only) or ``"stroke"`` (every line-like
       part stroked).
-    - ``gradients`` (trace): smooth ramps as linear/radial gradients (default True) or flat bands.
+    - ``gradients`` (trace): smooth ramps as linear/radial gradients and soft shadows as nested
+      translucent shapes (default True), or flat bands.
     - ``speckle`` (trace): regions smaller than this many pixels are absorbed (default: from
       ``detail``).
 

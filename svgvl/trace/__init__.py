@@ -10,11 +10,13 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-Before them, ``strokes`` takes line work drawn on the background out of the image as stroked
-centre-lines (``mode``); the result is one path per layer (holes by the even-odd rule) plus
-those strokes, in pixel units.  Small images are traced enlarged (``working``); pixel art
-(nearest-neighbour upscaled, or any image with ``mode="pixel"``) is traced on its grid instead
-(``pixels``).  ``budget`` bounds the work on big or noisy images.
+Before them, ``shadows`` takes a soft drop shadow or glow out of the image as nested
+translucent shapes drawn under everything (with ``gradients``), and ``strokes`` takes line work
+drawn on the background out as stroked centre-lines (``mode``); the result is one path per
+layer (holes by the even-odd rule) plus those strokes and shadow shapes, in pixel units.  Small
+images are traced enlarged (``working``); pixel art (nearest-neighbour upscaled, or any image
+with ``mode="pixel"``) is traced on its grid instead (``pixels``).  ``budget`` bounds the work
+on big or noisy images.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, no
 from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
 from .shading import shade
-from .strokes import ensure_ink, stroke_pass
+from .shadows import shadow_pass
+from .strokes import background, ensure_ink, stroke_pass
 from .working import trace_small, working_factor
 
 
@@ -72,9 +75,10 @@ def trace(
     ``"fill"`` outlines everything, ``"stroke"`` makes every line-like part a stroke, ``"pixel"``
     traces on the pixel grid (crisp squares).  An input with visible ink never comes out empty.
     ``gradients``: smooth colour ramps become one region filled with a linear or radial
-    gradient (:mod:`.shading`) instead of flat bands.  ``speckle``: regions smaller than this
-    many pixels are dropped (absorbed by the colour around them); the default comes from
-    ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
+    gradient (:mod:`.shading`) instead of flat bands, and a soft shadow or glow a few nested
+    translucent shapes (:mod:`.shadows`) instead of grey rings.  ``speckle``: regions smaller
+    than this many pixels are dropped (absorbed by the colour around them); the default comes
+    from ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
     enlarged (:mod:`.working`), with ``palette`` and ``noisy`` (JPEG-like) found on the
     original pixels instead of the traced ones; ``noisy`` is otherwise judged on the whole
     image, before its line work is painted out.  An image over the work budget (:mod:`.budget`)
@@ -104,17 +108,22 @@ def trace(
         and (reduced := within_budget(rgba, ranges, rgba[..., 3] >= 128)) is not None
     ):
         return _retrace(reduced, width, height, colors, detail, gradients, speckle, mode)
+    original, strokes, shadows = rgba, [], []
+    if gradients and colors is None and isinstance(back := background(rgba), np.ndarray):
+        shadows, rgba = shadow_pass(rgba, back, knobs.tolerance, ranges)
+        if shadows:  # a soft shadow is no noise: judged without it
+            ranges = local_range(rgba[..., :3])
     if noisy is None:  # judged on the whole image, before line work is painted out of it
         noisy = noise_level(rgba[..., :3], rgba[..., 3] >= 128, ranges) > 0.02
-    original, strokes = rgba, []
+    painted = rgba
     if mode != "fill":
         strokes, rgba = stroke_pass(
             rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
         )
     # The local range of the image as it is traced: unchanged unless line work was taken out.
-    if rgba is not original:
+    if rgba is not painted:
         ranges = local_range(rgba[..., :3])
-    drawing = _fills(rgba, ranges, colors, detail, gradients, speckle, palette, noisy)
+    drawing = _fills(rgba, ranges, colors, detail, gradients, speckle, palette, noisy, shadows)
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 
@@ -128,8 +137,10 @@ def _fills(
     speckle: float | None,
     palette: Palette | None,
     noisy: bool,
+    under: list[Path] = (),
 ) -> Drawing:
-    """Filled outlines: one path per colour layer (``ranges``: the image's local range)."""
+    """Filled outlines: one path per colour layer (``ranges``: the image's local range), with
+    ``under`` (a soft shadow) drawn first, above the background."""
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
@@ -165,6 +176,7 @@ def _fills(
     rank = pixel_layers(labels, palette, order)
     opaque = bool(usable.all())
     fields = coverage_fields(rgb, alpha, rank, palette, order, shading=shadings, opaque=opaque)
+    drawing.paths.extend(under)
     for index, field, origin in fields:
         color = palette.colors[index]
         fill = hex_color(color)
@@ -184,7 +196,7 @@ def _fills(
                 ("L", (0.0, float(height))),
                 ("Z", ()),
             ]
-            drawing.paths.append(Path(d=box, fill=fill))
+            drawing.paths.insert(0, Path(d=box, fill=fill))
             continue
         d = []
         shapes = []

@@ -42,6 +42,12 @@ def dilate(mask: np.ndarray, size: int = 3) -> np.ndarray:
     return box_max(mask.astype(np.uint8), size).astype(bool)
 
 
+def erode(mask: np.ndarray, size: int = 3) -> np.ndarray:
+    """Where the whole size×size window is on the mask (edges replicated), in bytes rather
+    than box_min's int32."""
+    return ~dilate(~mask, size)
+
+
 def components(mask: np.ndarray) -> np.ndarray:
     """8-connected component labels: -1 off the mask, one arbitrary id per component.
 
@@ -55,7 +61,10 @@ def components(mask: np.ndarray) -> np.ndarray:
         labels = label_cython(mask.astype(np.uint8), 0, False, 2)
     except (ImportError, TypeError):
         return components_numpy(mask)
-    return np.where(mask, labels, -1)
+    # int32 and in place: at 2048 px each int64 copy of the labels is 32 MB.
+    labels = labels.astype(np.int32, copy=False)
+    labels -= 1  # the labeller numbers components from 1, with 0 off the mask
+    return labels
 
 
 def components_numpy(mask: np.ndarray) -> np.ndarray:

@@ -26,6 +26,9 @@ from .palette import TRANSPARENT, Palette
 SAMPLE = 2000  # interior pixels that settle a fit's geometry
 KNOTS = 12  # uniform profile knots while the geometry is searched
 MAX_STOPS = 8
+FIT_PIXELS = 1 << 18  # interior pixels of a group read for its fit, at most
+LOOSE = 2.0
+MAX_JUMP = 96  # colour difference (largest channel) beyond which two regions are no bands
 
 
 @dataclass(frozen=True)
@@ -352,7 +355,6 @@ def _soft_pairs(
     hardness is that ratio at the 70th percentile of the border's pixels.
     """
     pairs, ratios = [], []
-    rgbf = rgb.astype(np.float32)
     ones = np.ones(3, np.float32)
     for first, second in (
         ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
@@ -362,10 +364,16 @@ def _soft_pairs(
         differ = (a != b) & (a > 0) & (b > 0)
         la, lb = labels[first][differ], labels[second][differ]
         span = np.abs(palette.colors[la] - palette.colors[lb]).astype(np.float32) @ ones
-        step = np.abs(rgbf[first][differ] - rgbf[second][differ]) @ ones
+        step = (
+            np.abs(rgb[first][differ].astype(np.float32) - rgb[second][differ].astype(np.float32))
+            @ ones
+        )
         ra, rb = a[differ], b[differ]
         pairs.append(np.stack([np.minimum(ra, rb), np.maximum(ra, rb)], 1))
-        ratios.append(step / np.maximum(span, 1.0))
+        # Neighbouring bands of a ramp are a palette step apart; colours far apart meet at an
+        # edge however their border pixels were labelled.
+        jump = np.abs(palette.colors[la] - palette.colors[lb]).max(1) > MAX_JUMP
+        ratios.append(np.where(jump, 1.0, step / np.maximum(span, 1.0)))
     pairs_all = np.concatenate(pairs)
     if not len(pairs_all):
         return np.zeros((0, 2), dtype=np.int64), np.zeros(0)
@@ -412,6 +420,17 @@ def _union(n: int, pairs: np.ndarray) -> np.ndarray:
     return parent
 
 
+def _group_pixels(group: np.ndarray, labels: np.ndarray, n: int):
+    """For a map of group ids (< ``n``): which pixels are interior (the whole 5×5
+    neighbourhood in the same group, away from its edges; flat), and the flat pixel indices
+    sorted by group with each group's bounds in that order."""
+    interior = (box_min(group, 5) == box_max(group, 5)) & (labels != TRANSPARENT)
+    flat_group = group.ravel()
+    order = np.argsort(flat_group, kind="stable")
+    bounds = np.searchsorted(flat_group[order], np.arange(n + 1))
+    return interior.ravel(), order, bounds
+
+
 # Borders softer than these join regions; a group no gradient fits is split at the next level.
 HARDNESS = (0.3, 0.15, 0.08)
 
@@ -431,7 +450,10 @@ def shade(
     """
     from skimage.measure._ccomp import label_cython
 
-    region = label_cython((labels + 1).astype(np.int32), 0, False, 1).astype(np.int32)
+    shifted = labels.astype(np.int32)
+    shifted += 1
+    region = label_cython(shifted, 0, False, 1).astype(np.int32)
+    del shifted
     n = int(region.max()) + 1
     pairs, hardness = _soft_pairs(region, labels, rgb, palette)
     colors, counts = list(palette.colors), list(palette.counts)
@@ -445,14 +467,9 @@ def shade(
         use = pairs[(hardness <= level) & ~done[pairs[:, 0]] & ~done[pairs[:, 1]]]
         if not len(use):
             break
-        root = _union(n, use)
+        root = _union(n, use).astype(np.int32)  # int32 group maps: half the memory
         sizes = np.bincount(root[np.unique(use)], minlength=n)
-        group = root[region]
-        # Interior: the whole 5×5 neighbourhood in the same group, away from its edges.
-        interior = ((box_min(group, 5) == box_max(group, 5)) & (labels != TRANSPARENT)).ravel()
-        flat_group = group.ravel()
-        order = np.argsort(flat_group, kind="stable")
-        bounds = np.searchsorted(flat_group[order], np.arange(n + 1))
+        interior, order, bounds = _group_pixels(root[region], labels, n)
         for g in np.nonzero(sizes >= 2)[0]:
             pixels = order[bounds[g] : bounds[g + 1]]
             members = root == g
@@ -463,14 +480,22 @@ def shade(
             inside = pixels[interior[pixels]]
             if len(inside) < 30:
                 continue
+            # An even sample of a big group settles its field as well (the fit samples
+            # SAMPLE pixels), without gigantic coordinate arrays at 2048 px.
+            inside = inside[:: len(inside) // FIT_PIXELS + 1]
             ys, xs = np.divmod(inside, labels.shape[1])
             # Edges inside the group (a stray anti-aliased border) are no part of its field.
             smooth = ranges[ys, xs] <= 4 * np.median(ranges[ys, xs]) + 12
             ys, xs = ys[smooth], xs[smooth]
-            shading = fit_shading(xs + 0.5, ys + 0.5, rgb[ys, xs], tolerance, 6.0 * size)
-            if shading is None or not _explains_every_region(
-                shading, rgb, region, pixels, tolerance
-            ):
+            shading = None
+            for tol in (tolerance, LOOSE * tolerance):
+                shading = fit_shading(xs + 0.5, ys + 0.5, rgb[ys, xs], tol, 6.0 * size)
+                if shading is not None and _explains_every_region(
+                    shading, rgb, region, pixels, tol
+                ):
+                    break
+                shading = None
+            if shading is None:
                 continue
             index = len(colors)
             colors.append(rgb[ys, xs].mean(0))
@@ -478,4 +503,6 @@ def shade(
             flat_labels[pixels] = index
             shadings[index] = shading
             done |= members
+        # Freed before the next level's are made (~80 MB at 2048 px; ``pixels`` is a view).
+        interior = order = pixels = None
     return labels, Palette(np.asarray(colors), np.asarray(counts, dtype=np.int64)), shadings

@@ -30,7 +30,7 @@ from ..svg.model import Drawing, Path
 from ..svg.pathdata import Command
 from ..svg.style import hex_color
 from .fit import contours, fit_contour
-from .morphology import box_min, components, dilate
+from .morphology import components, dilate, erode
 from .palette import find_palette
 from .skeleton import centre_lines, fit_centre_line, skeletonize
 
@@ -344,30 +344,29 @@ def stroke_pass(
     found = []  # (ink, width, cap, join, commands)
     erase = np.zeros((h, w), dtype=bool)
     for k in range(len(inks)):
-        field = np.where(owner == k, cover, 0).astype(np.float32)
-        mask = field >= MIN_INK
+        mask = (owner == k) & (cover >= MIN_INK)
         if mask.sum() < 3:
             continue
         labels = components(mask)
-        # Long and thin: a line's pixels are nearly all on its boundary.
-        edge = mask & ~box_min(mask.astype(np.uint8), 3).astype(bool)
-        ids, inverse, n = np.unique(labels[mask], return_inverse=True, return_counts=True)
-        on_edge = np.bincount(inverse, weights=edge[mask], minlength=len(ids))
-        thin = (on_edge >= 0.5 * n)[inverse]
+        # Long and thin: a line's pixels are nearly all on its boundary (counted per component
+        # with bincount; only the thin ones' pixels are gathered, for memory at 2048 px).
+        edge = mask & ~erode(mask, 3)
+        n = np.bincount(labels[mask])
+        thin = np.append(np.bincount(labels[edge], minlength=len(n)) >= 0.5 * n, False)
         if not thin.any():
             continue
+        if np.count_nonzero(thin) > MAX_BLOBS:
+            continue  # texture or noise, not line work: left to the fill tracer
         # The thin components' pixels, grouped by component (one sort, not a scan per blob).
-        ys, xs = np.nonzero(mask)
-        ys, xs, member = ys[thin], xs[thin], inverse[thin]
+        ys, xs = np.nonzero(thin[labels])  # label -1 (off the mask) reads the last slot
+        member = labels[ys, xs]
         order = np.argsort(member, kind="stable")
         ys, xs, member = ys[order], xs[order], member[order]
-        bounds = np.flatnonzero(np.diff(member, prepend=-1, append=len(ids)))
-        if len(bounds) - 1 > MAX_BLOBS:
-            continue  # texture or noise, not line work: left to the fill tracer
+        bounds = np.flatnonzero(np.diff(member, prepend=-1, append=len(n)))
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             y0, y1 = max(int(ys[a:b].min()) - 3, 0), min(int(ys[a:b].max()) + 4, h)
             x0, x1 = max(int(xs[a:b].min()) - 3, 0), min(int(xs[a:b].max()) + 4, w)
-            own = labels[y0:y1, x0:x1] == ids[member[a]]
+            own = labels[y0:y1, x0:x1] == member[a]
             # Only line work drawn on the background: a thin detail on a fill stays part of
             # the fill's layers (as a stroke it would cost bytes and redraw the fill's edges).
             ring = dilate(own, 5) & ~dilate(own, 3)
@@ -378,7 +377,7 @@ def stroke_pass(
             # pixels away is not this blob's to take or to erase).
             mine = (owner[y0:y1, x0:x1] == k) & ~(mask[y0:y1, x0:x1] & ~own)
             region = dilate(own, 3) & mine
-            blob = np.where(region, field[y0:y1, x0:x1], 0)
+            blob = np.where(region, cover[y0:y1, x0:x1], 0).astype(np.float32)
             result = _blob_stroke(blob, tolerance, corner_angle, speckle, force)
             if result is None:
                 continue
