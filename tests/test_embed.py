@@ -235,3 +235,16 @@ def test_text2icon_embedding_score_and_fid(tiny):
     result = embed_metrics(load_embedder(tiny), prompts, shuffled, svgs, svgs[::-1])
     assert 0 <= result["embed_score"] <= 100 and 0 <= result["embed_score_shuffled"] <= 100
     assert abs(result["fid_embed"]) < 1e-3  # the same drawings on both sides: distance zero
+
+
+def test_vocabulary_gives_top_labels(tmp_path):
+    from svgvl.understand.embed import build_vocabulary, top_labels
+
+    folder = _save_tiny(tmp_path / "model")
+    heart = SVG_FIXTURES / "icons" / "tabler-heart.svg"
+    assert top_labels(heart, 2, folder) == []  # no vocabulary: nothing to say
+    build_vocabulary(load_embedder(folder), ["heart", "rocket", "cog"], folder)
+    load_embedder.cache_clear()
+    labels = top_labels(heart, 2, folder)
+    assert len(labels) == 2 and {name for name, _ in labels} <= {"heart", "rocket", "cog"}
+    assert labels[0][1] >= labels[1][1]

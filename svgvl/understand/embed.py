@@ -155,20 +155,23 @@ class Embedder:
         )
 
 
-VOCABULARY = "vocabulary.json"  # beside a model's weights: labels for describe's summary
+VOCABULARY = "vocabulary.safetensors"  # beside a model's weights: labels for describe's summary
 
 
 def build_vocabulary(embedder: Embedder, labels, folder) -> None:
-    """Save ``labels`` with their vectors (float16) as ``folder/vocabulary.json``: the labels
-    :func:`top_labels` chooses from, embedded once instead of at every call."""
+    """Save ``labels`` with their vectors (float16) as ``folder/vocabulary.safetensors`` (the
+    labels in its metadata): what :func:`top_labels` chooses from, embedded once."""
     import json
 
-    from ..files import write_atomic
+    from safetensors.numpy import save_file
 
     labels = sorted(set(labels))
     vectors = label_vectors(embedder, labels).astype(np.float16)
-    payload = {"model": embedder.version, "labels": labels, "vectors": vectors.tolist()}
-    write_atomic(Path(folder) / VOCABULARY, json.dumps(payload, separators=(",", ":")), force=True)
+    save_file(
+        {"vectors": vectors},
+        str(Path(folder) / VOCABULARY),
+        metadata={"labels": json.dumps(labels), "model": embedder.version},
+    )
 
 
 def label_vectors(embedder: Embedder, labels) -> np.ndarray:
@@ -185,16 +188,18 @@ def top_labels(item, k: int = 3, model=None) -> list[tuple[str, float]]:
     their cosines; [] when the model has no vocabulary."""
     import json
 
+    from safetensors import safe_open
+
     embedder = load_embedder(model)
-    folder = Path(embedder.folder)
-    try:
-        payload = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    path = Path(embedder.folder) / VOCABULARY
+    if not path.is_file():
         return []
-    vectors = np.asarray(payload["vectors"], np.float32)
+    with safe_open(str(path), "np") as handle:
+        labels = json.loads(handle.metadata()["labels"])
+        vectors = handle.get_tensor("vectors").astype(np.float32)
     scores = vectors @ embedder.embed_images([item])[0]
     best = np.argsort(-scores)[:k]
-    return [(payload["labels"][i], float(scores[i])) for i in best]
+    return [(labels[i], float(scores[i])) for i in best]
 
 
 @functools.lru_cache(maxsize=2)
