@@ -52,10 +52,17 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
     if rgba.shape[:2] != (height, width):
         rgba = np.asarray(Image.fromarray(rgba).resize((width, height), Image.Resampling.BOX))
     unit = grid / 256  # THIN and SPECK are for a 256 px grid
+    # White is the paper only when the picture lies on white: white art on a coloured tile
+    # (a logo's glyph) is a shape like any other.
+    on_paper = _on_paper(rgba)
     layers = []
     for path in drawing.paths:
         fill, stroke = paint(path)
-        if not fill and not stroke or (fill and min(_rgb(fill)) >= PAPER and not stroke):
+        if (
+            not fill
+            and not stroke
+            or (on_paper and fill and min(_rgb(fill)) >= PAPER and not stroke)
+        ):
             continue
         alone = Path(
             d=path.d,
@@ -91,8 +98,8 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
             visible = mask & ~covered
             if mask.sum() < SPECK * unit * unit or visible.sum() < SPECK * unit * unit / 3:
                 continue
-            color = _median_color(rgba, visible)
-            if min(_rgb(color)) >= PAPER - 10:
+            color = _median_color(rgba, visible, coverage)
+            if on_paper and min(_rgb(color)) >= PAPER - 10:
                 continue  # JPEG's ringing around a shape, on the paper
             piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
             if piece is not None:
@@ -242,12 +249,25 @@ def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> 
     return bool(inside.all() and others[xy[:, 1], xy[:, 0]].mean() >= 0.6)
 
 
+def _on_paper(rgba: np.ndarray) -> bool:
+    """Whether most of the image's border is near-white (or transparent): the paper."""
+    border = np.concatenate([rgba[0], rgba[-1], rgba[:, 0], rgba[:, -1]])
+    clear = border[:, 3] < 128 if border.shape[1] == 4 else np.zeros(len(border), bool)
+    white = border[:, :3].min(1) >= PAPER - 10
+    return bool(np.mean(clear | white) >= 0.5)
+
+
 def _merge_alike(layers: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
     """Coverages of the layers, those of about one colour (a JPEG's flat colour may come out
-    as two layers) as one, at the place of the larger: distinct colours are further apart."""
+    as two layers) as one, at the place of the larger: distinct colours are further apart.
+    A layer is not moved under one it lies on (orange dots drawn on a white ring stay above
+    the ring, not merged into the orange tile below it)."""
     merged: list[list] = []
     for color, coverage in layers:
-        for entry in merged:
+        for i, entry in enumerate(merged):
+            between = merged[i + 1 :]
+            if any(((c >= 0.5) & (coverage >= 0.5)).any() for _, c in between):
+                continue
             if np.linalg.norm(entry[0] - color) < ALIKE:
                 if coverage.sum() > entry[1].sum():
                     entry[0] = color
@@ -267,9 +287,12 @@ def _rgb(hex_color_: str) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
-def _median_color(rgba: np.ndarray, visible: np.ndarray) -> str:
-    inner = ndimage.binary_erosion(visible, iterations=1)
-    where = inner if inner.sum() >= 4 else visible
+def _median_color(rgba: np.ndarray, visible: np.ndarray, coverage: np.ndarray) -> str:
+    """The colour of a piece's inside: pixels it covers wholly, away from its edge where they
+    are enough (a thin white line on orange is white, not the blend at its edges)."""
+    solid = visible & (coverage >= 0.99)
+    inner = ndimage.binary_erosion(solid, iterations=1)
+    where = inner if inner.sum() >= 4 else solid if solid.sum() >= 4 else visible
     return hex_color(np.median(rgba[..., :3][where], axis=0))
 
 
