@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.metadata
 import json
 import sys
 import time
@@ -284,6 +285,7 @@ def main(argv=None) -> int:
         "val": val,
         "device": torch.cuda.get_device_name() if cuda else "cpu",
         "torch": torch.__version__,
+        "timm": importlib.metadata.version("timm"),
         "curve": curve,
     }
     model.to(memory_format=torch.contiguous_format)
