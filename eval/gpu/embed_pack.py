@@ -179,8 +179,14 @@ def build(prepared, out, *, val: int = 2000, levels: int = 4, colours: int = 8, 
     colour = np.array(colour, np.uint8).reshape(-1, size, size, 4)
     index = np.zeros((len(colour), size, size), np.uint8)
     palettes = np.zeros((len(colour), colours, 3), np.uint8)
+    off, drawn = 0, 0
     for k, rgba in enumerate(colour):
         index[k], palettes[k] = palette_of(rgba, colours)
+        # what read_pack gives back: the palette colour wherever quantised alpha leaves ink
+        kept = quantise_alpha(rgba[..., 3], levels) > 0
+        off += int(np.abs(palettes[k][index[k]].astype(int) - rgba[..., :3])[kept].sum())
+        drawn += 3 * int(kept.sum())
+    colour_error = off / max(1, drawn)
     columns = {c: [item[c] for item in items] for c in COLUMNS}
     arrays = {
         "alpha": np.frombuffer(b"".join(blobs), np.uint8),
@@ -202,15 +208,7 @@ def build(prepared, out, *, val: int = 2000, levels: int = 4, colours: int = 8, 
     pieces.update(wordpiece.all_special_ids)
     config = quantize_minilm(sorted(pieces), out)
 
-    # What is lost, measured on the pack as it reads back.
-    _, back = icons_from(arrays, size, levels)
-    drawn = back[..., 3] > 0
     mono = np.array([item["mono"] for item in items], bool)
-    colour_error = (
-        float(np.abs(back[~mono][..., :3].astype(int) - colour[..., :3])[drawn[~mono]].mean())
-        if len(colour)
-        else 0.0
-    )
     info_prepared = store.info
     splits = {s: sum(item["split"] == s for item in items) for s in ("train", "val")}
     info = {
