@@ -235,3 +235,19 @@ def test_the_embedding_job_trains_and_comes_back_loadable(datasets, embed_packed
         timeout=600,
     )
     assert bad.returncode == 1 and "not an embedding pack" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_gpu_embedding_config_reads_and_its_model_ships_in_bf16():
+    import embed_train
+
+    from svgvl.models.embedder import EmbedderConfig, SvgTextEmbedder
+    from svgvl.train.loop import read_config
+
+    cfg, _ = read_config(
+        ROOT / "examples" / "configs" / "embed-gpu.yaml", embed_train.gpu_defaults()
+    )
+    m = cfg["model"]
+    model = SvgTextEmbedder(EmbedderConfig(**{**m, "vision_kwargs": m["vision_kwargs"] or {}}))
+    assert 2 * sum(p.numel() for p in model.parameters()) <= 30e6  # the package ships ≤ 30 MB
+    assert cfg["train"]["batch_size"] >= 1024 and cfg["train"]["grad_clip"] > 0
