@@ -86,16 +86,21 @@ def learning_rate(step: int, t: dict) -> float:
 
 
 def augment(rgba: torch.Tensor, mono: torch.Tensor, a: dict, gen: torch.Generator) -> torch.Tensor:
-    """B×4×S×S straight-alpha renders in [0, 1] → B×3×S×S training pixels (see the module)."""
-    b = rgba.shape[0]
+    """B×4×S×S straight-alpha renders in [0, 1] → B×3×S×S training pixels (see the module).
+    Runs where ``rgba`` is; ``gen`` must be a generator of that device (the GPU job's batches
+    never leave it)."""
+    b, dev = rgba.shape[0], rgba.device
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=gen, device=dev)
 
     def chance(p):
-        return torch.rand(b, generator=gen) < p
+        return rand(b) < p
 
     # Geometry: shrink and shift (the drawing's premultiplied colour; outside is transparent).
-    scale = a["min_scale"] + (1 - a["min_scale"]) * torch.rand(b, generator=gen)
-    shift = (torch.rand(b, 2, generator=gen) * 2 - 1) * a["shift"]
-    theta = torch.zeros(b, 2, 3)
+    scale = a["min_scale"] + (1 - a["min_scale"]) * rand(b)
+    shift = (rand(b, 2) * 2 - 1) * a["shift"]
+    theta = torch.zeros(b, 2, 3, device=dev)
     theta[:, 0, 0] = theta[:, 1, 1] = 1 / scale
     theta[:, :, 2] = shift / scale[:, None]
     alpha = rgba[:, 3:]
@@ -114,15 +119,15 @@ def augment(rgba: torch.Tensor, mono: torch.Tensor, a: dict, gen: torch.Generato
 
     # Colours: single-colour drawings get a random ink; backgrounds are random with contrast.
     plain = chance(a["plain"])
-    ink = torch.rand(b, 3, generator=gen)
-    ink = torch.where((mono & ~plain)[:, None], ink, torch.zeros(b, 3))
+    ink = rand(b, 3)
+    ink = torch.where((mono & ~plain)[:, None], ink, torch.zeros(b, 3, device=dev))
     colour = torch.where(mono[:, None, None, None], ink[:, :, None, None], colour)
-    background = torch.rand(b, 3, generator=gen)
-    background = torch.where(plain[:, None], torch.ones(b, 3), background)
-    weights = torch.tensor([0.299, 0.587, 0.114])
+    background = rand(b, 3)
+    background = torch.where(plain[:, None], torch.ones(b, 3, device=dev), background)
+    weights = torch.tensor([0.299, 0.587, 0.114], device=dev)
     ink_luma = (colour * alpha).sum((2, 3)) / alpha.sum((2, 3)).clamp(min=1e-3) @ weights
     low = (ink_luma - background @ weights).abs() < 0.35
-    flip = torch.where(ink_luma[:, None] < 0.5, torch.ones(b, 3), torch.zeros(b, 3))
+    flip = (ink_luma[:, None] < 0.5).expand(b, 3).to(rgba.dtype)
     background = torch.where(low[:, None], flip, background)
     return colour * alpha + background[:, :, None, None] * (1 - alpha)
 

@@ -100,7 +100,8 @@ class Embedder:
             raise FileNotFoundError(f"{name}: no such embedding model folder") from None
         except OSError as error:
             raise OSError(hub.unavailable(str(name), error)) from None
-        self.model.eval().requires_grad_(False).to(device)
+        # float32 to compute, whatever the file holds (the GPU job writes bf16 shards)
+        self.model.float().eval().requires_grad_(False).to(device)
         self.device = device
         self.size = self.model.config.image_size
         self.text = load_text_encoder(self.model.config.text_encoder)
