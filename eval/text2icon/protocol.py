@@ -59,6 +59,9 @@ def main() -> None:
         "--copies", action="store_true", help="with --data: each icon's nearest training icon"
     )
     parser.add_argument("-n", type=int, default=4)
+    parser.add_argument(
+        "--rank", default="auto", help="generate_icons' ranking of best-of samples (auto)"
+    )
     args = parser.parse_args()
     name = args.name or ("default" if args.library else "model-alone")
     prompts = [p.strip() for p in PROMPTS.read_text().splitlines() if p.strip()]
@@ -72,7 +75,12 @@ def main() -> None:
     rows, record = [], {}
     for prompt in prompts:
         svgs = generate_icons(
-            prompt, args.n, seed=0, model=model, library="auto" if args.library else False
+            prompt,
+            args.n,
+            seed=0,
+            model=model,
+            library="auto" if args.library else False,
+            rank=args.rank,
         )
         rows.append((prompt, svgs))
         entry = {"library": sum(s.startswith(PROVENANCE) for s in svgs), "svgs": svgs}
@@ -93,7 +101,9 @@ def main() -> None:
     summary = {
         "command": "python eval/text2icon/protocol.py "
         + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in (("model", args.model), ("name", name)) if v
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in (("model", args.model), ("name", name), ("rank", args.rank))
+            if v
         )
         + ("" if args.library else " --no-library"),
         "seconds": round(time.time() - start),
