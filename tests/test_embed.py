@@ -248,3 +248,18 @@ def test_vocabulary_gives_top_labels(tmp_path):
     labels = top_labels(heart, 2, folder)
     assert len(labels) == 2 and {name for name, _ in labels} <= {"heart", "rocket", "cog"}
     assert labels[0][1] >= labels[1][1]
+
+
+def test_shipped_model_finds_fixture_icons_by_name():
+    """The shipped weights load offline and see drawings as they were trained to: each of the
+    26 fixture icons and emoji is found by its name among all of them far above chance (1/26).
+    These sets were in its training data, so this guards the weights and the preprocessing (a
+    wrong colour order, size or background breaks it), not generalisation."""
+    from .conftest import MANIFEST
+
+    rows = [e for e in MANIFEST if e["path"].split("/")[0] in ("icons", "emoji")]
+    names = [e["name"].split("/")[-1].replace("-", " ") for e in rows]
+    images = embed_module.embed_images([SVG_FIXTURES / e["path"] for e in rows])
+    texts = embed_module.embed_texts(names)
+    found = (texts @ images.T).argmax(1) == np.arange(len(rows))
+    assert found.mean() >= 0.6, [n for n, f in zip(names, found, strict=True) if not f]
