@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from embed_pack import read_pack  # noqa: E402
-from iconshop_train import QuantizedTextEncoder, save_weights, write_meta  # noqa: E402
+from iconshop_train import QuantizedTextEncoder, json_log, save_weights, write_meta  # noqa: E402
 
 from svgvl.models.embedder import EmbedderConfig, SvgTextEmbedder  # noqa: E402
 from svgvl.models.text import sentence_vectors  # noqa: E402
@@ -141,12 +141,7 @@ def main(argv=None) -> int:
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
     args.out.mkdir(parents=True, exist_ok=True)
-    log = open(args.out / "train-log.jsonl", "w", encoding="utf-8")  # noqa: SIM115
-
-    def record(entry):
-        log.write(json.dumps(entry) + "\n")
-        log.flush()
-        print(json.dumps(entry), flush=True)
+    record = json_log(args.out / "train-log.jsonl")
 
     # Texts: each distinct string encoded once; an icon's K texts are rows of that table.
     began = time.time()
@@ -302,7 +297,7 @@ def main(argv=None) -> int:
             "wall_s": round(time.time() - wall, 1),
         }
     )
-    log.close()
+    record.close()
     return 0
 
 

@@ -252,6 +252,20 @@ def write_meta(out: Path, files: dict[str, bytes]) -> None:
     (out / "model-meta.tar").write_bytes(buffer.getvalue())
 
 
+def json_log(path: Path):
+    """``record(entry)``: one JSON line to ``path`` (flushed, so a killed run keeps its log) and
+    to stdout (the device call's output); ``record.close()`` at the end."""
+    handle = open(path, "w", encoding="utf-8")  # noqa: SIM115 - open for the whole run
+
+    def record(entry: dict) -> None:
+        handle.write(json.dumps(entry) + "\n")
+        handle.flush()
+        print(json.dumps(entry), flush=True)
+
+    record.close = handle.close
+    return record
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pack", type=Path, required=True)
@@ -308,12 +322,7 @@ def main(argv=None) -> int:
         flush=True,
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    log = open(args.out / "train-log.jsonl", "w", encoding="utf-8")  # noqa: SIM115
-
-    def record(entry):
-        log.write(json.dumps(entry) + "\n")
-        log.flush()
-        print(json.dumps(entry), flush=True)
+    record = json_log(args.out / "train-log.jsonl")
 
     budget = args.minutes * 60
     total = t["max_steps"]  # until the first timing says how many steps fit the budget
@@ -412,7 +421,7 @@ def main(argv=None) -> int:
             "wall_s": round(time.time() - wall, 1),
         }
     )
-    log.close()
+    record.close()
     return 0
 
 

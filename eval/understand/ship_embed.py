@@ -27,8 +27,9 @@ FILES = ("config.json", "model.safetensors", "training.json")
 
 # Words that name a drawing style or variant, not what is drawn ("heart outline" is a heart).
 STYLE = frozenset(
-    "outline outlined filled fill solid bold regular light thin duotone line lines linear "
-    "round rounded sharp twotone two tone alt broken bulk mini micro small large sm lg".split()
+    {"outline", "outlined", "filled", "fill", "solid", "bold", "regular", "light", "thin"}
+    | {"duotone", "line", "lines", "linear", "round", "rounded", "sharp", "twotone", "two"}
+    | {"tone", "alt", "broken", "bulk", "mini", "micro", "small", "large", "sm", "lg"}
 )
 
 

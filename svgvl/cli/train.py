@@ -24,16 +24,13 @@ def add_commands(sub) -> None:
         description="Fine-tune a StarVector-style image-to-SVG model (LoRA or full) on SVGs; "
         "a rerun of the same command resumes from OUT/checkpoints.",
     )
-    p.add_argument("--config", required=True, help="YAML (examples/configs/starvector-*.yaml)")
-    p.add_argument(
-        "--data",
-        required=True,
-        metavar="DIR",
-        help="dataset folder (svgvl data build) or SVG folder",
+    _add_run_arguments(
+        p,
+        "starvector",
+        {"help": "dataset folder (svgvl data build) or SVG folder"},
+        "run folder: log, checkpoints, model/",
+        "no progress bar",
     )
-    p.add_argument("--out", required=True, help="run folder: log, checkpoints, model/")
-    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train_starvector)
     p = train.add_parser(
         "embed",
@@ -41,14 +38,22 @@ def add_commands(sub) -> None:
         description="Train the LiT-style SVG–text embedding model: a small CNN over rendered "
         "icons against the frozen text encoder; a rerun resumes from OUT/checkpoint-last.",
     )
-    p.add_argument("--config", required=True, help="YAML (examples/configs/embed-*.yaml)")
-    p.add_argument(
-        "--data", required=True, nargs="+", metavar="DIR", help="dataset folders or SVG folders"
+    _add_run_arguments(
+        p, "embed", FOLDERS, "run folder: data/, log, checkpoint, model/", "no progress bars"
     )
-    p.add_argument("--out", required=True, help="run folder: data/, log, checkpoint, model/")
-    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_embed)
+
+
+def _add_run_arguments(p, model: str, data, out: str, progress: str) -> None:
+    """The arguments every trainer takes: config, data, output folder, step limit, quiet."""
+    p.add_argument("--config", required=True, help=f"YAML (examples/configs/{model}-*.yaml)")
+    p.add_argument("--data", required=True, metavar="DIR", **data)
+    p.add_argument("--out", required=True, help=out)
+    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
+    p.add_argument("--quiet", action="store_true", help=progress)
+
+
+FOLDERS = {"nargs": "+", "help": "dataset folders or SVG folders"}
 
 
 def _add_iconshop(train) -> None:
@@ -57,12 +62,9 @@ def _add_iconshop(train) -> None:
         help="train the text-to-icon model (resumes from OUT/checkpoint-last)",
         description="Train the IconShop-style text-to-icon model; a rerun resumes.",
     )
-    p.add_argument("--config", required=True, help="YAML (examples/configs/iconshop-*.yaml)")
-    p.add_argument(
-        "--data", required=True, nargs="+", metavar="DIR", help="dataset folders or SVG folders"
+    _add_run_arguments(
+        p, "iconshop", FOLDERS, "run folder: log, checkpoints, samples, model/", "no progress bars"
     )
-    p.add_argument("--out", required=True, help="run folder: log, checkpoints, samples, model/")
-    p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
     p.add_argument(
         "--resume",
         nargs="?",
@@ -81,7 +83,6 @@ def _add_iconshop(train) -> None:
         help="fine-tune: start a new run from these weights (a checkpoint or run folder; "
         "alone: the shipped model) with the config's schedule; the model settings are MODEL's",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_iconshop)
 
 
