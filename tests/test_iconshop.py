@@ -350,7 +350,7 @@ def test_log_likelihood_is_the_training_loss_and_ignores_padding(model, tok, hea
 
 @pytest.mark.slow
 def test_best_of_keeps_the_most_likely_of_more_samples(model, tok):
-    settings = dict(model=model, seed=3, top_p=1.0, guidance_scale=1.0)
+    settings = dict(model=model, seed=3, top_p=1.0, guidance_scale=1.0, rank="likelihood")
     assert generate_icons("rocket", 3, **settings) == generate_icons(
         "rocket", 3, best_of=6, **settings
     )  # the default: best of 2 per icon
@@ -369,6 +369,23 @@ def test_best_of_keeps_the_most_likely_of_more_samples(model, tok):
     for bad in (2, 2.5, True):
         with pytest.raises(ValueError, match="best_of"):
             generate_icons("rocket", 3, best_of=bad, model=model)
+
+
+def test_best_of_by_embedding_orders_by_prompt_render_cosine(model, tok):
+    from svgvl.engines.icons import best_first
+    from svgvl.understand.embed import load_embedder
+
+    embedder = load_embedder()
+    states, mask = model.encode_text(["heart"])
+    rows = model.generate(text_states=states, text_mask=mask, num_return_sequences=6, seed=1)
+    ranked = best_first(model, rows, states, mask, 1, "heart", "embedding", embedder)
+    svgs = [write(tok.decode_drawing(ids), precision=2) for ids in ranked]
+    drawn = [svg for svg in svgs if "<path" in svg]
+    cosines = embedder.embed_images(drawn) @ embedder.embed_texts(["heart"])[0]
+    assert list(cosines) == sorted(cosines, reverse=True)
+    assert svgs[: len(drawn)] == drawn  # empty drawings last
+    with pytest.raises(ValueError, match="rank"):
+        generate_icons("heart", 2, model=model, rank="best")
 
 
 def test_grow_depth_keeps_the_function_and_can_learn(model, tok, heart_ids):
