@@ -45,8 +45,8 @@ def add_commands(sub) -> None:
         choices=["auto", "likelihood", "embedding", "mix"],
         default="auto",
         help="how the --best-of samples are ordered: the model's likelihood, the SVG–text "
-        "model's prompt–render similarity, or both (auto: mix when the SVG–text model is "
-        "installed)",
+        "model's prompt–render similarity, or both (auto: embedding when the SVG–text model "
+        "is installed)",
     )
     p.add_argument(
         "--no-library",

@@ -199,8 +199,9 @@ def best_first(model, rows, states, mask, start: int, prompt: str, ranking: str,
 
 
 def ranking_embedder(ranking: str):
-    """(ranking, embedder) that ``generate_icons`` uses: ``"auto"`` is ``"mix"`` with the shipped
-    SVG–text model when it is installed, else ``"likelihood"``."""
+    """(ranking, embedder) that ``generate_icons`` uses: ``"auto"`` is ``"embedding"`` with the
+    shipped SVG–text model when it is installed (on held-out prompts it matched the prompt best
+    with the fewest near copies, eval/results/text2icon-protocol.md), else ``"likelihood"``."""
     if ranking not in RANKINGS:
         raise ValueError(f"rank must be one of {', '.join(RANKINGS)}, got {ranking!r}")
     if ranking == "likelihood":
@@ -210,7 +211,7 @@ def ranking_embedder(ranking: str):
     if ranking == "auto":
         if not (SHIPPED / "config.json").is_file():
             return "likelihood", None
-        ranking = "mix"
+        ranking = "embedding"
     return ranking, load_embedder()
 
 
@@ -267,7 +268,7 @@ def generate_icons(
     (eval/results/text2icon.md); default ``DEFAULT_BEST_OF * n``, ``best_of=n`` samples plainly.
     ``rank``: how the ``best_of`` samples are ordered (:func:`best_first`): ``"likelihood"``,
     ``"embedding"`` (the SVG–text model's prompt–render cosine), ``"mix"``, or ``"auto"``
-    (``"mix"`` when the shipped SVG–text model is installed).
+    (``"embedding"`` when the shipped SVG–text model is installed).
 
     ``library``: when the prompt names icons of the model's icon library (a title within
     MiniLM cosine ``min_match``; :mod:`svgvl.models.library`), each icon starts from the first
