@@ -1,10 +1,12 @@
-"""Output files that never end half-written and never replace a user's file by surprise."""
+"""Output files that never end half-written and never replace a user's file by surprise; where
+svgvl keeps its caches."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 
 class OutputExistsError(FileExistsError):
@@ -48,3 +50,12 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *, force: bool = Fa
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def cache_root() -> Path:
+    """svgvl's cache folder: ``$SVGVL_CACHE``, else ``$XDG_CACHE_HOME/svgvl`` (``~/.cache``)."""
+    root = os.environ.get("SVGVL_CACHE")
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "svgvl")
+    return Path(root)

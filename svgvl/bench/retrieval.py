@@ -26,20 +26,15 @@ from collections import Counter
 
 import numpy as np
 
+from ..train.embed_data import on_white
+
 KS = (1, 5, 10)
 PIXEL_SIZE = 32  # raw-pixel baseline: grey levels at 32 px
 
 
-def _white(images: np.ndarray) -> np.ndarray:
-    """N×S×S×4 uint8 renders → N×S×S×3 float pixels on white, as search sees them."""
-    rgba = images.astype(np.float32) / 255
-    alpha = rgba[..., 3:]
-    return rgba[..., :3] * alpha + (1 - alpha)
-
-
 def _grey(images: np.ndarray) -> np.ndarray:
     """Unit vectors of centred grey levels at PIXEL_SIZE, for the raw-pixel baseline."""
-    white = _white(images).mean(-1)
+    white = on_white(images).mean(-1)
     n, s = white.shape[:2]
     step = s // PIXEL_SIZE
     small = white.reshape(n, PIXEL_SIZE, step, PIXEL_SIZE, step).mean((2, 4)).reshape(n, -1)
@@ -94,7 +89,7 @@ def run(prepared, model=None, *, gallery: int = 1000, seed: int = 0, min_source:
     rng = np.random.default_rng(seed)
     sources = Counter(store.items[n]["source"] for n in test)
 
-    embed_img = embedder.embed_pixels(_white(np.asarray(store.images[test])))
+    embed_img = embedder.embed_pixels(on_white(np.asarray(store.images[test])))
     titles_all = [store.items[n]["title"] for n in test]
     embed_txt = embedder.embed_texts(titles_all)
     frozen_txt = np.asarray(store.texts[test, 0], np.float32)  # the frozen encoder's title vectors

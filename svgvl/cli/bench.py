@@ -242,9 +242,9 @@ def _bench_text2icon(args) -> int:
 def _retrieval(args) -> dict:
     """``--part retrieval``: prepare the --data (rendered and encoded once, cached), score."""
     import hashlib
-    from pathlib import Path
 
     from ..bench import retrieval
+    from ..files import cache_root
     from ..train.embed_data import prepare
     from ..understand.embed import load_embedder
 
@@ -255,8 +255,7 @@ def _retrieval(args) -> dict:
     folder = args.prepared
     if not folder:
         key = hashlib.sha256("\n".join(sorted(map(str, args.data))).encode()).hexdigest()[:16]
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        folder = base / "svgvl" / "embed-data" / f"{key}-{embedder.size}"
+        folder = cache_root() / "embed-data" / f"{key}-{embedder.size}"
     prepare(
         args.data,
         folder,

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import cache_root
 from .errors import DataError
 
 # Default versions, so that a build is reproducible unless another version is asked for
@@ -55,11 +56,7 @@ MAX_MEMBER_BYTES = 256 * 1024 * 1024
 
 def cache_dir() -> Path:
     """Where fetched package archives are kept (created on first fetch)."""
-    root = os.environ.get("SVGVL_CACHE")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "svgvl")
-    return Path(root) / "packages"
+    return cache_root() / "packages"
 
 
 @dataclass(frozen=True)

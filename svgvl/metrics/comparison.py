@@ -111,17 +111,33 @@ def _side(value) -> _Side:
         return _Side(True, value, value.encode("utf-8"))
     if isinstance(value, str | os.PathLike):
         path = os.fspath(value)
+        return _Side(True, path, _read_small(path), path) if is_svg(path) else _Side(False, path)
+    return _Side(True, value)  # parse names the unsupported type
+
+
+def is_svg(value) -> bool:
+    """Whether ``value`` (SVG text, bytes, a path, a Document, an image or an array) is an SVG
+    rather than a raster image: by type, text, suffix, or the first bytes of the file.  A path
+    that cannot be read counts as an image (``load_image`` then names the problem); a file
+    object is not looked at (reading it would consume it)."""
+    if isinstance(value, Document):
+        return True
+    if isinstance(value, np.ndarray | Image.Image) or hasattr(value, "read"):
+        return False
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _looks_like_svg(bytes(value))
+    if isinstance(value, str) and "<" in value:
+        return True
+    if isinstance(value, str | os.PathLike):
+        path = os.fspath(value)
         if path.lower().endswith((".svg", ".svgz")):
-            return _Side(True, path, _read_small(path), path)
+            return True
         try:
             with open(path, "rb") as handle:
-                head = handle.read(1024)
+                return _looks_like_svg(handle.read(1024))
         except OSError:
-            return _Side(False, path)  # load_image names the problem
-        if _looks_like_svg(head):
-            return _Side(True, path, _read_small(path), path)
-        return _Side(False, path)
-    return _Side(True, value)  # parse names the unsupported type
+            return False
+    return True
 
 
 def _looks_like_svg(data: bytes) -> bool:

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..models.embedder import EmbedderConfig, SvgTextEmbedder
-from .embed_data import Prepared, prepare
+from .embed_data import Prepared, on_white, prepare
 from .loop import (
     TrainError,
     adamw,
@@ -134,9 +134,7 @@ def augment(rgba: torch.Tensor, mono: torch.Tensor, a: dict, gen: torch.Generato
 
 def plain_pixels(rgba: np.ndarray) -> torch.Tensor:
     """Renders on white, as :func:`svgvl.understand.embed.embed_images` shows them: B×3×S×S."""
-    x = torch.from_numpy(np.ascontiguousarray(rgba)).permute(0, 3, 1, 2).float() / 255
-    alpha = x[:, 3:]
-    return x[:, :3] * alpha + (1 - alpha)
+    return torch.from_numpy(on_white(np.asarray(rgba))).permute(0, 3, 1, 2)
 
 
 @torch.no_grad()

@@ -146,25 +146,29 @@ def prepare(
     tmp = out.parent / f".{out.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    jobs = [(row[4], image_size) for row in kept]
+    # Renders go straight into the array as they arrive (a list of them would hold the whole
+    # dataset in memory a second time); rows that do not render are squeezed out after.
+    shape = (len(kept), image_size, image_size, 4)
+    images = np.lib.format.open_memmap(tmp / "images.npy", mode="w+", dtype=np.uint8, shape=shape)
+    good, mono = [], []
     with ProcessPoolExecutor(max(1, workers)) as pool:
-        renders = list(
-            tqdm(
-                pool.map(_render, jobs, chunksize=64),
-                total=len(jobs),
-                desc="render",
-                disable=not progress,
-                file=sys.stderr,
-            )
-        )
-    good = [i for i, r in enumerate(renders) if r is not None]
+        renders = pool.map(_render, [(row[4], image_size) for row in kept], chunksize=64)
+        bar = tqdm(renders, total=len(kept), desc="render", disable=not progress, file=sys.stderr)
+        for i, render in enumerate(bar):
+            if render is not None:
+                images[len(good)] = render
+                good.append(i)
+                mono.append(is_mono(render))
     dropped["does not render or draws nothing"] += len(kept) - len(good)
-    images = np.lib.format.open_memmap(
-        tmp / "images.npy", mode="w+", dtype=np.uint8, shape=(len(good), image_size, image_size, 4)
-    )
+    images.flush()
+    del images
+    if len(good) < len(kept):
+        full = np.load(tmp / "images.npy", mmap_mode="r")
+        np.save(tmp / "images.part.npy", full[: len(good)])
+        del full
+        (tmp / "images.part.npy").replace(tmp / "images.npy")
     items = []
-    for n, i in enumerate(good):
-        images[n] = renders[i]
+    for i, is_single in zip(good, mono, strict=True):
         source, rid, split, labels, _, _ = kept[i]
         items.append(
             {
@@ -174,11 +178,9 @@ def prepare(
                 "title": keywords(labels)[0] if keywords(labels) else rid,
                 "category": str(labels.get("category") or ""),
                 "texts": texts_of(rid, labels, variants),
-                "mono": is_mono(renders[i]),
+                "mono": is_single,
             }
         )
-    images.flush()
-    del images, renders
 
     encoder = load_text_encoder(text_encoder)
     flat = [t for item in items for t in item["texts"]]
@@ -208,6 +210,14 @@ def prepare(
         shutil.rmtree(out)
     tmp.rename(out)
     return summary
+
+
+def on_white(rgba: np.ndarray) -> np.ndarray:
+    """N×S×S×4 uint8 straight-alpha renders → N×S×S×3 float32 pixels in [0, 1] on white: what
+    :func:`svgvl.understand.embed.image_pixels` gives for the same drawings."""
+    x = rgba.astype(np.float32) / 255
+    alpha = x[..., 3:]
+    return x[..., :3] * alpha + (1 - alpha)
 
 
 class Prepared:

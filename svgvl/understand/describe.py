@@ -12,7 +12,6 @@ rendered masks, so they hold for curves, strokes and holes alike.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -105,10 +104,12 @@ def describe(
     JPEG, per 256 px of its size).  Raises
     ``SVGError`` for unreadable SVG and ``ImageError`` for unreadable images.
     """
+    from ..metrics.comparison import is_svg  # here: it brings the renderer
+
     pixels, noisy = None, False
     if isinstance(svg_or_image, Drawing):
         drawing, source = svg_or_image, "svg"
-    elif _is_svg(svg_or_image):
+    elif is_svg(svg_or_image):
         drawing, source = normalize(svg_or_image), "svg"
     else:
         from ..images import load_image
@@ -205,20 +206,6 @@ def _quieted(rgba: np.ndarray) -> tuple[np.ndarray, bool]:
     for c in range(3):
         out[..., c] = ndimage.median_filter(rgba[..., c], size=3)
     return out, True
-
-
-def _is_svg(value) -> bool:
-    from ..svg import Document
-
-    if isinstance(value, Document):
-        return True
-    if isinstance(value, str):
-        return value.lstrip().startswith("<") or value.lower().endswith((".svg", ".svgz"))
-    if isinstance(value, bytes):
-        return value.lstrip()[:1] == b"<"
-    if isinstance(value, os.PathLike):
-        return os.fspath(value).lower().endswith((".svg", ".svgz"))
-    return False
 
 
 def _paint(paint: str, drawing: Drawing) -> str | None:

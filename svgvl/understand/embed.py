@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -34,22 +33,14 @@ class EmbedError(ValueError):
     """A query, image or model the embedding model cannot take."""
 
 
-def _is_svg(item) -> bool:
-    if isinstance(item, bytes):
-        return (
-            item.lstrip()[:5] in (b"<svg ", b"<?xml", b"<svg>", b"<!DOC") or b"<svg" in item[:1024]
-        )
-    if isinstance(item, str) and item.lstrip().startswith("<"):
-        return True
-    return isinstance(item, str | os.PathLike) and str(item).lower().endswith((".svg", ".svgz"))
-
-
 def image_pixels(item, size: int) -> np.ndarray:
     """One drawing as the model sees it: size×size×3 float32 in [0, 1] on white.
 
     ``item``: SVG text, bytes or a ``.svg``/``.svgz`` path (rendered with the reference
     renderer), or anything :func:`svgvl.load_image` reads (path, bytes, PIL image, array)."""
-    if _is_svg(item):
+    from ..metrics.comparison import is_svg
+
+    if is_svg(item):
         from ..render import rasterize
 
         pixels = rasterize(item, size, background="white", timeout=10)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..files import write_atomic
+from ..files import cache_root, write_atomic
 from .embed import Embedder, EmbedError, image_pixels, label_vectors, load_embedder
 
 IMAGE_SUFFIXES = (".svg", ".svgz", ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
@@ -86,7 +85,7 @@ def collect(paths) -> list[Item]:
 def default_index(paths) -> Path:
     """Where the index of these paths lives unless told: the user's cache, one file per set of
     paths."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "svgvl" / "search"
+    base = cache_root() / "search"
     key = hashlib.sha256("\n".join(sorted(str(Path(p).resolve()) for p in paths)).encode())
     return base / f"{key.hexdigest()[:20]}.npz"
 
