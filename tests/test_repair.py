@@ -1,7 +1,11 @@
 """repair(): model output in, a valid SVG and an honest list of repairs out."""
 
+from pathlib import Path
+
 import pytest
 
+from svgvl.metrics.fidelity import ssim
+from svgvl.render import rasterize
 from svgvl.svg import SVGError, normalize, parse, repair
 
 NS = 'xmlns="http://www.w3.org/2000/svg"'
@@ -60,3 +64,59 @@ def test_nothing_usable_raises(text):
 def test_bytes_with_bad_utf8():
     result = repair(b"\xff\xfe junk " + CLEAN.encode())
     assert result.svg == CLEAN
+
+
+# -- mangled real drawings: each must come back as the drawing that was there ----------------
+
+REAL = (Path(__file__).parent / "fixtures/svg/emoji/twemoji-alembic.svg").read_text().strip()
+
+
+def _render(svg: str):
+    return rasterize(svg, 128)
+
+
+def test_a_stray_svg_before_the_real_document_is_chatter():
+    result = repair("I think this is right. <svg" + REAL)
+    assert ssim(_render(result.svg), _render(REAL)) >= 0.99
+    assert any("before <svg" in r for r in result.repairs)
+
+
+def test_an_svg_tag_quoted_in_chatter_does_not_become_the_root():
+    result = repair("Here's an `<svg>` icon for you:\n\n```svg\n" + REAL + "\n```\nEnjoy!")
+    assert result.svg == REAL
+    result = repair(REAL + "\nI used one `<svg>` root and six shapes.")
+    assert result.svg == REAL
+
+
+def test_repeated_attributes_keep_the_first_value():
+    mangled = REAL.replace('fill="#67757f"', 'fill="#67757f" fill="#ff0000"', 1)
+    result = repair(mangled)
+    assert ssim(_render(result.svg), _render(REAL)) >= 0.99
+    assert any("repeated attribute" in r for r in result.repairs)
+
+
+def test_truncated_document_followed_by_chatter_with_a_closing_tag_keeps_its_drawing():
+    # Cut inside the last path's data, then chatter that itself mentions </svg>.
+    last = REAL.rindex('<path fill="#e1e8ed" d="')
+    data_start = last + len('<path fill="#e1e8ed" d="')
+    cut = data_start + 120
+    mangled = REAL[:cut] + "\n\n(I ran out of room; close it with </svg> yourself.)"
+    result = repair(mangled)
+    repaired = normalize(result.svg).paths
+    complete = normalize(REAL[:last] + "</svg>").paths
+    original_last = normalize(REAL).paths[len(complete)]
+    # Every complete element is there, unchanged ...
+    assert [p.d for p in repaired[: len(complete)]] == [p.d for p in complete]
+    # ... and the cut path keeps a non-empty prefix of its own commands and its fill.
+    salvaged = repaired[len(complete)]
+    assert 1 < len(salvaged.d) < len(original_last.d)
+    assert salvaged.fill == original_last.fill
+    assert salvaged.d == original_last.d[: len(salvaged.d)]
+    assert any("truncated" in r for r in result.repairs)
+
+
+def test_an_unfinished_element_other_than_a_path_is_dropped_not_guessed():
+    cut = REAL.index('r="13.873"') + len('r="13')
+    result = repair(REAL[:cut])
+    kinds = [element.tag.split("}")[1] for element in parse(result.svg).root.iter()]
+    assert kinds == ["svg", "path"]  # the circle's radius might have been 13, 130 or 13.873

@@ -18,9 +18,14 @@ from .parse import SVG_NS, local_name, parse
 from .pathdata import parse_path_prefix
 
 _TAG = re.compile(
-    r"<(/?)([A-Za-z_][\w:.-]*)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>|<!--.*?-->|<!\[CDATA\[.*?\]\]>",
+    r"<(/?)([A-Za-z_][\w:.-]*)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>"
+    r"|<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>",
     re.S,
 )
+_ATTRIBUTE = re.compile(r"""([A-Za-z_][\w:.-]*)\s*=\s*("[^"]*"|'[^']*')""")
+# An attribute whose value the text ends inside: ``name="value…`` with no closing quote.
+_OPEN_ATTRIBUTE = re.compile(r"""([A-Za-z_][\w:.-]*)\s*=\s*(["'])([^"']*)$""")
+_PROSE = re.compile(r"[^\s]")
 
 
 class Repaired(NamedTuple):
@@ -35,8 +40,12 @@ class Repaired(NamedTuple):
 def repair(text: str | bytes) -> Repaired:
     """Make model output a valid SVG document, reporting each change.
 
-    - text before the first ``<svg`` and after the last ``</svg>`` is dropped;
-    - a truncated document is cut after its last complete tag and its open elements closed;
+    - chatter before the document's ``<svg`` start tag and after its matching ``</svg>`` is
+      dropped; a ``<svg`` that is not a complete start tag (``<svg<svg …``) or is quoted in prose
+      (\"an `<svg>` icon\") is chatter too;
+    - a truncated document is closed: its open elements are ended, and a ``<path>`` cut inside
+      its ``d`` keeps its complete commands (any other unfinished element is dropped);
+    - a repeated attribute keeps its first value, as HTML parsers do;
     - a missing SVG namespace is added;
     - path data is cut at its first error (an element with no valid data is removed).
 
@@ -45,23 +54,11 @@ def repair(text: str | bytes) -> Repaired:
     if isinstance(text, bytes | bytearray):
         text = bytes(text).decode("utf-8", errors="replace")
     repairs: list[str] = []
-    start = text.find("<svg")
-    if start < 0:
-        raise SVGError("no <svg> element in the text")
+    start = _document_start(text)
     if text[:start].strip():
-        repairs.append(f"dropped {start} characters before <svg")
-    text = text[start:]
-
-    end = text.rfind("</svg>")
-    if end >= 0:
-        tail = text[end + len("</svg>") :]
-        if tail.strip():
-            repairs.append(f"dropped {len(tail.strip())} characters after </svg>")
-        text = text[: end + len("</svg>")]
-
-    text, closed = _close_truncated(text)
-    if closed is not None:
-        repairs.append(closed)
+        repairs.append(f"dropped {len(text[:start].strip())} characters before <svg")
+    text, notes = _scan(text[start:])
+    repairs.extend(notes)
     text, added = _ensure_namespace(text)
     if added:
         repairs.append("added the SVG namespace")
@@ -79,34 +76,122 @@ def repair(text: str | bytes) -> Repaired:
     return Repaired(text, repairs)
 
 
-def _close_truncated(text: str) -> tuple[str, str | None]:
-    """Cut after the last complete tag and close the elements still open there."""
+def _document_start(text: str) -> int:
+    """Where the document's ``<svg`` start tag begins.
+
+    Candidates are complete ``<svg …>`` start tags.  One directly followed by prose, or
+    self-closing, is a mention in chatter when a later candidate exists (a real document's start
+    tag is followed by markup or whitespace).
+    """
+    candidates = []
+    for found in re.finditer(r"<svg(?=[\s/>])", text):
+        tag = _TAG.match(text, found.start())
+        if tag and tag.group(2) == "svg" and not tag.group(1):
+            candidates.append(tag)
+    if not candidates:
+        if "<svg" in text:
+            raise SVGError("truncated before the <svg> start tag ended")
+        raise SVGError("no <svg> element in the text")
+    for tag in candidates[:-1]:
+        following = text[tag.end() :].split("<", 1)[0]
+        if not _PROSE.search(following) and not tag.group(4):
+            return tag.start()
+    return candidates[-1].start()
+
+
+def _scan(text: str) -> tuple[str, list[str]]:
+    """Walk the markup from the root's start tag: cut after the root's own ``</svg>``, close a
+    truncated document, salvage a cut ``<path>``, and drop repeated attributes."""
+    out: list[str] = []
     stack: list[str] = []
-    last_end = 0
-    for match in _TAG.finditer(text):
-        closing, name, _, self_closing = (
-            match.group(1),
-            match.group(2),
-            match.group(3),
-            match.group(4),
-        )
-        last_end = match.end()
-        if name is None or self_closing:
+    notes: list[str] = []
+    duplicates = 0
+    pos = 0
+    while True:
+        lt = text.find("<", pos)
+        if lt < 0:
+            out.append(text[pos:])
+            pos = len(text)
+            break
+        tag = _TAG.match(text, lt)
+        if tag is None:
+            if re.match(r"</?[A-Za-z_]", text[lt:]):  # a tag the text ends (or breaks) inside
+                break
+            out.append(text[pos:lt] + "&lt;")  # a stray '<' in character data
+            pos = lt + 1
+            continue
+        out.append(text[pos:lt])
+        pos = tag.end()
+        closing, name, attributes, self_closing = tag.group(1, 2, 3, 4)
+        if name is None:
+            out.append(tag.group())
             continue
         if closing:
+            out.append(tag.group())
             if name in stack:
                 while stack and stack.pop() != name:
                     pass
-        else:
+            if not stack:
+                break  # the root is closed: the rest is chatter
+            continue
+        kept, dropped = _unique_attributes(attributes)
+        duplicates += dropped
+        out.append(f"<{name}{kept}{self_closing}>" if dropped else tag.group())
+        if not self_closing:
             stack.append(name)
-    if last_end == 0:
-        raise SVGError("truncated before the <svg> start tag ended")
+    if duplicates:
+        notes.append(f"dropped {duplicates} repeated attribute(s), keeping the first value")
+    tail = text[pos:]
     if not stack:
-        return text, None
-    cut = len(text) - last_end
-    closing = "".join(f"</{name}>" for name in reversed(stack))
-    note = f"closed a truncated document after its last complete tag ({cut} characters dropped; closed {', '.join(f'<{n}>' for n in reversed(stack))})"
-    return text[:last_end] + closing, note
+        if tail.strip():
+            notes.append(f"dropped {len(tail.strip())} characters after </svg>")
+        return "".join(out), notes
+    salvaged = _salvage_path(tail)
+    if salvaged:
+        out.append(salvaged)
+        notes.append("kept the complete commands of a <path> cut off inside its data")
+    opened = ", ".join(f"<{n}>" for n in reversed(stack))
+    notes.append(
+        f"closed a truncated document ({len(tail) - len(salvaged or '')} characters dropped; "
+        f"closed {opened})"
+    )
+    out.extend(f"</{n}>" for n in reversed(stack))
+    return "".join(out), notes
+
+
+def _unique_attributes(attributes: str) -> tuple[str, int]:
+    """``attributes`` with every repeated name after the first removed, and how many were."""
+    seen: set[str] = set()
+    dropped = 0
+
+    def keep(match: re.Match) -> str:
+        nonlocal dropped
+        if match.group(1) in seen:
+            dropped += 1
+            return ""
+        seen.add(match.group(1))
+        return match.group()
+
+    return _ATTRIBUTE.sub(keep, attributes), dropped
+
+
+def _salvage_path(tail: str) -> str | None:
+    """A ``<path …>`` start tag that the text ends inside its ``d``, as a complete element
+    holding its complete attributes and ``d`` up to its last whole command; None when ``tail``
+    is anything else (an unfinished element other than a path is dropped: its paint or
+    geometry would be a guess)."""
+    head = re.match(r"<path\b", tail)
+    cut = _OPEN_ATTRIBUTE.search(tail)
+    if not head or not cut or cut.group(1) != "d":
+        return None
+    attributes, _ = _unique_attributes(tail[head.end() : cut.start()])
+    if _ATTRIBUTE.sub("", attributes).strip():
+        return None  # something else unfinished in the tag
+    d = re.sub(r"[\s,]*[^\s,A-Za-z]*$", "", cut.group(3))  # the last number may be cut short
+    commands, _, end = parse_path_prefix(d)
+    if not any(letter != "M" for letter, _ in commands):
+        return None
+    return f'<path{attributes.rstrip()} d="{d[:end].rstrip(" ,")}"/>'
 
 
 def _ensure_namespace(text: str) -> tuple[str, bool]:
