@@ -120,3 +120,11 @@ def test_an_unfinished_element_other_than_a_path_is_dropped_not_guessed():
     result = repair(REAL[:cut])
     kinds = [element.tag.split("}")[1] for element in parse(result.svg).root.iter()]
     assert kinds == ["svg", "path"]  # the circle's radius might have been 13, 130 or 13.873
+
+
+def test_a_cut_path_whose_paint_would_come_after_its_data_is_dropped_not_painted_black():
+    # Earlier shapes carry their own fill, so this one's fill was still to come.
+    cut = REAL.index('d="M3.592') + len('d="M3.592 16.139c.232 6.334 5.427 11.402 ')
+    mangled = REAL[:cut].replace('<path fill="#50a5e6" d=', "<path d=")
+    result = repair(mangled)
+    assert [p.fill for p in normalize(result.svg).paths] == ["#67757f", "#e1e8ed"]

@@ -26,6 +26,10 @@ _ATTRIBUTE = re.compile(r"""([A-Za-z_][\w:.-]*)\s*=\s*("[^"]*"|'[^']*')""")
 # An attribute whose value the text ends inside: ``name="value…`` with no closing quote.
 _OPEN_ATTRIBUTE = re.compile(r"""([A-Za-z_][\w:.-]*)\s*=\s*(["'])([^"']*)$""")
 _PROSE = re.compile(r"[^\s]")
+_PAINT = re.compile(r"\b(?:fill|stroke|style|class)\s*=")
+_PATH_DATA = re.compile(r"[\s,0-9.eE+\-MmLlHhVvCcSsQqTtAaZz]*")
+_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_SHAPE = re.compile(r"(?:path|rect|circle|ellipse|line|polyline|polygon)$")
 
 
 class Repaired(NamedTuple):
@@ -106,6 +110,7 @@ def _scan(text: str) -> tuple[str, list[str]]:
     stack: list[str] = []
     notes: list[str] = []
     duplicates = 0
+    painted = False  # whether a shape so far carried paint of its own
     pos = 0
     while True:
         lt = text.find("<", pos)
@@ -136,6 +141,7 @@ def _scan(text: str) -> tuple[str, list[str]]:
             continue
         kept, dropped = _unique_attributes(attributes)
         duplicates += dropped
+        painted = painted or bool(_SHAPE.match(name) and _PAINT.search(kept))
         out.append(f"<{name}{kept}{self_closing}>" if dropped else tag.group())
         if not self_closing:
             stack.append(name)
@@ -146,7 +152,7 @@ def _scan(text: str) -> tuple[str, list[str]]:
         if tail.strip():
             notes.append(f"dropped {len(tail.strip())} characters after </svg>")
         return "".join(out), notes
-    salvaged = _salvage_path(tail)
+    salvaged = _salvage_path(tail, painted)
     if salvaged:
         out.append(salvaged)
         notes.append("kept the complete commands of a <path> cut off inside its data")
@@ -175,11 +181,16 @@ def _unique_attributes(attributes: str) -> tuple[str, int]:
     return _ATTRIBUTE.sub(keep, attributes), dropped
 
 
-def _salvage_path(tail: str) -> str | None:
+def _salvage_path(tail: str, painted_before: bool) -> str | None:
     """A ``<path …>`` start tag that the text ends inside its ``d``, as a complete element
     holding its complete attributes and ``d`` up to its last whole command; None when ``tail``
-    is anything else (an unfinished element other than a path is dropped: its paint or
-    geometry would be a guess)."""
+    is anything else.
+
+    An unfinished element other than a path is dropped (its paint or geometry would be a
+    guess), and so is a path without paint of its own when earlier shapes had theirs: its
+    paint came after the cut.  The number the data ends with may be cut short, and chatter may
+    follow it, so that number is dropped unless a sign, comma or command letter follows it directly.
+    """
     head = re.match(r"<path\b", tail)
     cut = _OPEN_ATTRIBUTE.search(tail)
     if not head or not cut or cut.group(1) != "d":
@@ -187,11 +198,20 @@ def _salvage_path(tail: str) -> str | None:
     attributes, _ = _unique_attributes(tail[head.end() : cut.start()])
     if _ATTRIBUTE.sub("", attributes).strip():
         return None  # something else unfinished in the tag
-    d = re.sub(r"[\s,]*[^\s,A-Za-z]*$", "", cut.group(3))  # the last number may be cut short
+    if painted_before and not _PAINT.search(attributes):
+        return None
+    data = _PATH_DATA.match(cut.group(3)).group()
+    tokens = list(_PATH_TOKEN.finditer(data))
+    while tokens and tokens[-1].group() not in "Zz" and tokens[-1].group().isalpha():
+        tokens.pop()  # a command with none of its numbers, or chatter's first letters
+    number = tokens[-1] if tokens and not tokens[-1].group().isalpha() else None
+    if number and not re.match(r"[-+,A-DF-Za-df-z]", data[number.end() : number.end() + 1]):
+        tokens.pop()  # the last number, not followed by what only a whole number can be
+    d = data[: tokens[-1].end()] if tokens else ""
     commands, _, end = parse_path_prefix(d)
     if not any(letter != "M" for letter, _ in commands):
         return None
-    return f'<path{attributes.rstrip()} d="{d[:end].rstrip(" ,")}"/>'
+    return f'<path{attributes.rstrip()} d="{d[:end].strip(" ,")}"/>'
 
 
 def _ensure_namespace(text: str) -> tuple[str, bool]:
