@@ -35,6 +35,7 @@ def add_commands(sub) -> None:
         metavar="N",
         help="starvector: sample N SVGs, keep the closest to the input by SSIM (default: 1)",
     )
+    _add_sampling(p)
     p.add_argument("--colors", type=positive_int, help="number of colours (default: automatic)")
     p.add_argument(
         "--detail",
@@ -82,6 +83,22 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_vectorize)
 
 
+def _add_sampling(p) -> None:
+    """StarVector's sampling settings (default: the model's own, StarVector's published ones)."""
+    p.add_argument(
+        "--temperature", type=float, help="starvector: sampling temperature (> 0; default: model's)"
+    )
+    p.add_argument(
+        "--top-p", type=float, metavar="P", help="starvector: nucleus sampling mass (0 < P <= 1)"
+    )
+    p.add_argument(
+        "--max-length",
+        type=positive_int,
+        metavar="N",
+        help="starvector: at most N tokens, visual tokens and prompt included (default: model's)",
+    )
+
+
 def cmd_vectorize(args) -> int:
     # The library is imported here, not at the top: `svgvl --help` stays fast.
     from ..engines.batch import image_inputs, output_path, vectorize_file, vectorize_many
@@ -107,10 +124,15 @@ def cmd_vectorize(args) -> int:
         options["gradients"] = args.gradients
     if args.speckle is not None:
         options["speckle"] = args.speckle
+    sampling = {"temperature": args.temperature, "top_p": args.top_p}
+    sampling["max_length"] = args.max_length
     if args.engine == "starvector":
-        options.update(model=args.model, candidates=args.candidates or 1)
-    elif args.model or args.candidates:
-        raise CLIError("--model and --candidates are for --engine starvector")
+        options.update(model=args.model, candidates=args.candidates or 1, **sampling)
+    elif args.model or args.candidates or any(v is not None for v in sampling.values()):
+        raise CLIError(
+            "--model, --candidates, --temperature, --top-p and --max-length are for "
+            "--engine starvector"
+        )
     score = not args.quiet
     if len(inputs) == 1:
         out = args.output or output_path(inputs[0], args.out_dir)

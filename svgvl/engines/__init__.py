@@ -98,9 +98,14 @@ def _starvector(
     precision: int | None = None,
     model: str | None = None,
     candidates: int = 1,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_length: int | None = None,
+    max_new_tokens: int | None = None,
 ) -> str:
     """The learned engine (svgvl.engines.starvector): sample ``candidates`` SVGs, repair them,
-    keep the one whose render is closest to the image."""
+    keep the one whose render is closest to the image.  Sampling settings left None come from
+    the model's config (StarVector's own)."""
     if not model:
         raise EngineError(
             "engine 'starvector' needs a model: a folder written by `svgvl train starvector`, "
@@ -115,7 +120,15 @@ def _starvector(
         raise EngineError(
             f"engine 'starvector' needs the learned extras ({error}): pip install 'svgvl[learn]'"
         ) from None
-    return starvector(load_image(rgba), model=model, candidates=candidates)
+    return starvector(
+        load_image(rgba),
+        model=model,
+        candidates=candidates,
+        temperature=temperature,
+        top_p=top_p,
+        max_length=max_length,
+        max_new_tokens=max_new_tokens,
+    )
 
 
 ENGINES = {"trace": _trace, "vtracer": _vtracer, "starvector": _starvector}
@@ -138,7 +151,8 @@ def vectorize(
     """Vectorize ``image`` (a path, bytes, file object, PIL image or uint8 array); return SVG text.
 
     - ``engine``: ``"trace"`` (native, default), ``"vtracer"`` (the classical baseline) or
-      ``"starvector"`` (learned; ``model=PATH_OR_HUB_ID``, ``candidates=N`` reranked by SSIM).
+      ``"starvector"`` (learned; ``model=PATH_OR_HUB_ID``, ``candidates=N`` reranked by SSIM,
+      ``temperature``, ``top_p``, ``max_length``/``max_new_tokens`` over the model's defaults).
     - ``colors``: palette size (default: found from the image).
     - ``detail``: ``"low"``, ``"medium"`` or ``"high"`` — how closely outlines follow the pixels.
     - ``refine``: seconds of rasterize-and-compare optimisation (0: none); never makes it worse.

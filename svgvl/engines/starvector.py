@@ -88,7 +88,7 @@ def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) ->
         max_new_tokens=max_new,
         stop_strings=["</svg>"],
         tokenizer=tokenizer,
-        eos_token_id=tokenizer.eos_token_id,
+        eos_token_id=_end_ids(tokenizer, config),
         pad_token_id=tokenizer.pad_token_id,
         **settings,
     )
@@ -98,6 +98,14 @@ def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) ->
         for t in texts
     ]
     return [texts[i * candidates : (i + 1) * candidates] for i in range(len(images))]
+
+
+def _end_ids(tokenizer, config: StarVectorConfig) -> list[int]:
+    """Tokens that end an SVG: the end of sequence, and StarVector-8B's ``<svg-end>``."""
+    ends = [tokenizer.eos_token_id]
+    if config.svg_end and config.svg_end in tokenizer.get_vocab():
+        ends.append(tokenizer.convert_tokens_to_ids(config.svg_end))
+    return ends
 
 
 def rerank(texts: list[str], target, size: int | None = None) -> list[tuple[float, str, list[str]]]:
@@ -151,16 +159,33 @@ def cached_model(path_or_id: str):
     return _LOADED[key]
 
 
+def check_sampling(sampling: dict) -> dict:
+    """``sampling`` with unset (None) settings left out, or StarVectorError naming the bad one."""
+    sampling = {k: v for k, v in sampling.items() if v is not None}
+    temperature, top_p = sampling.get("temperature"), sampling.get("top_p")
+    if temperature is not None and not temperature > 0:
+        raise StarVectorError(f"temperature must be > 0, got {temperature}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise StarVectorError(f"top_p must be in (0, 1], got {top_p}")
+    for name in ("max_length", "max_new_tokens"):
+        if name in sampling and (not isinstance(sampling[name], int) or sampling[name] < 1):
+            raise StarVectorError(f"{name} must be a whole number >= 1, got {sampling[name]}")
+    return sampling
+
+
 def vectorize(rgb, *, model: str, candidates: int = 1, **sampling) -> str:
     """The ``starvector`` engine: image (H×W×3 uint8) → SVG text.
 
-    Samples ``candidates`` SVGs (StarVector's sampling defaults from the model's config), repairs
-    each (:func:`svgvl.svg.repair`) and keeps the one whose render is closest to the image
-    (SSIM).  ``model``: a folder written by ``svgvl train starvector`` / ``save_pretrained``, an
-    official checkpoint folder, or a hub id (``HF_HUB_OFFLINE`` honoured).
+    Samples ``candidates`` SVGs (StarVector's sampling defaults from the model's config, which
+    ``temperature``, ``top_p``, ``max_length`` or ``max_new_tokens`` override), repairs each
+    (:func:`svgvl.svg.repair`) and keeps the one whose render is closest to the image (SSIM).
+    ``model``: a folder written by ``svgvl train starvector`` / ``save_pretrained`` (or the run
+    folder holding it), an official checkpoint folder, or a hub id (``HF_HUB_OFFLINE``
+    honoured).
     """
     if candidates < 1:
         raise StarVectorError(f"candidates must be at least 1, got {candidates}")
+    sampling = check_sampling(sampling)
     net, tokenizer = cached_model(model)
     texts = sample_svgs(net, tokenizer, [rgb], candidates=candidates, **sampling)[0]
     return rerank(texts, rgb)[0][1]

@@ -100,6 +100,8 @@ class StarVectorConfig(PretrainedConfig):
     - ``image_mean``/``image_std``: pixel normalisation (default: CLIP's, SigLIP's for SigLIP).
     - ``prompt``: the text after the visual tokens that starts every SVG.
     - ``generation_defaults``: sampling settings the engine uses unless told otherwise.
+    - ``svg_end``: the token that ends an SVG after ``</svg>`` (StarVector-8B's ``<svg-end>``;
+      None: the tokenizer's end of sequence only).
 
     The defaults are StarVector-1B's layout (ViT-L/14, 23 blocks → starcoderbase-1b).
     """
@@ -120,6 +122,7 @@ class StarVectorConfig(PretrainedConfig):
         image_std=None,
         prompt: str = PROMPT,
         generation_defaults: dict | None = None,
+        svg_end: str | None = None,
         **kwargs,
     ):
         if vision_backend not in ("open_clip", "transformers"):
@@ -159,6 +162,7 @@ class StarVectorConfig(PretrainedConfig):
         self.generation_defaults = dict(
             GENERATION_1B if generation_defaults is None else generation_defaults
         )
+        self.svg_end = svg_end
 
     @property
     def image_size(self) -> int:

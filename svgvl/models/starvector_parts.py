@@ -217,17 +217,23 @@ def load_open_clip_weights(tower: nn.Module, name, weights: str) -> None:
 # -- tokenizer ---------------------------------------------------------------------------------
 
 
-def add_starvector_tokens(tokenizer) -> None:
+def add_starvector_tokens(tokenizer, svg_end: str | None = None) -> None:
     """StarVector's tokenizer additions, in its order: ``[PAD]`` when there is no pad token,
-    then ``<svg-start>``, ``<image-start>``, ``<caption-start>``; existing ones are kept."""
+    then ``<svg-start>``, ``<image-start>``, ``<caption-start>`` and, for StarVector-8B,
+    ``svg_end`` (``<svg-end>``) with left padding; existing ones are kept."""
     if tokenizer.pad_token_id is None:
         tokenizer.add_special_tokens({"pad_token": PAD_TOKEN})
-    missing = [t for t in ADDED_TOKENS if t not in tokenizer.get_vocab()]
+    wanted = ADDED_TOKENS + ((svg_end,) if svg_end else ())
+    missing = [t for t in wanted if t not in tokenizer.get_vocab()]
     if missing:
         tokenizer.add_tokens(missing)
+    if svg_end:
+        tokenizer.padding_side = "left"
 
 
-def load_tokenizer(path_or_id: str, *, fallback: str | None = None, model=None):
+def load_tokenizer(
+    path_or_id: str, *, fallback: str | None = None, model=None, svg_end: str | None = None
+):
     """A tokenizer with StarVector's added tokens, from a folder or hub id (else ``fallback``)."""
     folder = path_or_id if os.path.isdir(path_or_id) else None
     has_files = folder is None or any(
@@ -238,7 +244,7 @@ def load_tokenizer(path_or_id: str, *, fallback: str | None = None, model=None):
     if source is None:
         raise StarVectorError(f"{path_or_id}: no tokenizer files in this folder")
     tokenizer = pretrained(AutoTokenizer, source)
-    add_starvector_tokens(tokenizer)
+    add_starvector_tokens(tokenizer, svg_end)
     if model is not None and len(tokenizer) > model.get_input_embeddings().num_embeddings:
         raise StarVectorError(
             f"tokenizer {source} has {len(tokenizer)} tokens but the model only "
