@@ -6,6 +6,7 @@
     pixels = svgvl.rasterize("icon.svg", size=512)     # reference renderer (cairosvg)
     drawing = svgvl.normalize("icon.svg", canvas=256)  # absolute paths, resolved paint
     svgs = svgvl.generate_icons("rocket", n=4)         # text → icons (needs svgvl[learn])
+    svgs = svgvl.generate_svg("a red bus", model=DIR)  # text → SVG, StarVector text2svg model
     vectors = svgvl.embed_texts(["rocket"])            # SVG–text space (with embed_images)
     print(svgvl.describe("icon.svg").to_text())        # the shapes it draws, as text
 
@@ -30,6 +31,7 @@ _API = {
     "repair": ".svg",
     "SVGError": ".svg",
     "generate_icons": ".engines.icons",
+    "generate_svg": ".engines.starvector",
     "embed_texts": ".understand.embed",
     "embed_images": ".understand.embed",
     "describe": ".understand",

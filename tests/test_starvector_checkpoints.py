@@ -218,3 +218,61 @@ def test_official_config_reads_starvector_8b_from_the_shapes():
     assert tuple(model.projector.norm.weight.shape) == (576, 4608)
     parameters = sum(p.numel() for p in model.parameters())
     assert 7.5e9 < parameters < 8.5e9  # "8B"
+
+
+# -- text → SVG --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_generate_svg_draws_what_a_text2svg_model_learned(tmp_path, capsys):
+    """A tiny model overfitted on two caption → icon pairs in StarVector's text2svg format
+    (caption, <svg-start>, SVG, end of sequence) draws each icon back from its caption."""
+    from svgvl.engines.starvector import generate_svg
+    from svgvl.models.starvector import ADDED_TOKENS
+    from svgvl.svg import normalize
+
+    from .conftest import SVG_FIXTURES
+
+    tokenizer = load_tokenizer(str(TOKENIZER))
+    model = tiny()
+    pairs = {
+        "a heart": (SVG_FIXTURES / "icons" / "tabler-heart.svg").read_text().strip(),
+        "a cylinder": (SVG_FIXTURES / "icons" / "lucide-cylinder.svg").read_text().strip(),
+    }
+    texts = [c + ADDED_TOKENS[0] + svg + tokenizer.eos_token for c, svg in pairs.items()]
+    batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
+    labels = batch.input_ids.masked_fill(batch.attention_mask == 0, -100)
+    assert batch.input_ids.shape[1] < 250  # fits the tiny decoder's 256 positions
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(300):
+        loss = model(
+            input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=labels
+        ).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.05
+    folder = tmp_path / "model"
+    model.eval().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    for caption, svg in pairs.items():
+        (got,) = generate_svg(caption, model=str(folder), candidates=2, rank="likelihood")
+        want = normalize(svg)
+        assert [p.d for p in normalize(got).paths] == [p.d for p in want.paths]
+    code = main(["generate-svg", "a heart", "--model", str(tmp_path), "--rank", "none"])
+    assert code == 0 and "<path" in capsys.readouterr().out  # a run folder finds its model
+
+
+def test_generate_svg_says_when_no_sample_is_usable(tmp_path, capsys):
+    model = tiny()  # random: emits no SVG
+    model.eval().save_pretrained(tmp_path)
+    load_tokenizer(str(TOKENIZER)).save_pretrained(tmp_path)
+    args = ["generate-svg", "a heart", "--model", str(tmp_path), "--max-length", "40"]
+    code = main([*args, "--rank", "none", "--candidates", "2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "usable SVG" in err and "Traceback" not in err
+    assert main([*args, "-n", "3", "--candidates", "2"]) == 1
+    assert "-n 3 is more than --candidates 2" in capsys.readouterr().err
+    assert main(["generate-svg", " ", "--model", str(tmp_path)]) == 1
+    assert "caption" in capsys.readouterr().err

@@ -13,13 +13,13 @@ import shlex
 import sys
 
 from ..errors import one_line, reported
-from . import bench, data, icon, svgtools, train, understand, vectorize
+from . import bench, data, generate, icon, svgtools, train, understand, vectorize
 from .options import CLIError
 
 __all__ = ["CLIError", "build_parser", "main"]
 
 # In the order `svgvl --help` lists them.
-GROUPS = (vectorize, svgtools, understand, data, bench, icon, train)
+GROUPS = (vectorize, svgtools, understand, data, bench, icon, generate, train)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from ..metrics import ssim
-from ..models.starvector import StarVectorConfig, StarVectorError, context_length
+from ..models.starvector import ADDED_TOKENS, StarVectorConfig, StarVectorError, context_length
 from ..models.starvector_checkpoints import load
 from ..render import rasterize
 from ..svg import SVGError, repair
@@ -62,12 +62,32 @@ def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) ->
     ``max_new_tokens``; ``do_sample=False`` for greedy decoding).
     """
     config = model.config
-    settings = {**config.generation_defaults, **sampling}
     device = model.get_input_embeddings().weight.device
     pixels = pixel_values(images, config).to(device)
     prompt = tokenizer(config.prompt, add_special_tokens=False, return_tensors="pt").input_ids
     prompt = prompt.expand(len(images), -1).to(device)
-    used = model.num_visual_tokens + prompt.shape[1]
+    texts, _ = _sample(model, tokenizer, pixels, prompt, candidates, sampling)
+    return [texts[i * candidates : (i + 1) * candidates] for i in range(len(images))]
+
+
+def sample_captioned(model, tokenizer, caption: str, *, candidates: int = 1, **sampling):
+    """``(texts, mean log-probabilities)`` of ``candidates`` SVGs sampled for a caption, as
+    StarVector's text2svg prompts: the caption, ``<svg-start>``, then the SVG (here started with
+    the config's prompt, ``<svg``)."""
+    config = model.config
+    device = model.get_input_embeddings().weight.device
+    text = caption + ADDED_TOKENS[0] + config.prompt
+    prompt = tokenizer(text, add_special_tokens=False, return_tensors="pt").input_ids.to(device)
+    return _sample(model, tokenizer, None, prompt, candidates, sampling)
+
+
+def _sample(model, tokenizer, pixels, prompt, candidates: int, sampling: dict):
+    """One batched ``generate`` after the prompt (and the images' visual tokens, if any):
+    the texts, each starting with the prompt text and cut after ``</svg>``, and each one's mean
+    log-probability per new token."""
+    config = model.config
+    settings = {**config.generation_defaults, **sampling}
+    used = (model.num_visual_tokens if pixels is not None else 0) + prompt.shape[1]
     limit = settings.pop("max_new_tokens", None)
     total = settings.pop("max_length", None)
     room = [n for n in (limit, total and total - used) if n]
@@ -90,14 +110,21 @@ def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) ->
         tokenizer=tokenizer,
         eos_token_id=_end_ids(tokenizer, config),
         pad_token_id=tokenizer.pad_token_id,
+        return_dict_in_generate=True,
+        output_scores=True,
         **settings,
     )
-    texts = tokenizer.batch_decode(output, skip_special_tokens=True)
+    steps = model.language_model.compute_transition_scores(
+        output.sequences, output.scores, normalize_logits=True
+    )
+    real = output.sequences[:, -steps.shape[1] :] != tokenizer.pad_token_id
+    mean_logprob = ((steps * real).sum(1) / real.sum(1).clamp(min=1)).tolist()
+    texts = tokenizer.batch_decode(output.sequences, skip_special_tokens=True)
     texts = [
         config.prompt + t[: t.find("</svg>") + 6] if "</svg>" in t else config.prompt + t
         for t in texts
     ]
-    return [texts[i * candidates : (i + 1) * candidates] for i in range(len(images))]
+    return texts, mean_logprob
 
 
 def _end_ids(tokenizer, config: StarVectorConfig) -> list[int]:
@@ -189,3 +216,80 @@ def vectorize(rgb, *, model: str, candidates: int = 1, **sampling) -> str:
     net, tokenizer = cached_model(model)
     texts = sample_svgs(net, tokenizer, [rgb], candidates=candidates, **sampling)[0]
     return rerank(texts, rgb)[0][1]
+
+
+RANKINGS = ("auto", "likelihood", "embedding", "none")
+
+
+def generate_svg(
+    caption: str,
+    *,
+    model: str,
+    n: int = 1,
+    candidates: int = 4,
+    rank: str = "auto",
+    **sampling,
+) -> list[str]:
+    """Text → SVG with a StarVector-style model trained for ``text2svg``: ``n`` SVGs, best first.
+
+    Samples ``candidates`` SVGs for ``caption`` (StarVector's prompt: caption, ``<svg-start>``),
+    repairs each (:func:`svgvl.svg.repair`) and orders them by ``rank``: the SVG–text model's
+    caption–render cosine (``"embedding"``), the model's mean log-probability per token
+    (``"likelihood"``), sample order (``"none"``), or ``"auto"`` (embedding when the shipped
+    SVG–text model is installed, else likelihood).  Candidates that cannot be repaired or draw
+    nothing come last.  ``sampling``: ``temperature``, ``top_p``, ``max_length``,
+    ``max_new_tokens`` over the model's defaults.
+    """
+    caption = (caption or "").strip()
+    if not caption or len(caption) > 1000:
+        raise StarVectorError("the caption must be 1 to 1000 characters of text")
+    if rank not in RANKINGS:
+        raise StarVectorError(f"rank must be one of {', '.join(RANKINGS)}, got {rank!r}")
+    if not 1 <= n <= candidates:
+        raise StarVectorError(f"n must be between 1 and candidates ({candidates}), got {n}")
+    sampling = check_sampling(sampling)
+    embedder = _caption_embedder(rank)
+    net, tokenizer = cached_model(model)
+    texts, logprob = sample_captioned(net, tokenizer, caption, candidates=candidates, **sampling)
+    svgs: list[str | None] = []
+    for text in texts:
+        try:
+            svgs.append(repair(text).svg)
+        except SVGError:
+            svgs.append(None)
+    keys = list(logprob) if rank != "none" else [-i for i in range(len(texts))]
+    if embedder is not None:
+        drawn = [i for i, svg in enumerate(svgs) if svg and _draws(svg)]
+        keys = [-2.0] * len(svgs)
+        if drawn:
+            cosine = (
+                embedder.embed_images([svgs[i] for i in drawn]) @ embedder.embed_texts([caption])[0]
+            )
+            for i, value in zip(drawn, cosine, strict=True):
+                keys[i] = float(value)
+    order = sorted(range(len(texts)), key=lambda i: (svgs[i] is None, -keys[i]))
+    best = [svgs[i] for i in order if svgs[i] is not None][:n]
+    if not best:
+        raise StarVectorError(
+            f"none of the {candidates} samples was a usable SVG (try more --candidates, or a "
+            "model trained for text2svg)"
+        )
+    return best
+
+
+def _caption_embedder(rank: str):
+    """The SVG–text model for ``"embedding"`` (and ``"auto"`` when it is installed), else None."""
+    if rank in ("likelihood", "none"):
+        return None
+    from ..understand.embed import SHIPPED, load_embedder
+
+    if rank == "auto" and not (SHIPPED / "config.json").is_file():
+        return None
+    return load_embedder()
+
+
+def _draws(svg: str) -> bool:
+    try:
+        return rasterize(svg, 64).min() < 250
+    except (SVGError, ValueError):
+        return False
