@@ -385,3 +385,26 @@ def test_lora_adapter_merges_into_the_model_the_run_saved(tmp_path, icons):
 def test_folder_rows_carry_their_names_as_captions(icons):
     rows = read_svgs(icons, "all")
     assert {r["captions"][0] for r in rows} == {"heart", "cylinder", "flickr after"}
+
+
+def test_gpu_step_job_runs_its_lora_and_full_rows_at_toy_size(tmp_path, capsys):
+    """The GPU queue's StarVector job (eval/gpu/README.md) at toy size: a LoRA row at the long
+    context and a full fine-tuning row (decoder, adapter and encoder trained) at the short one."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "starvector_step", ROOT / "eval" / "gpu" / "starvector_step.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "gpu.md"
+    rows = "lora-64-gc-bf16,full-32-nogc-fp32"
+    assert (
+        script.main(["--tiny", "--steps", "1", "--warmup", "0", "--rows", rows, "--out", str(out)])
+        == 0
+    )
+    table = out.read_text()
+    assert "| 64 | on | bf16 |" in table and "| 32 | off | fp32 + bf16 autocast |" in table
+    assert "decoder fully fine-tuned; adapter trained; vision encoder trained" in table
+    with pytest.raises(SystemExit, match="unknown rows"):
+        script.main(["--tiny", "--rows", "gc-fp32"])
