@@ -136,11 +136,17 @@ def test_two_processes_follow_the_one_process_schedule_and_weights(tmp_path, ico
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
     command += ["--master_port", "29517", "-m", "svgvl.cli", "train", "starvector"]
-    command += ["--config", config_file(two), "--data", icons, "--out", two / "run", "--quiet"]
-    done = subprocess.run(
-        list(map(str, command)), env=env, capture_output=True, text=True, timeout=240
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    config = config_file(two, run={"save_every": 3, "keep_checkpoints": 2})
+    command += ["--config", config, "--data", icons, "--out", two / "run", "--quiet"]
+
+    def launch():
+        done = subprocess.run(
+            list(map(str, command)), env=env, capture_output=True, text=True, timeout=240
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done
+
+    done = launch()
     assert "2 process(es) (MULTI_CPU)" in (two / "run" / "train.log").read_text()
     assert done.stderr.count("svgvl: step 6") == 1  # one summary line, the main process's
 
@@ -153,6 +159,17 @@ def test_two_processes_follow_the_one_process_schedule_and_weights(tmp_path, ico
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(b[name], a[name], atol=2e-5, rtol=1e-4, msg=name)
+
+    # Interrupted after the checkpoint at step 3, the two processes resume (model, optimizer,
+    # schedule, data order) and end where the uninterrupted run ended.
+    shutil.rmtree(two / "run" / "model")
+    shutil.rmtree(two / "run" / "checkpoints" / "step-0000006")
+    launch()
+    assert "resumed from" in (two / "run" / "train.log").read_text()
+    assert [e["lr"] for e in logged(two / "run")][6:] == lrs["one"][3:]
+    c = weights(two / "run" / "model")
+    for name in a:
+        torch.testing.assert_close(c[name], a[name], atol=2e-5, rtol=1e-4, msg=name)
 
 
 def test_shipped_accelerate_configs_load_as_accelerate_launch_reads_them():

@@ -435,8 +435,7 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
     if accelerator.distributed_type.name == "DEEPSPEED":  # its batch size, as no loader is prepared
         ds = accelerator.state.deepspeed_plugin.deepspeed_config
         ds["train_micro_batch_size_per_gpu"] = int(optim["batch_size"])
-        ds["gradient_accumulation_steps"] = int(optim["grad_accum"])
-        ds.pop("train_batch_size", None)
+        ds["gradient_accumulation_steps"] = int(optim["grad_accum"])  # the engine accumulates
     # The scheduler is not prepared: accelerate would step it once per process.
     model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(scheduler)
