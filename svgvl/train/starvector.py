@@ -455,7 +455,7 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
         return {"steps": step, "model": str(final), "last": None}
     accum = int(optim["grad_accum"])
     loader = _loader(config, train_set, stream, tokenizer, step * accum, accelerator)
-    val_tokens = min(max_text, 2 * max_text // 3 + 16)
+    val_tokens = _val_tokens(val_set, int(run["val_items"]), max_text)
     history: list[dict] = []
     losses: list[float] = []
     tokens_seen = 0
@@ -539,6 +539,16 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
     save_final(accelerator, model, config, tokenizer, out, card)
     say(f"model saved in {final} ({step} steps)")
     return summary
+
+
+def _val_tokens(val_set: SVGCode, items: int, max_text: int) -> int:
+    """New tokens to allow a greedy val SVG: the longest target among the val items, + 16."""
+    longest = 1
+    for index in range(min(items, len(val_set))):
+        item = val_set.example(val_set.rows[index])
+        if item is not None:
+            longest = max(longest, len(item["input_ids"]) - len(item["prompt_ids"]))
+    return min(max_text, longest + 16)
 
 
 def _validation(accelerator, model, tokenizer, val_set, run, max_new_tokens) -> dict:

@@ -131,8 +131,10 @@ def merge_adapter(adapter: str | os.PathLike, out: str | os.PathLike, *, force: 
     config = json.loads((adapter / RUN_CONFIG).read_text(encoding="utf-8"))
     set_seed(int(config["run"]["seed"]))
     base, _ = build_model(config)
-    missing, _unexpected = base.load_state_dict(load_file(str(adapter / TRAINED)), strict=False)
-    del missing  # everything else is the base's own
+    base.config.task = config["task"]
+    _missing, unexpected = base.load_state_dict(load_file(str(adapter / TRAINED)), strict=False)
+    if unexpected:  # the missing ones are the base's own; these would be dropped silently
+        raise TrainError(f"{adapter}: trained modules that the base lacks: {unexpected[:5]}")
     model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     model.eval()
     tokenizer = load_tokenizer(str(adapter))
