@@ -425,3 +425,27 @@ def test_gpu_step_job_runs_its_lora_and_full_rows_at_toy_size(tmp_path, capsys):
     assert "decoder fully fine-tuned; adapter trained; vision encoder trained" in table
     with pytest.raises(SystemExit, match="unknown rows"):
         script.main(["--tiny", "--rows", "gc-fp32"])
+
+
+def test_a_table_streams_into_training(tmp_path, monkeypatch):
+    """``data.streaming``: the rows come as a stream (here a list standing in for the hub's
+    iterable table), cut into batches for this rank; training runs and logs from them."""
+    import svgvl.train.starvector as trainer
+
+    rows = stack_rows(4)
+    monkeypatch.setattr(trainer, "is_table_spec", lambda data: True)
+    monkeypatch.setattr(trainer, "open_table", lambda data, split, streaming: list(rows))
+    lines: list[str] = []
+    config = config_file(
+        tmp_path,
+        task="text2svg",
+        data={"streaming": True, "pack": True, "train_split": "train", "val_split": "val"},
+        optim={"max_steps": 3, "batch_size": 2},
+        run={"val_every": 3, "val_items": 2},
+    )
+    summary = trainer.train(config, "hf:starvector/svg-stack", tmp_path / "run", log=lines.append)
+    text = "\n".join(lines)
+    assert "a stream of training rows, 2 validation rows" in text
+    assert "image parts unused (text2svg)" in text
+    assert summary["steps"] == 3 and len(logged(tmp_path / "run")) == 3
+    assert summary["last"]["val_loss"] > 0

@@ -415,6 +415,11 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
 
     visual = model.num_visual_tokens
     model, description = apply_finetuning(model, finetune)
+    if config["task"] == "text2svg":  # no image: parameters without gradients would stall DDP
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        for part in (base.vision_tower, base.ln_vision, base.projector):
+            part.requires_grad_(False)
+        description += "; image parts unused (text2svg)"
     trainable, total = parameter_counts(model)
     say(
         f"model: {total:,} parameters, {trainable:,} trainable ({100 * trainable / total:.2f}%); "
