@@ -543,6 +543,8 @@ def test_gpu_step_script_runs_at_toy_size(capsys):
     )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    assert script.main(["--tiny", "--steps", "1", "--warmup", "0", "--rows", "lora-64-gc-fp32"]) == 0
+    assert (
+        script.main(["--tiny", "--steps", "1", "--warmup", "0", "--rows", "lora-64-gc-fp32"]) == 0
+    )
     table = capsys.readouterr().out
     assert "| on | fp32 + bf16 autocast |" in table and "TINY smoke run" in table
