@@ -111,6 +111,7 @@ def make_accelerator(mixed_precision: str, grad_accum: int = 1) -> tuple[Acceler
     accelerator = Accelerator(
         mixed_precision=mixed_precision, cpu=not cuda, gradient_accumulation_steps=grad_accum
     )
+    accelerator.gradient_accumulation_steps = grad_accum  # the config's, over the launcher's
     return accelerator, mixed_precision
 
 
