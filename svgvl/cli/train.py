@@ -3,6 +3,7 @@ others to this group."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .options import positive_int
@@ -27,11 +28,24 @@ def add_commands(sub) -> None:
     _add_run_arguments(
         p,
         "starvector",
-        {"help": "dataset folder (svgvl data build) or SVG folder"},
-        "run folder: log, checkpoints, model/",
+        {
+            "help": "dataset folder (svgvl data build), SVG folder, a table in the SVG-Stack "
+            "layout saved by datasets, or hf:NAME[:SPLIT]"
+        },
+        "run folder: log, checkpoints, model/, adapter/ (LoRA runs)",
         "no progress bar",
     )
     p.set_defaults(func=cmd_train_starvector)
+    p = train.add_parser(
+        "merge",
+        help="merge a StarVector LoRA adapter (RUN/adapter) into its base model",
+        description="Rebuild the base model a LoRA run started from (its config and seed), load "
+        "the adapter's trained modules and merge the LoRA weights: the model RUN/model holds.",
+    )
+    p.add_argument("adapter", help="a LoRA run's adapter folder (RUN/adapter) or its run folder")
+    p.add_argument("--out", required=True, help="folder for the merged model")
+    p.add_argument("--force", action="store_true", help="replace --out when it exists")
+    p.set_defaults(func=cmd_train_merge)
     p = train.add_parser(
         "embed",
         help="train the SVG–text embedding model (search, zero-shot labels; a rerun resumes)",
@@ -47,7 +61,7 @@ def add_commands(sub) -> None:
 def _add_run_arguments(p, model: str, data, out: str, progress: str) -> None:
     """The arguments every trainer takes: config, data, output folder, step limit, quiet."""
     p.add_argument("--config", required=True, help=f"YAML (examples/configs/{model}-*.yaml)")
-    p.add_argument("--data", required=True, metavar="DIR", **data)
+    p.add_argument("--data", required=True, metavar="DATA", **data)
     p.add_argument("--out", required=True, help=out)
     p.add_argument("--max-steps", type=positive_int, help="stop at this step (default: config)")
     p.add_argument("--quiet", action="store_true", help=progress)
@@ -116,10 +130,12 @@ def cmd_train_starvector(args) -> int:
     result = train(
         args.config, args.data, args.out, max_steps=args.max_steps, progress=not args.quiet
     )
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # one line from a launch of many processes: the main one's
     last = result.get("last") or {}
     scores = ", ".join(
         f"{name} {last[key]:.4f}"
-        for key, name in (("loss", "loss"), ("val_ssim", "val ssim"))
+        for key, name in (("loss", "loss"), ("val_loss", "val loss"), ("val_ssim", "val ssim"))
         if last.get(key) is not None
     )
     print(
@@ -128,6 +144,14 @@ def cmd_train_starvector(args) -> int:
         + f"; model in {result['model']}",
         file=sys.stderr,
     )
+    return 0
+
+
+def cmd_train_merge(args) -> int:
+    from ..train.starvector_outputs import merge_adapter
+
+    merge_adapter(args.adapter, args.out, force=args.force)
+    print(f"svgvl: merged model in {args.out}", file=sys.stderr)
     return 0
 
 

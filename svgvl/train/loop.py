@@ -97,12 +97,33 @@ def resolve_paths(section: dict, keys, config_file) -> None:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def make_accelerator(mixed_precision: str) -> tuple[Accelerator, str]:
-    """The accelerator and its precision; ``"auto"``: bf16 on a GPU that has it, else none."""
+def make_accelerator(mixed_precision: str, grad_accum: int = 1) -> tuple[Accelerator, str]:
+    """The accelerator and its precision; ``"auto"``: what ``accelerate launch`` was told (its
+    config file), else bf16 on a GPU that has it, else none.  ``grad_accum``: micro-batches per
+    optimizer step when the accelerator does the accumulation (see :func:`optimizer_step`); an
+    FSDP or DeepSpeed set-up from ``accelerate launch --config_file`` is taken from the
+    environment the launcher sets."""
     cuda = torch.cuda.is_available()
     if mixed_precision == "auto":
-        mixed_precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
-    return Accelerator(mixed_precision=mixed_precision, cpu=not cuda), mixed_precision
+        launched = os.environ.get("ACCELERATE_MIXED_PRECISION")
+        bf16 = cuda and torch.cuda.is_bf16_supported()
+        mixed_precision = launched or ("bf16" if bf16 else "no")
+    accelerator = Accelerator(
+        mixed_precision=mixed_precision, cpu=not cuda, gradient_accumulation_steps=grad_accum
+    )
+    accelerator.gradient_accumulation_steps = grad_accum  # the config's, over the launcher's
+    return accelerator, mixed_precision
+
+
+def is_sharded(accelerator) -> bool:
+    """Whether each rank holds only part of the weights (FSDP, DeepSpeed ZeRO-3): then every
+    rank takes part in gathering them, and no rank can run the model alone."""
+    kind = accelerator.distributed_type.name
+    if kind == "FSDP":
+        return True
+    if kind == "DEEPSPEED":
+        return accelerator.state.deepspeed_plugin.zero_stage == 3
+    return False
 
 
 def adamw(parameters, lr: float, weight_decay: float, betas) -> torch.optim.AdamW:
@@ -123,9 +144,27 @@ def optimizer_step(
 ) -> list[float]:
     """One optimizer step over ``accum`` micro-batches (gradient accumulation): the loss of
     micro-batch ``k``, ``loss_of(k)``, is back-propagated divided by ``accum``; gradients are
-    synced across processes on the last one only, then clipped to ``grad_clip`` (0: not).
+    synced across processes on the last one only, then clipped to ``grad_clip`` (0: not), and
+    the scheduler (never passed through ``accelerator.prepare``, which would step it once per
+    process) steps once.  When the accelerator was made with ``accum`` as its accumulation
+    (:func:`make_accelerator`), accelerate accumulates, as DeepSpeed needs.
     Returns the micro-batch losses."""
     losses = []
+    if accelerator.gradient_accumulation_steps == accum:
+        for micro in range(accum):
+            with accelerator.accumulate(model):
+                with accelerator.autocast():
+                    loss = loss_of(micro)
+                accelerator.backward(loss)  # divided by accum by accelerate (or DeepSpeed)
+                losses.append(loss.detach().item())
+                if accelerator.sync_gradients:
+                    if grad_clip:
+                        _clip(accelerator, model, float(grad_clip))
+                    optimizer.step()
+                    if scheduler is not None:
+                        scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+        return losses
     for micro in range(accum):
         last = micro == accum - 1
         with contextlib.nullcontext() if last else accelerator.no_sync(model):
@@ -134,14 +173,21 @@ def optimizer_step(
             accelerator.backward(loss / accum)
         losses.append(loss.detach().item())
     if grad_clip:
-        accelerator.clip_grad_norm_(
-            [p for p in model.parameters() if p.requires_grad], float(grad_clip)
-        )
+        _clip(accelerator, model, float(grad_clip))
     optimizer.step()
     if scheduler is not None:
         scheduler.step()
     optimizer.zero_grad(set_to_none=True)
     return losses
+
+
+def _clip(accelerator, model, max_norm: float) -> None:
+    """Clip the gradients' global norm; FSDP computes it over the shards when given all of the
+    model's parameters (frozen ones have no gradient and count for nothing)."""
+    if accelerator.distributed_type.name == "FSDP":
+        accelerator.clip_grad_norm_(list(model.parameters()), max_norm)
+    else:
+        accelerator.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_norm)
 
 
 def log_line(path: Path, entry: dict) -> None:

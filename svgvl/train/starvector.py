@@ -1,33 +1,42 @@
-"""``svgvl train starvector``: fine-tune a StarVector-style image → SVG model on SVG files.
+"""``svgvl train starvector``: fine-tune a StarVector-style model, image → SVG or text → SVG.
 
     svgvl train starvector --config examples/configs/starvector-tiny.yaml \\
         --data datasets/tabler --out runs/tiny [--max-steps N]
+    accelerate launch --config_file examples/accelerate/fsdp.yaml -m svgvl.cli train starvector ...
 
-- **data** (:mod:`svgvl.train.svg_code_data`): a dataset folder built by ``svgvl data build``
-  (its train/val splits) or any folder of ``.svg`` files (split by id as datasets are), each SVG
-  rendered on the fly as the input image; the target is its code.
+- **task** ``im2svg`` (the SVG rendered on the fly is the input image) or ``text2svg``
+  (StarVector's caption → ``<svg-start>`` → SVG, no image).
+- **data** (:mod:`svgvl.train.svg_code_data`, :mod:`svgvl.train.svg_tables`): a dataset folder
+  built by ``svgvl data build``, a folder of ``.svg`` files (split by id as datasets are), or a
+  table in the SVG-Stack layout (``hf:NAME[:split]`` or a ``save_to_disk`` folder), streamed on
+  request; tokenized on the fly, too-long sequences cut as the official code cuts them.
 - **model** and **fine-tuning** (:mod:`svgvl.train.finetuning`): a new model or ``init_from`` a
   saved/official one; LoRA, full or a frozen decoder; the adapter always trained.
-- **run**: accelerate (bf16 on GPU, fp32 on CPU), AdamW with warmup and a cosine schedule,
-  gradient clipping; checkpoints every ``save_every`` steps in ``OUT/checkpoints`` (a rerun of the
-  same command resumes from the last one); validation every ``val_every`` steps: greedy SVGs
-  for a few val items, repaired and rendered, SSIM against the target's render; the final model
-  (LoRA merged) in ``OUT/model`` with its tokenizer and a model card.
+- **run**: accelerate — one process, DDP, FSDP or DeepSpeed ZeRO-2 as ``accelerate launch``
+  says (``examples/accelerate/``); AdamW with warmup and a cosine schedule stepped once per
+  optimizer step whatever the number of processes, gradient clipping; global micro-batch ``g``
+  goes to rank ``g % world``, so N processes with ``grad_accum`` A train as one process with
+  ``grad_accum`` N·A.  Checkpoints every ``save_every`` steps in ``OUT/checkpoints`` (a rerun of
+  the same command resumes from the last one); validation every ``val_every`` steps: the
+  teacher-forced loss on every rank, and on the main process greedy SVGs, repaired and rendered,
+  SSIM against the target's render (not under FSDP, where no rank holds the whole model); the
+  final model (LoRA merged) in ``OUT/model``, a LoRA run's adapter in ``OUT/adapter``
+  (:mod:`svgvl.train.starvector_outputs`).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import json
+import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import torch
-import yaml
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 from tqdm import tqdm
@@ -40,16 +49,19 @@ from .loop import (
     TrainError,
     adamw,
     due,
+    is_sharded,
     log_line,
     make_accelerator,
     optimizer_step,
     read_config,
-    replacing,
     resolve_paths,
 )
-from .svg_code_data import StepBatches, SVGImages, collate, read_svgs
+from .starvector_outputs import checkpoints, model_card, save_checkpoint, save_final
+from .svg_code_data import StepBatches, StreamBatches, SVGCode, collate, read_svgs
+from .svg_tables import COLUMNS, TableRows, check_columns, is_table_spec, open_table, stream_rows
 
 DEFAULTS: dict = {
+    "task": "im2svg",  # im2svg | text2svg
     "model": {
         "decoder": None,  # hub id or path of a pretrained causal LM ...
         "decoder_config": None,  # ... or a config for a random one ({model_type: ..., ...})
@@ -78,10 +90,14 @@ DEFAULTS: dict = {
     },
     "data": {
         "svg_field": "svg",  # svg (as published) | normalized (svgvl.svg.normalize)
-        "max_length": 8192,  # tokens, visual tokens included; longer SVGs are left out
+        "max_length": 8192,  # tokens, visual tokens included
+        "too_long": "truncate",  # truncate (as StarVector) | drop
         "augment": True,
-        "train_split": "train",  # train | val | test | all
+        "train_split": "train",  # train | val | test | all for folders; a table's split name
         "val_split": "val",
+        "columns": dict(COLUMNS),  # a table's column names (svg, id, caption: one or a list)
+        "streaming": False,  # read a table as a stream (hf: sets that do not fit on the disk)
+        "pack": False,  # text2svg: pack a micro-batch's sequences into max_length rows
     },
     "optim": {
         "lr": 2e-4,
@@ -90,13 +106,13 @@ DEFAULTS: dict = {
         "warmup_steps": 100,
         "schedule": "cosine",  # cosine | constant
         "max_steps": 10000,
-        "batch_size": 2,
+        "batch_size": 2,  # per process
         "grad_accum": 1,
         "grad_clip": 1.0,
     },
     "run": {
         "seed": 0,
-        "mixed_precision": "auto",  # auto (bf16 on GPU, no on CPU) | bf16 | fp16 | no
+        "mixed_precision": "auto",  # auto (the launcher's, else bf16 on GPU, no on CPU) | ...
         "log_every": 10,
         "save_every": 500,
         "keep_checkpoints": 2,
@@ -109,8 +125,7 @@ CHOICES = {
     ("finetune", "decoder"): ("lora", "full", "frozen"),
     ("finetune", "vision"): ("frozen", "full"),
     ("data", "svg_field"): ("svg", "normalized"),
-    ("data", "train_split"): ("train", "val", "test", "all"),
-    ("data", "val_split"): ("train", "val", "test", "all"),
+    ("data", "too_long"): ("truncate", "drop"),
     ("optim", "schedule"): ("cosine", "constant"),
     ("run", "mixed_precision"): ("auto", "bf16", "fp16", "no"),
 }
@@ -125,12 +140,15 @@ def load_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
     checked; relative paths in ``model`` are resolved against the config file's folder when
     they exist there."""
     config, where = read_config(path, DEFAULTS, overrides)
-    resolve_paths(config["model"], PATH_SETTINGS, path)
+    if isinstance(path, str | os.PathLike):
+        resolve_paths(config["model"], PATH_SETTINGS, path)
     check(config, where)
     return config
 
 
 def check(config: dict, where: str) -> None:
+    if config["task"] not in ("im2svg", "text2svg"):
+        raise TrainError(f"{where}: task must be one of im2svg, text2svg, got {config['task']!r}")
     for (section, key), allowed in CHOICES.items():
         if config[section][key] not in allowed:
             raise TrainError(
@@ -144,6 +162,11 @@ def check(config: dict, where: str) -> None:
         raise TrainError(f"{where}: model takes decoder (pretrained) or decoder_config, not both")
     if not (model["init_from"] or model["tokenizer"] or model["decoder"]):
         raise TrainError(f"{where}: a random decoder needs model.tokenizer")
+    if config["data"]["pack"] and config["task"] != "text2svg":
+        raise TrainError(f"{where}: data.pack needs task: text2svg (images are not packed)")
+    columns = config["data"]["columns"]
+    if not isinstance(columns, dict) or not columns.get("svg"):
+        raise TrainError(f"{where}: data.columns needs svg (the column of SVG code)")
     optim = config["optim"]
     for key in ("max_steps", "batch_size", "grad_accum"):
         if int(optim[key]) < 1:
@@ -156,45 +179,81 @@ def check(config: dict, where: str) -> None:
 # -- validation --------------------------------------------------------------------------------
 
 
-def validate(model, tokenizer, dataset: SVGImages, items: int, max_new_tokens: int) -> dict:
-    """Greedy SVGs for the first ``items`` items: repaired, rendered at 256 px, SSIM against the
-    target SVG's render."""
-    picked = dataset.items[:items]
-    if not picked:
-        return {}
+def val_loss(accelerator, model, dataset: SVGCode, items: int, pad_id: int) -> float | None:
+    """The teacher-forced loss over the first ``items`` val rows, shared out over the ranks;
+    every rank runs the same number of forward passes (a sharded model needs all of them)."""
+    n = min(items, len(dataset))
+    if not n:
+        return None
+    world, rank = accelerator.num_processes, accelerator.process_index
+    total = torch.zeros(2, device=accelerator.device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for turn in range(math.ceil(n / world)):
+                index = turn * world + rank
+                batch = collate([dataset[min(index, n - 1)]], pad_id)
+                batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+                with accelerator.autocast():
+                    loss = model(**batch).loss.float()
+                if index < n:  # ranks past the end ran only to keep the others company
+                    total += torch.stack([loss, torch.ones_like(loss)])
+    finally:
+        model.train(was_training)
+    total = accelerator.reduce(total, "sum")
+    return float(total[0] / total[1])
+
+
+def validate(model, tokenizer, dataset: SVGCode, items: int, max_new_tokens: int) -> dict:
+    """Greedy SVGs for the first ``items`` val rows (from the image, or from the caption for
+    text2svg): repaired, rendered at 256 px, SSIM against the target SVG's render."""
     scores, repaired = [], 0
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            for _id, code, _ids in picked:
-                image = dataset.image(code)
-                text = sample_svgs(
-                    model, tokenizer, [image], do_sample=False, max_new_tokens=max_new_tokens
-                )[0]
-                score, _svg, repairs = rerank(text, code, size=256)[0]
+            for index in range(min(items, len(dataset))):
+                item = dataset.example(dataset.rows[index])
+                if item is None:
+                    continue
+                if dataset.task == "im2svg":
+                    image = dataset.image(item["svg"])
+                    texts = sample_svgs(
+                        model, tokenizer, [image], do_sample=False, max_new_tokens=max_new_tokens
+                    )[0]
+                else:
+                    texts = [_text2svg_greedy(model, tokenizer, item, max_new_tokens)]
+                score, _svg, repairs = rerank(texts, item["svg"], size=256)[0]
                 scores.append(score)
                 repaired += bool(repairs)
     finally:
         model.train(was_training)
-    return {
-        "val_ssim": sum(scores) / len(scores),
-        "val_repaired": repaired / len(scores),
-        "val_items": len(scores),
-    }
+    if not scores:
+        return {}
+    return {"val_ssim": sum(scores) / len(scores), "val_repaired": repaired / len(scores)}
+
+
+def _text2svg_greedy(model, tokenizer, item: dict, max_new_tokens: int) -> str:
+    """The greedy SVG after a caption: the prompt ends ``<svg-start><svg``; the text is the
+    code from ``<svg`` on, cut after ``</svg>``."""
+    device = model.get_input_embeddings().weight.device
+    prompt = torch.tensor([item["prompt_ids"]], device=device)
+    new = model.generate(
+        None,
+        input_ids=prompt,
+        do_sample=False,
+        max_new_tokens=max_new_tokens,
+        pad_token_id=tokenizer.pad_token_id,
+    )[0]
+    head = tokenizer.decode(item["prompt_ids"], skip_special_tokens=False)
+    text = head[head.rfind("<svg-start>") + len("<svg-start>") :]
+    text += tokenizer.decode(new.tolist(), skip_special_tokens=True)
+    end = text.find("</svg>")
+    return text[: end + len("</svg>")] if end >= 0 else text
 
 
 # -- the run -----------------------------------------------------------------------------------
-
-
-def _checkpoints(out: Path) -> list[Path]:
-    folder = out / "checkpoints"
-    if not folder.is_dir():
-        return []
-    found = [
-        p for p in folder.iterdir() if p.name.startswith("step-") and (p / "state.json").is_file()
-    ]
-    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
 def _same_run(out: Path, config: dict) -> None:
@@ -223,66 +282,93 @@ def train(
     log=None,
 ) -> dict:
     """Train (or resume) as the config says; returns a summary (steps, losses, validation,
-    parameter counts, the model folder)."""
+    parameter counts, the model folder).  Every process of a launch calls this; the main one
+    writes the logs and the final folders."""
     config = load_config(config_path, overrides)
     if max_steps is not None:
         config["optim"]["max_steps"] = int(max_steps)
-    if not Path(data).is_dir():
-        raise TrainError(f"{data}: no such folder (pass a dataset or a folder of .svg files)")
+    if not is_table_spec(data) and not Path(data).is_dir():
+        raise TrainError(
+            f"{data}: no such folder (pass a dataset, a folder of .svg files or hf:NAME)"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _same_run(out, config)
-    log_file = open(out / "train.log", "a", encoding="utf-8")  # noqa: SIM115 - closed below
+    accelerator, precision = make_accelerator(
+        config["run"]["mixed_precision"], int(config["optim"]["grad_accum"])
+    )
+    main = accelerator.is_main_process
+    log_file = open(out / "train.log", "a", encoding="utf-8") if main else None  # noqa: SIM115
 
     def say(message: str) -> None:
+        if not main:
+            return
         line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
         log_file.write(line + "\n")
         log_file.flush()
         (log or (lambda m: print(m, file=sys.stderr)))(message)
 
     try:
-        return _train(config, data, out, say, progress)
+        return _train(config, data, out, say, progress, accelerator, precision)
     finally:
-        log_file.close()
+        if log_file:
+            log_file.close()
 
 
-def _datasets(config: dict, data, model, tokenizer, say) -> tuple[SVGImages, SVGImages, int]:
-    """The train and val sets and the token budget left for SVG code (after the visual
-    tokens, within the decoder's context)."""
-    model_config = model.config
-    max_text = int(config["data"]["max_length"]) - model.num_visual_tokens
-    context = context_length(model_config)
+def _rows(config: dict, data, split: str, rank_seed: int):
+    """The rows of one split: a sequence, or for a streamed table a function of the epoch
+    that yields them (None when the set has no such split)."""
+    spec = config["data"]
+    columns, task = spec["columns"], config["task"]
+    if not is_table_spec(data):
+        return read_svgs(data, split, spec["svg_field"])
+    table = open_table(data, split, streaming=bool(spec["streaming"]))
+    if table is None:
+        return []
+    check_columns(getattr(table, "column_names", None), columns, data, task)
+    if spec["streaming"]:
+        return lambda epoch: stream_rows(table, columns, rank_seed, epoch)
+    return TableRows(table, columns)
+
+
+def _datasets(config: dict, data, model, tokenizer, say):
+    """The train and val data (an :class:`SVGCode` over rows, or a stream) and the token budget
+    left for the text (after the visual tokens, within the decoder's context)."""
+    task = config["task"]
+    visual = model.num_visual_tokens if task == "im2svg" else 0
+    max_text = int(config["data"]["max_length"]) - visual
+    context = context_length(model.config)
     if context is not None:
-        max_text = min(max_text, context - model.num_visual_tokens)
+        max_text = min(max_text, context - visual)
     if max_text < 8:
         raise TrainError(f"data.max_length leaves {max_text} tokens for the SVG code")
-    field = config["data"]["svg_field"]
-    train_set = SVGImages(
-        read_svgs(data, config["data"]["train_split"], field),
-        tokenizer,
-        model_config,
-        max_text,
-        bool(config["data"]["augment"]),
-    )
-    val_set = SVGImages(
-        read_svgs(data, config["data"]["val_split"], field),
-        tokenizer,
-        model_config,
-        max_text,
-        False,
-    )
-    if not len(train_set):
-        raise TrainError(
-            f"{data}: no usable SVGs in the {config['data']['train_split']} split "
-            f"(left out: {train_set.dropped})"
+    spec, seed = config["data"], int(config["run"]["seed"])
+
+    def code(rows, augment: bool) -> SVGCode:
+        return SVGCode(
+            rows if isinstance(rows, list | TableRows) else None,
+            tokenizer,
+            model.config,
+            max_text,
+            task=task,
+            augment=augment,
+            too_long=spec["too_long"],
         )
-    dropped = ", ".join(f"{n} {why}" for why, n in train_set.dropped.items() if n)
+
+    train_rows = _rows(config, data, spec["train_split"], seed)
+    val_rows = _rows(config, data, spec["val_split"], seed)
+    if callable(val_rows):  # a streamed val split: its first rows, enough to validate on
+        val_rows = list(itertools.islice(val_rows(0), int(config["run"]["val_items"])))
+    train_set, val_set = code(train_rows, bool(spec["augment"])), code(val_rows, False)
+    streamed = callable(train_rows)
+    if not streamed and not len(train_rows):
+        raise TrainError(f"{data}: no rows in the {spec['train_split']} split")
     say(
-        f"data: {len(train_set):,} training SVGs"
-        + (f" ({dropped} left out)" if dropped else "")
-        + f", {len(val_set):,} validation SVGs, from {data}"
+        f"data: {'a stream of' if streamed else f'{len(train_rows):,}'} training rows, "
+        f"{len(val_rows):,} validation rows, from {data} ({task}; sequences over {max_text} "
+        f"tokens {'cut' if spec['too_long'] == 'truncate' else 'left out'})"
     )
-    return train_set, val_set, max_text
+    return train_set, train_rows if streamed else None, val_set, max_text
 
 
 def _scheduler(optimizer, optim: dict):
@@ -293,39 +379,78 @@ def _scheduler(optimizer, optim: dict):
     return get_constant_schedule_with_warmup(optimizer, warmup)
 
 
-def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
+def _loader(config, train_set, stream, tokenizer, start: int, accelerator) -> DataLoader:
+    """This rank's micro-batches from global micro-batch ``start`` (a resumed run's place):
+    index batches over the rows, or batches cut from the stream."""
+    optim, run = config["optim"], config["run"]
+    pack = int(config["data"]["max_length"]) if config["data"]["pack"] else 0
+    collate_fn = functools.partial(collate, pad_id=tokenizer.pad_token_id, pack_to=pack)
+    rank, world = accelerator.process_index, accelerator.num_processes
+    workers = int(run["num_workers"])
+    if stream is not None:
+        batches = StreamBatches(
+            stream, train_set, int(optim["batch_size"]), start, rank, world, collate_fn
+        )
+        return DataLoader(batches, batch_size=None, num_workers=workers)
+    sampler = StepBatches(
+        len(train_set), int(optim["batch_size"]), int(run["seed"]), start, rank, world
+    )
+    return DataLoader(
+        train_set,
+        batch_sampler=sampler,
+        collate_fn=collate_fn,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+    )
+
+
+def _train(config: dict, data, out: Path, say, progress: bool, accelerator, precision) -> dict:
     optim, run, finetune = config["optim"], config["run"], config["finetune"]
-    accelerator, precision = make_accelerator(run["mixed_precision"])
     set_seed(int(run["seed"]))
 
     model, tokenizer = build_model(config)
+    model.config.task = config["task"]  # what the saved model was trained for
     model_config = model.config
-    train_set, val_set, max_text = _datasets(config, data, model, tokenizer, say)
+    train_set, stream, val_set, max_text = _datasets(config, data, model, tokenizer, say)
 
     visual = model.num_visual_tokens
     model, description = apply_finetuning(model, finetune)
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if config["task"] == "text2svg":  # no image: parameters without gradients would stall DDP
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        for part in (base.vision_tower, base.ln_vision, base.projector):
+            part.requires_grad_(False)
+        description += "; image parts unused (text2svg)"
     trainable, total = parameter_counts(model)
     say(
         f"model: {total:,} parameters, {trainable:,} trainable ({100 * trainable / total:.2f}%); "
         f"{description}; {model_config.text_config.model_type} decoder, {visual} visual tokens"
     )
-    say(f"device: {accelerator.device}, mixed precision: {precision}")
+    world = accelerator.num_processes
+    say(
+        f"device: {accelerator.device}, mixed precision: {precision}, {world} process(es) "
+        f"({accelerator.distributed_type.name}); {int(optim['batch_size']) * world} rows × "
+        f"{int(optim['grad_accum'])} micro-batches per optimizer step"
+    )
 
     optimizer = adamw(
         model.parameters(), float(optim["lr"]), float(optim["weight_decay"]), optim["betas"]
     )
     steps = int(optim["max_steps"])
     scheduler = _scheduler(optimizer, optim)
-    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    if accelerator.distributed_type.name == "DEEPSPEED":  # its batch size, as no loader is prepared
+        ds = accelerator.state.deepspeed_plugin.deepspeed_config
+        ds["train_micro_batch_size_per_gpu"] = int(optim["batch_size"])
+        ds["gradient_accumulation_steps"] = int(optim["grad_accum"])  # the engine accumulates
+    # The scheduler is not prepared: accelerate would step it once per process.
+    model, optimizer = accelerator.prepare(model, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
 
     step = 0
-    checkpoints = _checkpoints(out)
-    if checkpoints:
-        accelerator.load_state(str(checkpoints[-1]))
-        state = json.loads((checkpoints[-1] / "state.json").read_text(encoding="utf-8"))
-        step = int(state["step"])
-        say(f"resumed from {checkpoints[-1]} at step {step}")
+    found = checkpoints(out)
+    if found:
+        accelerator.load_state(str(found[-1]))
+        step = int(json.loads((found[-1] / "state.json").read_text(encoding="utf-8"))["step"])
+        say(f"resumed from {found[-1]} at step {step}")
     elif accelerator.is_main_process:
         (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
@@ -334,23 +459,8 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         say(f"already trained to step {step}; the model is in {final}")
         return {"steps": step, "model": str(final), "last": None}
     accum = int(optim["grad_accum"])
-    batches = StepBatches(
-        len(train_set),
-        int(optim["batch_size"]),
-        int(run["seed"]),
-        step * accum,
-        accelerator.process_index,
-        accelerator.num_processes,
-    )
-    workers = int(run["num_workers"])
-    loader = DataLoader(
-        train_set,
-        batch_sampler=batches,
-        collate_fn=functools.partial(collate, pad_id=tokenizer.pad_token_id),
-        num_workers=workers,
-        persistent_workers=workers > 0,
-    )
-    val_tokens = min(max_text, max((len(ids) for _, _, ids in val_set.items), default=1) + 16)
+    loader = _loader(config, train_set, stream, tokenizer, step * accum, accelerator)
+    val_tokens = _val_tokens(val_set, int(run["val_items"]), max_text)
     history: list[dict] = []
     losses: list[float] = []
     tokens_seen = 0
@@ -386,17 +496,22 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
         entry = None
         if due(step, run["log_every"], steps):
             recent = losses[-accum * int(run["log_every"]) :]
+            summed = torch.tensor([sum(recent), len(recent), tokens_seen], dtype=torch.float64).to(
+                accelerator.device
+            )
+            summed = accelerator.reduce(summed, "sum")  # every rank's share
             entry = {
                 "step": step,
-                "loss": sum(recent) / len(recent),
+                "loss": float(summed[0] / summed[1]),
                 "lr": scheduler.get_last_lr()[0],
-                "tokens_per_s": tokens_seen / max(time.time() - started, 1e-9),
+                "tokens_per_s": float(summed[2]) / max(time.time() - started, 1e-9),
             }
             bar.set_postfix(loss=f"{entry['loss']:.4f}")
         if len(val_set) and due(step, run["val_every"], steps):
-            with accelerator.autocast():
-                scores = validate(base, tokenizer, val_set, int(run["val_items"]), val_tokens)
-            entry = {**(entry or {"step": step}), **scores}
+            entry = {
+                **(entry or {"step": step}),
+                **_validation(accelerator, model, tokenizer, val_set, run, val_tokens),
+            }
         if entry:
             history.append(entry)
             say(
@@ -410,95 +525,54 @@ def _train(config: dict, data, out: Path, say, progress: bool) -> dict:
             if accelerator.is_main_process:
                 log_line(out / "log.jsonl", entry)
         if due(step, run["save_every"], steps) and step < steps:
-            _save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
+            save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
     bar.close()
 
-    if not accelerator.is_main_process:
-        return {"steps": step, "model": str(final)}
-    _save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
+    save_checkpoint(accelerator, out, step, int(run["keep_checkpoints"]))
     summary = {
         "steps": step,
         "trainable_parameters": trainable,
         "total_parameters": total,
         "finetuning": description,
-        "train_items": len(train_set),
+        "train_items": len(train_set) if stream is None else 0,
         "val_items": len(val_set),
+        "processes": world,
         "last": history[-1] if history else None,
         "model": str(final),
     }
-    unwrapped = accelerator.unwrap_model(model)
-    if hasattr(unwrapped, "merge_and_unload"):
-        unwrapped = unwrapped.merge_and_unload()
-    with replacing(final) as temp:
-        unwrapped.save_pretrained(temp)
-        tokenizer.save_pretrained(temp)
-        (temp / "README.md").write_text(_model_card(config, data, summary, history), "utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        for file in temp.iterdir():  # some savers create 0600 files; outputs get the usual mode
-            file.chmod(0o666 & ~umask)
+    card = model_card(config, data, summary, history)
+    save_final(accelerator, model, config, tokenizer, out, card)
     say(f"model saved in {final} ({step} steps)")
     return summary
 
 
-def _save_checkpoint(accelerator, out: Path, step: int, keep: int) -> None:
-    folder = out / "checkpoints" / f"step-{step:07d}"
-    accelerator.save_state(str(folder))
-    if accelerator.is_main_process:
-        (folder / "state.json").write_text(json.dumps({"step": step}) + "\n", encoding="utf-8")
-        for old in _checkpoints(out)[: -max(keep, 1)]:
-            shutil.rmtree(old, ignore_errors=True)
+def _val_tokens(val_set: SVGCode, items: int, max_text: int) -> int:
+    """New tokens to allow a greedy val SVG: the longest target among the val items, + 16."""
+    longest = 1
+    for index in range(min(items, len(val_set))):
+        item = val_set.example(val_set.rows[index])
+        if item is not None:
+            longest = max(longest, len(item["input_ids"]) - len(item["prompt_ids"]))
+    return min(max_text, longest + 16)
 
 
-def _model_card(config: dict, data, summary: dict, history: list[dict]) -> str:
-    """The final model's README: what it is, its data and licences, the command, the config
-    and the validation scores over the run."""
-    rows = [h for h in history if "val_ssim" in h]
-    table = "\n".join(
-        f"| {h['step']} | {h.get('loss', float('nan')):.4f} | {h['val_ssim']:.4f} | "
-        f"{h['val_repaired']:.2f} |"
-        for h in rows
-    )
-    manifest = Path(data) / "manifest.json"
-    sources = "a folder of SVG files (licences as its files state)"
-    if manifest.is_file():
-        info = json.loads(manifest.read_text(encoding="utf-8"))
-        licences = ", ".join(f"{k} ({v})" for k, v in info["counts"]["licence"].items())
-        sources = f"svgvl dataset `{info['source']}` (licences: {licences})"
-    spec = config["model"]
-    decoder = spec["decoder"] or spec["decoder_config"] or spec["init_from"]
-    return f"""---
-library_name: transformers
-tags: [svg, image-to-svg, starvector, svgvl]
----
-
-# StarVector-style image → SVG model (svgvl)
-
-Vision tower → adapter → visual tokens prepended to a code LLM that writes SVG code
-(`svgvl.models.starvector`).  Load with `StarVectorForCausalLM.from_pretrained(this folder)` or use
-`svgvl vectorize IMAGE --engine starvector --model THIS_FOLDER`.
-
-- Decoder: `{decoder if isinstance(decoder, str) else decoder.get("model_type")}`;
-  vision: `{spec["vision_config"] or spec["vision"]}` ({spec["vision_backend"]});
-  {summary["finetuning"]} (LoRA merged into the weights).
-- Parameters: {summary["total_parameters"]:,} ({summary["trainable_parameters"]:,} trained).
-- Data: {sources}; {summary["train_items"]:,} training and {summary["val_items"]:,} validation
-  SVGs; {summary["steps"]} steps.
-- Training command: `svgvl train starvector --config CONFIG --data {data} --out OUT`
-  with the config below.
-
-## Validation (greedy decoding, repaired, render SSIM against the target)
-
-| step | loss | SSIM | repaired |
-|---|---|---|---|
-{table or "| - | - | - | - |"}
-
-## Config
-
-```yaml
-{yaml.safe_dump(config, sort_keys=False).strip()}
-```
-"""
+def _validation(accelerator, model, tokenizer, val_set, run, max_new_tokens) -> dict:
+    """The val loss (all ranks) and, where one rank can run the whole model, greedy SVGs'
+    SSIM on the main process while the others wait."""
+    scores = {}
+    loss = val_loss(accelerator, model, val_set, int(run["val_items"]), tokenizer.pad_token_id)
+    if loss is not None:
+        scores["val_loss"] = loss
+    if not is_sharded(accelerator):
+        if accelerator.is_main_process:
+            unwrapped = accelerator.unwrap_model(model)
+            base = unwrapped.get_base_model() if hasattr(unwrapped, "get_base_model") else unwrapped
+            with accelerator.autocast():
+                scores.update(
+                    validate(base, tokenizer, val_set, int(run["val_items"]), max_new_tokens)
+                )
+        accelerator.wait_for_everyone()
+    return scores
 
 
 __all__ = ["DEFAULTS", "TrainError", "train", "load_config"]
