@@ -225,11 +225,14 @@ def test_official_config_reads_starvector_8b_from_the_shapes():
 
 @pytest.mark.slow
 def test_generate_svg_draws_what_a_text2svg_model_learned(tmp_path, capsys):
-    """A tiny model overfitted on two caption → icon pairs in StarVector's text2svg format
-    (caption, <svg-start>, SVG, end of sequence) draws each icon back from its caption."""
+    """A tiny model overfitted on two caption → icon pairs in the trainer's text2svg format
+    (template and caption, <svg-start>, SVG, end of sequence) draws each icon back from its
+    caption: generate_svg prompts as the trainer trains."""
+    from types import SimpleNamespace
+
     from svgvl.engines.starvector import generate_svg
-    from svgvl.models.starvector import ADDED_TOKENS
     from svgvl.svg import normalize
+    from svgvl.train.svg_code_data import caption_prompt_ids, encode, pick_caption
 
     from .conftest import SVG_FIXTURES
 
@@ -239,8 +242,18 @@ def test_generate_svg_draws_what_a_text2svg_model_learned(tmp_path, capsys):
         "a heart": (SVG_FIXTURES / "icons" / "tabler-heart.svg").read_text().strip(),
         "a cylinder": (SVG_FIXTURES / "icons" / "lucide-cylinder.svg").read_text().strip(),
     }
-    texts = [c + ADDED_TOKENS[0] + svg + tokenizer.eos_token for c, svg in pairs.items()]
-    batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
+    # Each training sequence as `svgvl train starvector` (task: text2svg) writes it.
+    rows = [
+        caption_prompt_ids(tokenizer, pick_caption([caption], None))
+        + encode(tokenizer, [svg], "<svg")[0]
+        for caption, svg in pairs.items()
+    ]
+    width = max(map(len, rows))
+    pad = tokenizer.pad_token_id
+    batch = SimpleNamespace(
+        input_ids=torch.tensor([r + [pad] * (width - len(r)) for r in rows]),
+        attention_mask=torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]),
+    )
     labels = batch.input_ids.masked_fill(batch.attention_mask == 0, -100)
     assert batch.input_ids.shape[1] < 250  # fits the tiny decoder's 256 positions
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)

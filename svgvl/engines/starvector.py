@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from ..metrics import ssim
-from ..models.starvector import ADDED_TOKENS, StarVectorConfig, StarVectorError, context_length
+from ..models.starvector import StarVectorConfig, StarVectorError, context_length
 from ..models.starvector_checkpoints import load
 from ..render import rasterize
 from ..svg import SVGError, repair
@@ -71,13 +71,19 @@ def sample_svgs(model, tokenizer, images, *, candidates: int = 1, **sampling) ->
 
 
 def sample_captioned(model, tokenizer, caption: str, *, candidates: int = 1, **sampling):
-    """``(texts, mean log-probabilities)`` of ``candidates`` SVGs sampled for a caption, as
-    StarVector's text2svg prompts: the caption, ``<svg-start>``, then the SVG (here started with
-    the config's prompt, ``<svg``)."""
+    """``(texts, mean log-probabilities)`` of ``candidates`` SVGs sampled for a caption, prompted
+    exactly as ``svgvl train starvector`` (task ``text2svg``) and StarVector's text2svg train:
+    a template and the caption ("Draw an SVG of a red bus"), ``<svg-start>``, then the code's
+    prompt ``<svg``, each part tokenized alone."""
+    from ..train.svg_code_data import CAPTION_TEMPLATES, caption_prompt_ids
+
     config = model.config
     device = model.get_input_embeddings().weight.device
-    text = caption + ADDED_TOKENS[0] + config.prompt
-    prompt = tokenizer(text, add_special_tokens=False, return_tensors="pt").input_ids.to(device)
+    if not caption.startswith(CAPTION_TEMPLATES):
+        caption = CAPTION_TEMPLATES[0] + caption
+    ids = caption_prompt_ids(tokenizer, caption)
+    ids += tokenizer(config.prompt, add_special_tokens=False).input_ids
+    prompt = torch.tensor([ids], device=device)
     return _sample(model, tokenizer, None, prompt, candidates, sampling)
 
 
@@ -232,7 +238,7 @@ def generate_svg(
 ) -> list[str]:
     """Text → SVG with a StarVector-style model trained for ``text2svg``: ``n`` SVGs, best first.
 
-    Samples ``candidates`` SVGs for ``caption`` (StarVector's prompt: caption, ``<svg-start>``),
+    Samples ``candidates`` SVGs for ``caption`` (:func:`sample_captioned`: StarVector's prompt),
     repairs each (:func:`svgvl.svg.repair`) and orders them by ``rank``: the SVG–text model's
     caption–render cosine (``"embedding"``), the model's mean log-probability per token
     (``"likelihood"``), sample order (``"none"``), or ``"auto"`` (embedding when the shipped
