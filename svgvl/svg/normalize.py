@@ -18,7 +18,9 @@ from . import transform as tf
 from .errors import SVGError
 from .gradients import average_color, bake_transform, gradient_geometry
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
+from .markers import draw_markers
 from .numbers import parse_length
+from .painting import enter_context, leave_context, paint, resolve_context
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
 from .pathdata import bounding_box, transform_path
 from .shapes import dasharray, shape_to_path
@@ -91,6 +93,7 @@ class _Normalizer:
         self.expanding: set[str] = set()
         self.gradient_keys: dict = {}
         self.clip_keys: dict = {}
+        self.context: dict | None = None  # the paint of the context element (painting.py)
         self.drawing: Drawing
 
     def run(self, canvas) -> Drawing:
@@ -193,6 +196,7 @@ class _Normalizer:
         y = parse_length(element.get("y"), vh, 0.0)
         matrix = tf.multiply(matrix, tf.translate(x, y))
         self.expanding.add(ref)
+        previous_context = enter_context(self, style)
         try:
             if local_name(target) in ("symbol", "svg"):
                 # A symbol's viewport takes the use's width/height (default 100%).
@@ -221,6 +225,7 @@ class _Normalizer:
                 self.visit(target, matrix, style, opacity, clip, viewport, mask=mask)
         finally:
             self.expanding.discard(ref)
+            leave_context(self, previous_context)
 
     # -- shapes -------------------------------------------------------------------------------
 
@@ -230,6 +235,7 @@ class _Normalizer:
         local = shape_to_path(element, name, viewport)
         if not local:
             return
+        style = resolve_context(self, style)
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
         current = style.get("color", "")
         bbox = None
@@ -273,8 +279,9 @@ class _Normalizer:
                 path.stroke_dashoffset = (
                     parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
                 ) * scale
-        if path.visible:
-            self.drawing.paths.append(path)
+        paint(self, path, style, lambda: draw_markers(
+            self, name, local, matrix, style, opacity, clip, viewport, mask
+        ))  # fmt: skip
 
     # -- paint servers and clips ----------------------------------------------------------------
 

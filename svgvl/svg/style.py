@@ -31,8 +31,15 @@ INHERITED = {
     "clip-rule": "nonzero",
     "color": "",
     "visibility": "visible",
+    "marker-start": "none",
+    "marker-mid": "none",
+    "marker-end": "none",
+    "paint-order": "normal",
 }
 NOT_INHERITED = {"opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity"}
+NOT_INHERITED |= {"overflow"}
+# Shorthands that a stylesheet or style attribute may use (not presentation attributes).
+SHORTHANDS = {"marker": ("marker-start", "marker-mid", "marker-end")}
 PROPERTIES = set(INHERITED) | NOT_INHERITED
 
 
@@ -44,8 +51,10 @@ def parse_declarations(text: str) -> tuple[dict[str, str], dict[str, str]]:
         if decl.type != "declaration":
             continue
         name = decl.lower_name
-        if name in PROPERTIES:
-            (important if decl.important else normal)[name] = tinycss2.serialize(decl.value).strip()
+        value = tinycss2.serialize(decl.value).strip()
+        for name in SHORTHANDS.get(name, (name,)):
+            if name in PROPERTIES:
+                (important if decl.important else normal)[name] = value
     return normal, important
 
 

@@ -1,0 +1,92 @@
+"""Painting order and context paint (SVG 2 §13.6, §13.2.4).
+
+``paint-order`` says whether a shape's fill, stroke and markers are painted in another order
+than fill → stroke → markers.  A drawing has no such property, so a stroke painted under its
+fill becomes its own stroke-only path emitted before the fill-only one.
+
+``context-fill`` / ``context-stroke`` paint an element with the fill or stroke of its *context
+element*: the shape a marker decorates, or the ``<use>`` that instantiates it.  The normaliser
+keeps the paint of the innermost context element in ``normalizer.context`` while it draws
+marker or ``<use>`` content; outside any context the values paint nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .model import Path
+
+DEFAULT_ORDER = ("fill", "stroke", "markers")
+CONTEXT_PAINT = {"context-fill": "fill", "context-stroke": "stroke"}
+
+
+def paint_order(value: str | None) -> tuple[str, ...]:
+    """The full painting order: the listed layers first, then the rest in the default order.
+
+    An unknown keyword or a repeated one makes the value invalid, which means ``normal``.
+    """
+    words = (value or "normal").split()
+    if words == ["normal"] or not words:
+        return DEFAULT_ORDER
+    if len(set(words)) != len(words) or any(w not in DEFAULT_ORDER for w in words):
+        return DEFAULT_ORDER
+    return tuple(words) + tuple(layer for layer in DEFAULT_ORDER if layer not in words)
+
+
+def paint(normalizer, path: Path, style: dict[str, str], draw_markers) -> None:
+    """Append ``path`` to the drawing in its painting order; ``draw_markers()`` draws the
+    shape's markers (appending their paths) when their turn comes."""
+    order = paint_order(style.get("paint-order"))
+    paths = normalizer.drawing.paths
+    fill_at, stroke_at = order.index("fill"), order.index("stroke")
+    together = stroke_at == fill_at + 1 or path.stroke == "none" or path.fill == "none"
+    for layer in order:
+        if layer == "markers":
+            draw_markers()
+        elif together:
+            if layer == ("fill" if fill_at < stroke_at else "stroke") and path.visible:
+                paths.append(path)
+        else:
+            part = (
+                replace(path, stroke="none")
+                if layer == "fill"
+                else replace(path, fill="none")
+            )
+            if part.visible:
+                paths.append(part)
+
+
+def _resolved(value: str, role: str, style: dict[str, str], context) -> str:
+    """A fill or stroke value with context paint and ``currentColor`` made concrete."""
+    text = value.strip()
+    if text in CONTEXT_PAINT:
+        return context[CONTEXT_PAINT[text]] if context else "none"
+    if text.lower() == "currentcolor" and style.get("color", "").strip():
+        return style["color"].strip()
+    return text
+
+
+def resolve_context(normalizer, style: dict[str, str]) -> dict[str, str]:
+    """``style`` with ``context-fill``/``context-stroke`` replaced by the context's paint."""
+    if not any(style.get(p, "").strip() in CONTEXT_PAINT for p in ("fill", "stroke")):
+        return style
+    context = getattr(normalizer, "context", None)
+    return {
+        **style,
+        "fill": _resolved(style["fill"], "fill", style, context),
+        "stroke": _resolved(style["stroke"], "stroke", style, context),
+    }
+
+
+def enter_context(normalizer, style: dict[str, str]):
+    """Make the element whose computed style is ``style`` the context element; returns the
+    previous context for :func:`leave_context`."""
+    previous = getattr(normalizer, "context", None)
+    normalizer.context = {
+        role: _resolved(style.get(role, ""), role, style, previous) for role in ("fill", "stroke")
+    }
+    return previous
+
+
+def leave_context(normalizer, previous) -> None:
+    normalizer.context = previous
