@@ -20,16 +20,18 @@ that would draw itself again is dropped.
 from __future__ import annotations
 
 import math
+import re
 
 from . import transform as tf
 from .model import Clip
 from .numbers import parse_length
-from .parse import local_name
 from .painting import enter_context, leave_context
+from .parse import local_name
 from .pathdata import Command, rect_path, transform_path
 from .style import INHERITED, cascade, parse_paint
 from .viewport import parse_viewbox, viewbox_transform
 
+_ARC = re.compile(r"[Aa]")
 MARKER_SHAPES = {"path", "line", "polyline", "polygon"}
 POSITIONS = ("marker-start", "marker-mid", "marker-end")
 
@@ -215,18 +217,24 @@ def _marker_ref(value: str, ids) -> object | None:
     return target if target is not None and local_name(target) == "marker" else None
 
 
-def draw_markers(normalizer, name, local, matrix, style, opacity, clip, viewport, mask) -> None:
+def draw_markers(normalizer, element, local, matrix, style, opacity, clip, viewport, mask) -> None:
     """Draw the markers of one shape (``local``: its path in user space) as paths."""
+    name = local_name(element)
     if name not in MARKER_SHAPES:
         return
     wanted = {pos: _marker_ref(style.get(pos, "none"), normalizer.ids) for pos in POSITIONS}
     if all(m is None for m in wanted.values()):
         return
+    if wanted["marker-mid"] is not None and name == "path" and _ARC.search(element.get("d", "")):
+        # Arcs are cubics by now; SVG draws no mid marker inside an arc, this draws one at
+        # each joint of its cubics.
+        normalizer.drop("marker-mid on an elliptical arc")
     stack = normalizer.__dict__.setdefault("marker_stack", [])
     vw, vh = viewport
     diag = math.hypot(vw, vh) / math.sqrt(2)
     stroke_width = parse_length(style.get("stroke-width"), diag, 1.0) or 0.0
     points = vertices(local)
+    styles: dict[int, dict[str, str]] = {}
     for kind, x, y, auto in points:
         marker = wanted[f"marker-{kind}"]
         if marker is None:
@@ -242,7 +250,9 @@ def draw_markers(normalizer, name, local, matrix, style, opacity, clip, viewport
         marker_clip = clip
         if clip_rect is not None and _overflow_hidden(normalizer, marker):
             marker_clip = _clip(normalizer, transform_path(clip_rect, where), clip)
-        marker_style = _marker_style(normalizer, marker)
+        if id(marker) not in styles:
+            styles[id(marker)] = _marker_style(normalizer, marker)
+        marker_style = styles[id(marker)]
         stack.append(marker)
         previous = enter_context(normalizer, style)
         try:

@@ -13,14 +13,15 @@ patterns) is listed in ``Drawing.dropped``.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from . import transform as tf
 from .errors import SVGError
 from .gradients import average_color, bake_transform, gradient_geometry
-from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .markers import draw_markers
+from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length
-from .painting import enter_context, leave_context, paint, resolve_context
+from .painting import enter_context, leave_context, note_group_opacity, paint, resolve_context
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
 from .pathdata import bounding_box, transform_path
 from .shapes import dasharray, shape_to_path
@@ -151,6 +152,7 @@ class _Normalizer:
         if clip_ref not in ("none", ""):
             clip = self.clip(clip_ref, matrix, element, clip)
 
+        before = len(self.drawing.paths)
         if name == "svg":
             if not is_root:
                 matrix = tf.multiply(matrix, self._nested_viewport(element, viewport))
@@ -167,6 +169,7 @@ class _Normalizer:
             self.shape(element, name, matrix, style, opacity, clip, viewport, mask)
         elif name not in ("", "animate", "set", "animateTransform", "animateMotion"):
             self.drop(f"<{name}>")
+        note_group_opacity(self, specified, before)
 
     def _nested_viewport(self, element, viewport) -> tf.Affine:
         vw, vh = viewport
@@ -279,9 +282,10 @@ class _Normalizer:
                 path.stroke_dashoffset = (
                     parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
                 ) * scale
-        paint(self, path, style, lambda: draw_markers(
-            self, name, local, matrix, style, opacity, clip, viewport, mask
-        ))  # fmt: skip
+        markers = partial(
+            draw_markers, self, element, local, matrix, style, opacity, clip, viewport, mask
+        )
+        paint(self, path, style, markers)
 
     # -- paint servers and clips ----------------------------------------------------------------
 
@@ -302,7 +306,7 @@ class _Normalizer:
         object_units = attrs.get("gradientUnits", "objectBoundingBox") != "userSpaceOnUse"
         if object_units:
             if bbox is None or bbox[2] - bbox[0] <= 0 or bbox[3] - bbox[1] <= 0:
-                return "none", 1.0
+                return url_fallback(raw, current)  # no box to map onto: the fallback paints
             x0, y0, x1, y1 = bbox
             units = (x1 - x0, 0.0, 0.0, y1 - y0, x0, y0)
             ref_w = ref_h = 1.0

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .model import Path
+from .pathdata import bounding_box
+from .style import parse_opacity
 
 DEFAULT_ORDER = ("fill", "stroke", "markers")
 CONTEXT_PAINT = {"context-fill": "fill", "context-stroke": "stroke"}
@@ -47,13 +49,33 @@ def paint(normalizer, path: Path, style: dict[str, str], draw_markers) -> None:
             if layer == ("fill" if fill_at < stroke_at else "stroke") and path.visible:
                 paths.append(path)
         else:
-            part = (
-                replace(path, stroke="none")
-                if layer == "fill"
-                else replace(path, fill="none")
-            )
+            part = replace(path, stroke="none") if layer == "fill" else replace(path, fill="none")
             if part.visible:
                 paths.append(part)
+
+
+def note_group_opacity(normalizer, specified: dict[str, str], before: int) -> None:
+    """Name the loss when an element's ``opacity`` (which composites its content as one
+    group) had to be multiplied into several overlapping paths, where overlaps darken."""
+    if parse_opacity(specified.get("opacity")) >= 1:
+        return
+    paths = normalizer.drawing.paths[before:]
+    if len(paths) < 2:
+        return
+    boxes = []
+    for path in paths[:200]:
+        box = bounding_box(path.d)
+        if box is None:
+            continue
+        pad = path.stroke_width / 2 if path.stroke != "none" else 0.0
+        boxes.append((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
+    overlap = len(paths) > 200 or any(
+        a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+    )
+    if overlap:
+        normalizer.drop("group opacity applied to each overlapping path")
 
 
 def _resolved(value: str, role: str, style: dict[str, str], context) -> str:
@@ -71,6 +93,10 @@ def resolve_context(normalizer, style: dict[str, str]) -> dict[str, str]:
     if not any(style.get(p, "").strip() in CONTEXT_PAINT for p in ("fill", "stroke")):
         return style
     context = getattr(normalizer, "context", None)
+    for role in ("fill", "stroke"):
+        value = style.get(role, "").strip()
+        if value in CONTEXT_PAINT and context and context[CONTEXT_PAINT[value]].startswith("url("):
+            normalizer.drop("context paint server mapped onto each shape's own box")
     return {
         **style,
         "fill": _resolved(style["fill"], "fill", style, context),

@@ -52,9 +52,9 @@ def parse_declarations(text: str) -> tuple[dict[str, str], dict[str, str]]:
             continue
         name = decl.lower_name
         value = tinycss2.serialize(decl.value).strip()
-        for name in SHORTHANDS.get(name, (name,)):
-            if name in PROPERTIES:
-                (important if decl.important else normal)[name] = value
+        for longhand in SHORTHANDS.get(name, (name,)):
+            if longhand in PROPERTIES:
+                (important if decl.important else normal)[longhand] = value
     return normal, important
 
 
