@@ -255,6 +255,7 @@ def draw_markers(normalizer, element, local, matrix, style, opacity, clip, viewp
         marker_style = styles[id(marker)]
         stack.append(marker)
         previous = enter_context(normalizer, style)
+        notes = len(normalizer.drawing.dropped)
         try:
             for child in marker:
                 normalizer.visit(
@@ -263,6 +264,8 @@ def draw_markers(normalizer, element, local, matrix, style, opacity, clip, viewp
         finally:
             leave_context(normalizer, previous)
             stack.pop()
+        dropped = normalizer.drawing.dropped
+        dropped[notes:] = [f"{note} in a marker" for note in dropped[notes:]]
 
 
 def _instance(marker, x, y, auto, kind, stroke_width, viewport):
