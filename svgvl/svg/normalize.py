@@ -21,7 +21,7 @@ from .gradients import average_color, bake_transform, gradient_geometry
 from .markers import draw_markers
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length
-from .painting import enter_context, leave_context, note_group_opacity, paint, resolve_context
+from .painting import enter_context, leave_context, note_group_opacity, paint, resolve_style
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
 from .pathdata import bounding_box, transform_path
 from .shapes import dasharray, shape_to_path
@@ -238,7 +238,7 @@ class _Normalizer:
         local = shape_to_path(element, name, viewport)
         if not local:
             return
-        style = resolve_context(self, style)
+        style = resolve_style(self, style)
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
         current = style.get("color", "")
         bbox = None

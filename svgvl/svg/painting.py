@@ -12,14 +12,17 @@ marker or ``<use>`` content; outside any context the values paint nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from .model import Path
+from .parse import local_name
 from .pathdata import bounding_box
 from .style import parse_opacity
 
 DEFAULT_ORDER = ("fill", "stroke", "markers")
 CONTEXT_PAINT = {"context-fill": "fill", "context-stroke": "stroke"}
+_URL_ID = re.compile(r"\s*url\(\s*['\"]?#([^'\")\s]+)")
 
 
 def paint_order(value: str | None) -> tuple[str, ...]:
@@ -88,20 +91,45 @@ def _resolved(value: str, role: str, style: dict[str, str], context) -> str:
     return text
 
 
-def resolve_context(normalizer, style: dict[str, str]) -> dict[str, str]:
-    """``style`` with ``context-fill``/``context-stroke`` replaced by the context's paint."""
+def resolve_style(normalizer, style: dict[str, str]) -> dict[str, str]:
+    """A shape's computed style as it paints: context paint made concrete, font-relative stroke
+    lengths (em, ex) in px of the element's ``font-size``."""
+    style = _font_relative(style)
     if not any(style.get(p, "").strip() in CONTEXT_PAINT for p in ("fill", "stroke")):
         return style
     context = getattr(normalizer, "context", None)
     for role in ("fill", "stroke"):
         value = style.get(role, "").strip()
-        if value in CONTEXT_PAINT and context and context[CONTEXT_PAINT[value]].startswith("url("):
-            normalizer.drop("context paint server mapped onto each shape's own box")
+        paint = context[CONTEXT_PAINT[value]] if value in CONTEXT_PAINT and context else ""
+        server = _URL_ID.match(paint)
+        target = normalizer.ids.get(server.group(1)) if server else None
+        if target is not None and local_name(target).endswith("Gradient"):
+            # SVG 2 maps it onto the context element's box; each shape's own box is used here.
+            normalizer.drop("context-fill/stroke gradient mapped onto each shape's own box")
     return {
         **style,
         "fill": _resolved(style["fill"], "fill", style, context),
         "stroke": _resolved(style["stroke"], "stroke", style, context),
     }
+
+
+_EM = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(em|ex)\b")
+
+
+def _font_relative(style: dict[str, str]) -> dict[str, str]:
+    """Stroke lengths in em/ex made px: the shared length parser has no font size to go by."""
+    lengths = ("stroke-width", "stroke-dasharray", "stroke-dashoffset")
+    if not any("e" in style.get(name, "") for name in lengths):
+        return style
+    try:
+        em = float(style.get("font-size", "16"))
+    except ValueError:
+        em = 16.0
+
+    def px(match) -> str:
+        return repr(float(match.group(1)) * (em if match.group(2) == "em" else em / 2))
+
+    return {**style, **{name: _EM.sub(px, style[name]) for name in lengths if name in style}}
 
 
 def enter_context(normalizer, style: dict[str, str]):

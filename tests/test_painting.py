@@ -1,5 +1,6 @@
-"""Markers, context paint and paint-order: the geometry on small paths with known answers, then
-resvg's own test files through normalize → write → cairosvg against the original's picture."""
+"""Painting: markers, context paint, paint-order and font-relative stroke lengths — the geometry
+on small paths with known answers, then resvg's own test files through normalize → write →
+cairosvg against the original's picture."""
 
 import math
 from pathlib import Path
@@ -117,6 +118,7 @@ AGAINST_CAIROSVG = [
     "marker/orient=auto-start-reverse",
     "marker/the-marker-property-in-CSS",
     "marker/orient=auto-on-M-L-L-Z-Z-Z",
+    "stroke-dasharray/em-units",
 ]
 # cairosvg is wrong on these (no marker clip, fits markers to their content, no paint-order,
 # no context paint, no nested markers): resvg's reference PNG is the picture to match.
@@ -160,7 +162,7 @@ def test_markers_render_like_resvg(name):
     [
         ("marker/with-a-text-child", "<text> in a marker"),
         ("marker/on-ArcTo", "marker-mid on an elliptical arc"),
-        ("context/with-gradient-in-use", "context paint server"),
+        ("context/with-gradient-in-use", "context-fill/stroke gradient"),
         ("opacity/group-opacity", "group opacity"),
     ],
 )
@@ -187,3 +189,14 @@ def test_marker_angle_units():
         path = normalize(svg.format(orient)).paths[-1]  # the marker, after its path
         (x0, y0), (x1, y1) = path.d[0][1], path.d[1][1]
         assert math.degrees(math.atan2(y1 - y0, x1 - x0)) == pytest.approx(expected)
+
+
+def test_em_stroke_lengths_follow_the_inherited_font_size():
+    svg = (
+        f'<svg {NS} viewBox="0 0 100 100"><g font-size="20"><g font-size="50%">'
+        '<path d="M0 0 L50 0" stroke="#000" stroke-width=".5em" stroke-dasharray="1em 2ex"/>'
+        "</g></g></svg>"
+    )
+    path = normalize(svg).paths[0]
+    assert path.stroke_width == pytest.approx(5.0)
+    assert path.stroke_dasharray == pytest.approx((10.0, 10.0))
