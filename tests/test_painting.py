@@ -89,7 +89,10 @@ def test_marker_instance_geometry():
     starts = [p.d[0][1] for p in drawing.paths]
     assert starts[0] == pytest.approx((7, 7))  # (10, 10) - 3·(1, 1), not turned
     assert starts[1] == pytest.approx((53, 47))  # turned 90° about (50, 50)
-    assert all(p.clip_path in drawing.clips for p in drawing.paths)  # overflow hidden
+    # The content lies inside the marker's box, so its overflow clip changes nothing: left out.
+    assert [p.clip_path for p in drawing.paths] == [None, None] and drawing.clips == {}
+    overflowing = normalize(svg.replace('width="2" height="2"/>', 'width="3" height="2"/>'))
+    assert all(p.clip_path in overflowing.clips for p in overflowing.paths)
 
 
 def test_context_paint_in_use():

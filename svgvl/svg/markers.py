@@ -256,6 +256,7 @@ def draw_markers(normalizer, element, local, matrix, style, opacity, clip, viewp
         stack.append(marker)
         previous = enter_context(normalizer, style)
         notes = len(normalizer.drawing.dropped)
+        drawn = len(normalizer.drawing.paths)
         try:
             for child in marker:
                 normalizer.visit(
@@ -264,8 +265,15 @@ def draw_markers(normalizer, element, local, matrix, style, opacity, clip, viewp
         finally:
             leave_context(normalizer, previous)
             stack.pop()
+        if marker_clip != clip:
+            _unclip_inside(normalizer, marker_clip, clip, drawn)
         dropped = normalizer.drawing.dropped
-        dropped[notes:] = [f"{note} in a marker" for note in dropped[notes:]]
+        dropped[notes:] = [
+            note
+            if note.startswith("marker") or note.endswith("in a marker")
+            else f"{note} in a marker"
+            for note in dropped[notes:]
+        ]
 
 
 def _instance(marker, x, y, auto, kind, stroke_width, viewport):
@@ -307,7 +315,46 @@ def _clip(normalizer, rect: list[Command], outer: str | None) -> str:
     keys = normalizer.__dict__.setdefault("marker_clip_keys", {})
     key = (tuple(rect), outer)
     if key not in keys:
-        ident = f"mk{len(keys)}"
+        count = normalizer.__dict__.get("marker_clip_count", 0)
+        normalizer.marker_clip_count = count + 1
+        ident = f"mk{count}"
         keys[key] = ident
         normalizer.drawing.clips[ident] = Clip(paths=[(rect, "nonzero")], clip_path=outer)
     return keys[key]
+
+
+def _inside(path, quad: list[tuple[float, float]]) -> bool:
+    """Whether ``path`` (control points, and stroke with room for joins and caps) lies within
+    the convex quadrilateral ``quad``: then clipping to it changes nothing."""
+    margin = 0.0
+    if path.stroke != "none":
+        reach = path.stroke_miterlimit if path.stroke_linejoin == "miter" else math.sqrt(2)
+        margin = path.stroke_width / 2 * max(reach, math.sqrt(2))
+    points = [c[i : i + 2] for _, c in path.d for i in range(0, len(c), 2)]
+    area = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(quad, quad[1:] + quad[:1], strict=True))
+    sign = 1.0 if area > 0 else -1.0
+    for a, b in zip(quad, quad[1:] + quad[:1], strict=True):
+        length = math.hypot(b[0] - a[0], b[1] - a[1]) or 1.0
+        for x, y in points:
+            # distance of (x, y) to the inner side of edge a→b
+            if sign * ((b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])) / length < margin:
+                return False
+    return True
+
+
+def _unclip_inside(normalizer, marker_clip: str, outer: str | None, first: int) -> None:
+    """Drop the marker's clip from the paths it drew that lie inside it (the usual arrowhead),
+    and the clip itself once nothing uses it: fewer ``<clipPath>`` elements, the same picture."""
+    drawing = normalizer.drawing
+    quad = [c for letter, c in drawing.clips[marker_clip].paths[0][0] if letter in "ML"]
+    for path in drawing.paths[first:]:
+        if path.clip_path == marker_clip and _inside(path, quad):
+            path.clip_path = outer
+    used = any(p.clip_path == marker_clip for p in drawing.paths) or any(
+        c.clip_path == marker_clip for c in drawing.clips.values()
+    )
+    if not used:
+        del drawing.clips[marker_clip]
+        keys = normalizer.__dict__.get("marker_clip_keys", {})
+        for key in [k for k, v in keys.items() if v == marker_clip]:
+            del keys[key]
