@@ -23,11 +23,11 @@ import math
 import re
 
 from . import transform as tf
+from .context import enter_context, leave_context
 from .model import Clip
 from .numbers import parse_length
-from .painting import enter_context, leave_context
 from .parse import local_name
-from .pathdata import Command, rect_path, transform_path
+from .pathdata import Command, bounding_box, rect_path, transform_path
 from .style import INHERITED, cascade, parse_paint
 from .viewport import parse_viewbox, viewbox_transform
 
@@ -254,7 +254,7 @@ def draw_markers(normalizer, element, local, matrix, style, opacity, clip, viewp
             styles[id(marker)] = _marker_style(normalizer, marker)
         marker_style = styles[id(marker)]
         stack.append(marker)
-        previous = enter_context(normalizer, style)
+        previous = enter_context(normalizer, style, matrix, lambda: bounding_box(local))
         notes = len(normalizer.drawing.dropped)
         drawn = len(normalizer.drawing.paths)
         try:

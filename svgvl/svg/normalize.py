@@ -16,12 +16,13 @@ import math
 from functools import partial
 
 from . import transform as tf
+from .context import content_box, enter_context, leave_context
 from .errors import SVGError
 from .gradients import average_color, bake_transform, gradient_geometry
 from .markers import draw_markers
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length
-from .painting import enter_context, leave_context, note_group_opacity, paint, resolve_style
+from .painting import note_group_opacity, paint, resolve_style
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
 from .pathdata import bounding_box, transform_path
 from .shapes import dasharray, shape_to_path
@@ -199,7 +200,7 @@ class _Normalizer:
         y = parse_length(element.get("y"), vh, 0.0)
         matrix = tf.multiply(matrix, tf.translate(x, y))
         self.expanding.add(ref)
-        previous_context = enter_context(self, style)
+        previous_context = enter_context(self, style, matrix, partial(content_box, self, target))
         try:
             if local_name(target) in ("symbol", "svg"):
                 # A symbol's viewport takes the use's width/height (default 100%).
@@ -238,7 +239,7 @@ class _Normalizer:
         local = shape_to_path(element, name, viewport)
         if not local:
             return
-        style = resolve_style(self, style)
+        style = resolve_style(self, style, matrix)
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
         current = style.get("color", "")
         bbox = None

@@ -1,13 +1,10 @@
-"""Painting order and context paint (SVG 2 §13.6, §13.2.4).
+"""Painting a shape (SVG 2 §13): the order of fill, stroke and markers, the paint as used.
 
 ``paint-order`` says whether a shape's fill, stroke and markers are painted in another order
 than fill → stroke → markers.  A drawing has no such property, so a stroke painted under its
-fill becomes its own stroke-only path emitted before the fill-only one.
-
-``context-fill`` / ``context-stroke`` paint an element with the fill or stroke of its *context
-element*: the shape a marker decorates, or the ``<use>`` that instantiates it.  The normaliser
-keeps the paint of the innermost context element in ``normalizer.context`` while it draws
-marker or ``<use>`` content; outside any context the values paint nothing.
+fill becomes its own stroke-only path emitted before the fill-only one.  An element's
+``opacity`` composites its content as one group; a drawing multiplies it into each path, which
+is exact unless those paths overlap, and then says so.
 """
 
 from __future__ import annotations
@@ -15,14 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .context import resolve_context
 from .model import Path
-from .parse import local_name
 from .pathdata import bounding_box
 from .style import parse_opacity
 
 DEFAULT_ORDER = ("fill", "stroke", "markers")
-CONTEXT_PAINT = {"context-fill": "fill", "context-stroke": "stroke"}
-_URL_ID = re.compile(r"\s*url\(\s*['\"]?#([^'\")\s]+)")
 
 
 def paint_order(value: str | None) -> tuple[str, ...]:
@@ -81,36 +76,10 @@ def note_group_opacity(normalizer, specified: dict[str, str], before: int) -> No
         normalizer.drop("group opacity applied to each overlapping path")
 
 
-def _resolved(value: str, role: str, style: dict[str, str], context) -> str:
-    """A fill or stroke value with context paint and ``currentColor`` made concrete."""
-    text = value.strip()
-    if text in CONTEXT_PAINT:
-        return context[CONTEXT_PAINT[text]] if context else "none"
-    if text.lower() == "currentcolor" and style.get("color", "").strip():
-        return style["color"].strip()
-    return text
-
-
-def resolve_style(normalizer, style: dict[str, str]) -> dict[str, str]:
-    """A shape's computed style as it paints: context paint made concrete, font-relative stroke
-    lengths (em, ex) in px of the element's ``font-size``."""
-    style = _font_relative(style)
-    if not any(style.get(p, "").strip() in CONTEXT_PAINT for p in ("fill", "stroke")):
-        return style
-    context = getattr(normalizer, "context", None)
-    for role in ("fill", "stroke"):
-        value = style.get(role, "").strip()
-        paint = context[CONTEXT_PAINT[value]] if value in CONTEXT_PAINT and context else ""
-        server = _URL_ID.match(paint)
-        target = normalizer.ids.get(server.group(1)) if server else None
-        if target is not None and local_name(target).endswith("Gradient"):
-            # SVG 2 maps it onto the context element's box; each shape's own box is used here.
-            normalizer.drop("context-fill/stroke gradient mapped onto each shape's own box")
-    return {
-        **style,
-        "fill": _resolved(style["fill"], "fill", style, context),
-        "stroke": _resolved(style["stroke"], "stroke", style, context),
-    }
+def resolve_style(normalizer, style: dict[str, str], matrix) -> dict[str, str]:
+    """A shape's computed style as it paints: context paint made concrete (for a shape under
+    ``matrix``), font-relative stroke lengths (em, ex) in px of the element's ``font-size``."""
+    return resolve_context(normalizer, _font_relative(style), matrix)
 
 
 _EM = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(em|ex)\b")
@@ -130,17 +99,3 @@ def _font_relative(style: dict[str, str]) -> dict[str, str]:
         return repr(float(match.group(1)) * (em if match.group(2) == "em" else em / 2))
 
     return {**style, **{name: _EM.sub(px, style[name]) for name in lengths if name in style}}
-
-
-def enter_context(normalizer, style: dict[str, str]):
-    """Make the element whose computed style is ``style`` the context element; returns the
-    previous context for :func:`leave_context`."""
-    previous = getattr(normalizer, "context", None)
-    normalizer.context = {
-        role: _resolved(style.get(role, ""), role, style, previous) for role in ("fill", "stroke")
-    }
-    return previous
-
-
-def leave_context(normalizer, previous) -> None:
-    normalizer.context = previous
