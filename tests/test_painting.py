@@ -190,6 +190,11 @@ def test_context_gradient_spans_the_use_not_each_shape():
     assert (left.geometry["x1"], left.geometry["x2"]) == pytest.approx((0.0, 100.0))
 
 
+def test_blend_modes_are_named():
+    svg = f'<svg {NS}><rect width="5" height="5" style="mix-blend-mode: multiply"/></svg>'
+    assert normalize(svg).dropped == ["mix-blend-mode multiply"]
+
+
 def test_group_opacity_without_overlap_is_exact():
     svg = (
         f'<svg {NS} viewBox="0 0 20 20"><g opacity=".5"><rect width="5" height="5"/>'

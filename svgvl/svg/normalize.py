@@ -22,7 +22,7 @@ from .gradients import average_color, bake_transform, gradient_geometry
 from .markers import draw_markers
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length
-from .painting import note_group_opacity, paint, resolve_style
+from .painting import note_compositing, paint, resolve_style
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
 from .pathdata import bounding_box, transform_path
 from .shapes import dasharray, shape_to_path
@@ -170,7 +170,7 @@ class _Normalizer:
             self.shape(element, name, matrix, style, opacity, clip, viewport, mask)
         elif name not in ("", "animate", "set", "animateTransform", "animateMotion"):
             self.drop(f"<{name}>")
-        note_group_opacity(self, specified, before)
+        note_compositing(self, specified, before)
 
     def _nested_viewport(self, element, viewport) -> tf.Affine:
         vw, vh = viewport

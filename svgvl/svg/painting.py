@@ -52,9 +52,13 @@ def paint(normalizer, path: Path, style: dict[str, str], draw_markers) -> None:
                 paths.append(part)
 
 
-def note_group_opacity(normalizer, specified: dict[str, str], before: int) -> None:
-    """Name the loss when an element's ``opacity`` (which composites its content as one
-    group) had to be multiplied into several overlapping paths, where overlaps darken."""
+def note_compositing(normalizer, specified: dict[str, str], before: int) -> None:
+    """Name what compositing a drawing cannot carry: a blend mode, and an element's ``opacity``
+    (which composites its content as one group) multiplied into several overlapping paths,
+    where the overlaps come out darker."""
+    blend = specified.get("mix-blend-mode", "normal").strip()
+    if blend not in ("normal", "", "inherit", "initial"):
+        normalizer.drop(f"mix-blend-mode {blend}")
     if parse_opacity(specified.get("opacity")) >= 1:
         return
     paths = normalizer.drawing.paths[before:]

@@ -39,7 +39,7 @@ INHERITED = {
     "font-size": "16",  # computed to px by cascade(): what em and ex lengths are relative to
 }
 NOT_INHERITED = {"opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity"}
-NOT_INHERITED |= {"overflow"}
+NOT_INHERITED |= {"overflow", "mix-blend-mode"}
 # Shorthands that a stylesheet or style attribute may use (not presentation attributes).
 SHORTHANDS = {"marker": ("marker-start", "marker-mid", "marker-end")}
 PROPERTIES = set(INHERITED) | NOT_INHERITED
