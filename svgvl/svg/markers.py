@@ -6,7 +6,8 @@ instance is the marker's content under
 
     CTM · translate(vertex) · rotate(orient) · scale(markerUnits, viewBox) · translate(-refX, -refY)
 
-clipped to the marker's viewport unless ``overflow`` is visible.  Directions for
+clipped to the marker's viewport unless ``overflow`` is visible (the clip is left out where the
+content lies inside it, as arrowheads usually do).  Directions for
 ``orient="auto"`` follow the spec's path vertex directions: the bisector of the incoming and
 outgoing tangents at a mid vertex, the outgoing tangent at the start, the incoming one at the
 end, curve tangents taken from the nearest distinct control point — as resvg computes them,
