@@ -37,6 +37,14 @@ def test_help_does_not_import_torch():
     assert result.returncode == 0 and b"vectorize" in result.stdout
 
 
+def test_tokenize_names_what_it_approximated(capsys):
+    emoji = SVG_FIXTURES / "emoji" / "noto-crystal-ball.svg"
+    assert main(["tokenize", str(emoji)]) == 0
+    captured = capsys.readouterr()
+    assert "tokens" in captured.out
+    assert f"{emoji}: approximated fill gradients (averaged to one colour)" in captured.err
+
+
 def test_normalize_writes_a_compact_equivalent_file(tmp_path):
     out = tmp_path / "out.svg"
     assert main(["normalize", str(ICON), "-o", str(out)]) == 0

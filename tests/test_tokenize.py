@@ -88,6 +88,39 @@ def test_what_is_not_carried_is_named():
     assert TOK.decode(ids)  # what remains still decodes
 
 
+def test_approximations_are_named_apart_from_losses():
+    # A real emoji with gradients: the tokens carry each as its average colour, and say so.
+    path = SVG_FIXTURES / "emoji" / "noto-crystal-ball.svg"
+    dropped: list[str] = []
+    approximated: list[str] = []
+    ids = TOK.encode(path, dropped, approximated)
+    assert any("gradients (averaged to one colour)" in note for note in approximated)
+    assert not any("gradient" in note for note in dropped)
+    assert ids == TOK.encode(path)  # reporting changes nothing
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+        '<path d="M2 20H22" stroke="#000" stroke-dasharray="2 2" stroke-linejoin="arcs"/>'
+        '<rect width="4" height="4" clip-path="url(#c)"/><clipPath id="c"><rect width="2" '
+        'height="2"/></clipPath></svg>'
+    )
+    dropped, approximated = [], []
+    TOK.encode(svg, dropped, approximated)
+    assert approximated == ["stroke dashes (drawn solid)", "stroke-linejoin arcs (drawn as miter)"]
+    assert dropped == ["clip paths and masks (shapes drawn unclipped)"]
+
+
+def test_coarse_colours_say_they_were_rounded():
+    tok = PathTokenizer(TokenizerSpec(colour_bits=4))
+    approximated: list[str] = []
+    tok.encode(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8">'
+        '<rect width="8" height="8" fill="#030303"/></svg>',
+        [],
+        approximated,
+    )
+    assert approximated == ["colours (rounded to 16 levels per channel)"]
+
+
 def test_fill_in_the_middle_restores_order():
     ids = TOK.encode(SVG_FIXTURES / "emoji" / "twemoji-alembic.svg")
     n = len(TOK.split_paths(ids))

@@ -157,7 +157,8 @@ def cmd_tokenize(args) -> int:
 
     tokenizer = PathTokenizer.from_pretrained(args.tokenizer) if args.tokenizer else PathTokenizer()
     dropped: list[str] = []
-    ids = tokenizer.encode(read_input(args.input), dropped)
+    approximated: list[str] = []
+    ids = tokenizer.encode(read_input(args.input), dropped, approximated)
     output = args.output or ("-" if args.roundtrip else None)
     report = sys.stderr if output == "-" else sys.stdout
     print(f"{args.input}: {len(ids)} tokens", file=report)
@@ -165,6 +166,8 @@ def cmd_tokenize(args) -> int:
         print(" ".join(map(str, ids)), file=report)
     for note in dropped:
         print(f"svgvl: warning: {args.input}: dropped {note}", file=sys.stderr)
+    for note in approximated:
+        print(f"svgvl: warning: {args.input}: approximated {note}", file=sys.stderr)
     if output:
         write_atomic(output, tokenizer.decode(ids), force=args.force)
     return 0

@@ -13,12 +13,16 @@ patterns) is listed in ``Drawing.dropped``.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from . import transform as tf
+from .context import content_box, enter_context, leave_context
 from .errors import SVGError
 from .gradients import average_color, bake_transform, gradient_geometry
+from .markers import draw_markers
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length
+from .painting import note_compositing, paint, resolve_style
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
 from .pathdata import bounding_box, transform_path
 from .shapes import dasharray, shape_to_path
@@ -91,6 +95,7 @@ class _Normalizer:
         self.expanding: set[str] = set()
         self.gradient_keys: dict = {}
         self.clip_keys: dict = {}
+        self.context: dict | None = None  # the paint of the context element (painting.py)
         self.drawing: Drawing
 
     def run(self, canvas) -> Drawing:
@@ -148,6 +153,7 @@ class _Normalizer:
         if clip_ref not in ("none", ""):
             clip = self.clip(clip_ref, matrix, element, clip)
 
+        before = len(self.drawing.paths)
         if name == "svg":
             if not is_root:
                 matrix = tf.multiply(matrix, self._nested_viewport(element, viewport))
@@ -164,6 +170,7 @@ class _Normalizer:
             self.shape(element, name, matrix, style, opacity, clip, viewport, mask)
         elif name not in ("", "animate", "set", "animateTransform", "animateMotion"):
             self.drop(f"<{name}>")
+        note_compositing(self, specified, before)
 
     def _nested_viewport(self, element, viewport) -> tf.Affine:
         vw, vh = viewport
@@ -193,6 +200,7 @@ class _Normalizer:
         y = parse_length(element.get("y"), vh, 0.0)
         matrix = tf.multiply(matrix, tf.translate(x, y))
         self.expanding.add(ref)
+        previous_context = enter_context(self, style, matrix, partial(content_box, self, target))
         try:
             if local_name(target) in ("symbol", "svg"):
                 # A symbol's viewport takes the use's width/height (default 100%).
@@ -221,6 +229,7 @@ class _Normalizer:
                 self.visit(target, matrix, style, opacity, clip, viewport, mask=mask)
         finally:
             self.expanding.discard(ref)
+            leave_context(self, previous_context)
 
     # -- shapes -------------------------------------------------------------------------------
 
@@ -230,6 +239,7 @@ class _Normalizer:
         local = shape_to_path(element, name, viewport)
         if not local:
             return
+        style = resolve_style(self, style, matrix)
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
         current = style.get("color", "")
         bbox = None
@@ -273,8 +283,10 @@ class _Normalizer:
                 path.stroke_dashoffset = (
                     parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
                 ) * scale
-        if path.visible:
-            self.drawing.paths.append(path)
+        markers = partial(
+            draw_markers, self, element, local, matrix, style, opacity, clip, viewport, mask
+        )
+        paint(self, path, style, markers)
 
     # -- paint servers and clips ----------------------------------------------------------------
 
@@ -295,7 +307,7 @@ class _Normalizer:
         object_units = attrs.get("gradientUnits", "objectBoundingBox") != "userSpaceOnUse"
         if object_units:
             if bbox is None or bbox[2] - bbox[0] <= 0 or bbox[3] - bbox[1] <= 0:
-                return "none", 1.0
+                return url_fallback(raw, current)  # no box to map onto: the fallback paints
             x0, y0, x1, y1 = bbox
             units = (x1 - x0, 0.0, 0.0, y1 - y0, x0, y0)
             ref_w = ref_h = 1.0

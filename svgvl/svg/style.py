@@ -13,6 +13,7 @@ import cssselect2
 import tinycss2
 import tinycss2.color3
 
+from .numbers import parse_length
 from .parse import local_name
 
 # Properties that normalisation resolves; anything else in a style is irrelevant to drawing paths.
@@ -31,8 +32,16 @@ INHERITED = {
     "clip-rule": "nonzero",
     "color": "",
     "visibility": "visible",
+    "marker-start": "none",
+    "marker-mid": "none",
+    "marker-end": "none",
+    "paint-order": "normal",
+    "font-size": "16",  # computed to px by cascade(): what em and ex lengths are relative to
 }
 NOT_INHERITED = {"opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity"}
+NOT_INHERITED |= {"overflow", "mix-blend-mode"}
+# Shorthands that a stylesheet or style attribute may use (not presentation attributes).
+SHORTHANDS = {"marker": ("marker-start", "marker-mid", "marker-end")}
 PROPERTIES = set(INHERITED) | NOT_INHERITED
 
 
@@ -44,8 +53,10 @@ def parse_declarations(text: str) -> tuple[dict[str, str], dict[str, str]]:
         if decl.type != "declaration":
             continue
         name = decl.lower_name
-        if name in PROPERTIES:
-            (important if decl.important else normal)[name] = tinycss2.serialize(decl.value).strip()
+        value = tinycss2.serialize(decl.value).strip()
+        for longhand in SHORTHANDS.get(name, (name,)):
+            if longhand in PROPERTIES:
+                (important if decl.important else normal)[longhand] = value
     return normal, important
 
 
@@ -106,9 +117,36 @@ def cascade(parent: dict[str, str], specified: dict[str, str]) -> dict[str, str]
                 computed[name] = parent[name]
             continue
         computed[name] = value
+    if "font-size" in specified:
+        computed["font-size"] = font_size(computed["font-size"], parent.get("font-size", "16"))
     return computed
 
 
+_FONT_KEYWORDS = {"xx-small": 9, "x-small": 10, "small": 13, "medium": 16, "large": 18}
+_FONT_KEYWORDS |= {"x-large": 24, "xx-large": 32, "xxx-large": 48}
+
+
+def font_size(value: str, parent: str) -> str:
+    """A computed ``font-size`` in px (as text) from its specified value and the parent's."""
+    try:
+        inherited = float(parent)
+    except ValueError:
+        inherited = 16.0
+    value = value.strip().lower()
+    if value in _FONT_KEYWORDS:
+        return str(float(_FONT_KEYWORDS[value]))
+    if value in ("larger", "smaller"):
+        return str(inherited * 1.2 if value == "larger" else inherited / 1.2)
+    match = _RELATIVE_LENGTH.fullmatch(value)
+    if not match:
+        return str(inherited)
+    number, unit = float(match.group(1)), match.group(2)
+    scale = {"em": inherited, "ex": inherited / 2, "%": inherited / 100, "rem": 16.0}
+    absolute = number * scale[unit] if unit in scale else parse_length(value)
+    return str(absolute) if absolute is not None and 0 <= absolute < 1e6 else str(inherited)
+
+
+_RELATIVE_LENGTH = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([a-z%]*)")
 _URL = re.compile(r"url\(\s*['\"]?#([^'\")\s]+)['\"]?\s*\)\s*(.*)$", re.S)
 
 

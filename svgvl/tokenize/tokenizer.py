@@ -1,10 +1,13 @@
 """SVG ⇄ token ids: encode through svgvl's normaliser, decode through its writer.
 
 Encoding maps the document onto the ``grid`` canvas (aspect kept, as the renderer fits it),
-averages gradients, rounds every point to the grid and every colour to the palette, and drops
-segments that quantisation made empty.  What the vocabulary cannot carry (text, images, filters,
-dashes, clip paths, masks, partial opacity) is named in ``dropped``.  Decoding is total: any id
-sequence either gives a valid SVG or raises :class:`TokenError` naming the position.
+rounds every point to the grid and every colour to the palette, and drops segments that
+quantisation made empty.  What the vocabulary cannot carry at all (text, images, filters, clip
+paths, masks — normalisation's ``Drawing.dropped`` and the tokenizer's own) is named in
+``dropped``; what it carries only approximately (gradients averaged to one colour, opacity
+blended with white, dashes drawn solid, joins and miter limits it has no token for, colours
+rounded to fewer levels) in ``approximated``.  Decoding is total: any id sequence either gives
+a valid SVG or raises :class:`TokenError` naming the position.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import random
 from pathlib import Path as FilePath
 
 from ..svg import Drawing, Path, normalize, parse, write
+from ..svg.gradients import average_color
 from ..svg.style import hex_color
 from .grammar import START, Grammar, TokenError
 from .vocab import TokenizerSpec, Vocab
@@ -68,57 +72,89 @@ class PathTokenizer:
 
     # -- encoding ----------------------------------------------------------------------------
 
-    def encode(self, svg, dropped: list[str] | None = None) -> list[int]:
+    def encode(
+        self, svg, dropped: list[str] | None = None, approximated: list[str] | None = None
+    ) -> list[int]:
         """Token ids of an SVG (text, bytes, path or parsed Document), ``<bos>`` … ``<eos>``.
 
-        Pass a list as ``dropped`` to learn what the tokens do not carry.
+        Pass lists as ``dropped`` and ``approximated`` to learn what the tokens do not carry
+        and what they carry only approximately (without ``approximated``, both go to
+        ``dropped``).
         """
-        drawing = normalize(parse(svg), canvas=self.spec.grid, flatten_gradients=True)
-        return self.encode_drawing(drawing, dropped)
+        drawing = normalize(parse(svg), canvas=self.spec.grid)
+        return self.encode_drawing(drawing, dropped, approximated)
 
-    def encode_drawing(self, drawing: Drawing, dropped: list[str] | None = None) -> list[int]:
-        notes = list(drawing.dropped)
+    def encode_drawing(
+        self,
+        drawing: Drawing,
+        dropped: list[str] | None = None,
+        approximated: list[str] | None = None,
+    ) -> list[int]:
+        lost = list(drawing.dropped)
+        changed: list[str] = []
+        notes = (lost, changed)
         ids = [self.bos_id]
         for path in drawing.paths:
             if path.visible:
                 ids.extend(self._encode_path(path, drawing, notes))
         ids.append(self.eos_id)
+        if approximated is None:
+            lost += changed
+        else:
+            approximated.extend(dict.fromkeys(changed))  # once each, in order
         if dropped is not None:
-            dropped.extend(dict.fromkeys(notes))  # once each, in order
+            dropped.extend(dict.fromkeys(lost))
         return ids
 
-    def _paint(self, paint: str, alpha: float, what: str, notes: list[str]) -> list[int]:
-        if paint.startswith("url("):  # only left when a gradient could not be averaged
-            notes.append(f"{what} paint servers (black instead)")
-            paint = "#000000"
+    def _paint(self, paint: str, alpha: float, what: str, drawing: Drawing, notes) -> list[int]:
+        lost, changed = notes
+        if paint.startswith("url("):
+            gradient = drawing.gradients.get(paint[5:-1])
+            if gradient is None:
+                lost.append(f"{what} paint servers (black instead)")
+                paint = "#000000"
+            else:
+                changed.append(f"{what} gradients (averaged to one colour)")
+                paint, stop_alpha = average_color(gradient.stops)
+                alpha *= stop_alpha
         if alpha < 0.999:
-            notes.append(f"{what} opacity (blended with white)")
+            changed.append(f"{what} opacity (blended with white)")
             if paint != "currentColor":
                 paint = _blend_with_white(paint, alpha)
-        return self.vocab.paint_ids(paint)
+        ids = self.vocab.paint_ids(paint)
+        if paint.startswith("#") and self.vocab.levels < 256:
+            kept = [self.vocab.channel[i - self.vocab.colours] for i in ids[1:]]
+            if kept != [int(paint[i : i + 2], 16) for i in (1, 3, 5)]:
+                changed.append(f"colours (rounded to {self.vocab.levels} levels per channel)")
+        return ids
 
-    def _encode_path(self, path: Path, drawing: Drawing, notes: list[str]) -> list[int]:
+    def _encode_path(self, path: Path, drawing: Drawing, notes) -> list[int]:
         v = self.vocab
+        lost, changed = notes
         if path.clip_path or path.mask:
-            notes.append("clip paths and masks (shapes drawn unclipped)")
-        if path.stroke_dasharray:
-            notes.append("stroke dashes (drawn solid)")
+            lost.append("clip paths and masks (shapes drawn unclipped)")
         fill = "none" if path.fill_opacity * path.opacity <= 0 else path.fill
         stroked = path.stroke != "none" and path.stroke_width > 0 and path.stroke_opacity > 0
         head = [v["<path>"]]
         head += (
             v.paint_ids("none")
             if fill == "none"
-            else self._paint(fill, path.fill_opacity * path.opacity, "fill", notes)
+            else self._paint(fill, path.fill_opacity * path.opacity, "fill", drawing, notes)
         )
         if stroked:
-            head += self._paint(path.stroke, path.stroke_opacity * path.opacity, "stroke", notes)
+            if path.stroke_dasharray:
+                changed.append("stroke dashes (drawn solid)")
+            join = path.stroke_linejoin if path.stroke_linejoin in ("round", "bevel") else "miter"
+            if join != path.stroke_linejoin:
+                changed.append(f"stroke-linejoin {path.stroke_linejoin} (drawn as miter)")
+            if join == "miter" and path.stroke_miterlimit != 4.0:
+                changed.append("stroke-miterlimit (drawn at 4)")
+            alpha = path.stroke_opacity * path.opacity
+            head += self._paint(path.stroke, alpha, "stroke", drawing, notes)
             head += [
                 v.width_id(path.stroke_width),
                 v[f"cap:{path.stroke_linecap}"],
-                v[
-                    f"join:{path.stroke_linejoin if path.stroke_linejoin in ('round', 'bevel') else 'miter'}"
-                ],
+                v[f"join:{join}"],
             ]
         else:
             head += v.paint_ids("none")
