@@ -20,7 +20,7 @@ from .gradients import average_color, bake_transform, gradient_geometry
 from .model import Clip, Drawing, Gradient, Mask, Path, Stop
 from .numbers import parse_length
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
-from .pathdata import bounding_box, transform_path
+from .pathdata import bounding_box, rect_path, transform_path
 from .shapes import dasharray, shape_to_path
 from .style import (
     INHERITED,
@@ -52,18 +52,20 @@ def normalize(
     canvas: int | float | tuple[float, float] | None = None,
     *,
     flatten_gradients: bool = False,
+    language: str = "en",
 ) -> Drawing:
     """Normalise ``doc`` (a :class:`Document` or anything :func:`parse` takes) to a Drawing.
 
     ``canvas``: None keeps the document's own units (viewBox size, origin moved to 0,0); a number
     or (width, height) maps the document's viewport onto that canvas, aspect preserved and
     centred, as the reference renderer fits it.  ``flatten_gradients`` replaces each gradient by
-    the average colour of its stops.  Raises :class:`SVGError` for invalid path data or numbers.
+    the average colour of its stops.  ``language`` is the user's language that ``systemLanguage``
+    conditions (and so ``<switch>``) are tested against.  Raises :class:`SVGError` for invalid path data or numbers.
     """
     if not isinstance(doc, Document):
         doc = parse(doc)
     try:
-        return _Normalizer(doc, flatten_gradients).run(canvas)
+        return _Normalizer(doc, flatten_gradients, language).run(canvas)
     except SVGError as error:
         raise error.with_source(doc.source) from None
     except RecursionError:
@@ -78,8 +80,9 @@ def _href(element) -> str | None:
 
 
 class _Normalizer:
-    def __init__(self, doc: Document, flatten_gradients: bool):
+    def __init__(self, doc: Document, flatten_gradients: bool, language: str = "en"):
         self.doc = doc
+        self.language = language.strip() or "en"
         self.flatten = flatten_gradients
         self.ids = {}
         for element in doc.root.iter():
@@ -133,12 +136,14 @@ class _Normalizer:
         specified = self.styles.specified(element)
         if specified.get("display", "").strip() == "none":
             return
+        if not is_root and not self.applies(element):
+            return
         if name in _UNSUPPORTED:
             self.drop(f"<{name}>")
             return
         style = cascade(parent_style, specified)
         opacity *= parse_opacity(specified.get("opacity"))
-        matrix = tf.multiply(matrix, tf.parse_transform(element.get("transform")))
+        matrix = tf.multiply(matrix, self.transform_of(specified, viewport))
         if specified.get("filter", "none").strip() not in ("none", ""):
             self.drop(f"filter on <{name}>")
         mask_ref = specified.get("mask", "none").strip()
@@ -148,14 +153,10 @@ class _Normalizer:
         if clip_ref not in ("none", ""):
             clip = self.clip(clip_ref, matrix, element, clip)
 
-        if name == "svg":
-            if not is_root:
-                matrix = tf.multiply(matrix, self._nested_viewport(element, viewport))
-                viewport = self._viewport_size(element)
-            for child in element:
-                self.visit(child, matrix, style, opacity, clip, viewport, mask=mask)
-        elif name in _CONTAINERS:
-            children = list(element)[:1] if name == "switch" else element
+        if name == "svg" and not is_root:
+            self.viewport(element, element, matrix, style, opacity, clip, viewport, mask)
+        elif name in _CONTAINERS or name == "svg":
+            children = self.switch_child(element) if name == "switch" else element
             for child in children:
                 self.visit(child, matrix, style, opacity, clip, viewport, mask=mask)
         elif name == "use":
@@ -165,18 +166,68 @@ class _Normalizer:
         elif name not in ("", "animate", "set", "animateTransform", "animateMotion"):
             self.drop(f"<{name}>")
 
-    def _nested_viewport(self, element, viewport) -> tf.Affine:
+    def transform_of(self, specified, viewport) -> tf.Affine:
+        """An element's ``transform`` (attribute or CSS property) about its ``transform-origin``."""
+        matrix = tf.parse_transform(specified.get("transform"))
+        origin = specified.get("transform-origin")
+        if origin and matrix != tf.IDENTITY:
+            matrix = tf.around(matrix, tf.transform_origin(origin, *viewport))
+        return matrix
+
+    # -- conditional processing (SVG 2 §5.7) ----------------------------------------------------
+
+    def applies(self, element) -> bool:
+        """Whether ``element``'s conditions hold: ``systemLanguage`` names the user's language
+        (or a more specific tag of it), and no ``requiredExtensions`` are asked for (svgvl
+        supports none).  ``requiredFeatures`` was removed in SVG 2 and always holds."""
+        if element.get("requiredExtensions") is not None:
+            return False
+        languages = element.get("systemLanguage")
+        if languages is None:
+            return True
+        user = self.language.lower()
+        return any(
+            tag == user or tag.startswith(user + "-")
+            for tag in (t.strip().lower() for t in languages.split(","))
+        )
+
+    def switch_child(self, element) -> list:
+        """The first direct child of a ``<switch>`` that is an SVG element whose conditions hold."""
+        for child in element:
+            if is_svg_element(child) and local_name(child) and self.applies(child):
+                return [child]
+        return []
+
+    # -- viewports: nested <svg>, and <symbol>/<svg> instanced by <use> (SVG 2 §8.2, §5.6) -------
+
+    def viewport(self, element, sizing, matrix, style, opacity, clip, viewport, mask):
+        """Draw the children of ``element`` (a nested ``<svg>`` or a ``<symbol>``) in their own
+        viewport: x/y/width/height from ``sizing`` (the element, or a ``<use>`` overriding its
+        width and height), percentages of the parent ``viewport``, width and height 100 % by
+        default; the viewBox fitted per preserveAspectRatio; and, unless ``overflow`` is visible,
+        everything clipped to the viewport rectangle.  A zero or negative size draws nothing."""
         vw, vh = viewport
         x = parse_length(element.get("x"), vw, 0.0)
         y = parse_length(element.get("y"), vh, 0.0)
-        width = parse_length(element.get("width"), vw, vw)
-        height = parse_length(element.get("height"), vh, vh)
+        width = parse_length(sizing.get("width") or element.get("width"), vw, vw)
+        height = parse_length(sizing.get("height") or element.get("height"), vh, vh)
+        if width <= 0 or height <= 0:
+            return
+        overflow = self.styles.specified(element).get("overflow", "hidden").strip()
+        if overflow not in ("visible", "auto"):
+            box = transform_path(rect_path(x, y, width, height, 0, 0), matrix)
+            clip = self.register_clip([(box, "nonzero")], clip)
         viewbox = parse_viewbox(element.get("viewBox"))
-        if viewbox and width > 0 and height > 0:
-            return viewbox_transform(
+        if viewbox:
+            fit = viewbox_transform(
                 viewbox, x, y, width, height, element.get("preserveAspectRatio")
             )
-        return tf.translate(x, y)
+            inner_viewport = (viewbox[2], viewbox[3])
+        else:
+            fit, inner_viewport = tf.translate(x, y), (width, height)
+        matrix = tf.multiply(matrix, fit)
+        for child in element:
+            self.visit(child, matrix, style, opacity, clip, inner_viewport, mask=mask)
 
     def use(self, element, matrix, style, opacity, clip, viewport, mask=None):
         ref = _href(element)
@@ -194,33 +245,33 @@ class _Normalizer:
         matrix = tf.multiply(matrix, tf.translate(x, y))
         self.expanding.add(ref)
         try:
-            if local_name(target) in ("symbol", "svg"):
-                # A symbol's viewport takes the use's width/height (default 100%).
-                width = parse_length(element.get("width") or target.get("width"), vw, vw)
-                height = parse_length(element.get("height") or target.get("height"), vh, vh)
-                viewbox = parse_viewbox(target.get("viewBox"))
+            if local_name(target) == "symbol":
+                # The instanced symbol is drawn as a nested <svg> would be (SVG 2 §5.6.2).
                 specified = self.styles.specified(target)
-                if specified.get("display", "").strip() == "none":
+                if specified.get("display", "").strip() == "none" or not self.applies(target):
                     return
                 inner_style = cascade(style, specified)
                 inner_opacity = opacity * parse_opacity(specified.get("opacity"))
-                inner = matrix
-                if local_name(target) == "svg":
-                    inner = tf.multiply(inner, tf.parse_transform(target.get("transform")))
-                if viewbox and width > 0 and height > 0:
-                    inner = tf.multiply(
-                        inner,
-                        viewbox_transform(
-                            viewbox, 0, 0, width, height, target.get("preserveAspectRatio")
-                        ),
-                    )
-                    viewport = (viewbox[2], viewbox[3])
-                for child in target:
-                    self.visit(child, inner, inner_style, inner_opacity, clip, viewport, mask=mask)
+                self.viewport(
+                    target, element, matrix, inner_style, inner_opacity, clip, viewport, mask
+                )
+            elif local_name(target) == "svg":
+                # A referenced <svg> takes the use's width and height when given.
+                self.visit_instance(target, element, matrix, style, opacity, clip, viewport, mask)
             else:
                 self.visit(target, matrix, style, opacity, clip, viewport, mask=mask)
         finally:
             self.expanding.discard(ref)
+
+    def visit_instance(self, target, use, matrix, style, opacity, clip, viewport, mask):
+        """A ``<use>`` of an ``<svg>``: the element drawn as a nested viewport, sized by the use."""
+        specified = self.styles.specified(target)
+        if specified.get("display", "").strip() == "none" or not self.applies(target):
+            return
+        style = cascade(style, specified)
+        opacity *= parse_opacity(specified.get("opacity"))
+        matrix = tf.multiply(matrix, self.transform_of(specified, viewport))
+        self.viewport(target, use, matrix, style, opacity, clip, viewport, mask)
 
     # -- shapes -------------------------------------------------------------------------------
 
@@ -447,6 +498,10 @@ class _Normalizer:
                     else "nonzero"
                 )
                 paths.append((transform_path(local, m), rule))
+        return self.register_clip(paths, outer)
+
+    def register_clip(self, paths, outer) -> str:
+        """The id of a Clip of ``paths`` (canvas coordinates) within ``outer``, shared by equals."""
         key = (tuple((tuple(p), r) for p, r in paths), outer)
         if key not in self.clip_keys:
             ident = f"c{len(self.clip_keys)}"

@@ -7,6 +7,7 @@ order) < ``style`` attribute < ``!important``.  Spec: https://www.w3.org/TR/SVG2
 
 from __future__ import annotations
 
+import colorsys
 import re
 
 import cssselect2
@@ -32,7 +33,10 @@ INHERITED = {
     "color": "",
     "visibility": "visible",
 }
-NOT_INHERITED = {"opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity"}
+NOT_INHERITED = {
+    "opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity",
+    "transform", "transform-origin", "overflow",
+}  # fmt: skip
 PROPERTIES = set(INHERITED) | NOT_INHERITED
 
 
@@ -105,8 +109,41 @@ def cascade(parent: dict[str, str], specified: dict[str, str]) -> dict[str, str]
             if name in parent:
                 computed[name] = parent[name]
             continue
+        if name in ("fill", "stroke") and not valid_paint(value):
+            continue  # an invalid declaration is ignored: the inherited value stays
         computed[name] = value
     return computed
+
+
+_FUNCTION = re.compile(r"(rgba?|hsla?)\(\s*([^()]*)\)\s*$", re.I)
+_ARG = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(%|deg)?$")
+
+
+def _functional_color(name: str, text: str) -> tuple[tuple[float, float, float], float] | None:
+    """``rgb()``/``hsl()`` with 3 or 4 comma-separated arguments, read as renderers do: floats
+    allowed and clamped, ``hsl`` with an alpha as ``hsla``; percentages and numbers may not be
+    mixed in ``rgb``, and the alpha is a number.  Colours in 0..255 and alpha in 0..1."""
+    args = [a.strip() for a in text.split(",")]
+    matches = [_ARG.match(a) for a in args]
+    if len(args) not in (3, 4) or not all(matches):
+        return None
+    units = [m.group(1) for m in matches]
+    values = [float(m.group(0).rstrip("%deg")) for m in matches]
+    alpha = 1.0
+    if len(args) == 4:
+        if units[3] is not None:
+            return None
+        alpha = max(0.0, min(1.0, values[3]))
+    if name.startswith("rgb"):
+        if units[0] == "deg" or len(set(units[:3])) != 1:
+            return None
+        scale = 2.55 if units[0] == "%" else 1.0
+        return tuple(max(0.0, min(255.0, v * scale)) for v in values[:3]), alpha
+    if units[0] == "%" or units[1] != "%" or units[2] != "%":
+        return None
+    hue = (values[0] % 360) / 360
+    sat, light = (max(0.0, min(1.0, v / 100)) for v in values[1:3])
+    return tuple(c * 255 for c in colorsys.hls_to_rgb(hue, light, sat)), alpha
 
 
 _URL = re.compile(r"url\(\s*['\"]?#([^'\")\s]+)['\"]?\s*\)\s*(.*)$", re.S)
@@ -124,11 +161,32 @@ def parse_color(value: str, current: str = "") -> tuple[str, float] | None:
         if current and current.lower() != "currentcolor":
             return parse_color(current)
         return "currentColor", 1.0
+    function = _FUNCTION.match(value)
+    if function:
+        parsed = _functional_color(function.group(1).lower(), function.group(2))
+        if parsed is None:
+            return None
+        channels, a = parsed
+        return hex_color([int(c + 0.5) for c in channels]), a  # round half up, as browsers do
     color = tinycss2.color3.parse_color(value)
     if color is None or color == "currentColor":
         return None
     r, g, b, a = (max(0.0, min(1.0, c)) for c in color)
-    return hex_color([int(c * 255 + 0.5) for c in (r, g, b)]), a  # round half up, as browsers do
+    return hex_color([int(c * 255 + 0.5) for c in (r, g, b)]), a
+
+
+def valid_paint(value: str) -> bool:
+    """Whether ``value`` is a paint SVG 2 accepts: none, a colour, ``url(...)`` with an optional
+    fallback, or a context paint.  Renderers ignore any other value (``fill="#"``,
+    ``fill="red icc-color(...)"``), keeping the inherited paint, and so does :func:`cascade`."""
+    value = value.strip()
+    if value.lower() in ("none", "context-fill", "context-stroke"):
+        return True
+    match = _URL.match(value)
+    if match:
+        rest = match.group(2).strip()
+        return not rest or rest.lower() == "none" or parse_color(rest) is not None
+    return parse_color(value) is not None
 
 
 def parse_paint(value: str, current: str = "") -> tuple[str, float]:

@@ -281,9 +281,7 @@ def write(drawing, precision: int | None = None) -> str:
     for ident, gradient in drawing.gradients.items():
         parts.append(_gradient_xml(ident, gradient, precision))
     for ident, clip in drawing.clips.items():
-        attrs = {"id": ident}
-        if clip.clip_path:
-            attrs["clip-path"] = f"url(#{clip.clip_path})"
+        attrs = {"id": ident}  # its clip_path is applied by a group around each user (below)
         inner = "".join(
             f"<path{_attrs({'d': path_data(d, precision), **({'clip-rule': 'evenodd'} if rule == 'evenodd' else {})})}/>"
             for d, rule in clip.paths
@@ -299,10 +297,10 @@ def write(drawing, precision: int | None = None) -> str:
             "height": fmt(drawing.height, precision),
         }
         inner = "".join(
-            _path_xml(path, hoisted, precision) for path in mask.paths
+            _clipped(path, hoisted, precision, drawing.clips) for path in mask.paths
         )  # inherits the root's
         parts.append(f"<mask{_attrs(region)}>{inner}</mask>")
-    parts.extend(_path_xml(path, hoisted, precision) for path in drawing.paths)
+    parts.extend(_clipped(path, hoisted, precision, drawing.clips) for path in drawing.paths)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -326,6 +324,19 @@ def _geometry(path: Path, precision: int) -> tuple[str, dict[str, str]]:
             attrs["rx"] = f(shape[5])
         return "rect", attrs
     return "path", {"d": path_data(path.d, precision)}
+
+
+def _clipped(path: Path, hoisted: dict[str, str], precision: int, clips: dict) -> str:
+    """A path whose clip lies within further clips, as groups around it, one per outer clip:
+    ``clip-path`` on ``<clipPath>`` itself is valid SVG but cairosvg ignores it."""
+    xml = _path_xml(path, hoisted, precision)
+    clip = clips.get(path.clip_path)
+    seen = set()
+    while clip is not None and clip.clip_path and clip.clip_path not in seen:
+        seen.add(clip.clip_path)
+        xml = f'<g clip-path="url(#{clip.clip_path})">{xml}</g>'
+        clip = clips.get(clip.clip_path)
+    return xml
 
 
 def _path_xml(path: Path, hoisted: dict[str, str], precision: int) -> str:
