@@ -92,6 +92,7 @@ class _Normalizer:
         self.styles = Stylesheet(doc.root)
         self.visited = 0
         self.expanding: set[str] = set()
+        self.in_mask = 0  # depth of <mask> content being drawn
         self.gradient_keys: dict = {}
         self.clip_keys: dict = {}
         self.drawing: Drawing
@@ -147,11 +148,15 @@ class _Normalizer:
         if specified.get("filter", "none").strip() not in ("none", ""):
             self.drop(f"filter on <{name}>")
         mask_ref = specified.get("mask", "none").strip()
+        region = None
         if mask_ref not in ("none", ""):
+            outer_mask = mask
             mask = self.mask(mask_ref, matrix, viewport, mask, name)
+            if mask is not outer_mask:
+                region = (self.ids[parse_paint(mask_ref)[0][5:-1]], len(self.drawing.paths))
         clip_ref = specified.get("clip-path", "none").strip()
         if clip_ref not in ("none", ""):
-            clip = self.clip(clip_ref, matrix, element, clip)
+            clip = self.clip(clip_ref, matrix, element, clip, viewport)
 
         if name == "svg" and not is_root:
             self.viewport(element, element, matrix, style, opacity, clip, viewport, mask)
@@ -165,6 +170,43 @@ class _Normalizer:
             self.shape(element, name, matrix, style, opacity, clip, viewport, mask)
         elif name not in ("", "animate", "set", "animateTransform", "animateMotion"):
             self.drop(f"<{name}>")
+        if region is not None:
+            self.mask_region(*region, matrix, viewport)
+
+    def mask_region(self, target, first: int, matrix, viewport) -> None:
+        """Clip what a masked element drew (paths from ``first`` on) to the mask's region:
+        x/y/width/height, by default −10 %/−10 %/120 %/120 % of the element's bounding box
+        (``maskUnits="objectBoundingBox"``), or user-space lengths of the viewport."""
+        drawn = self.drawing.paths[first:]
+        if not drawn:
+            return
+        if target.get("maskUnits") == "userSpaceOnUse":
+            vw, vh = viewport
+            x = parse_length(target.get("x"), vw, -0.1 * vw)
+            y = parse_length(target.get("y"), vh, -0.1 * vh)
+            width = parse_length(target.get("width"), vw, 1.2 * vw)
+            height = parse_length(target.get("height"), vh, 1.2 * vh)
+        else:
+            inverse = tf.invert(matrix)
+            boxes = [bounding_box(transform_path(p.d, inverse)) for p in drawn] if inverse else []
+            boxes = [b for b in boxes if b]
+            if not boxes:
+                return
+            x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+            bw = max(b[2] for b in boxes) - x0
+            bh = max(b[3] for b in boxes) - y0
+            x = x0 + parse_length(target.get("x"), 1.0, -0.1) * bw
+            y = y0 + parse_length(target.get("y"), 1.0, -0.1) * bh
+            width = parse_length(target.get("width"), 1.0, 1.2) * bw
+            height = parse_length(target.get("height"), 1.0, 1.2) * bh
+        if width <= 0 or height <= 0:
+            del self.drawing.paths[first:]  # an empty region masks everything out
+            return
+        box = transform_path(rect_path(x, y, width, height, 0, 0), matrix)
+        for path in drawn:
+            path.clip_path = self.within(
+                self.register_clip([(box, "nonzero")], None), path.clip_path
+            )
 
     def transform_of(self, specified, viewport) -> tf.Affine:
         """An element's ``transform`` (attribute or CSS property) about its ``transform-origin``."""
@@ -421,12 +463,18 @@ class _Normalizer:
         target = self.ids.get(paint[5:-1]) if paint.startswith("url(") else None
         if target is None or local_name(target) != "mask":
             return outer
-        if outer is not None:
+        if outer is not None or self.in_mask:
             self.drop(f"nested mask on <{name}>")
             return outer
         if target.get("maskContentUnits") == "objectBoundingBox":
             self.drop(f"objectBoundingBox mask content on <{name}>")
             return outer
+        if self.styles.specified(target).get("mask", "none").strip() not in ("none", ""):
+            self.drop("mask on a <mask>")
+        if (
+            target.get("mask-type") or self.styles.specified(target).get("mask-type", "")
+        ) == "alpha":
+            self.drop("mask-type alpha drawn as a luminance mask")
         ref = paint[5:-1]
         if ref in self.expanding:
             self.drop(f"mask cycle through #{ref}")
@@ -436,69 +484,121 @@ class _Normalizer:
         self.expanding.add(ref)
         try:
             style = cascade({n: d for n, d in INHERITED.items()}, self.styles.specified(target))
+            self.in_mask += 1
             for child in target:
                 self.visit(child, matrix, style, 1.0, None, viewport)
             content = self.drawing.paths
         finally:
             self.drawing.paths = saved
             self.expanding.discard(ref)
+            self.in_mask -= 1
         ident = f"m{len(self.drawing.masks)}"
         self.drawing.masks[ident] = Mask(paths=content)
         return ident
 
-    def clip(self, ref_text, matrix, element, outer) -> str | None:
-        """Flatten ``clip-path: url(#id)`` under ``matrix`` into a Clip; returns its id."""
+    def clip(self, ref_text, matrix, element, outer, viewport=None) -> str | None:
+        """Flatten ``clip-path: url(#id)`` under ``matrix`` into a Clip; returns its id.
+
+        The clip region is the union of the clipPath's visible shapes, intersected with the
+        clipPath's own ``clip-path`` and with ``outer`` (a chain of Clips).  ``clip-path`` on a
+        child is carried when the child is the only shape (the intersection then chains);
+        beside other shapes it is reported, as the union of intersections has no flat form.
+        """
         paint = parse_paint(ref_text)[0]
-        target = self.ids.get(paint[5:-1]) if paint.startswith("url(") else None
+        ref = paint[5:-1] if paint.startswith("url(") else None
+        target = self.ids.get(ref) if ref else None
         if target is None or local_name(target) != "clipPath":
             return outer  # a missing reference clips nothing
-        if target.get("clipPathUnits") == "objectBoundingBox":
-            name = local_name(element)
-            box = bounding_box(shape_to_path(element, name, (1, 1))) if name in _SHAPES else None
-            if not box:
-                self.drop("objectBoundingBox clip on a group")
-                return outer
-            matrix = tf.multiply(
-                matrix, (box[2] - box[0], 0.0, 0.0, box[3] - box[1], box[0], box[1])
-            )
-        matrix = tf.multiply(matrix, tf.parse_transform(target.get("transform")))
-        paths = []
+        if ref in self.expanding:
+            self.drop(f"clip-path cycle through #{ref}")
+            return outer
+        viewport = viewport or self._viewport_size(self.doc.root)
+        self.expanding.add(ref)
+        try:
+            own = target_clip = None
+            own_ref = self.styles.specified(target).get("clip-path", "none").strip()
+            if own_ref not in ("none", ""):
+                own = self.clip(own_ref, matrix, element, None, viewport)
+            if target.get("clipPathUnits") == "objectBoundingBox":
+                name = local_name(element)
+                box = (
+                    bounding_box(shape_to_path(element, name, viewport))
+                    if name in _SHAPES
+                    else None
+                )
+                if not box:
+                    self.drop("objectBoundingBox clip on a group")
+                    return outer
+                matrix = tf.multiply(
+                    matrix, (box[2] - box[0], 0.0, 0.0, box[3] - box[1], box[0], box[1])
+                )
+                viewport = (1.0, 1.0)
+            target_specified = self.styles.specified(target)
+            matrix = tf.multiply(matrix, self.transform_of(target_specified, viewport))
+            paths, child_clips = self._clip_shapes(target, matrix, viewport)
+            if len(child_clips) == 1 and len(paths) == 1:
+                target_clip = child_clips[0]
+            elif child_clips:
+                self.drop("clip-path on a child of a <clipPath> with other shapes")
+            chain = self.within(own, self.within(target_clip, outer))
+            return self.register_clip(paths, chain)
+        finally:
+            self.expanding.discard(ref)
+
+    def _clip_shapes(self, target, matrix, viewport):
+        """The visible shapes of a clipPath in canvas coordinates with their clip-rule, and the
+        clips that its children's own ``clip-path`` name."""
+        paths, child_clips = [], []
         clip_style = cascade({n: d for n, d in INHERITED.items()}, self.styles.specified(target))
         for child in target:
-            name = local_name(child)
+            name = local_name(child) if is_svg_element(child) else ""
             if name not in _SHAPES and name != "use":
                 if name == "text":
                     self.drop("<text> in clipPath")
                 continue
             specified = self.styles.specified(child)
-            if specified.get("display", "").strip() == "none":
+            if specified.get("display", "").strip() == "none" or not self.applies(child):
                 continue
             child_style = cascade(clip_style, specified)
+            m = tf.multiply(matrix, self.transform_of(specified, viewport))
+            shape = child
             if name == "use":
                 ref = _href(child)
                 shape = self.ids.get(ref) if ref else None
                 if shape is None or local_name(shape) not in _SHAPES:
                     continue
                 m = tf.multiply(
-                    tf.multiply(matrix, tf.parse_transform(child.get("transform"))),
+                    m,
                     tf.translate(
-                        parse_length(child.get("x"), 0, 0.0), parse_length(child.get("y"), 0, 0.0)
+                        parse_length(child.get("x"), viewport[0], 0.0),
+                        parse_length(child.get("y"), viewport[1], 0.0),
                     ),
                 )
-                m = tf.multiply(m, tf.parse_transform(shape.get("transform")))
-                local = shape_to_path(shape, local_name(shape), (1, 1))
-                child_style = cascade(child_style, self.styles.specified(shape))
-            else:
-                m = tf.multiply(matrix, tf.parse_transform(child.get("transform")))
-                local = shape_to_path(child, name, (1, 1))
-            if local:
-                rule = (
-                    "evenodd"
-                    if child_style.get("clip-rule", "").strip() == "evenodd"
-                    else "nonzero"
-                )
-                paths.append((transform_path(local, m), rule))
-        return self.register_clip(paths, outer)
+                shape_specified = self.styles.specified(shape)
+                m = tf.multiply(m, self.transform_of(shape_specified, viewport))
+                child_style = cascade(child_style, shape_specified)
+            if child_style.get("visibility", "visible").strip() in ("hidden", "collapse"):
+                continue
+            local = shape_to_path(shape, local_name(shape), viewport)
+            if not local:
+                continue
+            rule = "evenodd" if child_style.get("clip-rule", "").strip() == "evenodd" else "nonzero"
+            paths.append((transform_path(local, m), rule))
+            child_ref = specified.get("clip-path", "none").strip()
+            if child_ref not in ("none", ""):
+                child_clip = self.clip(child_ref, m, child, None, viewport)
+                if child_clip is not None:
+                    child_clips.append(child_clip)
+        return paths, child_clips
+
+    def within(self, ident: str | None, outer: str | None) -> str | None:
+        """The clip ``ident`` (with its own chain) further intersected with ``outer``."""
+        if ident is None:
+            return outer
+        if outer is None:
+            return ident
+        clip = self.drawing.clips[ident]
+        return self.register_clip(clip.paths, self.within(clip.clip_path, outer))
 
     def register_clip(self, paths, outer) -> str:
         """The id of a Clip of ``paths`` (canvas coordinates) within ``outer``, shared by equals."""

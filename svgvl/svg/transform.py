@@ -67,6 +67,15 @@ def determinant(m: Affine) -> float:
     return m[0] * m[3] - m[1] * m[2]
 
 
+def invert(m: Affine) -> Affine | None:
+    """The inverse matrix, or None when ``m`` is singular."""
+    a, b, c, d, e, f = m
+    det = determinant(m)
+    if abs(det) < 1e-12:
+        return None
+    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
+
+
 def mean_scale(m: Affine) -> float:
     """The factor by which ``m`` scales lengths on average: how stroke widths change when a
     transform is flattened into coordinates (exact for similarity transforms)."""
