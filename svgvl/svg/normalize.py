@@ -53,6 +53,7 @@ def normalize(
     *,
     flatten_gradients: bool = False,
     language: str = "en",
+    strict: bool = False,
 ) -> Drawing:
     """Normalise ``doc`` (a :class:`Document` or anything :func:`parse` takes) to a Drawing.
 
@@ -60,12 +61,16 @@ def normalize(
     or (width, height) maps the document's viewport onto that canvas, aspect preserved and
     centred, as the reference renderer fits it.  ``flatten_gradients`` replaces each gradient by
     the average colour of its stops.  ``language`` is the user's language that ``systemLanguage``
-    conditions (and so ``<switch>``) are tested against.  Raises :class:`SVGError` for invalid path data or numbers.
+    conditions (and so ``<switch>``) are tested against.
+
+    Path data and ``points`` with an error are drawn up to the error (SVG's error handling, as
+    renderers do) and an invalid ``transform`` is ignored, each noted in ``Drawing.dropped``;
+    ``strict=True`` raises :class:`SVGError` for them instead, for tools that reject bad files.
     """
     if not isinstance(doc, Document):
         doc = parse(doc)
     try:
-        return _Normalizer(doc, flatten_gradients, language).run(canvas)
+        return _Normalizer(doc, flatten_gradients, language, strict).run(canvas)
     except SVGError as error:
         raise error.with_source(doc.source) from None
     except RecursionError:
@@ -80,8 +85,11 @@ def _href(element) -> str | None:
 
 
 class _Normalizer:
-    def __init__(self, doc: Document, flatten_gradients: bool, language: str = "en"):
+    def __init__(
+        self, doc: Document, flatten_gradients: bool, language: str = "en", strict: bool = False
+    ):
         self.doc = doc
+        self.strict = strict
         self.language = language.strip() or "en"
         self.flatten = flatten_gradients
         self.ids = {}
@@ -102,7 +110,11 @@ class _Normalizer:
         self.drawing = Drawing(width=width, height=height)
         root_style = {name: default for name, default in INHERITED.items()}
         viewport = self._viewport_size(self.doc.root)
-        self.visit(self.doc.root, matrix, root_style, 1.0, None, viewport, is_root=True)
+        sizes = [parse_length(self.doc.root.get(a), 100.0) for a in ("width", "height")]
+        if any(size is not None and size <= 0 for size in sizes):
+            self.drop("the <svg> has a zero or negative size: nothing is drawn")
+        else:
+            self.visit(self.doc.root, matrix, root_style, 1.0, None, viewport, is_root=True)
         self.drawing.dropped = sorted(set(self.drawing.dropped))
         return self.drawing
 
@@ -149,6 +161,7 @@ class _Normalizer:
             self.drop(f"filter on <{name}>")
         mask_ref = specified.get("mask", "none").strip()
         region = None
+        first = len(self.drawing.paths)
         if mask_ref not in ("none", ""):
             outer_mask = mask
             mask = self.mask(mask_ref, matrix, viewport, mask, name)
@@ -172,6 +185,19 @@ class _Normalizer:
             self.drop(f"<{name}>")
         if region is not None:
             self.mask_region(*region, matrix, viewport)
+        if name not in _SHAPES and parse_opacity(specified.get("opacity")) < 1:
+            self.group_opacity(first)
+
+    def group_opacity(self, first: int) -> None:
+        """A group's opacity is carried by each of its paths, which differs from compositing the
+        group once (SVG 2 §13.1) only where they overlap: say so when their bounds do."""
+        boxes = [bounding_box(p.d) for p in self.drawing.paths[first:]]
+        boxes = [b for b in boxes if b]
+        for i, a in enumerate(boxes[:200]):
+            for b in boxes[i + 1 : 200]:
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    self.drop("group opacity applied to each path (overlaps differ)")
+                    return
 
     def mask_region(self, target, first: int, matrix, viewport) -> None:
         """Clip what a masked element drew (paths from ``first`` on) to the mask's region:
@@ -208,9 +234,21 @@ class _Normalizer:
                 self.register_clip([(box, "nonzero")], None), path.clip_path
             )
 
+    @property
+    def notes(self) -> list[str] | None:
+        """Where shapes note what they cut (None: strict, errors raise)."""
+        return None if self.strict else self.drawing.dropped
+
     def transform_of(self, specified, viewport) -> tf.Affine:
-        """An element's ``transform`` (attribute or CSS property) about its ``transform-origin``."""
-        matrix = tf.parse_transform(specified.get("transform"))
+        """An element's ``transform`` (attribute or CSS property) about its ``transform-origin``;
+        an invalid one is ignored (noted), as renderers do, unless strict."""
+        try:
+            matrix = tf.parse_transform(specified.get("transform"))
+        except SVGError as error:
+            if self.strict:
+                raise
+            self.drop(f"{error.reason}: ignored")
+            return tf.IDENTITY
         origin = specified.get("transform-origin")
         if origin and matrix != tf.IDENTITY:
             matrix = tf.around(matrix, tf.transform_origin(origin, *viewport))
@@ -320,7 +358,8 @@ class _Normalizer:
     def shape(self, element, name, matrix, style, opacity, clip, viewport, mask=None):
         if style.get("visibility", "visible") in ("hidden", "collapse"):
             return
-        local = shape_to_path(element, name, viewport)
+        font = float(style["font-size"])
+        local = shape_to_path(element, name, viewport, font, self.notes)
         if not local:
             return
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
@@ -346,7 +385,9 @@ class _Normalizer:
         if stroke != "none":
             scale = tf.mean_scale(matrix)
             diag = math.hypot(*viewport) / math.sqrt(2)
-            path.stroke_width = (parse_length(style["stroke-width"], diag, 1.0) or 0.0) * scale
+            path.stroke_width = (
+                parse_length(style["stroke-width"], diag, 1.0, font) or 0.0
+            ) * scale
             path.stroke_linecap = (
                 style["stroke-linecap"].strip()
                 if style["stroke-linecap"].strip() in ("butt", "round", "square")
@@ -361,12 +402,14 @@ class _Normalizer:
             path.stroke_miterlimit = max(
                 1.0, parse_length(style["stroke-miterlimit"], 0, 4.0) or 4.0
             )
-            path.stroke_dasharray = dasharray(style["stroke-dasharray"], diag, scale)
+            path.stroke_dasharray = dasharray(style["stroke-dasharray"], diag, scale, font)
             if path.stroke_dasharray:
                 path.stroke_dashoffset = (
-                    parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
+                    parse_length(style["stroke-dashoffset"], diag, 0.0, font) or 0.0
                 ) * scale
         if path.visible:
+            if path.stroke != "none" and tf.anisotropy(matrix) > 1.01:
+                self.drop("stroke under a non-uniform scale or skew: its width averaged")
             self.drawing.paths.append(path)
 
     # -- paint servers and clips ----------------------------------------------------------------
@@ -395,9 +438,12 @@ class _Normalizer:
         else:
             units = tf.IDENTITY
             ref_w, ref_h = self._viewport_size(self.doc.root)
-        full = tf.multiply(
-            tf.multiply(matrix, units), tf.parse_transform(attrs.get("gradientTransform"))
+        gradient_transform = self.transform_of(
+            {"transform": attrs.get("gradientTransform", "")}, (ref_w, ref_h)
         )
+        if tf.invert(gradient_transform) is None:
+            gradient_transform = tf.IDENTITY  # a singular gradientTransform is ignored, as resvg
+        full = tf.multiply(tf.multiply(matrix, units), gradient_transform)
         geometry = gradient_geometry(kind, attrs, ref_w, ref_h)
         spread = (
             attrs.get("spreadMethod", "pad")
@@ -447,15 +493,35 @@ class _Normalizer:
         for child in gradient:
             if local_name(child) != "stop":
                 continue
-            style = self.styles.specified(child)
+            specified = self.styles.specified(child)
             offset_text = (child.get("offset") or "0").strip()
             offset = parse_opacity(offset_text, 0.0)  # a number or percentage clamped to [0, 1]
             last = max(last, offset)
-            color, alpha = parse_color(style.get("stop-color", "black")) or ("#000000", 1.0)
+            # stop-color and stop-opacity are not inherited, but 'inherit' takes the gradient's,
+            # and currentColor is the stop's own computed color (from the gradient's ancestors).
+            parent = self.styles.specified(gradient)
+            color_text = specified.get("stop-color", "black")
+            if color_text == "inherit":
+                color_text = parent.get("stop-color", "black")
+            opacity_text = specified.get("stop-opacity")
+            if opacity_text == "inherit":
+                opacity_text = parent.get("stop-opacity")
+            current = self.computed(child).get("color", "")
+            color, alpha = parse_color(color_text, current) or ("#000000", 1.0)
             if color == "currentColor":
                 color = "#000000"
-            stops.append(Stop(last, color, alpha * parse_opacity(style.get("stop-opacity"))))
+            stops.append(Stop(last, color, alpha * parse_opacity(opacity_text)))
         return stops
+
+    def computed(self, element) -> dict[str, str]:
+        """The computed inherited style of ``element`` where it stands in the document."""
+        parent = element.getparent()
+        base = (
+            self.computed(parent)
+            if parent is not None and is_svg_element(parent)
+            else {n: d for n, d in INHERITED.items()}
+        )
+        return cascade(base, self.styles.specified(element))
 
     def mask(self, ref_text, matrix, viewport, outer, name) -> str | None:
         """Flatten ``mask: url(#id)`` under ``matrix``: its content drawn as paths of a Mask."""
@@ -522,7 +588,7 @@ class _Normalizer:
             if target.get("clipPathUnits") == "objectBoundingBox":
                 name = local_name(element)
                 box = (
-                    bounding_box(shape_to_path(element, name, viewport))
+                    bounding_box(shape_to_path(element, name, viewport, notes=[]))
                     if name in _SHAPES
                     else None
                 )
@@ -579,7 +645,8 @@ class _Normalizer:
                 child_style = cascade(child_style, shape_specified)
             if child_style.get("visibility", "visible").strip() in ("hidden", "collapse"):
                 continue
-            local = shape_to_path(shape, local_name(shape), viewport)
+            font = float(child_style["font-size"])
+            local = shape_to_path(shape, local_name(shape), viewport, font, self.notes)
             if not local:
                 continue
             rule = "evenodd" if child_style.get("clip-rule", "").strip() == "evenodd" else "nonzero"

@@ -14,6 +14,7 @@ import cssselect2
 import tinycss2
 import tinycss2.color3
 
+from .numbers import parse_length
 from .parse import local_name
 
 # Properties that normalisation resolves; anything else in a style is irrelevant to drawing paths.
@@ -32,6 +33,7 @@ INHERITED = {
     "clip-rule": "nonzero",
     "color": "",
     "visibility": "visible",
+    "font-size": "16",  # computed to px by cascade, for em/ex lengths
 }
 NOT_INHERITED = {
     "opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity",
@@ -111,8 +113,28 @@ def cascade(parent: dict[str, str], specified: dict[str, str]) -> dict[str, str]
             continue
         if name in ("fill", "stroke") and not valid_paint(value):
             continue  # an invalid declaration is ignored: the inherited value stays
+        if name == "font-size":
+            value = font_size(value, float(computed["font-size"]))
         computed[name] = value
     return computed
+
+
+# CSS absolute-size keywords (CSS Fonts §2.5, medium = 16 px) and relative ones (× 1.2).
+_FONT_SIZES = {
+    "xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0, "large": 18.0,
+    "x-large": 24.0, "xx-large": 32.0, "xxx-large": 48.0,
+}  # fmt: skip
+
+
+def font_size(value: str, parent: float) -> str:
+    """A computed ``font-size`` in px (as text): lengths, percentages and ``em`` of the parent's."""
+    value = value.strip().lower()
+    if value in _FONT_SIZES:
+        return repr(_FONT_SIZES[value])
+    if value in ("larger", "smaller"):
+        return repr(parent * 1.2 if value == "larger" else parent / 1.2)
+    size = parse_length(value, parent, None, font_size=parent)
+    return repr(size) if size is not None and size >= 0 else repr(parent)
 
 
 _FUNCTION = re.compile(r"(rgba?|hsla?)\(\s*([^()]*)\)\s*$", re.I)

@@ -76,6 +76,18 @@ def invert(m: Affine) -> Affine | None:
     return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
 
 
+def anisotropy(m: Affine) -> float:
+    """How far ``m`` is from a similarity: the ratio of its largest to smallest scale (1 for
+    rotations and uniform scales; a flattened stroke is exact only there)."""
+    a, b, c, d = m[:4]
+    p, q = (
+        (a * a + b * b + c * c + d * d) / 2,
+        math.hypot((a * a + b * b - c * c - d * d) / 2, a * c + b * d),
+    )
+    smallest = math.sqrt(max(0.0, p - q))
+    return math.inf if smallest == 0 else math.sqrt(p + q) / smallest
+
+
 def mean_scale(m: Affine) -> float:
     """The factor by which ``m`` scales lengths on average: how stroke widths change when a
     transform is flattened into coordinates (exact for similarity transforms)."""
