@@ -84,6 +84,23 @@ def _href(element) -> str | None:
     return None
 
 
+def _covers(box, paths) -> bool:
+    """Whether the axis-aligned rectangle path ``box`` holds every path, strokes included."""
+    points = [c for letter, c in box if letter in "ML"]
+    if not all(any(p[i] == q[i] for q in points if q is not p) for p in points for i in (0, 1)):
+        return False  # rotated or skewed
+    x0, y0, x1, y1 = bounding_box(box)
+    for path in paths:
+        bounds = bounding_box(path.d)
+        pad = path.stroke_width * max(path.stroke_miterlimit, 1.5) if path.stroke != "none" else 0
+        if not bounds or not (
+            x0 <= bounds[0] - pad and y0 <= bounds[1] - pad
+            and bounds[2] + pad <= x1 and bounds[3] + pad <= y1
+        ):  # fmt: skip
+            return False
+    return True
+
+
 class _Normalizer:
     def __init__(
         self, doc: Document, flatten_gradients: bool, language: str = "en", strict: bool = False
@@ -229,6 +246,8 @@ class _Normalizer:
             del self.drawing.paths[first:]  # an empty region masks everything out
             return
         box = transform_path(rect_path(x, y, width, height, 0, 0), matrix)
+        if _covers(box, drawn):
+            return  # the usual case: the default region holds all that was drawn
         for path in drawn:
             path.clip_path = self.within(
                 self.register_clip([(box, "nonzero")], None), path.clip_path
@@ -360,8 +379,8 @@ class _Normalizer:
             return
         font = float(style["font-size"])
         local = shape_to_path(element, name, viewport, font, self.notes)
-        if not local:
-            return
+        if all(letter == "M" for letter, _ in local):
+            return  # nothing but movetos (or nothing) draws nothing
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
         current = style.get("color", "")
         bbox = None
