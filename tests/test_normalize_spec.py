@@ -85,3 +85,15 @@ def test_nested_viewport_clips_its_content():
     assert circle.clip_path is not None
     inner = drawing.clips[circle.clip_path]
     assert inner.clip_path is not None  # the outer viewport's clip is intersected too
+
+
+def test_evenodd_clip_is_written_so_that_the_reference_renderer_honours_it():
+    # cairosvg fills every clipPath nonzero; the writer gives evenodd clips as masks instead.
+    drawing, _ = round_trip("clip-rule-clip-rule=evenodd")
+    star = "M100 15l50 160-130-100h160l-130 100z"
+    expected = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200">'
+        f'<path d="{star}" fill="green" fill-rule="evenodd"/>'
+        '<rect x="1" y="1" width="198" height="198" fill="none" stroke="black"/></svg>'
+    )
+    assert ssim(rasterize(write(drawing), SIZE), rasterize(expected, SIZE)) >= 0.99
