@@ -450,7 +450,7 @@ class _Normalizer:
         object_units = attrs.get("gradientUnits", "objectBoundingBox") != "userSpaceOnUse"
         if object_units:
             if bbox is None or bbox[2] - bbox[0] <= 0 or bbox[3] - bbox[1] <= 0:
-                return "none", 1.0
+                return url_fallback(raw, current)  # no box to map onto: the fallback paints
             x0, y0, x1, y1 = bbox
             units = (x1 - x0, 0.0, 0.0, y1 - y0, x0, y0)
             ref_w = ref_h = 1.0
