@@ -8,6 +8,8 @@ from .errors import SVGError
 from .numbers import parse_length, parse_numbers_prefix
 from .pathdata import Command, ellipse_path, parse_path_prefix, rect_path
 
+SHAPES = {"path", "rect", "circle", "ellipse", "line", "polyline", "polygon"}
+
 
 def shape_to_path(
     element, name: str, viewport, font_size: float = 16.0, notes: list[str] | None = None
