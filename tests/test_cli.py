@@ -85,12 +85,27 @@ def test_bad_svg_gives_a_clear_error_and_no_output(tmp_path, name, command):
     src = tmp_path / name
     src.write_bytes(BAD_SVGS[name])
     out = tmp_path / ("out.svg" if command == "normalize" else "out.png")
-    result = run(command, src, "-o", out)
+    # normalize draws bad path data up to the error unless --strict (tested below)
+    strict = ["--strict"] if command == "normalize" and name in ("nan.svg", "huge.svg") else []
+    result = run(command, src, "-o", out, *strict)
     err = result.stderr.decode()
     assert result.returncode == 1, err
     assert "Traceback" not in err and err.startswith("svgvl: error: ") and name in err
     assert err.count("\n") == 1
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_normalize_draws_bad_path_data_up_to_the_error_and_says_so(tmp_path):
+    src = tmp_path / "cut.svg"
+    src.write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        b'<path d="M1 1H9V9Z L nan 3"/><text>hi</text></svg>'
+    )
+    result = run("normalize", src, "-o", tmp_path / "out.svg")
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert err.count("\n") == 1 and "cut at its first error" in err and "<text>" in err
+    assert "M1 1H9V9Z" in (tmp_path / "out.svg").read_text()
 
 
 def test_missing_input_file(tmp_path):

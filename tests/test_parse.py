@@ -132,5 +132,10 @@ def test_use_cycle_is_dropped_not_recursed():
 
 @pytest.mark.parametrize("d", ["M0 0 L nan 5", "M0 0 L 1e400 5", "M0 0 L 1e12 5", "M0 0 Linf 3"])
 def test_nan_and_huge_numbers_in_path_data(d):
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg"><path d="{d}"/></svg>'
     with pytest.raises(SVGError, match="path"):
-        normalize(f'<svg xmlns="http://www.w3.org/2000/svg"><path d="{d}"/></svg>')
+        normalize(svg, strict=True)
+    # By default the path is drawn up to the bad number (here: nothing) and the cut is noted.
+    drawing = normalize(svg)
+    assert drawing.paths == []
+    assert any(note.startswith("path data cut at its first error") for note in drawing.dropped)

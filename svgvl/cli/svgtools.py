@@ -73,6 +73,14 @@ def _add_rewrites(sub) -> None:
     p.add_argument(
         "--flatten-gradients", action="store_true", help="replace gradients by their average colour"
     )
+    p.add_argument(
+        "--language", default="en", help="the user language for systemLanguage and <switch>"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse invalid path data or transforms instead of drawing up to the error",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(func=cmd_normalize)
 
@@ -128,10 +136,15 @@ def cmd_normalize(args) -> int:
     from ..svg import normalize, parse, write
 
     drawing = normalize(
-        parse(read_input(args.input)), canvas=args.canvas, flatten_gradients=args.flatten_gradients
+        parse(read_input(args.input)),
+        canvas=args.canvas,
+        flatten_gradients=args.flatten_gradients,
+        language=args.language,
+        strict=args.strict,
     )
-    for note in drawing.dropped:
-        print(f"svgvl: warning: {args.input}: dropped {note}", file=sys.stderr)
+    if drawing.dropped:
+        notes = "; ".join(drawing.dropped)
+        print(f"svgvl: warning: {args.input}: not carried: {notes}", file=sys.stderr)
     write_atomic(args.output, write(drawing, precision=args.precision), force=args.force)
     return 0
 

@@ -109,7 +109,8 @@ def record(item: Item, source: str) -> tuple[dict | None, str | None]:
     if item.error or item.svg is None:
         return None, f"unreadable: {item.error or 'no SVG'}"
     try:
-        drawing = normalize(parse(item.svg.encode("utf-8"), name=item.id))
+        # strict: a file with broken path data is left out of a dataset, not drawn in part
+        drawing = normalize(parse(item.svg.encode("utf-8"), name=item.id), strict=True)
         normalized = write(drawing)
     except (ValueError, RecursionError) as error:  # SVGError is a ValueError
         return None, f"invalid SVG: {getattr(error, 'reason', None) or error}"

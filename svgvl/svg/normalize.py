@@ -5,9 +5,11 @@ passes: resolve ``<use>`` (with ``<symbol>``/nested ``<svg>`` viewports), cascad
 presentation attributes, convert shapes to paths (SVG 2 §10 equivalent path), parse path data to
 absolute M/L/C/Z (arcs and quadratics to cubics), flatten the current transform matrix into the
 coordinates, and map the root viewBox onto the target canvas.  Gradients become concrete
-user-space gradients on the canvas (or their average colour on request); clip paths are flattened
-the same way.  What cannot be carried as paths (text, raster images, filters, masks, markers,
-patterns) is listed in ``Drawing.dropped``.
+user-space gradients on the canvas (or their average colour on request); clip paths and masks
+are flattened the same way (:mod:`.masking`).  Conditional processing (``switch``,
+``systemLanguage``) picks what is drawn.  What cannot be carried as paths (text, raster images,
+filters, markers, patterns, ...) is listed in ``Drawing.dropped``, as is any part cut or
+approximated (path data after an error, group opacity over overlapping paths, ...).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from .context import content_box, enter_context, leave_context
 from .errors import SVGError
 from .gradients import average_color, bake_transform, gradient_geometry
 from .markers import draw_markers
-from .model import Clip, Drawing, Gradient, Mask, Path, Stop
+from .masking import Masking, covers, href_id
+from .model import Drawing, Gradient, Path, Stop
 from .numbers import parse_length
 from .painting import note_compositing, paint, resolve_style
 from .parse import XLINK_NS, Document, is_svg_element, local_name, parse
-from .pathdata import bounding_box, transform_path
-from .shapes import dasharray, shape_to_path
+from .pathdata import bounding_box, rect_path, transform_path
+from .shapes import SHAPES, dasharray, shape_to_path
 from .style import (
     INHERITED,
     Stylesheet,
@@ -45,7 +48,6 @@ _NOT_RENDERED = {
 # Elements that draw something normalisation cannot express as a path: reported as dropped.
 _UNSUPPORTED = {"text", "image", "foreignObject", "script", "video", "audio", "iframe", "canvas"}
 _CONTAINERS = {"g", "a", "switch"}
-_SHAPES = {"path", "rect", "circle", "ellipse", "line", "polyline", "polygon"}
 
 # Bounds the work of expanding <use>: a few references can otherwise fan out exponentially.
 MAX_EXPANDED_ELEMENTS = 100_000
@@ -56,34 +58,38 @@ def normalize(
     canvas: int | float | tuple[float, float] | None = None,
     *,
     flatten_gradients: bool = False,
+    language: str = "en",
+    strict: bool = False,
 ) -> Drawing:
     """Normalise ``doc`` (a :class:`Document` or anything :func:`parse` takes) to a Drawing.
 
     ``canvas``: None keeps the document's own units (viewBox size, origin moved to 0,0); a number
     or (width, height) maps the document's viewport onto that canvas, aspect preserved and
     centred, as the reference renderer fits it.  ``flatten_gradients`` replaces each gradient by
-    the average colour of its stops.  Raises :class:`SVGError` for invalid path data or numbers.
+    the average colour of its stops.  ``language`` is the user's language that ``systemLanguage``
+    conditions (and so ``<switch>``) are tested against.
+
+    Path data and ``points`` with an error are drawn up to the error (SVG's error handling, as
+    renderers do) and an invalid ``transform`` is ignored, each noted in ``Drawing.dropped``;
+    ``strict=True`` raises :class:`SVGError` for them instead, for tools that reject bad files.
     """
     if not isinstance(doc, Document):
         doc = parse(doc)
     try:
-        return _Normalizer(doc, flatten_gradients).run(canvas)
+        return _Normalizer(doc, flatten_gradients, language, strict).run(canvas)
     except SVGError as error:
         raise error.with_source(doc.source) from None
     except RecursionError:
         raise SVGError("references nested too deeply", doc.source) from None
 
 
-def _href(element) -> str | None:
-    ref = element.get("href") or element.get(f"{{{XLINK_NS}}}href")
-    if ref and ref.strip().startswith("#"):
-        return ref.strip()[1:]
-    return None
-
-
-class _Normalizer:
-    def __init__(self, doc: Document, flatten_gradients: bool):
+class _Normalizer(Masking):
+    def __init__(
+        self, doc: Document, flatten_gradients: bool, language: str = "en", strict: bool = False
+    ):
         self.doc = doc
+        self.strict = strict
+        self.language = language.strip() or "en"
         self.flatten = flatten_gradients
         self.ids = {}
         for element in doc.root.iter():
@@ -93,6 +99,7 @@ class _Normalizer:
         self.styles = Stylesheet(doc.root)
         self.visited = 0
         self.expanding: set[str] = set()
+        self.in_mask = 0  # depth of <mask> content being drawn
         self.gradient_keys: dict = {}
         self.clip_keys: dict = {}
         self.context: dict | None = None  # the paint of the context element (painting.py)
@@ -103,7 +110,11 @@ class _Normalizer:
         self.drawing = Drawing(width=width, height=height)
         root_style = {name: default for name, default in INHERITED.items()}
         viewport = self._viewport_size(self.doc.root)
-        self.visit(self.doc.root, matrix, root_style, 1.0, None, viewport, is_root=True)
+        sizes = [parse_length(self.doc.root.get(a), 100.0) for a in ("width", "height")]
+        if any(size is not None and size <= 0 for size in sizes):
+            self.drop("the <svg> has a zero or negative size: nothing is drawn")
+        else:
+            self.visit(self.doc.root, matrix, root_style, 1.0, None, viewport, is_root=True)
         self.drawing.dropped = sorted(set(self.drawing.dropped))
         return self.drawing
 
@@ -138,55 +149,127 @@ class _Normalizer:
         specified = self.styles.specified(element)
         if specified.get("display", "").strip() == "none":
             return
+        if not is_root and not self.applies(element):
+            return
         if name in _UNSUPPORTED:
             self.drop(f"<{name}>")
             return
         style = cascade(parent_style, specified)
         opacity *= parse_opacity(specified.get("opacity"))
-        matrix = tf.multiply(matrix, tf.parse_transform(element.get("transform")))
+        matrix = tf.multiply(matrix, self.transform_of(specified, viewport))
         if specified.get("filter", "none").strip() not in ("none", ""):
             self.drop(f"filter on <{name}>")
         mask_ref = specified.get("mask", "none").strip()
+        region = None
+        first = len(self.drawing.paths)
         if mask_ref not in ("none", ""):
+            outer_mask = mask
             mask = self.mask(mask_ref, matrix, viewport, mask, name)
+            if mask is not outer_mask:
+                region = (self.ids[parse_paint(mask_ref)[0][5:-1]], len(self.drawing.paths))
         clip_ref = specified.get("clip-path", "none").strip()
         if clip_ref not in ("none", ""):
-            clip = self.clip(clip_ref, matrix, element, clip)
+            clip = self.clip(clip_ref, matrix, element, clip, viewport)
 
-        before = len(self.drawing.paths)
-        if name == "svg":
-            if not is_root:
-                matrix = tf.multiply(matrix, self._nested_viewport(element, viewport))
-                viewport = self._viewport_size(element)
-            for child in element:
-                self.visit(child, matrix, style, opacity, clip, viewport, mask=mask)
-        elif name in _CONTAINERS:
-            children = list(element)[:1] if name == "switch" else element
+        if name == "svg" and not is_root:
+            self.viewport(element, element, matrix, style, opacity, clip, viewport, mask)
+        elif name in _CONTAINERS or name == "svg":
+            children = self.switch_child(element) if name == "switch" else element
             for child in children:
                 self.visit(child, matrix, style, opacity, clip, viewport, mask=mask)
         elif name == "use":
             self.use(element, matrix, style, opacity, clip, viewport, mask)
-        elif name in _SHAPES:
+        elif name in SHAPES:
             self.shape(element, name, matrix, style, opacity, clip, viewport, mask)
         elif name not in ("", "animate", "set", "animateTransform", "animateMotion"):
             self.drop(f"<{name}>")
-        note_compositing(self, specified, before)
+        if region is not None:
+            self.mask_region(*region, matrix, viewport)
+        note_compositing(self, specified, first)
 
-    def _nested_viewport(self, element, viewport) -> tf.Affine:
+    @property
+    def notes(self) -> list[str] | None:
+        """Where shapes note what they cut (None: strict, errors raise)."""
+        return None if self.strict else self.drawing.dropped
+
+    def transform_of(self, specified, viewport) -> tf.Affine:
+        """An element's ``transform`` (attribute or CSS property) about its ``transform-origin``;
+        an invalid one is ignored (noted), as renderers do, unless strict."""
+        try:
+            matrix = tf.parse_transform(specified.get("transform"))
+        except SVGError as error:
+            if self.strict:
+                raise
+            self.drop(f"{error.reason}: ignored")
+            return tf.IDENTITY
+        origin = specified.get("transform-origin")
+        if origin and matrix != tf.IDENTITY:
+            matrix = tf.around(matrix, tf.transform_origin(origin, *viewport))
+        return matrix
+
+    # -- conditional processing (SVG 2 §5.7) ----------------------------------------------------
+
+    def applies(self, element) -> bool:
+        """Whether ``element``'s conditions hold: ``systemLanguage`` names the user's language
+        (or a more specific tag of it), and no ``requiredExtensions`` are asked for (svgvl
+        supports none).  ``requiredFeatures`` was removed in SVG 2 and always holds."""
+        if element.get("requiredExtensions") is not None:
+            return False
+        languages = element.get("systemLanguage")
+        if languages is None:
+            return True
+        user = self.language.lower()
+        return any(
+            tag == user or tag.startswith(user + "-")
+            for tag in (t.strip().lower() for t in languages.split(","))
+        )
+
+    def switch_child(self, element) -> list:
+        """The first direct child of a ``<switch>`` that is an SVG element whose conditions hold."""
+        for child in element:
+            if is_svg_element(child) and local_name(child) and self.applies(child):
+                return [child]
+        return []
+
+    # -- viewports: nested <svg>, and <symbol>/<svg> instanced by <use> (SVG 2 §8.2, §5.6) -------
+
+    def viewport(self, element, sizing, matrix, style, opacity, clip, viewport, mask):
+        """Draw the children of ``element`` (a nested ``<svg>`` or a ``<symbol>``) in their own
+        viewport: x/y/width/height from ``sizing`` (the element, or a ``<use>`` overriding its
+        width and height), percentages of the parent ``viewport``, width and height 100 % by
+        default; the viewBox fitted per preserveAspectRatio; and, unless ``overflow`` is visible,
+        everything clipped to the viewport rectangle.  A zero or negative size draws nothing."""
         vw, vh = viewport
         x = parse_length(element.get("x"), vw, 0.0)
         y = parse_length(element.get("y"), vh, 0.0)
-        width = parse_length(element.get("width"), vw, vw)
-        height = parse_length(element.get("height"), vh, vh)
+        width = parse_length(sizing.get("width") or element.get("width"), vw, vw)
+        height = parse_length(sizing.get("height") or element.get("height"), vh, vh)
+        if width <= 0 or height <= 0:
+            return
         viewbox = parse_viewbox(element.get("viewBox"))
-        if viewbox and width > 0 and height > 0:
-            return viewbox_transform(
+        if viewbox:
+            fit = viewbox_transform(
                 viewbox, x, y, width, height, element.get("preserveAspectRatio")
             )
-        return tf.translate(x, y)
+            inner_viewport = (viewbox[2], viewbox[3])
+        else:
+            fit, inner_viewport = tf.translate(x, y), (width, height)
+        first = len(self.drawing.paths)
+        for child in element:
+            self.visit(
+                child, tf.multiply(matrix, fit), style, opacity, clip, inner_viewport, mask=mask
+            )
+        overflow = self.styles.specified(element).get("overflow", "hidden").strip()
+        drawn = self.drawing.paths[first:]
+        if overflow not in ("visible", "auto") and drawn:
+            box = transform_path(rect_path(x, y, width, height, 0, 0), matrix)
+            if not covers(box, drawn):  # a clip only where something reaches outside
+                viewport_clip = self.register_clip([(box, "nonzero")], None)
+                for path in drawn:
+                    path.clip_path = self.within(viewport_clip, path.clip_path)
 
     def use(self, element, matrix, style, opacity, clip, viewport, mask=None):
-        ref = _href(element)
+        ref = href_id(element)
         target = self.ids.get(ref) if ref else None
         if target is None:
             if element.get("href") or element.get(f"{{{XLINK_NS}}}href"):
@@ -202,43 +285,44 @@ class _Normalizer:
         self.expanding.add(ref)
         previous_context = enter_context(self, style, matrix, partial(content_box, self, target))
         try:
-            if local_name(target) in ("symbol", "svg"):
-                # A symbol's viewport takes the use's width/height (default 100%).
-                width = parse_length(element.get("width") or target.get("width"), vw, vw)
-                height = parse_length(element.get("height") or target.get("height"), vh, vh)
-                viewbox = parse_viewbox(target.get("viewBox"))
+            if local_name(target) == "symbol":
+                # The instanced symbol is drawn as a nested <svg> would be (SVG 2 §5.6.2).
                 specified = self.styles.specified(target)
-                if specified.get("display", "").strip() == "none":
+                if specified.get("display", "").strip() == "none" or not self.applies(target):
                     return
                 inner_style = cascade(style, specified)
                 inner_opacity = opacity * parse_opacity(specified.get("opacity"))
-                inner = matrix
-                if local_name(target) == "svg":
-                    inner = tf.multiply(inner, tf.parse_transform(target.get("transform")))
-                if viewbox and width > 0 and height > 0:
-                    inner = tf.multiply(
-                        inner,
-                        viewbox_transform(
-                            viewbox, 0, 0, width, height, target.get("preserveAspectRatio")
-                        ),
-                    )
-                    viewport = (viewbox[2], viewbox[3])
-                for child in target:
-                    self.visit(child, inner, inner_style, inner_opacity, clip, viewport, mask=mask)
+                self.viewport(
+                    target, element, matrix, inner_style, inner_opacity, clip, viewport, mask
+                )
+            elif local_name(target) == "svg":
+                # A referenced <svg> takes the use's width and height when given.
+                self.visit_instance(target, element, matrix, style, opacity, clip, viewport, mask)
             else:
                 self.visit(target, matrix, style, opacity, clip, viewport, mask=mask)
         finally:
             self.expanding.discard(ref)
             leave_context(self, previous_context)
 
+    def visit_instance(self, target, use, matrix, style, opacity, clip, viewport, mask):
+        """A ``<use>`` of an ``<svg>``: the element drawn as a nested viewport, sized by the use."""
+        specified = self.styles.specified(target)
+        if specified.get("display", "").strip() == "none" or not self.applies(target):
+            return
+        style = cascade(style, specified)
+        opacity *= parse_opacity(specified.get("opacity"))
+        matrix = tf.multiply(matrix, self.transform_of(specified, viewport))
+        self.viewport(target, use, matrix, style, opacity, clip, viewport, mask)
+
     # -- shapes -------------------------------------------------------------------------------
 
     def shape(self, element, name, matrix, style, opacity, clip, viewport, mask=None):
         if style.get("visibility", "visible") in ("hidden", "collapse"):
             return
-        local = shape_to_path(element, name, viewport)
-        if not local:
-            return
+        font = float(style["font-size"])
+        local = shape_to_path(element, name, viewport, font, self.notes)
+        if all(letter == "M" for letter, _ in local):
+            return  # nothing but movetos (or nothing) draws nothing
         style = resolve_style(self, style, matrix)
         path = Path(d=transform_path(local, matrix), opacity=opacity, clip_path=clip, mask=mask)
         current = style.get("color", "")
@@ -263,7 +347,9 @@ class _Normalizer:
         if stroke != "none":
             scale = tf.mean_scale(matrix)
             diag = math.hypot(*viewport) / math.sqrt(2)
-            path.stroke_width = (parse_length(style["stroke-width"], diag, 1.0) or 0.0) * scale
+            path.stroke_width = (
+                parse_length(style["stroke-width"], diag, 1.0, font) or 0.0
+            ) * scale
             path.stroke_linecap = (
                 style["stroke-linecap"].strip()
                 if style["stroke-linecap"].strip() in ("butt", "round", "square")
@@ -278,17 +364,19 @@ class _Normalizer:
             path.stroke_miterlimit = max(
                 1.0, parse_length(style["stroke-miterlimit"], 0, 4.0) or 4.0
             )
-            path.stroke_dasharray = dasharray(style["stroke-dasharray"], diag, scale)
+            path.stroke_dasharray = dasharray(style["stroke-dasharray"], diag, scale, font)
             if path.stroke_dasharray:
                 path.stroke_dashoffset = (
-                    parse_length(style["stroke-dashoffset"], diag, 0.0) or 0.0
+                    parse_length(style["stroke-dashoffset"], diag, 0.0, font) or 0.0
                 ) * scale
+        if path.visible and path.stroke != "none" and tf.anisotropy(matrix) > 1.01:
+            self.drop("stroke under a non-uniform scale or skew: its width averaged")
         markers = partial(
             draw_markers, self, element, local, matrix, style, opacity, clip, viewport, mask
         )
         paint(self, path, style, markers)
 
-    # -- paint servers and clips ----------------------------------------------------------------
+    # -- paint servers ------------------------------------------------------------------------
 
     def paint_server(self, paint, raw, current, matrix, bbox) -> tuple[str, float]:
         """Resolve ``url(#id)`` to a canvas gradient id, a flat colour, or the fallback."""
@@ -314,9 +402,12 @@ class _Normalizer:
         else:
             units = tf.IDENTITY
             ref_w, ref_h = self._viewport_size(self.doc.root)
-        full = tf.multiply(
-            tf.multiply(matrix, units), tf.parse_transform(attrs.get("gradientTransform"))
+        gradient_transform = self.transform_of(
+            {"transform": attrs.get("gradientTransform", "")}, (ref_w, ref_h)
         )
+        if tf.invert(gradient_transform) is None:
+            gradient_transform = tf.IDENTITY  # a singular gradientTransform is ignored, as resvg
+        full = tf.multiply(tf.multiply(matrix, units), gradient_transform)
         geometry = gradient_geometry(kind, attrs, ref_w, ref_h)
         spread = (
             attrs.get("spreadMethod", "pad")
@@ -351,7 +442,7 @@ class _Normalizer:
                 attrs.setdefault(key, value)
             if not stops:
                 stops = self._stops(element)
-            ref = _href(element)
+            ref = href_id(element)
             element = self.ids.get(ref) if ref else None
             if element is not None and local_name(element) not in (
                 "linearGradient",
@@ -366,102 +457,32 @@ class _Normalizer:
         for child in gradient:
             if local_name(child) != "stop":
                 continue
-            style = self.styles.specified(child)
+            specified = self.styles.specified(child)
             offset_text = (child.get("offset") or "0").strip()
             offset = parse_opacity(offset_text, 0.0)  # a number or percentage clamped to [0, 1]
             last = max(last, offset)
-            color, alpha = parse_color(style.get("stop-color", "black")) or ("#000000", 1.0)
+            # stop-color and stop-opacity are not inherited, but 'inherit' takes the gradient's,
+            # and currentColor is the stop's own computed color (from the gradient's ancestors).
+            parent = self.styles.specified(gradient)
+            color_text = specified.get("stop-color", "black")
+            if color_text == "inherit":
+                color_text = parent.get("stop-color", "black")
+            opacity_text = specified.get("stop-opacity")
+            if opacity_text == "inherit":
+                opacity_text = parent.get("stop-opacity")
+            current = self.computed(child).get("color", "")
+            color, alpha = parse_color(color_text, current) or ("#000000", 1.0)
             if color == "currentColor":
                 color = "#000000"
-            stops.append(Stop(last, color, alpha * parse_opacity(style.get("stop-opacity"))))
+            stops.append(Stop(last, color, alpha * parse_opacity(opacity_text)))
         return stops
 
-    def mask(self, ref_text, matrix, viewport, outer, name) -> str | None:
-        """Flatten ``mask: url(#id)`` under ``matrix``: its content drawn as paths of a Mask."""
-        paint = parse_paint(ref_text)[0]
-        target = self.ids.get(paint[5:-1]) if paint.startswith("url(") else None
-        if target is None or local_name(target) != "mask":
-            return outer
-        if outer is not None:
-            self.drop(f"nested mask on <{name}>")
-            return outer
-        if target.get("maskContentUnits") == "objectBoundingBox":
-            self.drop(f"objectBoundingBox mask content on <{name}>")
-            return outer
-        ref = paint[5:-1]
-        if ref in self.expanding:
-            self.drop(f"mask cycle through #{ref}")
-            return outer
-        saved = self.drawing.paths
-        self.drawing.paths = []
-        self.expanding.add(ref)
-        try:
-            style = cascade({n: d for n, d in INHERITED.items()}, self.styles.specified(target))
-            for child in target:
-                self.visit(child, matrix, style, 1.0, None, viewport)
-            content = self.drawing.paths
-        finally:
-            self.drawing.paths = saved
-            self.expanding.discard(ref)
-        ident = f"m{len(self.drawing.masks)}"
-        self.drawing.masks[ident] = Mask(paths=content)
-        return ident
-
-    def clip(self, ref_text, matrix, element, outer) -> str | None:
-        """Flatten ``clip-path: url(#id)`` under ``matrix`` into a Clip; returns its id."""
-        paint = parse_paint(ref_text)[0]
-        target = self.ids.get(paint[5:-1]) if paint.startswith("url(") else None
-        if target is None or local_name(target) != "clipPath":
-            return outer  # a missing reference clips nothing
-        if target.get("clipPathUnits") == "objectBoundingBox":
-            name = local_name(element)
-            box = bounding_box(shape_to_path(element, name, (1, 1))) if name in _SHAPES else None
-            if not box:
-                self.drop("objectBoundingBox clip on a group")
-                return outer
-            matrix = tf.multiply(
-                matrix, (box[2] - box[0], 0.0, 0.0, box[3] - box[1], box[0], box[1])
-            )
-        matrix = tf.multiply(matrix, tf.parse_transform(target.get("transform")))
-        paths = []
-        clip_style = cascade({n: d for n, d in INHERITED.items()}, self.styles.specified(target))
-        for child in target:
-            name = local_name(child)
-            if name not in _SHAPES and name != "use":
-                if name == "text":
-                    self.drop("<text> in clipPath")
-                continue
-            specified = self.styles.specified(child)
-            if specified.get("display", "").strip() == "none":
-                continue
-            child_style = cascade(clip_style, specified)
-            if name == "use":
-                ref = _href(child)
-                shape = self.ids.get(ref) if ref else None
-                if shape is None or local_name(shape) not in _SHAPES:
-                    continue
-                m = tf.multiply(
-                    tf.multiply(matrix, tf.parse_transform(child.get("transform"))),
-                    tf.translate(
-                        parse_length(child.get("x"), 0, 0.0), parse_length(child.get("y"), 0, 0.0)
-                    ),
-                )
-                m = tf.multiply(m, tf.parse_transform(shape.get("transform")))
-                local = shape_to_path(shape, local_name(shape), (1, 1))
-                child_style = cascade(child_style, self.styles.specified(shape))
-            else:
-                m = tf.multiply(matrix, tf.parse_transform(child.get("transform")))
-                local = shape_to_path(child, name, (1, 1))
-            if local:
-                rule = (
-                    "evenodd"
-                    if child_style.get("clip-rule", "").strip() == "evenodd"
-                    else "nonzero"
-                )
-                paths.append((transform_path(local, m), rule))
-        key = (tuple((tuple(p), r) for p, r in paths), outer)
-        if key not in self.clip_keys:
-            ident = f"c{len(self.clip_keys)}"
-            self.clip_keys[key] = ident
-            self.drawing.clips[ident] = Clip(paths=paths, clip_path=outer)
-        return self.clip_keys[key]
+    def computed(self, element) -> dict[str, str]:
+        """The computed inherited style of ``element`` where it stands in the document."""
+        parent = element.getparent()
+        base = (
+            self.computed(parent)
+            if parent is not None and is_svg_element(parent)
+            else {n: d for n, d in INHERITED.items()}
+        )
+        return cascade(base, self.styles.specified(element))

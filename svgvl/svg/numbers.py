@@ -34,15 +34,27 @@ def parse_number(text: str, what: str = "number") -> float:
 
 def parse_numbers(text: str, what: str = "number list") -> list[float]:
     """Parse a whitespace/comma separated list such as ``points`` or transform arguments."""
+    values, error = parse_numbers_prefix(text, what)
+    if error:
+        raise SVGError(error)
+    return values
+
+
+def parse_numbers_prefix(text: str, what: str = "number list") -> tuple[list[float], str | None]:
+    """The numbers before the first error, and that error (None when the list is valid): SVG
+    draws a ``points`` list up to its first error (SVG 2 §10.7, 'error processing')."""
     values = []
     pos = _SEPARATOR.match(text, 0).end()
     while pos < len(text):
         match = NUMBER.match(text, pos)
         if not match:
-            raise SVGError(f"invalid {what} {text[:60]!r} at {text[pos : pos + 12]!r}")
-        values.append(check_number(float(match.group()), what))
+            return values, f"invalid {what} {text[:60]!r} at {text[pos : pos + 12]!r}"
+        try:
+            values.append(check_number(float(match.group()), what))
+        except SVGError as error:
+            return values, error.reason
         pos = _SEPARATOR.match(text, match.end()).end()
-    return values
+    return values, None
 
 
 _LENGTH = re.compile(
@@ -56,15 +68,17 @@ _UNITS = {
     "mm": 96 / 25.4,
     "cm": 96 / 2.54,
     "in": 96.0,
-    "em": 16.0,
-    "ex": 8.0,
 }
 
 
 def parse_length(
-    text: str | None, reference: float = 0.0, default: float | None = None
+    text: str | None,
+    reference: float = 0.0,
+    default: float | None = None,
+    font_size: float = 16.0,
 ) -> float | None:
-    """A length in user units (CSS px at 96 dpi); percentages are of ``reference``.
+    """A length in user units (CSS px at 96 dpi); percentages are of ``reference``, ``em`` of
+    ``font_size`` and ``ex`` of half of it (the usual x-height without font metrics).
 
     Returns ``default`` when the attribute is absent or unparseable: presentation lengths are
     forgiving in every renderer, so a bad ``width`` must not sink a whole document.
@@ -76,7 +90,12 @@ def parse_length(
         return default
     value = float(match.group(1))
     unit = match.group(2)
-    value = value * reference / 100 if unit == "%" else value * _UNITS[unit]
+    if unit == "%":
+        value = value * reference / 100
+    elif unit in ("em", "ex"):
+        value = value * font_size * (1.0 if unit == "em" else 0.5)
+    else:
+        value = value * _UNITS[unit]
     if not math.isfinite(value) or abs(value) > MAX_ABS:
         return default
     return value

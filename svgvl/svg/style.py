@@ -7,6 +7,7 @@ order) < ``style`` attribute < ``!important``.  Spec: https://www.w3.org/TR/SVG2
 
 from __future__ import annotations
 
+import colorsys
 import re
 
 import cssselect2
@@ -36,10 +37,12 @@ INHERITED = {
     "marker-mid": "none",
     "marker-end": "none",
     "paint-order": "normal",
-    "font-size": "16",  # computed to px by cascade(): what em and ex lengths are relative to
+    "font-size": "16",  # computed to px by cascade, for em/ex lengths
 }
-NOT_INHERITED = {"opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity"}
-NOT_INHERITED |= {"overflow", "mix-blend-mode"}
+NOT_INHERITED = {
+    "opacity", "display", "clip-path", "mask", "filter", "stop-color", "stop-opacity",
+    "transform", "transform-origin", "overflow", "mix-blend-mode",
+}  # fmt: skip
 # Shorthands that a stylesheet or style attribute may use (not presentation attributes).
 SHORTHANDS = {"marker": ("marker-start", "marker-mid", "marker-end")}
 PROPERTIES = set(INHERITED) | NOT_INHERITED
@@ -116,37 +119,63 @@ def cascade(parent: dict[str, str], specified: dict[str, str]) -> dict[str, str]
             if name in parent:
                 computed[name] = parent[name]
             continue
+        if name in ("fill", "stroke") and not valid_paint(value):
+            continue  # an invalid declaration is ignored: the inherited value stays
+        if name == "font-size":
+            value = font_size(value, float(computed["font-size"]))
         computed[name] = value
-    if "font-size" in specified:
-        computed["font-size"] = font_size(computed["font-size"], parent.get("font-size", "16"))
     return computed
 
 
-_FONT_KEYWORDS = {"xx-small": 9, "x-small": 10, "small": 13, "medium": 16, "large": 18}
-_FONT_KEYWORDS |= {"x-large": 24, "xx-large": 32, "xxx-large": 48}
+# CSS absolute-size keywords (CSS Fonts §2.5, medium = 16 px) and relative ones (× 1.2).
+_FONT_SIZES = {
+    "xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0, "large": 18.0,
+    "x-large": 24.0, "xx-large": 32.0, "xxx-large": 48.0,
+}  # fmt: skip
 
 
-def font_size(value: str, parent: str) -> str:
-    """A computed ``font-size`` in px (as text) from its specified value and the parent's."""
-    try:
-        inherited = float(parent)
-    except ValueError:
-        inherited = 16.0
+def font_size(value: str, parent: float) -> str:
+    """A computed ``font-size`` in px (as text): lengths, percentages and ``em`` of the parent's."""
     value = value.strip().lower()
-    if value in _FONT_KEYWORDS:
-        return str(float(_FONT_KEYWORDS[value]))
+    if value in _FONT_SIZES:
+        return repr(_FONT_SIZES[value])
     if value in ("larger", "smaller"):
-        return str(inherited * 1.2 if value == "larger" else inherited / 1.2)
-    match = _RELATIVE_LENGTH.fullmatch(value)
-    if not match:
-        return str(inherited)
-    number, unit = float(match.group(1)), match.group(2)
-    scale = {"em": inherited, "ex": inherited / 2, "%": inherited / 100, "rem": 16.0}
-    absolute = number * scale[unit] if unit in scale else parse_length(value)
-    return str(absolute) if absolute is not None and 0 <= absolute < 1e6 else str(inherited)
+        return repr(parent * 1.2 if value == "larger" else parent / 1.2)
+    size = parse_length(value, parent, None, font_size=parent)
+    return repr(size) if size is not None and size >= 0 else repr(parent)
 
 
-_RELATIVE_LENGTH = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([a-z%]*)")
+_FUNCTION = re.compile(r"(rgba?|hsla?)\(\s*([^()]*)\)\s*$", re.I)
+_ARG = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(%|deg)?$")
+
+
+def _functional_color(name: str, text: str) -> tuple[tuple[float, float, float], float] | None:
+    """``rgb()``/``hsl()`` with 3 or 4 comma-separated arguments, read as renderers do: floats
+    allowed and clamped, ``hsl`` with an alpha as ``hsla``; percentages and numbers may not be
+    mixed in ``rgb``, and the alpha is a number.  Colours in 0..255 and alpha in 0..1."""
+    args = [a.strip() for a in text.split(",")]
+    matches = [_ARG.match(a) for a in args]
+    if len(args) not in (3, 4) or not all(matches):
+        return None
+    units = [m.group(1) for m in matches]
+    values = [float(m.group(0).rstrip("%deg")) for m in matches]
+    alpha = 1.0
+    if len(args) == 4:
+        if units[3] is not None:
+            return None
+        alpha = max(0.0, min(1.0, values[3]))
+    if name.startswith("rgb"):
+        if units[0] == "deg" or len(set(units[:3])) != 1:
+            return None
+        scale = 2.55 if units[0] == "%" else 1.0
+        return tuple(max(0.0, min(255.0, v * scale)) for v in values[:3]), alpha
+    if units[0] == "%" or units[1] != "%" or units[2] != "%":
+        return None
+    hue = (values[0] % 360) / 360
+    sat, light = (max(0.0, min(1.0, v / 100)) for v in values[1:3])
+    return tuple(c * 255 for c in colorsys.hls_to_rgb(hue, light, sat)), alpha
+
+
 _URL = re.compile(r"url\(\s*['\"]?#([^'\")\s]+)['\"]?\s*\)\s*(.*)$", re.S)
 
 
@@ -162,11 +191,32 @@ def parse_color(value: str, current: str = "") -> tuple[str, float] | None:
         if current and current.lower() != "currentcolor":
             return parse_color(current)
         return "currentColor", 1.0
+    function = _FUNCTION.match(value)
+    if function:
+        parsed = _functional_color(function.group(1).lower(), function.group(2))
+        if parsed is None:
+            return None
+        channels, a = parsed
+        return hex_color([int(c + 0.5) for c in channels]), a  # round half up, as browsers do
     color = tinycss2.color3.parse_color(value)
     if color is None or color == "currentColor":
         return None
     r, g, b, a = (max(0.0, min(1.0, c)) for c in color)
-    return hex_color([int(c * 255 + 0.5) for c in (r, g, b)]), a  # round half up, as browsers do
+    return hex_color([int(c * 255 + 0.5) for c in (r, g, b)]), a
+
+
+def valid_paint(value: str) -> bool:
+    """Whether ``value`` is a paint SVG 2 accepts: none, a colour, ``url(...)`` with an optional
+    fallback, or a context paint.  Renderers ignore any other value (``fill="#"``,
+    ``fill="red icc-color(...)"``), keeping the inherited paint, and so does :func:`cascade`."""
+    value = value.strip()
+    if value.lower() in ("none", "context-fill", "context-stroke"):
+        return True
+    match = _URL.match(value)
+    if match:
+        rest = match.group(2).strip()
+        return not rest or rest.lower() == "none" or parse_color(rest) is not None
+    return parse_color(value) is not None
 
 
 def parse_paint(value: str, current: str = "") -> tuple[str, float]:

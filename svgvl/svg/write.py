@@ -10,6 +10,7 @@ states only what differs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from .model import Drawing, Gradient, Path
@@ -280,15 +281,17 @@ def write(drawing, precision: int | None = None) -> str:
     parts = [f"<svg{_attrs(root)}>"]
     for ident, gradient in drawing.gradients.items():
         parts.append(_gradient_xml(ident, gradient, precision))
+    as_masks = _evenodd_clips(drawing)
     for ident, clip in drawing.clips.items():
-        attrs = {"id": ident}
-        if clip.clip_path:
-            attrs["clip-path"] = f"url(#{clip.clip_path})"
+        # its clip_path is applied by a group around each user (see _clipped)
+        if ident in as_masks:
+            parts.append(_clip_as_mask(ident, clip, drawing, hoisted, precision))
+            continue
         inner = "".join(
             f"<path{_attrs({'d': path_data(d, precision), **({'clip-rule': 'evenodd'} if rule == 'evenodd' else {})})}/>"
             for d, rule in clip.paths
         )
-        parts.append(f"<clipPath{_attrs(attrs)}>{inner}</clipPath>")
+        parts.append(f"<clipPath{_attrs({'id': ident})}>{inner}</clipPath>")
     for ident, mask in drawing.masks.items():
         region = {
             "id": ident,
@@ -299,10 +302,12 @@ def write(drawing, precision: int | None = None) -> str:
             "height": fmt(drawing.height, precision),
         }
         inner = "".join(
-            _path_xml(path, hoisted, precision) for path in mask.paths
+            _clipped(path, hoisted, precision, drawing.clips, as_masks) for path in mask.paths
         )  # inherits the root's
         parts.append(f"<mask{_attrs(region)}>{inner}</mask>")
-    parts.extend(_path_xml(path, hoisted, precision) for path in drawing.paths)
+    parts.extend(
+        _clipped(path, hoisted, precision, drawing.clips, as_masks) for path in drawing.paths
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -326,6 +331,56 @@ def _geometry(path: Path, precision: int) -> tuple[str, dict[str, str]]:
             attrs["rx"] = f(shape[5])
         return "rect", attrs
     return "path", {"d": path_data(path.d, precision)}
+
+
+def _evenodd_clips(drawing: Drawing) -> set[str]:
+    """Clips with an evenodd shape, written as masks: cairosvg, the reference renderer, fills
+    every clip nonzero (it ignores ``clip-rule``) but honours ``fill-rule`` in a mask."""
+    return {
+        ident
+        for ident, clip in drawing.clips.items()
+        if any(rule == "evenodd" for _, rule in clip.paths)
+    }
+
+
+def _clip_as_mask(ident, clip, drawing, hoisted, precision) -> str:
+    """A clip as the mask that lets through exactly its shapes: each filled white by its rule."""
+    region = {
+        "id": ident,
+        "maskUnits": "userSpaceOnUse",
+        "x": "0",
+        "y": "0",
+        "width": fmt(drawing.width, precision),
+        "height": fmt(drawing.height, precision),
+    }
+    inner = "".join(
+        _path_xml(Path(d=d, fill="#ffffff", fill_rule=rule), hoisted, precision)
+        for d, rule in clip.paths
+    )
+    return f"<mask{_attrs(region)}>{inner}</mask>"
+
+
+def _clipped(
+    path: Path, hoisted: dict[str, str], precision: int, clips: dict, as_masks: set[str]
+) -> str:
+    """A path whose clip lies within further clips, as groups around it, one per outer clip:
+    ``clip-path`` on ``<clipPath>`` itself is valid SVG but cairosvg ignores it.  A clip
+    written as a mask is applied by a masked group."""
+    own = path.clip_path
+    if own in as_masks:
+        path = dataclasses.replace(path, clip_path=None)
+    xml = _path_xml(path, hoisted, precision)
+    if own in as_masks:
+        xml = f'<g mask="url(#{own})">{xml}</g>'
+    clip = clips.get(own)
+    seen = set()
+    while clip is not None and clip.clip_path and clip.clip_path not in seen:
+        outer = clip.clip_path
+        seen.add(outer)
+        attr = "mask" if outer in as_masks else "clip-path"
+        xml = f'<g {attr}="url(#{outer})">{xml}</g>'
+        clip = clips.get(outer)
+    return xml
 
 
 def _path_xml(path: Path, hoisted: dict[str, str], precision: int) -> str:
