@@ -130,11 +130,12 @@ def content_box(normalizer, element, matrix=tf.IDENTITY, depth: int = 0):
     if normalizer.styles.specified(element).get("display", "").strip() == "none":
         return None
     name = local_name(element)
+    viewport = normalizer._viewport_size(normalizer.doc.root)
     try:
-        inner = tf.multiply(matrix, tf.parse_transform(element.get("transform")))
+        specified = normalizer.styles.specified(element)
+        inner = tf.multiply(matrix, normalizer.transform_of(specified, viewport))
         if name in _SHAPES:
-            vw, vh = normalizer._viewport_size(normalizer.doc.root)
-            return bounding_box(transform_path(shape_to_path(element, name, (vw, vh)), inner))
+            return bounding_box(transform_path(shape_to_path(element, name, viewport), inner))
     except SVGError:
         return None
     if name == "use":

@@ -111,6 +111,14 @@ class _Normalizer(Masking):
         root_style = {name: default for name, default in INHERITED.items()}
         viewport = self._viewport_size(self.doc.root)
         sizes = [parse_length(self.doc.root.get(a), 100.0) for a in ("width", "height")]
+        root = self.doc.root
+        if canvas is not None and not parse_viewbox(root.get("viewBox")) and not all(
+            absolute_length(root.get(a)) for a in ("width", "height")
+        ):
+            self.drop(
+                "the <svg> has no viewBox and no absolute width and height to fit to the canvas: "
+                "300×150 is taken where none is given (renderers differ)"
+            )
         if any(size is not None and size <= 0 for size in sizes):
             self.drop("the <svg> has a zero or negative size: nothing is drawn")
         else:
