@@ -112,8 +112,10 @@ class _Normalizer(Masking):
         viewport = self._viewport_size(self.doc.root)
         sizes = [parse_length(self.doc.root.get(a), 100.0) for a in ("width", "height")]
         root = self.doc.root
-        if canvas is not None and not parse_viewbox(root.get("viewBox")) and not all(
-            absolute_length(root.get(a)) for a in ("width", "height")
+        if (
+            canvas is not None
+            and not parse_viewbox(root.get("viewBox"))
+            and not all(absolute_length(root.get(a)) for a in ("width", "height"))
         ):
             self.drop(
                 "the <svg> has no viewBox and no absolute width and height to fit to the canvas: "
