@@ -33,9 +33,7 @@ def blank_png(side: int = BIG_SIDE) -> bytes:
 def image_uses(folder: Path, uses: int = 20) -> Path:
     """One 8000² PNG data URI drawn ``uses`` times through ``<use>`` (cairo decodes each)."""
     uri = "data:image/png;base64," + base64.b64encode(blank_png()).decode()
-    refs = "".join(
-        f'<use href="#i" x="{i % 5 * 20}" y="{i // 5 * 20}"/>' for i in range(uses)
-    )
+    refs = "".join(f'<use href="#i" x="{i % 5 * 20}" y="{i // 5 * 20}"/>' for i in range(uses))
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="100" height="100">'
         f'<defs><image id="i" href="{uri}" width="100" height="100"/></defs>{refs}</svg>'
@@ -46,8 +44,10 @@ def image_uses(folder: Path, uses: int = 20) -> Path:
 def nested_patterns(folder: Path, depth: int = 8, fan: int = 5) -> Path:
     """Patterns whose tiles hold ``fan`` shapes filled with the pattern below: cairosvg draws a
     pattern's tile anew for every fill that uses it, so the work is ``fan ** depth`` tiles."""
-    defs = ['<pattern id="p0" width="1" height="1" patternUnits="userSpaceOnUse">'
-            '<rect width="0.5" height="0.5" fill="#000"/></pattern>']
+    defs = [
+        '<pattern id="p0" width="1" height="1" patternUnits="userSpaceOnUse">'
+        '<rect width="0.5" height="0.5" fill="#000"/></pattern>'
+    ]
     for level in range(1, depth):
         rects = "".join(
             f'<rect x="{i}" width="1" height="{fan}" fill="url(#p{level - 1})"/>'
@@ -59,7 +59,7 @@ def nested_patterns(folder: Path, depth: int = 8, fan: int = 5) -> Path:
         )
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="512" height="512">'
-        f'<defs>{"".join(defs)}</defs>'
+        f"<defs>{''.join(defs)}</defs>"
         f'<rect width="100" height="100" fill="url(#p{depth - 1})"/></svg>'
     )
     return _write(folder / "nested_patterns.svg", svg)
