@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from .. import sandbox
-from ..images import MAX_PIXELS, background_color
+from ..images import MAX_PIXELS, background_color, bomb_pixels, too_large
 from ..svg import Document, SVGError, parse
 from ..svg.parse import XLINK_NS, is_svg_element, local_name
 from ..svg.pathdata import parse_path
@@ -143,10 +143,8 @@ def canvas_size(size) -> tuple[int, int] | None:
 
 def check_pixels(width, height, what: str) -> None:
     if width * height > MAX_PIXELS:
-        raise RenderError(
-            f"{what} of {width:,}×{height:,} pixels is larger than the limit of "
-            f"{MAX_PIXELS:,} pixels; pass a smaller size"
-        )
+        hint = "; pass a smaller size" if what == "canvas" else ""
+        raise RenderError(too_large(what, width, height) + hint)
 
 
 def _check_path_data(doc: Document) -> None:
@@ -248,8 +246,8 @@ def _fetch_data_uri(url: str, resource_type: str) -> bytes:
         try:  # cairo allocates a PNG's full size before drawing it: refuse bombs first
             with Image.open(io.BytesIO(data)) as embedded:
                 size = embedded.size
-        except Image.DecompressionBombError:
-            size = (MAX_PIXELS, MAX_PIXELS)
+        except Image.DecompressionBombError as error:
+            raise RenderError(too_large("an embedded image", pixels=bomb_pixels(error))) from None
         except Exception:  # not for us to judge; cairosvg reports unreadable images itself
             size = (0, 0)
         check_pixels(*size, "an embedded image")
