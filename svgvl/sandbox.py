@@ -131,7 +131,7 @@ def death_message(what: str, status: int, memory: int | None, why: str | None = 
     because = f" ({why})" if why else ""
     if not os.WIFSIGNALED(status):
         return f"{what} ended early{because} (exit status {os.waitstatus_to_exitcode(status)})"
-    how = f"{what} was killed by signal {os.WTERMSIG(status)}{because}"
+    how = f"{what} died of signal {os.WTERMSIG(status)}{because}"
     if memory is None:
         return how
     return f"{how}, likely over its {amount(memory)} memory limit; --max-memory raises it"

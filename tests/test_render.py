@@ -249,7 +249,7 @@ def test_a_crashing_render_process_is_reported(monkeypatch):
     monkeypatch.setattr(
         svgvl.render.reference, "_draw", lambda *args: os.kill(os.getpid(), signal.SIGKILL)
     )
-    with pytest.raises(RenderError, match="killed by signal 9 .the document uses dasharray."):
+    with pytest.raises(RenderError, match="died of signal 9 .the document uses dasharray."):
         rasterize(DASHED_LINE, 64)
 
 
