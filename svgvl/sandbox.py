@@ -1,12 +1,12 @@
-"""Bounding untrusted work in time and memory: a forked child, its address space capped,
+"""Bounding untrusted work in time and memory: a forked child, its memory capped,
 killed at the deadline; and a ``SIGALRM`` limit in-process for work known to be Python-level.
 
 The alarm is cheap and serves work that is Python-level (a simple render, a model kept loaded
 in-process), but it cannot interrupt a long C call (cairo stroking a dashed path runs on until
 it returns).  Such work runs in a child instead: a plain ``fork`` (not multiprocessing) costs one
 page-table copy and needs no importable ``__main__``; the child gets its own process group so
-that killing it also kills anything it started (potrace), and may have its address space capped
-so that a runaway render cannot swap.  :func:`call` is the one way svgvl bounds a costly step
+that killing it also kills anything it started (potrace), and may have its memory capped so
+that a runaway render cannot swap.  :func:`call` is the one way svgvl bounds a costly step
 (a render, a trace, a benchmarked method): it returns the work's value or raises what the work
 raised, and turns a deadline or a memory overrun into one :class:`~svgvl.errors.LimitError`.
 The alarm is never used around cairo: raised inside one of cairo's callbacks into Python (the
@@ -190,7 +190,7 @@ def run_in_child(
     process group) after ``timeout`` seconds (None: no limit).
 
     ``describe`` turns what ``work`` raised into the message returned as ``error``; ``memory``
-    caps the child's address space at its size at fork plus this many bytes (Linux).  Raises
+    caps the child's data (its allocations) at their size at fork plus this many bytes (Linux).  Raises
     ``OSError`` when no child can be started.
     """
     for stream in (sys.stdout, sys.stderr):  # else the child would write the parent's buffer
@@ -289,17 +289,21 @@ def _kill(pid: int) -> None:
 
 
 def _limit_memory(extra: int) -> None:
-    """Cap this process's address space at its current size plus ``extra`` bytes (Linux)."""
+    """Cap this process's data (heap and private writable mappings: every allocation) at its
+    current size plus ``extra`` bytes (Linux).  ``RLIMIT_DATA`` rather than ``RLIMIT_AS``: the
+    address space also counts shared libraries mapped but not used (importing torch maps
+    3 GB), which no allocation needs."""
     try:
         import resource
 
-        with open("/proc/self/statm") as handle:
-            current = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        with open("/proc/self/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        current = int(fields["VmData"].split()[0]) * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = current + extra
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         if soft == resource.RLIM_INFINITY or soft > limit:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, OSError, ValueError, KeyError):
         pass

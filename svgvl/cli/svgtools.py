@@ -56,7 +56,7 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--dino", metavar="PATH_OR_ID", help="DINOv2 model (local path or hub id) to add DinoScore"
     )
-    add_limit_options(p, timeout=10.0, what="each render")
+    add_limit_options(p, timeout=30.0, what="comparing (models loaded included)")
     p.set_defaults(func=cmd_compare)
     _add_rewrites(sub)
 
@@ -105,15 +105,25 @@ def cmd_compare(args) -> int:
     error on stderr and exit status 1, its scores printed only with --json."""
     from ..errors import one_line
     from ..metrics import compare
+    from ..sandbox import call
 
-    result = compare(
-        read_input(args.candidate),
-        args.target,
-        size=args.size,
-        tokenizer=args.tokenizer,
-        lpips=args.lpips,
-        dino=args.dino,
-        **limits(args),
+    bounds = limits(args)
+    candidate = read_input(args.candidate)
+    # The whole comparison under the limits (each render is bounded too, but two renders and
+    # the scoring of a big target would add up).
+    result = call(
+        lambda: compare(
+            candidate,
+            args.target,
+            size=args.size,
+            tokenizer=args.tokenizer,
+            lpips=args.lpips,
+            dino=args.dino,
+            **bounds,
+        ),
+        timeout=bounds["timeout"],
+        memory=bounds["max_memory"],
+        what=f"comparing {args.candidate} with {args.target}",
     )
     if result.get("scored_at"):
         print(f"svgvl: note: scored at {result['scored_at']} pixels (reduced)", file=sys.stderr)
