@@ -130,7 +130,7 @@ def memory_message(what: str, memory: int | None, why: str | None = None) -> str
 def death_message(what: str, status: int, memory: int | None, why: str | None = None) -> str:
     because = f" ({why})" if why else ""
     if not os.WIFSIGNALED(status):
-        return f"{what} ended early{because} (exit status {os.waitstatus_to_exitcode(status)})"
+        return f"{what} died early{because} (exit status {os.waitstatus_to_exitcode(status)})"
     how = f"{what} died of signal {os.WTERMSIG(status)}{because}"
     if memory is None:
         return how
