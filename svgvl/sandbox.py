@@ -76,8 +76,7 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
     bytes beyond this process's (None: no limit for either); returns what ``work`` returned
     (pickled across), raises what it raised.  A deadline or a memory overrun raises one
     :class:`~svgvl.errors.LimitError` naming ``what``, the limit and ``why`` the work was
-    bounded, when given.  Without ``fork`` (Windows)
-    the work runs here, unbounded."""
+    bounded, when given.  Without ``fork`` (Windows) the work runs here, unbounded."""
     if not CAN_FORK:
         return work()
 
@@ -101,11 +100,9 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
     if outcome.timed_out:
         raise LimitError(time_message(what, timeout, why))
     if outcome.error is not None:  # the result itself could not be pickled
-        raise (
-            LimitError(outcome.error)
-            if "memory" in outcome.error
-            else RuntimeError(f"{what} failed in its process: {outcome.error}")
-        )
+        if outcome.error == memory_message(what, memory, why):
+            raise LimitError(outcome.error)
+        raise RuntimeError(f"{what} failed in its process: {outcome.error}")
     if outcome.died:
         raise LimitError(death_message(what, outcome.status, memory, why))
     ok, value = pickle.loads(outcome.value)
@@ -116,7 +113,10 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
 
 def time_message(what: str, timeout: float, why: str | None = None) -> str:
     because = f" ({why})" if why else ""
-    return f"{what} took longer than {timeout:g} s{because} and was stopped; --timeout raises the limit"
+    return (
+        f"{what} took longer than {timeout:g} s{because} and was stopped; "
+        "--timeout raises the limit"
+    )
 
 
 def memory_message(what: str, memory: int | None, why: str | None = None) -> str:
@@ -190,8 +190,8 @@ def run_in_child(
     process group) after ``timeout`` seconds (None: no limit).
 
     ``describe`` turns what ``work`` raised into the message returned as ``error``; ``memory``
-    caps the child's data (its allocations) at their size at fork plus this many bytes (Linux).  Raises
-    ``OSError`` when no child can be started.
+    caps the child's data (its allocations) at their size at fork plus this many bytes (Linux).
+    Raises ``OSError`` when no child can be started.
     """
     for stream in (sys.stdout, sys.stderr):  # else the child would write the parent's buffer
         with contextlib.suppress(Exception):

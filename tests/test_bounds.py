@@ -220,3 +220,18 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
     except OSError:
         return False
+
+
+def test_trace_reduces_an_image_whose_colours_overrun_the_budget(monkeypatch):
+    import numpy as np
+
+    from svgvl.trace import budget, trace
+
+    colors = np.random.default_rng(0).integers(0, 256, (12, 3))
+    stripes = colors[np.arange(128) * 12 // 128][None].repeat(128, axis=0)
+    rgba = np.dstack([stripes, np.full((128, 128), 255)]).astype(np.uint8)
+    monkeypatch.setattr(budget, "MAX_LAYER_PIXELS", 64 * 64 * 12)
+    with pytest.warns(budget.TraceBudgetWarning, match="in 12 colours .* pixels × colours"):
+        drawing = trace(rgba, gradients=False)
+    assert (drawing.width, drawing.height) == (128, 128)  # scaled back onto the full canvas
+    assert len(drawing.paths) >= 11

@@ -249,7 +249,10 @@ def _execute(todo, jobs: int, collect, progress: bool, name: str) -> None:
                 done(index, pending, _score_item(index, pending))
             return
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=sandbox.die_with_parent,  # a killed bench leaves no workers behind
+            initargs=(os.getpid(),),
         )
         try:
             futures = {

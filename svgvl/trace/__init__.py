@@ -157,11 +157,13 @@ def _fills(
     # lost 0.006 SSIM to stacked potrace).
     scale = max(1.0, (width * height / 65536) ** 0.5)
     min_area = knobs.speckle * scale * scale if speckle is None else speckle
-    if palette is None:
+    fresh = palette is None
+    if fresh:
         palette = find_palette(
             rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
         )
-    if (reduced := within_layer_budget(rgba, len(palette.colors))) is not None:
+    # Not for the enlarged copy of a small image (given its palette): it is small by nature.
+    if fresh and (reduced := within_layer_budget(rgba, len(palette.colors))) is not None:
         return _retrace(reduced, width, height, colors, detail, gradients, speckle)
     labels = assign(rgb, usable, palette, ranges=ranges)
     if noisy:
