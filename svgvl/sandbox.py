@@ -87,6 +87,8 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
             error = LimitError(memory_message(what, memory, why))
         except BaseException as failure:  # noqa: BLE001 - raised again in the parent
             error = failure
+            if not isinstance(error, LimitError | ValueError | OSError):  # a bug: say where
+                error.add_note("".join(traceback.format_exception(error)).rstrip())
         try:  # an exception that cannot make the trip comes back as its traceback
             return pickle.dumps((False, pickle.loads(pickle.dumps(error))))
         except Exception:
