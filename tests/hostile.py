@@ -100,6 +100,16 @@ def noise_png(folder: Path, side: int = 2048, colors: int = 6, seed: int = 0) ->
     return path
 
 
+def many_colours_png(folder: Path, side: int = 2048, colors: int = 200) -> Path:
+    """``side``² pixels in ``colors`` vertical stripes: few edges, but one canvas-sized layer per
+    colour when traced with ``--colors 200`` (34 s and 4.5 GB before the colour budget)."""
+    palette = np.random.default_rng(0).integers(0, 256, (colors, 3), dtype=np.uint8)
+    row = palette[np.arange(side) * colors // side]
+    path = folder / "stripes.png"
+    Image.fromarray(np.ascontiguousarray(np.broadcast_to(row, (side, side, 3)))).save(path)
+    return path
+
+
 def png_bomb(folder: Path, side: int = 100_000) -> Path:
     """A PNG whose header claims ``side``² pixels (the data is a few bytes of nothing)."""
 

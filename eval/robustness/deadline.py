@@ -6,7 +6,8 @@ and whether any traceback or swallowed exception ("Exception ignored") was print
         --out eval/results/robustness.md
 
 The inputs are generated (tests/hostile.py): a PNG of 8000² pixels drawn 20 times through
-``<use>``, nested patterns, a dashed zig-zag, an 8000² compare target, a 2048² noise image.
+``<use>``, nested patterns, a dashed zig-zag, an 8000² compare target, a 2048² noise image,
+a 2048² image traced in 200 colours.
 Wall time includes the interpreter's start (measured apart: ``svgvl --version``); the peak
 memory is the largest resident size of the command and its children (``wait4``).
 """
@@ -35,6 +36,7 @@ def cases(folder: Path, limit: float) -> list[tuple[str, list[str], bool]]:
     small = hostile.small_svg(folder)
     patterns = hostile.nested_patterns(folder)
     noise = hostile.noise_png(folder)
+    stripes = ["vectorize", hostile.many_colours_png(folder), "--colors", "200"]
     out = str(folder / "out")
     return [
         ("render: 8000² PNG used 20×", ["render", hostile.image_uses(folder), "-o", out, *t], True),
@@ -44,6 +46,8 @@ def cases(folder: Path, limit: float) -> list[tuple[str, list[str], bool]]:
         ("compare: 8000² target", ["compare", small, hostile.big_target(folder)], False),
         ("vectorize: 2048² noise", ["vectorize", noise, "-o", out], False),
         ("vectorize: 2048² noise, limit", ["vectorize", noise, "-o", out, *t], None),
+        ("vectorize: 2048² in 200 colours", [*stripes, "-o", out], False),
+        ("vectorize: 2048² in 200 colours, limit", [*stripes, "-o", out, *t], True),
     ]
 
 
