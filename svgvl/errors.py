@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import os
 
-USER_ERRORS = (ValueError, OSError, ImportError, TimeoutError)
+
+class LimitError(RuntimeError):
+    """Work stopped at its time or memory limit (``--timeout``, ``--max-memory``): the input
+    is too costly for the limits given, which is the user's to judge, not a bug."""
+
+
+USER_ERRORS = (ValueError, OSError, ImportError, TimeoutError, LimitError)
 
 
 def reported(error: BaseException) -> bool:

@@ -24,18 +24,27 @@ class ImageError(ValueError):
     """A raster image could not be read: missing, empty, corrupt, unsupported or too large."""
 
 
-def load_image(image, background: str | None = "white") -> np.ndarray:
+def load_image(
+    image, background: str | None = "white", *, max_pixels: int | None = None
+) -> np.ndarray:
     """Read a raster image as ``uint8`` RGB (H×W×3), or RGBA (H×W×4) when ``background=None``.
 
     ``image``: a path, bytes, binary file object, PIL image or numpy array (H×W gray, H×W×3 RGB
     or H×W×4 RGBA; floats are taken as 0–1).  Files may be PNG, JPEG, WebP, BMP, GIF (first
     frame) or anything else Pillow reads; EXIF orientation is applied and transparency is
-    composited over ``background``.  Bad input raises :class:`ImageError` naming the reason.
+    composited over ``background``.  ``max_pixels``: an image with more pixels is reduced (by
+    area averaging, aspect kept) to fit, before it is widened to RGBA.  Bad input raises
+    :class:`ImageError` naming the reason.
     """
     if isinstance(image, np.ndarray):
         rgba = _array_to_rgba(image)
+        if max_pixels and fitted(rgba.shape[1::-1], max_pixels) != rgba.shape[1::-1]:
+            rgba = np.asarray(_fit(Image.fromarray(rgba, "RGBA"), max_pixels))
     else:
-        rgba = np.array(_open_image(image).convert("RGBA"))  # a writable copy
+        opened = _open_image(image)
+        if max_pixels:
+            opened = _fit(opened, max_pixels)
+        rgba = np.array(opened.convert("RGBA"))  # a writable copy
     if background is None or str(background).lower() in ("none", "transparent"):
         return rgba
     rgb = np.array(ImageColor.getrgb(background_color(background)), dtype=np.float32)
@@ -110,14 +119,67 @@ def _open_image(image) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageError(f"{label}not an image Pillow can read (empty or unknown format)") from None
     except Image.DecompressionBombError as error:
-        raise ImageError(
-            f"{label}image is larger than the limit of {MAX_PIXELS:,} pixels ({error})"
-        ) from None
+        raise ImageError(f"{label}{too_large('image', pixels=bomb_pixels(error))}") from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise ImageError(f"{label}corrupt or truncated image ({error})") from None
     if upright.mode in ("I", "I;16", "I;16B", "I;16L"):  # 16-bit gray: scale, don't clip
         upright = Image.fromarray((np.asarray(upright, dtype=np.uint32) // 257).astype(np.uint8))
     return upright
+
+
+def image_size(image) -> tuple[int, int]:
+    """(width, height) of an image (as :func:`load_image` takes it), from its header only."""
+    if isinstance(image, np.ndarray):
+        return image.shape[1], image.shape[0]
+    if isinstance(image, Image.Image):
+        return image.size
+    if isinstance(image, bytes | bytearray | memoryview):
+        image = io.BytesIO(bytes(image))
+    try:
+        with Image.open(image) as opened:
+            return opened.size
+    except Image.DecompressionBombError as error:
+        raise ImageError(too_large("image", pixels=bomb_pixels(error))) from None
+    except (OSError, ValueError, SyntaxError) as error:  # load_image names the problem
+        raise ImageError(f"cannot read the image ({error})") from None
+
+
+def fitted(size, max_pixels: int) -> tuple[int, int]:
+    """``size`` (width, height) scaled down, aspect kept, to at most ``max_pixels``."""
+    width, height = size
+    if width * height <= max_pixels:
+        return width, height
+    scale = (max_pixels / (width * height)) ** 0.5
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def _fit(image: Image.Image, max_pixels: int) -> Image.Image:
+    """``image`` reduced by area averaging to at most ``max_pixels`` (1-bit and palette
+    images widened first: Pillow averages only grey and colour pixels)."""
+    size = fitted(image.size, max_pixels)
+    if size == image.size:
+        return image
+    if image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("L" if image.mode == "1" else "RGBA")
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def too_large(what: str, width=None, height=None, *, pixels=None) -> str:
+    """The one message for an image over :data:`MAX_PIXELS`: its real size, the one limit."""
+    if width is not None:
+        size = f"{width:,}×{height:,} pixels"
+    else:
+        size = "unknown size" if pixels is None else f"{pixels:,} pixels"
+    return f"{what} of {size} is larger than the limit of {MAX_PIXELS:,} pixels"
+
+
+def bomb_pixels(error: Exception) -> int | None:
+    """The pixel count in Pillow's ``DecompressionBombError`` (raised before the size is known
+    to the caller), so that the message states the image's size and not Pillow's own limit."""
+    import re
+
+    found = re.search(r"Image size \((\d+) pixels\)", str(error))
+    return int(found.group(1)) if found else None
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -133,10 +195,7 @@ def _check_image_size(size, label: str) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(f"{label}image has no pixels ({width}×{height})")
     if width * height > MAX_PIXELS:
-        raise ImageError(
-            f"{label}image of {width:,}×{height:,} pixels is larger than the limit of "
-            f"{MAX_PIXELS:,} pixels"
-        )
+        raise ImageError(f"{label}{too_large('image', width, height)}")
 
 
 def _array_to_rgba(array: np.ndarray) -> np.ndarray:

@@ -1,29 +1,41 @@
-"""Bounding untrusted work in time: a ``SIGALRM`` limit in-process, or a forked child killed at
-the deadline.
+"""Bounding untrusted work in time and memory: a forked child, its memory capped,
+killed at the deadline; and a ``SIGALRM`` limit in-process for work known to be Python-level.
 
 The alarm is cheap and serves work that is Python-level (a simple render, a model kept loaded
 in-process), but it cannot interrupt a long C call (cairo stroking a dashed path runs on until
 it returns).  Such work runs in a child instead: a plain ``fork`` (not multiprocessing) costs one
 page-table copy and needs no importable ``__main__``; the child gets its own process group so
-that killing it also kills anything it started (potrace), and may have its address space capped
-so that a runaway render cannot swap.
+that killing it also kills anything it started (potrace), and may have its memory capped so
+that a runaway render cannot swap.  :func:`call` is the one way svgvl bounds a costly step
+(a render, a trace, a benchmarked method): it returns the work's value or raises what the work
+raised, and turns a deadline or a memory overrun into one :class:`~svgvl.errors.LimitError`.
+The alarm is never used around cairo: raised inside one of cairo's callbacks into Python (the
+PNG reader of an embedded image), it is printed as "Exception ignored" and lost.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import select
 import signal
 import struct
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import LimitError
+
 CAN_FORK = hasattr(os, "fork")
 """Whether work can run in a killable child here (not on Windows)."""
+
+DEFAULT_MEMORY = 3 << 29
+"""Memory (bytes) bounded work may add to its process: 1.5 GiB, over twice what a 2048 px trace
+or an 8192 px render needs, and under 2 GB with the process itself (``--max-memory``)."""
 
 _HEADER = struct.Struct("<BdQ")  # 0 = returned / 1 = raised, the work's seconds, body length
 
@@ -59,6 +71,99 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
+def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="the work", why=None):
+    """``work()`` in a child killed after ``timeout`` seconds, its memory capped at ``memory``
+    bytes beyond this process's (None: no limit for either); returns what ``work`` returned
+    (pickled across), raises what it raised.  A deadline or a memory overrun raises one
+    :class:`~svgvl.errors.LimitError` naming ``what``, the limit and ``why`` the work was
+    bounded, when given.  Without ``fork`` (Windows) the work runs here, unbounded."""
+    if not CAN_FORK:
+        return work()
+
+    def run() -> bytes:
+        try:
+            return pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            error = LimitError(memory_message(what, memory, why))
+        except BaseException as failure:  # noqa: BLE001 - raised again in the parent
+            error = failure
+            if not isinstance(error, LimitError | ValueError | OSError):  # a bug: say where
+                error.add_note("".join(traceback.format_exception(error)).rstrip())
+        try:  # an exception that cannot make the trip comes back as its traceback
+            return pickle.dumps((False, pickle.loads(pickle.dumps(error))))
+        except Exception:
+            text = "".join(traceback.format_exception(error)).rstrip()
+            return pickle.dumps((False, RuntimeError(f"{what} failed in its process:\n{text}")))
+
+    def describe(error: BaseException) -> str:
+        return memory_message(what, memory, why) if isinstance(error, MemoryError) else repr(error)
+
+    outcome = run_in_child(run, timeout, describe=describe, memory=memory)
+    if outcome.timed_out:
+        raise LimitError(time_message(what, timeout, why))
+    if outcome.error is not None:  # the result itself could not be pickled
+        if outcome.error == memory_message(what, memory, why):
+            raise LimitError(outcome.error)
+        raise RuntimeError(f"{what} failed in its process: {outcome.error}")
+    if outcome.died:
+        raise LimitError(death_message(what, outcome.status, memory, why))
+    ok, value = pickle.loads(outcome.value)
+    if ok:
+        return value
+    raise value
+
+
+def time_message(what: str, timeout: float, why: str | None = None) -> str:
+    because = f" ({why})" if why else ""
+    return (
+        f"{what} took longer than {timeout:g} s{because} and was stopped; "
+        "--timeout raises the limit"
+    )
+
+
+def memory_message(what: str, memory: int | None, why: str | None = None) -> str:
+    because = f" ({why})" if why else ""
+    return (
+        f"{what} needed more than {amount(memory)} of memory{because}; "
+        "--max-memory raises the limit"
+    )
+
+
+def death_message(what: str, status: int, memory: int | None, why: str | None = None) -> str:
+    because = f" ({why})" if why else ""
+    if not os.WIFSIGNALED(status):
+        return f"{what} died early{because} (exit status {os.waitstatus_to_exitcode(status)})"
+    how = f"{what} died of signal {os.WTERMSIG(status)}{because}"
+    if memory is None:
+        return how
+    return f"{how}, likely over its {amount(memory)} memory limit; --max-memory raises it"
+
+
+def amount(memory: int | None) -> str:
+    """Bytes as a person writes them: ``1.5 GiB``, ``512 MiB``."""
+    if memory is None:
+        return "unlimited"
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if memory >= size:
+            return f"{memory / size:.4g} {unit}"
+    return f"{memory} bytes"
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Have the kernel kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``), so
+    that killing ``svgvl`` also ends its workers; ``parent``: the pid expected as parent (a
+    process whose parent died before the call exits at once).  Elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What work run in a child came to: exactly one of ``value``, ``error``, ``timed_out`` or
@@ -87,13 +192,14 @@ def run_in_child(
     process group) after ``timeout`` seconds (None: no limit).
 
     ``describe`` turns what ``work`` raised into the message returned as ``error``; ``memory``
-    caps the child's address space at its size at fork plus this many bytes (Linux).  Raises
-    ``OSError`` when no child can be started.
+    caps the child's data (its allocations) at their size at fork plus this many bytes (Linux).
+    Raises ``OSError`` when no child can be started.
     """
     for stream in (sys.stdout, sys.stderr):  # else the child would write the parent's buffer
         with contextlib.suppress(Exception):
             stream.flush()
     start = time.perf_counter()
+    parent = os.getpid()
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -102,7 +208,7 @@ def run_in_child(
         os.close(write_end)
         raise
     if pid == 0:  # child: never returns into the caller's code
-        _child(work, describe, memory, read_end, write_end)
+        _child(work, describe, memory, read_end, write_end, parent)
 
     os.close(write_end)
     with contextlib.suppress(OSError):
@@ -130,11 +236,12 @@ def run_in_child(
     return Outcome(body, None, seconds, False, status)
 
 
-def _child(work, describe, memory, read_end: int, write_end: int):
+def _child(work, describe, memory, read_end: int, write_end: int, parent: int):
     """Run ``work`` and send its report through ``write_end``; ends the process."""
     raised, seconds, body = 1, 0.0, b"the work did not finish"
     try:
         os.close(read_end)
+        die_with_parent(parent)  # own process group: a kill of the parent's group misses it
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
         if memory is not None:
@@ -184,17 +291,21 @@ def _kill(pid: int) -> None:
 
 
 def _limit_memory(extra: int) -> None:
-    """Cap this process's address space at its current size plus ``extra`` bytes (Linux)."""
+    """Cap this process's data (heap and private writable mappings: every allocation) at its
+    current size plus ``extra`` bytes (Linux).  ``RLIMIT_DATA`` rather than ``RLIMIT_AS``: the
+    address space also counts shared libraries mapped but not used (importing torch maps
+    3 GB), which no allocation needs."""
     try:
         import resource
 
-        with open("/proc/self/statm") as handle:
-            current = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        with open("/proc/self/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        current = int(fields["VmData"].split()[0]) * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = current + extra
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         if soft == resource.RLIM_INFINITY or soft > limit:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, OSError, ValueError, KeyError):
         pass

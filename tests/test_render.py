@@ -227,7 +227,8 @@ def use_fan_out(levels: int) -> str:
 @pytest.mark.parametrize("svg", [DASHED, use_fan_out(11)], ids=["dasharray", "use-fan-out"])
 def test_pathological_documents_stop_at_the_timeout(svg):
     start = time.monotonic()
-    with pytest.raises(RenderError, match="longer than 1 s"):
+    # Stopped at the deadline, or (dashes: cairo allocates every dash) at the memory cap.
+    with pytest.raises(RenderError, match="longer than 1 s|memory limit"):
         rasterize(svg, 256, timeout=1)
     assert time.monotonic() - start < 5
 
@@ -248,7 +249,7 @@ def test_a_crashing_render_process_is_reported(monkeypatch):
     monkeypatch.setattr(
         svgvl.render.reference, "_draw", lambda *args: os.kill(os.getpid(), signal.SIGKILL)
     )
-    with pytest.raises(RenderError, match="died .killed by signal 9"):
+    with pytest.raises(RenderError, match="died of signal 9 .the document uses dasharray."):
         rasterize(DASHED_LINE, 64)
 
 
@@ -260,30 +261,47 @@ def test_render_process_memory_is_capped():
 
     script = (
         "import svgvl.render.reference as r\n"
-        "r.CHILD_MEMORY = 32 << 20  # 32 MB more than the parent\n"
-        "try:\n"
-        f"    r.rasterize({DASHED_LINE!r}, 4096)  # a 64 MB canvas\n"
+        "try:  # a 64 MB canvas, 32 MB more than the parent allowed\n"
+        f"    r.rasterize({DASHED_LINE!r}, 4096, max_memory=32 << 20)\n"
         "except r.RenderError as error:\n"
         "    print(error)\n"
         f"print(r.rasterize({DASHED_LINE!r}, 256).shape)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "out of memory" in result.stdout
+    assert "needed more than 32 MiB of memory" in result.stdout
     assert "(256, 256, 3)" in result.stdout
 
 
-def test_in_process_time_limit_interrupts_and_cleans_up():
-    # 4,900 translucent circles: no costly feature, so drawn in-process (~0.4 s here).
+def test_many_translucent_shapes_are_drawn_in_a_child_at_a_short_timeout():
+    # 4,900 translucent circles: no costly feature, but a worst-case cost (~1.3 s at 512 px)
+    # over a quarter of the timeout, so drawn where the deadline can stop it, no alarm used.
     circles = "".join(
         f'<circle cx="{i % 70}" cy="{i // 70}" r="5" fill-opacity="0.5"/>' for i in range(4900)
     )
     svg = f'<svg {NS} viewBox="0 0 70 70">{circles}</svg>'
-    with pytest.raises(RenderError, match="longer than"):
+    with pytest.raises(RenderError, match="longer than 0.01 s"):
         rasterize(svg, 512, timeout=0.01)
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
     assert rasterize(STROKED, 16).shape == (16, 16, 3)
+
+
+def test_icons_are_drawn_in_process_and_costly_documents_are_not():
+    from svgvl.render.reference import _out_of_process
+    from svgvl.svg import parse
+
+    def why(svg, size=512):
+        doc = parse(svg)
+        return _out_of_process(doc.root, doc.tostring(), (size, size), 10, 1 << 30)
+
+    assert why(STROKED) is None and why(STROKED, 2048) is None
+    assert "dasharray" in why(DASHED_LINE)
+    assert "<pattern>" in why(f'<svg {NS}><pattern id="p"/><rect fill="url(#p)"/></svg>')
+    assert "data:" in why(f'<svg {NS}><image href="data:image/png;base64,AAAA"/></svg>')
+    assert "take up to" in why(use_fan_out(4))  # 10^4 elements once <use> is expanded
+    zigzag = f'<svg {NS} viewBox="0 0 100 100"><path d="M0 0{" L100 100 L0 0" * 2000}"/></svg>'
+    assert why(zigzag) is None and "take up to" in why(zigzag, 2048)  # 4,000 long segments
 
 
 # -- raster images -----------------------------------------------------------------------------

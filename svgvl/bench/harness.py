@@ -57,6 +57,7 @@ class _Run:
     size: int
     zoom: int
     timeout: float | None
+    max_memory: int | None
     tokenizer: str | None
     lpips: str | None
     dino: str | None
@@ -74,6 +75,7 @@ def run(
     limit: int | None = None,
     jobs: int = 1,
     timeout: float | None = 60.0,
+    max_memory: int | None = sandbox.DEFAULT_MEMORY,
     zoom: int = 4,
     tokenizer: str | None = None,
     lpips: str | None = None,
@@ -92,7 +94,8 @@ def run(
       ``fn(image, target_svg) -> str`` callables.
     - ``size``: the input image and scoring size (SVG-Bench: 512); ``zoom``: ``ssim_zoom``
       renders at ``zoom × size`` (0: leave ``ssim_zoom`` out).
-    - ``jobs``: processes (0: all cores); ``timeout``: seconds per method call (None: none).
+    - ``jobs``: processes (0: all cores); ``timeout``: seconds per method call (None: none);
+      ``max_memory``: bytes a method call may add to its process (isolated methods; None: none).
     - ``tokenizer``, ``lpips``, ``dino``: add ``tokens``, ``lpips``, ``dino`` (see
       :func:`svgvl.metrics.compare`).
     - ``force``: score everything again and write into a folder holding other results.
@@ -171,6 +174,7 @@ def run(
         size,
         int(zoom),
         timeout,
+        max_memory,
         tokenizer,
         None if lpips is None else os.fspath(lpips),
         settings["dino"],
@@ -245,7 +249,10 @@ def _execute(todo, jobs: int, collect, progress: bool, name: str) -> None:
                 done(index, pending, _score_item(index, pending))
             return
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=sandbox.die_with_parent,  # a killed bench leaves no workers behind
+            initargs=(os.getpid(),),
         )
         try:
             futures = {
@@ -283,7 +290,7 @@ def _score_item(index: int, pending: list[str]) -> dict:
     rows = []
     for name in pending:
         method = by_name[name]
-        svg, sec, error = _call(method, target, text, job.timeout)
+        svg, sec, error = _call(method, target, text, job.timeout, job.max_memory)
         row = {"id": item.id, "method": name}
         row.update(_score(svg, error, target, target_zoom))
         row["sec"] = round(sec, 4)
@@ -355,10 +362,10 @@ def difference(candidate: np.ndarray, target: np.ndarray) -> np.ndarray:
 # -- calling a method --------------------------------------------------------------------------
 
 
-def _call(method: Method, image: np.ndarray, text: str, timeout: float | None):
+def _call(method: Method, image: np.ndarray, text: str, timeout: float | None, memory=None):
     """``(svg or None, seconds, error or None)``; never raises for the method's own failures."""
     if method.isolate and sandbox.CAN_FORK:
-        return _call_in_child(method, image, text, timeout)
+        return _call_in_child(method, image, text, timeout, memory)
     start = time.perf_counter()
     try:
         with sandbox.time_limit(timeout):
@@ -381,18 +388,25 @@ def _as_text(svg) -> str:
     return svg
 
 
-def _call_in_child(method: Method, image: np.ndarray, text: str, timeout: float | None):
+def _call_in_child(method: Method, image: np.ndarray, text: str, timeout, memory):
     """Run the method in a child that :func:`svgvl.sandbox.run_in_child` kills (with anything
-    it started) at the deadline."""
+    it started) at the deadline, its memory capped at ``memory`` bytes beyond this process's."""
+
+    def describe(error: BaseException) -> str:
+        if isinstance(error, MemoryError):
+            return sandbox.memory_message("the method", memory)
+        return _reason(error)
+
     outcome = sandbox.run_in_child(
-        lambda: _as_text(method(image, text)).encode("utf-8", "replace"), timeout, describe=_reason
+        lambda: _as_text(method(image, text)).encode("utf-8", "replace"),
+        timeout,
+        describe=describe,
+        memory=memory,
     )
     if outcome.timed_out:
         return None, outcome.seconds, f"timed out after {timeout:g} s"
     if outcome.died:
-        status = outcome.status
-        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {status}"
-        return None, outcome.seconds, f"the method's process died ({how})"
+        return None, outcome.seconds, sandbox.death_message("the method", outcome.status, memory)
     if outcome.error is not None:
         return None, outcome.seconds, outcome.error
     return outcome.value.decode("utf-8", "replace"), outcome.seconds, None

@@ -8,11 +8,11 @@ import sys
 
 from .options import (
     CLIError,
+    add_limit_options,
     add_sampling_options,
     non_negative_int,
     positive_int,
     sampling,
-    seconds,
 )
 
 # The harness is imported inside the handlers, not at the top: `svgvl --help` stays fast.
@@ -47,13 +47,7 @@ def add_commands(sub) -> None:
         metavar="N",
         help="parallel processes (0: all cores; default: 1)",
     )
-    p.add_argument(
-        "--timeout",
-        type=seconds,
-        default=60.0,
-        metavar="SECONDS",
-        help="limit per method and item; a timeout is a failure (0: none; default: 60)",
-    )
+    add_limit_options(p, timeout=60.0, what="each method call (a failure)")
     p.add_argument("--tokenizer", help="Hugging Face tokenizer (path or hub id) to add tokens")
     p.add_argument("--lpips", metavar="PATH", help="LPIPS weights to add the lpips metric")
     p.add_argument("--dino", metavar="PATH_OR_ID", help="DINOv2 model to add the dino metric")
@@ -146,6 +140,7 @@ def cmd_bench(args) -> int:
         limit=args.limit,
         jobs=args.jobs,
         timeout=args.timeout or None,
+        max_memory=args.max_memory or None,
         zoom=args.zoom,
         tokenizer=args.tokenizer,
         lpips=args.lpips,

@@ -52,6 +52,51 @@ _guidance = number(float, 1, expected="a number of at least 1")
 _top_p = number(float, math.ulp(0.0), math.nextafter(1.0, 2.0), expected="a number in (0, 1]")
 
 
+_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def memory_size(text: str) -> int:
+    """``1.5G``, ``512M``, ``2GiB`` → bytes; ``0`` → 0 (no limit)."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    try:
+        if value == "0":
+            return 0
+        if value[-1:] in _UNITS and float(value[:-1]) > 0:
+            return int(float(value[:-1]) * _UNITS[value[-1]])
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        f"invalid memory size {text!r}: use a number with a unit, like 1.5G or 512M (0: none)"
+    )
+
+
+def add_limit_options(parser, *, timeout: float, what: str) -> None:
+    """--timeout and --max-memory: the limits :func:`svgvl.sandbox.call` enforces, in one
+    place for render, compare, vectorize and bench."""
+    from ..sandbox import DEFAULT_MEMORY, amount  # light: no renderer, no numpy
+
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=timeout,
+        metavar="SECONDS",
+        help=f"stop {what} after this long, with an error (0: no limit; default: {timeout:g})",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=DEFAULT_MEMORY,
+        metavar="SIZE",
+        help=f"memory {what} may use beyond svgvl itself, like 512M or 4G; more is an error "
+        f"(0: no limit; default: {amount(DEFAULT_MEMORY).replace(' ', '')})",
+    )
+
+
+def limits(args) -> dict:
+    """--timeout and --max-memory as ``timeout``/``max_memory`` keywords (0 → None)."""
+    return {"timeout": args.timeout or None, "max_memory": args.max_memory or None}
+
+
 def add_sampling_options(parser) -> None:
     """--guidance and --top-p, for the commands that sample the text-to-icon model."""
     parser.add_argument(

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from .options import positive_int, read_input, size
+from .options import add_limit_options, limits, positive_int, read_input, size
 
 # The library is imported inside the handlers, not at the top: `svgvl --help` stays fast.
 
@@ -30,6 +30,7 @@ def add_commands(sub) -> None:
         help="background colour, or 'none' for transparency (default: white)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    add_limit_options(p, timeout=10.0, what="rendering")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser(
@@ -55,6 +56,7 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--dino", metavar="PATH_OR_ID", help="DINOv2 model (local path or hub id) to add DinoScore"
     )
+    add_limit_options(p, timeout=30.0, what="comparing (models loaded included)")
     p.set_defaults(func=cmd_compare)
     _add_rewrites(sub)
 
@@ -99,33 +101,53 @@ def cmd_render(args) -> int:
     background = None if args.background.lower() in ("none", "transparent") else args.background
     # strict: a file with broken path data is an error here (scoring still renders it partly,
     # as SVG-Bench does).
-    pixels = rasterize(read_input(args.input), size=args.size, background=background, strict=True)
+    pixels = rasterize(
+        read_input(args.input), size=args.size, background=background, strict=True, **limits(args)
+    )
     save_png(pixels, args.output, force=args.force)
     return 0
 
 
 def cmd_compare(args) -> int:
+    """Scores on stdout; a failed candidate (scored as a blank image, as SVG-Bench does) is an
+    error on stderr and exit status 1, its scores printed only with --json."""
+    from ..errors import one_line
     from ..metrics import compare
+    from ..sandbox import call
 
-    result = compare(
-        read_input(args.candidate),
-        args.target,
-        size=args.size,
-        tokenizer=args.tokenizer,
-        lpips=args.lpips,
-        dino=args.dino,
+    bounds = limits(args)
+    candidate = read_input(args.candidate)
+    # The whole comparison under the limits (each render is bounded too, but two renders and
+    # the scoring of a big target would add up).
+    result = call(
+        lambda: compare(
+            candidate,
+            args.target,
+            size=args.size,
+            tokenizer=args.tokenizer,
+            lpips=args.lpips,
+            dino=args.dino,
+            **bounds,
+        ),
+        timeout=bounds["timeout"],
+        memory=bounds["max_memory"],
+        what=f"comparing {args.candidate} with {args.target}",
     )
-    if args.json:
+    if result.get("scored_at"):
+        print(f"svgvl: note: scored at {result['scored_at']} pixels (reduced)", file=sys.stderr)
+    if result.get("failed"):
         print(
-            json.dumps(
-                {
-                    k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                    for k, v in result.items()
-                },
-                indent=2,
-            )
+            f"svgvl: error: {one_line(ValueError(result.get('error')), args.candidate)} "
+            "(the candidate scores as a blank image)",
+            file=sys.stderr,
         )
-    else:
+    if args.json:
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in result.items()
+        }
+        print(json.dumps(clean, indent=2))
+    elif not result.get("failed"):
         for key, value in result.items():
             print(f"{key:>10}  {value:.6g}" if isinstance(value, float) else f"{key:>10}  {value}")
     return 1 if result.get("failed") else 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
-from .options import CLIError, non_negative_int, positive_int, seconds
+from .options import CLIError, add_limit_options, limits, non_negative_int, positive_int, seconds
 
 
 def add_commands(sub) -> None:
@@ -80,6 +81,13 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar, no SSIM and size per output"
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per output on standard output (input, path, ssim, bytes, paths, "
+        "seconds, error, warnings) instead of the lines on stderr",
+    )
+    add_limit_options(p, timeout=30.0, what="one image (plus --refine)")
     p.set_defaults(func=cmd_vectorize)
 
 
@@ -133,13 +141,18 @@ def cmd_vectorize(args) -> int:
             "--model, --candidates, --temperature, --top-p and --max-length are for "
             "--engine starvector"
         )
-    score = not args.quiet
+    if args.json and args.output == "-":
+        raise CLIError("--json prints on standard output: write the SVG to a file (-o FILE)")
+    bounds = limits(args)
+    if bounds["timeout"]:
+        bounds["timeout"] += args.refine
+    options.update(bounds)
+    score = not args.quiet or args.json
+    report = _json_line if args.json else _report
     if len(inputs) == 1:
         out = args.output or output_path(inputs[0], args.out_dir)
-        result = vectorize_file(
-            inputs[0], out, force=args.force, score=score and out != "-", **options
-        )
-        _report(result, score, lambda line: print(line, file=sys.stderr))
+        result = vectorize_file(inputs[0], out, force=args.force, score=score, **options)
+        report(result, not args.quiet, lambda line: print(line, file=sys.stderr))
         return 0 if result.ok else 1
 
     from tqdm import tqdm
@@ -151,11 +164,13 @@ def cmd_vectorize(args) -> int:
         force=args.force,
         score=score,
         progress=not args.quiet,
-        on_result=lambda r: _report(r, score, lambda line: tqdm.write(line, file=sys.stderr)),
+        on_result=lambda r: report(
+            r, not args.quiet, lambda line: tqdm.write(line, file=sys.stderr)
+        ),
         **options,
     )
     failed = sum(not result.ok for result in results)
-    if not args.quiet:
+    if not args.quiet and not args.json:
         print(
             f"svgvl: {len(results) - failed} of {len(results)} images vectorized"
             + (f", {failed} failed" if failed else ""),
@@ -173,4 +188,20 @@ def _report(result, score: bool, write) -> None:
     elif score and result.bytes is not None:
         fidelity = "" if result.ssim is None else f"ssim {result.ssim:.4f}, "
         paths = f"{result.paths} path{'' if result.paths == 1 else 's'}"
-        write(f"{result.output}: {fidelity}{result.bytes:,} bytes, {paths}")
+        where = "standard output" if result.output == "-" else result.output
+        write(f"{where}: {fidelity}{result.bytes:,} bytes, {paths}")
+
+
+def _json_line(result, score: bool, write) -> None:
+    """One JSON object per output, on standard output (``write`` is for the human lines)."""
+    fields = {
+        "input": result.input,
+        "path": result.output,
+        "ssim": result.ssim,
+        "bytes": result.bytes,
+        "paths": result.paths,
+        "seconds": None if result.seconds is None else round(result.seconds, 3),
+        "error": result.error,
+        "warnings": list(result.warnings),
+    }
+    print(json.dumps(fields), flush=True)

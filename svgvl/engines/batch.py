@@ -14,12 +14,14 @@ import glob
 import io
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import sandbox
 from ..errors import one_line, reported
 from ..files import OutputExistsError, write_atomic
 from ..images import load_image
@@ -42,6 +44,7 @@ class FileResult:
     bytes: int | None = None
     paths: int | None = None
     warnings: tuple[str, ...] = ()  # e.g. traced at a reduced size (the work budget)
+    seconds: float | None = None  # the vectorizing and scoring, not the writing
 
     @property
     def ok(self) -> bool:
@@ -87,30 +90,60 @@ def output_path(path: str, out_dir: str | None = None) -> str:
 
 
 def vectorize_file(
-    path: str, output: str, *, force: bool = False, score: bool = False, **options
+    path: str,
+    output: str,
+    *,
+    force: bool = False,
+    score: bool = False,
+    timeout: float | None = None,
+    max_memory: int | None = None,
+    **options,
 ) -> FileResult:
     """Vectorize the image ``path`` (``-``: standard input) into ``output`` (``-``: stdout).
 
     ``options`` go to :func:`svgvl.vectorize`; ``score`` measures the SVG against the input.
-    A user's error (see :mod:`svgvl.errors`) is returned in the result; a bug is raised."""
+    ``timeout`` (seconds) and ``max_memory`` (bytes beyond this process) bound the work: it runs
+    in a child process killed at the limit (see :func:`svgvl.sandbox.call`), except for the
+    starvector engine, whose model stays loaded here.  A user's error (see
+    :mod:`svgvl.errors`), a limit included, is returned in the result; a bug is raised.  Nothing
+    is written unless everything before the write succeeded."""
+    start = time.perf_counter()
     try:
         if output != "-" and not force and os.path.exists(output):
             raise OutputExistsError(output)  # before the work, not after
-        image = io.BytesIO(sys.stdin.buffer.read()) if path == "-" else path
-        if score:
-            image = load_image(image, background=None)  # decoded once, for both
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            svg = vectorize(image, **options)
-        notes = tuple(one_line(w.message, path) for w in caught)
-        # Scored before the file is written: whatever fails, no output is left behind.
-        measured = _measure(svg, image) if score else {}
+        image = sys.stdin.buffer.read() if path == "-" else path
+        bounded = (timeout or max_memory) and options.get("engine", "trace") != "starvector"
+        if bounded:
+            svg, notes, measured = sandbox.call(
+                lambda: _vectorize(image, path, score, options),
+                timeout=timeout,
+                memory=max_memory,
+                what="vectorizing",
+            )
+        else:
+            svg, notes, measured = _vectorize(image, path, score, options)
+        seconds = time.perf_counter() - start
         write_atomic(output, svg, force=force)
-        return FileResult(path, output, warnings=notes, **measured)
+        return FileResult(path, output, warnings=notes, seconds=seconds, **measured)
     except Exception as error:  # noqa: BLE001 - reported per file, the batch goes on
         if not reported(error):
             raise
-        return FileResult(path, output, error=one_line(error, path))
+        seconds = time.perf_counter() - start
+        return FileResult(path, output, error=one_line(error, path), seconds=seconds)
+
+
+def _vectorize(image, path: str, score: bool, options: dict):
+    """(svg, warnings, measures) for one image (a path or its bytes)."""
+    if isinstance(image, bytes):
+        image = io.BytesIO(image)
+    if score:
+        image = load_image(image, background=None)  # decoded once, for both
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svg = vectorize(image, **options)
+    notes = tuple(one_line(w.message, path) for w in caught)
+    # Scored before the file is written: whatever fails, no output is left behind.
+    return svg, notes, _measure(svg, image) if score else {}
 
 
 SCORE_SIDE = 512
@@ -151,6 +184,8 @@ def vectorize_many(
     score: bool = False,
     progress: bool = False,
     on_result: Callable[[FileResult], None] | None = None,
+    timeout: float | None = None,
+    max_memory: int | None = None,
     **options,
 ) -> list[FileResult]:
     """Vectorize image files into SVG files; return one :class:`FileResult` per image, in order.
@@ -159,8 +194,11 @@ def vectorize_many(
     SVGs go (default: beside each image).  ``jobs``: processes (0: all cores).  ``force``:
     overwrite existing SVGs.  ``score``: measure each SVG against its image.  ``progress``: a
     progress bar on stderr.  ``on_result``: called as each file finishes (print through
-    ``tqdm.write`` while the bar runs).  ``options`` go to :func:`svgvl.vectorize`.
+    ``tqdm.write`` while the bar runs).  ``timeout``, ``max_memory``: limits per image (see
+    :func:`vectorize_file`).  ``options`` go to :func:`svgvl.vectorize`.  Worker processes die
+    with this one (Linux), so killing a batch leaves none behind.
     """
+    options = {**options, "timeout": timeout, "max_memory": max_memory}
     # Imported here: one image (`svgvl vectorize IN -o OUT`, timed in eval/results/vectorize.md)
     # needs neither the progress bar nor the process pool.
     from tqdm import tqdm
@@ -189,7 +227,12 @@ def _results(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=sandbox.die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = {
             pool.submit(vectorize_file, path, out, force=force, score=score, **options): index
             for index, (path, out) in enumerate(work)

@@ -8,13 +8,17 @@ SVG is untrusted input, so rendering is bounded three ways:
   entities) and cairosvg may resolve ``data:`` URIs only; ``file:``, ``http:`` and relative
   references draw nothing.
 - *How many pixels*: at most :data:`MAX_PIXELS` per canvas or embedded image.
-- *How long*: cairo does its heavy work (stroking, dashing, filling) inside single C calls that a
-  Python signal cannot interrupt; a 14 kB zig-zag path with ``stroke-dasharray="0.05"`` ran for
-  91 s under a 30 s ``SIGALRM``.  Such documents are recognised by cheap checks
-  (:func:`_costly_feature`) and drawn in a child process that :mod:`svgvl.sandbox` kills at the
-  deadline.  Plain documents (nearly every icon) are drawn in-process, 1–5 ms at 512 px, under a
-  ``SIGALRM`` safety net when called from the main thread; a forked render costs 20–40 ms more,
-  growing with the size of the calling process, too much to pay per icon in a benchmark.
+- *How long and how much memory*: cairo does its heavy work (stroking, dashing, filling,
+  drawing patterns) inside single C calls that a Python signal cannot interrupt (a 14 kB dashed
+  zig-zag ran 91 s under a 30 s ``SIGALRM``), and a signal that lands in one of cairo's
+  callbacks into Python (the PNG reader of an embedded image) is printed as "Exception ignored"
+  and lost.  So a document is drawn in-process only when it provably cannot run long: no
+  feature whose cost is unbounded or that calls back into Python (:data:`OUT_OF_PROCESS`,
+  dashes, markers, ``data:`` URIs) and a worst-case cost (:func:`_cost`) under
+  :data:`IN_PROCESS_SECONDS` and :data:`IN_PROCESS_MEMORY`.  Nearly every icon qualifies
+  (1–5 ms at 512 px); anything else is drawn in a child process that :func:`svgvl.sandbox.call`
+  kills at the deadline, its memory capped (a fork costs 10–40 ms, too much to pay per icon in
+  a benchmark, fine for the rest).
 """
 
 from __future__ import annotations
@@ -23,9 +27,7 @@ import base64
 import functools
 import io
 import math
-import os
 import re
-import struct
 import sys
 import urllib.parse
 
@@ -33,27 +35,40 @@ import numpy as np
 from PIL import Image
 
 from .. import sandbox
-from ..images import MAX_PIXELS, background_color
+from ..images import MAX_PIXELS, background_color, bomb_pixels, too_large
 from ..svg import Document, SVGError, parse
 from ..svg.parse import XLINK_NS, is_svg_element, local_name
 from ..svg.pathdata import parse_path
 
-LARGE_DOCUMENT = 256 * 1024
-"""Documents above this many bytes render in a child process (fill cost grows faster than size)."""
+IN_PROCESS_SECONDS = 0.5
+"""Worst-case drawing time (estimated by :func:`_cost`) up to which a document is drawn
+in-process without a deadline; above it, or above a quarter of the timeout, in a child."""
 
-MANY_ELEMENTS = 5000
-"""Element count, after expanding ``<use>``, above which a document renders in a child process."""
+IN_PROCESS_MEMORY = 512 << 20
+"""Worst-case canvas memory (one canvas per nesting level) up to which a document is drawn
+in-process."""
 
-LONG_TEXT = 2000
-"""Characters of ``<text>`` above which a document renders in a child process (~30 µs each)."""
+FILL_SECONDS = 1e-9
+"""Seconds per element per canvas pixel: the worst measured fill (full-canvas translucent
+rectangles, opacity groups, wide strokes, 2 CPUs) was 0.3–1.0 ns."""
 
-CHILD_MEMORY = 4 << 30
-"""Address space a render child may add beyond its parent's, so a runaway render cannot swap."""
+EDGE_SECONDS = 1e-7
+"""Seconds per path segment per canvas row: a filled zig-zag of full-height segments measured
+40 ns; random segments cost more."""
+
+OUT_OF_PROCESS = frozenset(
+    {"image", "feImage", "pattern", "filter", "marker", "foreignObject", "script"}
+)
+"""Elements never drawn in-process: images call back into Python (cairo's PNG reader) and
+allocate their full size; patterns are redrawn for every use (a 2.6 kB file of nested patterns
+ran 18 s); filters and markers draw whole sub-canvases (a mask is costed like an opacity
+group)."""
 
 _EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
-# Features whose cost is not bounded by document size: dashes (one stroke per dash, in C),
-# markers (one drawing per vertex) and SVG images in data: URIs (their content is not checked here).
-_COSTLY = re.compile(rb"dasharray|marker|data:image/svg", re.IGNORECASE)
+# Properties with the same risks, wherever they are set (attribute, style, <style>): dashes
+# (one stroke per dash, in C), markers, and data: URIs (images, SVG documents, fonts).
+_OUT_OF_PROCESS_TEXT = re.compile(rb"dasharray|marker|data:", re.IGNORECASE)
+_NUMBER = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 class RenderError(SVGError):
@@ -69,6 +84,7 @@ def rasterize(
     *,
     background: str | None = "white",
     timeout: float | None = 10.0,
+    max_memory: int | None = sandbox.DEFAULT_MEMORY,
     strict: bool = False,
 ):
     """Render ``svg`` (text, bytes, path, file object or :class:`Document`) to a numpy array.
@@ -78,8 +94,10 @@ def rasterize(
     canvas, likewise fitted; ``None`` → the document's own width/height (96 dpi).
     ``background``: a CSS colour (default white, as SVG-Bench) gives ``uint8`` H×W×3 RGB;
     ``None`` (or ``"none"``/``"transparent"``) gives H×W×4 RGBA with straight alpha.
-    ``timeout``: seconds before rendering is stopped with :class:`RenderError`; ``None`` for no
-    limit.  On systems without ``fork`` only Python-level work is interrupted.
+    ``timeout``: seconds before rendering is stopped with :class:`RenderError`; ``max_memory``:
+    bytes a render may add to this process (default :data:`svgvl.sandbox.DEFAULT_MEMORY`);
+    ``None`` for no limit.  Both hold for documents that could exceed them (see the module
+    docstring); on systems without ``fork`` only Python-level work is interrupted.
     ``strict``: refuse path data with errors (``SVGError`` naming the path) instead of drawing
     it up to the error as SVG specifies and cairosvg (so SVG-Bench) does; for tools that should
     reject bad files, never for scoring.
@@ -92,17 +110,19 @@ def rasterize(
     if strict:
         _check_path_data(doc)
     data = doc.tostring()
-    costly = _costly_feature(doc.root, data)
+    why = None
+    if timeout or max_memory:
+        why = _out_of_process(doc.root, data, canvas, timeout, max_memory)
     try:
-        if timeout and costly and sandbox.CAN_FORK:
-            pixels = _draw_in_child(data, canvas, fill, timeout, costly)
-        else:
+        if why and sandbox.CAN_FORK:
+            pixels = _draw_in_child(data, canvas, fill, timeout, max_memory, why)
+        elif why:  # no fork (Windows): the alarm interrupts Python-level work at least
             with sandbox.time_limit(timeout):
                 pixels = _draw(data, canvas, fill)
+        else:
+            pixels = _draw(data, canvas, fill)
     except sandbox.Deadline:
-        raise RenderError(
-            f"rendering took longer than {timeout:g} s and was stopped", doc.source
-        ) from None
+        raise RenderError(sandbox.time_message("rendering", timeout), doc.source) from None
     except RenderError as error:
         raise RenderError(error.reason, error.source or doc.source) from None
     return unpremultiply(pixels) if fill is None else pixels
@@ -123,10 +143,8 @@ def canvas_size(size) -> tuple[int, int] | None:
 
 def check_pixels(width, height, what: str) -> None:
     if width * height > MAX_PIXELS:
-        raise RenderError(
-            f"{what} of {width:,}×{height:,} pixels is larger than the limit of "
-            f"{MAX_PIXELS:,} pixels; pass a smaller size"
-        )
+        hint = "; pass a smaller size" if what == "canvas" else ""
+        raise RenderError(too_large(what, width, height) + hint)
 
 
 def _check_path_data(doc: Document) -> None:
@@ -228,40 +246,70 @@ def _fetch_data_uri(url: str, resource_type: str) -> bytes:
         try:  # cairo allocates a PNG's full size before drawing it: refuse bombs first
             with Image.open(io.BytesIO(data)) as embedded:
                 size = embedded.size
-        except Image.DecompressionBombError:
-            size = (MAX_PIXELS, MAX_PIXELS)
+        except Image.DecompressionBombError as error:
+            raise RenderError(too_large("an embedded image", pixels=bomb_pixels(error))) from None
         except Exception:  # not for us to judge; cairosvg reports unreadable images itself
             size = (0, 0)
         check_pixels(*size, "an embedded image")
     return data
 
 
-# -- bounding time -----------------------------------------------------------------------------
+# -- bounding time and memory ------------------------------------------------------------------
 
 
-def _costly_feature(root, data: bytes) -> str | None:
-    """Why drawing this document could take long, or None for an ordinary document.
-
-    Each rule is a measured slow case (2 CPUs, 512 px): dashed strokes (6 s for 1.5 kB), markers
-    (12 s for 100k vertices), fills of large paths (3.4 s for 40k random segments, 512 kB),
-    ``<use>`` fan-out (2.7 s for 10^4 references), long text (6.5 s for 200k characters).
-    """
-    if len(data) > LARGE_DOCUMENT:
-        return f"a large document ({len(data):,} bytes)"
-    match = _COSTLY.search(data)
+def _out_of_process(root, data: bytes, canvas, timeout, memory) -> str | None:
+    """Why this document must be drawn in a child process, or None when drawing it here is
+    provably quick and small (see the module docstring)."""
+    match = _OUT_OF_PROCESS_TEXT.search(data)
     if match:
         return f"the document uses {match.group().decode().lower()}"
-    elements = _expanded_size(root, MANY_ELEMENTS)
-    if elements > MANY_ELEMENTS:
-        return f"more than {MANY_ELEMENTS:,} elements once <use> is expanded"
-    text = sum(len("".join(el.itertext())) for el in root.iter() if local_name(el) == "text")
-    if text > LONG_TEXT:
-        return f"{text:,} characters of text"
+    names = {local_name(el) for el in root.iter() if isinstance(el.tag, str)}
+    if found := sorted(names & OUT_OF_PROCESS):
+        return f"the document has <{found[0]}>"
+    width, height = canvas or _own_size(root)
+    if not width or not height:
+        return "the canvas size is known only once drawn"
+    seconds, memory_needed = _cost(root, data, width, height)
+    if seconds > IN_PROCESS_SECONDS or (timeout and seconds > timeout / 4):
+        return f"it may take up to {seconds:.2g} s to draw"
+    if memory_needed > IN_PROCESS_MEMORY or (memory and memory_needed > memory / 2):
+        return f"it may need up to {sandbox.amount(memory_needed)} of canvases"
     return None
 
 
-def _expanded_size(root, limit: int) -> int:
-    """Elements cairosvg will draw with every ``<use>`` expanded (counting stops past ``limit``).
+def _cost(root, data: bytes, width: int, height: int) -> tuple[float, int]:
+    """Worst-case (seconds, bytes) to draw: every element filling the whole canvas, every
+    path segment crossing every row, one canvas per nesting level (opacity groups)."""
+    raw = sum(1 for el in root.iter() if isinstance(el.tag, str))
+    elements, depth = _expanded_size(root, 10**7)
+    fan_out = elements / max(raw, 1)
+    numbers = sum(
+        len(_NUMBER.findall(el.get(key, "").encode()))
+        for el in root.iter()
+        if isinstance(el.tag, str)
+        for key in ("d", "points")
+    )
+    text = sum(len("".join(el.itertext())) for el in root.iter() if local_name(el) == "text")
+    pixels = width * height
+    seconds = (
+        FILL_SECONDS * (elements + text) * pixels + EDGE_SECONDS * fan_out * numbers / 2 * height
+    )
+    return seconds, 4 * pixels * (depth + 2)
+
+
+def _own_size(root) -> tuple[float, float]:
+    """The document's width and height in px when given as plain numbers, else zeros."""
+    try:
+        return float(root.get("width", "").removesuffix("px")), float(
+            root.get("height", "").removesuffix("px")
+        )
+    except ValueError:
+        return 0.0, 0.0
+
+
+def _expanded_size(root, limit: int) -> tuple[int, int]:
+    """(elements, nesting depth) cairosvg will draw with every ``<use>`` expanded (counting
+    stops past ``limit``).
 
     Iterative post-order walk over children and ``<use>`` targets with memoised sizes, so nested
     references (10 uses of 10 uses of …) are costed without being expanded; a reference cycle
@@ -278,49 +326,41 @@ def _expanded_size(root, limit: int) -> int:
         return out
 
     size: dict = {}
+    depth: dict = {}
     on_path: set = set()
     stack = [(root, False)]
     while stack:
         el, done = stack.pop()
         if done:
-            size[el] = min(limit + 1, 1 + sum(size[child] for child in edges(el)))
+            children = edges(el)
+            size[el] = min(limit + 1, 1 + sum(size[child] for child in children))
+            depth[el] = 1 + max((depth[child] for child in children), default=0)
             on_path.discard(el)
         elif el not in size:
             if el in on_path:
-                return limit + 1  # cycle
+                return limit + 1, limit + 1  # cycle
             on_path.add(el)
             stack.append((el, True))
             stack.extend((child, False) for child in edges(el) if child not in size)
-    return size[root]
+    return size[root], depth[root]
 
 
-def _draw_in_child(data: bytes, canvas, fill, timeout: float, why: str) -> np.ndarray:
-    """:func:`_draw` in a child that :func:`svgvl.sandbox.run_in_child` kills at the deadline,
-    its address space capped at :data:`CHILD_MEMORY` beyond the parent's."""
-
-    def draw() -> bytes:
-        pixels = _draw(data, canvas, fill)
-        return struct.pack("<III", *pixels.shape) + pixels.tobytes()
-
-    def describe(error: BaseException) -> str:
-        return error.reason if isinstance(error, RenderError) else _describe(error)
-
+def _draw_in_child(data: bytes, canvas, fill, timeout, memory, why: str) -> np.ndarray:
+    """:func:`_draw` in a child that :func:`svgvl.sandbox.call` kills at the deadline, its
+    memory capped at ``memory`` bytes beyond this process's."""
     try:
-        outcome = sandbox.run_in_child(draw, timeout, describe=describe, memory=CHILD_MEMORY)
+        return sandbox.call(
+            lambda: _draw(data, canvas, fill),
+            timeout=timeout,
+            memory=memory,
+            what="rendering",
+            why=why,
+        )
+    except sandbox.LimitError as error:
+        raise RenderError(str(error)) from None
+    except RenderError as error:
+        if not error.reason.endswith("out of memory"):
+            raise
+        raise RenderError(sandbox.memory_message("rendering", memory, why)) from None
     except OSError as error:
         raise RenderError(f"cannot start a render process: {error.strerror or error}") from None
-    if outcome.timed_out:
-        raise RenderError(f"rendering took longer than {timeout:g} s and was stopped ({why})")
-    if outcome.error is not None:
-        raise RenderError(outcome.error)
-    payload = bytearray(outcome.value or b"")  # writable, so the returned array is too
-    shape = struct.unpack("<III", payload[:12]) if len(payload) >= 12 else (0, 0, 0)
-    if not shape[0] or len(payload) != 12 + math.prod(shape):
-        raise RenderError(f"the renderer process died ({_exit_reason(outcome.status)}; {why})")
-    return np.frombuffer(payload, np.uint8, offset=12).reshape(shape)
-
-
-def _exit_reason(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}, likely out of memory"
-    return f"exit status {os.waitstatus_to_exitcode(status)}"

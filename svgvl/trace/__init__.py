@@ -27,7 +27,7 @@ import numpy as np
 
 from ..svg.model import Drawing, Path
 from ..svg.style import hex_color
-from .budget import scale_drawing, within_budget
+from .budget import scale_drawing, within_budget, within_layer_budget
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
@@ -157,10 +157,14 @@ def _fills(
     # lost 0.006 SSIM to stacked potrace).
     scale = max(1.0, (width * height / 65536) ** 0.5)
     min_area = knobs.speckle * scale * scale if speckle is None else speckle
-    if palette is None:
+    fresh = palette is None
+    if fresh:
         palette = find_palette(
             rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
         )
+    # Not for the enlarged copy of a small image (given its palette): it is small by nature.
+    if fresh and (reduced := within_layer_budget(rgba, len(palette.colors))) is not None:
+        return _retrace(reduced, width, height, colors, detail, gradients, speckle)
     labels = assign(rgb, usable, palette, ranges=ranges)
     if noisy:
         for _ in range(2):

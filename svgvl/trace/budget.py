@@ -10,7 +10,11 @@ for minutes.  Two limits, each checked before the work it bounds:
 - regions (:data:`MAX_REGIONS`), from the labels, before contours are traced and fitted
   (counted only for images with many edge pixels; specks count too, as each is a contour).
 
-An image over either is traced at a reduced working size that fits (averaging pixels, as a
+- pixels × colours (:data:`MAX_LAYER_PIXELS`), once the palette is known, before pixels are
+  assigned to colours (each colour gets canvas-sized layers: 2048² pixels in 200 colours took
+  34 s and 4.5 GB).
+
+An image over any of them is traced at a reduced working size that fits (averaging pixels, as a
 downscale should), the outline scaled back to the full canvas, and a
 :class:`TraceBudgetWarning` says so.
 """
@@ -31,6 +35,9 @@ MAX_EDGE_PIXELS = 1_000_000
 
 MAX_REGIONS = 20_000
 """Regions one image may have (a few seconds of contour tracing and curve fitting)."""
+
+MAX_LAYER_PIXELS = 1 << 27
+"""Pixels × palette colours one image may have: 32 colours at 2048², about 0.7 GB."""
 
 COUNT_REGIONS_FROM = 200_000
 """Edge pixels from which regions are counted (labelling them costs ~0.2 s at 2048 px)."""
@@ -98,6 +105,23 @@ def within_budget(
         f"{width}×{height} image has {amount:,} {what}, over the tracer's budget of {limit:,} "
         f"(noise or very fine texture): traced at {size[0]}×{size[1]} instead, with less "
         "detail; denoise or downscale the image for a cleaner result",
+        TraceBudgetWarning,
+        stacklevel=3,
+    )
+    return reduce(rgba, size)
+
+
+def within_layer_budget(rgba: np.ndarray, colors: int):
+    """None when ``colors`` layers of this image fit :data:`MAX_LAYER_PIXELS`, else the image
+    reduced to fit (with a warning)."""
+    height, width = rgba.shape[:2]
+    size = working_size(width, height, width * height * colors, MAX_LAYER_PIXELS)
+    if size is None:
+        return None
+    warnings.warn(
+        f"{width}×{height} image in {colors} colours is over the tracer's budget of "
+        f"{MAX_LAYER_PIXELS:,} pixels × colours: traced at {size[0]}×{size[1]} instead; "
+        "pass fewer --colors or downscale the image",
         TraceBudgetWarning,
         stacklevel=3,
     )
