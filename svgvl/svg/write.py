@@ -293,14 +293,7 @@ def write(drawing, precision: int | None = None) -> str:
         )
         parts.append(f"<clipPath{_attrs({'id': ident})}>{inner}</clipPath>")
     for ident, mask in drawing.masks.items():
-        region = {
-            "id": ident,
-            "maskUnits": "userSpaceOnUse",
-            "x": "0",
-            "y": "0",
-            "width": fmt(drawing.width, precision),
-            "height": fmt(drawing.height, precision),
-        }
+        region = _mask_region(ident, drawing, precision)
         inner = "".join(
             _clipped(path, hoisted, precision, drawing.clips, as_masks) for path in mask.paths
         )  # inherits the root's
@@ -343,9 +336,9 @@ def _evenodd_clips(drawing: Drawing) -> set[str]:
     }
 
 
-def _clip_as_mask(ident, clip, drawing, hoisted, precision) -> str:
-    """A clip as the mask that lets through exactly its shapes: each filled white by its rule."""
-    region = {
+def _mask_region(ident: str, drawing: Drawing, precision: int) -> dict[str, str]:
+    """A mask's attributes: its region is the whole canvas, in canvas units."""
+    return {
         "id": ident,
         "maskUnits": "userSpaceOnUse",
         "x": "0",
@@ -353,6 +346,11 @@ def _clip_as_mask(ident, clip, drawing, hoisted, precision) -> str:
         "width": fmt(drawing.width, precision),
         "height": fmt(drawing.height, precision),
     }
+
+
+def _clip_as_mask(ident, clip, drawing, hoisted, precision) -> str:
+    """A clip as the mask that lets through exactly its shapes: each filled white by its rule."""
+    region = _mask_region(ident, drawing, precision)
     inner = "".join(
         _path_xml(Path(d=d, fill="#ffffff", fill_rule=rule), hoisted, precision)
         for d, rule in clip.paths

@@ -158,12 +158,7 @@ def optimizer_step(
                 accelerator.backward(loss)  # divided by accum by accelerate (or DeepSpeed)
                 losses.append(loss.detach().item())
                 if accelerator.sync_gradients:
-                    if grad_clip:
-                        _clip(accelerator, model, float(grad_clip))
-                    optimizer.step()
-                    if scheduler is not None:
-                        scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
+                    _update(accelerator, model, optimizer, scheduler, grad_clip)
         return losses
     for micro in range(accum):
         last = micro == accum - 1
@@ -172,13 +167,18 @@ def optimizer_step(
                 loss = loss_of(micro)
             accelerator.backward(loss / accum)
         losses.append(loss.detach().item())
+    _update(accelerator, model, optimizer, scheduler, grad_clip)
+    return losses
+
+
+def _update(accelerator, model, optimizer, scheduler, grad_clip) -> None:
+    """One optimizer step on the summed gradients: clipped, stepped, the schedule advanced."""
     if grad_clip:
         _clip(accelerator, model, float(grad_clip))
     optimizer.step()
     if scheduler is not None:
         scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    return losses
 
 
 def _clip(accelerator, model, max_norm: float) -> None:
