@@ -30,7 +30,6 @@ import copy
 import functools
 import itertools
 import json
-import math
 import os
 import sys
 import time
@@ -42,14 +41,12 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 from transformers import get_constant_schedule_with_warmup, get_cosine_schedule_with_warmup
 
-from ..engines.starvector import rerank, sample_svgs
 from ..models.starvector import context_length
 from .finetuning import apply_finetuning, build_model, parameter_counts
 from .loop import (
     TrainError,
     adamw,
     due,
-    is_sharded,
     log_line,
     make_accelerator,
     optimizer_step,
@@ -57,6 +54,7 @@ from .loop import (
     resolve_paths,
 )
 from .starvector_outputs import checkpoints, model_card, save_checkpoint, save_final
+from .starvector_validation import new_token_budget, validation
 from .svg_code_data import StepBatches, StreamBatches, SVGCode, collate, read_svgs
 from .svg_tables import COLUMNS, TableRows, check_columns, is_table_spec, open_table, stream_rows
 
@@ -177,80 +175,6 @@ def check(config: dict, where: str) -> None:
 
 
 # -- validation --------------------------------------------------------------------------------
-
-
-def val_loss(accelerator, model, dataset: SVGCode, items: int, pad_id: int) -> float | None:
-    """The teacher-forced loss over the first ``items`` val rows, shared out over the ranks;
-    every rank runs the same number of forward passes (a sharded model needs all of them)."""
-    n = min(items, len(dataset))
-    if not n:
-        return None
-    world, rank = accelerator.num_processes, accelerator.process_index
-    total = torch.zeros(2, device=accelerator.device)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for turn in range(math.ceil(n / world)):
-                index = turn * world + rank
-                batch = collate([dataset[min(index, n - 1)]], pad_id)
-                batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-                with accelerator.autocast():
-                    loss = model(**batch).loss.float()
-                if index < n:  # ranks past the end ran only to keep the others company
-                    total += torch.stack([loss, torch.ones_like(loss)])
-    finally:
-        model.train(was_training)
-    total = accelerator.reduce(total, "sum")
-    return float(total[0] / total[1])
-
-
-def validate(model, tokenizer, dataset: SVGCode, items: int, max_new_tokens: int) -> dict:
-    """Greedy SVGs for the first ``items`` val rows (from the image, or from the caption for
-    text2svg): repaired, rendered at 256 px, SSIM against the target SVG's render."""
-    scores, repaired = [], 0
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for index in range(min(items, len(dataset))):
-                item = dataset.example(dataset.rows[index])
-                if item is None:
-                    continue
-                if dataset.task == "im2svg":
-                    image = dataset.image(item["svg"])
-                    texts = sample_svgs(
-                        model, tokenizer, [image], do_sample=False, max_new_tokens=max_new_tokens
-                    )[0]
-                else:
-                    texts = [_text2svg_greedy(model, tokenizer, item, max_new_tokens)]
-                score, _svg, repairs = rerank(texts, item["svg"], size=256)[0]
-                scores.append(score)
-                repaired += bool(repairs)
-    finally:
-        model.train(was_training)
-    if not scores:
-        return {}
-    return {"val_ssim": sum(scores) / len(scores), "val_repaired": repaired / len(scores)}
-
-
-def _text2svg_greedy(model, tokenizer, item: dict, max_new_tokens: int) -> str:
-    """The greedy SVG after a caption: the prompt ends ``<svg-start><svg``; the text is the
-    code from ``<svg`` on, cut after ``</svg>``."""
-    device = model.get_input_embeddings().weight.device
-    prompt = torch.tensor([item["prompt_ids"]], device=device)
-    new = model.generate(
-        None,
-        input_ids=prompt,
-        do_sample=False,
-        max_new_tokens=max_new_tokens,
-        pad_token_id=tokenizer.pad_token_id,
-    )[0]
-    head = tokenizer.decode(item["prompt_ids"], skip_special_tokens=False)
-    text = head[head.rfind("<svg-start>") + len("<svg-start>") :]
-    text += tokenizer.decode(new.tolist(), skip_special_tokens=True)
-    end = text.find("</svg>")
-    return text[: end + len("</svg>")] if end >= 0 else text
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -460,7 +384,7 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
         return {"steps": step, "model": str(final), "last": None}
     accum = int(optim["grad_accum"])
     loader = _loader(config, train_set, stream, tokenizer, step * accum, accelerator)
-    val_tokens = _val_tokens(val_set, int(run["val_items"]), max_text)
+    val_tokens = new_token_budget(val_set, int(run["val_items"]), max_text)
     history: list[dict] = []
     losses: list[float] = []
     tokens_seen = 0
@@ -510,7 +434,7 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
         if len(val_set) and due(step, run["val_every"], steps):
             entry = {
                 **(entry or {"step": step}),
-                **_validation(accelerator, model, tokenizer, val_set, run, val_tokens),
+                **validation(accelerator, model, tokenizer, val_set, run, val_tokens),
             }
         if entry:
             history.append(entry)
@@ -544,35 +468,6 @@ def _train(config: dict, data, out: Path, say, progress: bool, accelerator, prec
     save_final(accelerator, model, config, tokenizer, out, card)
     say(f"model saved in {final} ({step} steps)")
     return summary
-
-
-def _val_tokens(val_set: SVGCode, items: int, max_text: int) -> int:
-    """New tokens to allow a greedy val SVG: the longest target among the val items, + 16."""
-    longest = 1
-    for index in range(min(items, len(val_set))):
-        item = val_set.example(val_set.rows[index])
-        if item is not None:
-            longest = max(longest, len(item["input_ids"]) - len(item["prompt_ids"]))
-    return min(max_text, longest + 16)
-
-
-def _validation(accelerator, model, tokenizer, val_set, run, max_new_tokens) -> dict:
-    """The val loss (all ranks) and, where one rank can run the whole model, greedy SVGs'
-    SSIM on the main process while the others wait."""
-    scores = {}
-    loss = val_loss(accelerator, model, val_set, int(run["val_items"]), tokenizer.pad_token_id)
-    if loss is not None:
-        scores["val_loss"] = loss
-    if not is_sharded(accelerator):
-        if accelerator.is_main_process:
-            unwrapped = accelerator.unwrap_model(model)
-            base = unwrapped.get_base_model() if hasattr(unwrapped, "get_base_model") else unwrapped
-            with accelerator.autocast():
-                scores.update(
-                    validate(base, tokenizer, val_set, int(run["val_items"]), max_new_tokens)
-                )
-        accelerator.wait_for_everyone()
-    return scores
 
 
 __all__ = ["DEFAULTS", "TrainError", "train", "load_config"]
