@@ -235,3 +235,17 @@ def test_trace_reduces_an_image_whose_colours_overrun_the_budget(monkeypatch):
         drawing = trace(rgba, gradients=False)
     assert (drawing.width, drawing.height) == (128, 128)  # scaled back onto the full canvas
     assert len(drawing.paths) >= 11
+
+
+@pytest.mark.slow
+def test_the_vectorize_function_takes_the_same_limits(tmp_path):
+    import svgvl
+    from svgvl.errors import LimitError
+
+    image = hostile.many_colours_png(tmp_path)
+    start = time.monotonic()
+    with pytest.raises(LimitError, match="vectorizing took longer than 1 s"):
+        svgvl.vectorize(image, colors=200, timeout=1)
+    assert time.monotonic() - start < 1 + 1.5  # the image is read here first
+    small = hostile.tiny_png(tmp_path)
+    assert "<svg" in svgvl.vectorize(small, timeout=10, max_memory=1 << 30)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import warnings
 
 import numpy as np
 
+from .. import sandbox
 from ..images import load_image
 from ..svg import write
 
@@ -146,6 +148,8 @@ def vectorize(
     detail: str = "medium",
     refine: float = 0.0,
     precision: int | None = None,
+    timeout: float | None = None,
+    max_memory: int | None = None,
     **options,
 ) -> str:
     """Vectorize ``image`` (a path, bytes, file object, PIL image or uint8 array); return SVG text.
@@ -165,8 +169,14 @@ def vectorize(
     - ``speckle`` (trace): regions smaller than this many pixels are absorbed (default: from
       ``detail``).
 
+    - ``timeout`` (seconds), ``max_memory`` (bytes): bound the work from outside: it runs in a
+      child process killed at the limit (:func:`svgvl.sandbox.call`; the starvector engine,
+      whose model stays loaded here, is not bounded).  Without them only the tracer's own
+      budgets (pixels × colours) hold.
+
     Transparent pixels stay transparent in the SVG; a white opaque background is left out.
-    Raises ``ImageError`` for unreadable images and :class:`EngineError` for bad options.
+    Raises ``ImageError`` for unreadable images, :class:`EngineError` for bad options and
+    ``LimitError`` when a limit stops the work.
     """
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
@@ -186,6 +196,22 @@ def vectorize(
     unknown = sorted(set(options) - set(inspect.signature(ENGINES[engine]).parameters))
     if unknown:
         raise EngineError(f"engine {engine!r} takes no option {', '.join(unknown)}")
-    return ENGINES[engine](
-        rgba, colors=colors, detail=detail, refine=refine, precision=precision, **options
-    )
+
+    def work():
+        return ENGINES[engine](
+            rgba, colors=colors, detail=detail, refine=refine, precision=precision, **options
+        )
+
+    if not (timeout or max_memory) or engine == "starvector":
+        return work()
+
+    def bounded():  # the warnings the work gives, carried back to be given here
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            svg = work()
+        return svg, [(str(w.message), w.category) for w in caught]
+
+    svg, given = sandbox.call(bounded, timeout=timeout, memory=max_memory, what="vectorizing")
+    for message, category in given:
+        warnings.warn(message, category, stacklevel=2)
+    return svg
