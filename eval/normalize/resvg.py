@@ -26,16 +26,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import io
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from svgvl import sandbox
+from svgvl.images import load_image
 from svgvl.metrics.fidelity import ssim
 from svgvl.render import rasterize
 from svgvl.svg import SVGError, normalize, parse, write
@@ -47,12 +46,7 @@ FAITHFUL = 0.99
 def reference_png(path: Path) -> np.ndarray | None:
     """resvg's expected image composited on white, or None when there is none."""
     png = path.with_suffix(".png")
-    if not png.exists():
-        return None
-    with Image.open(png) as image:
-        rgba = np.asarray(image.convert("RGBA"), np.float64)
-    alpha = rgba[..., 3:4] / 255.0
-    return np.rint(rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    return load_image(png) if png.exists() else None
 
 
 def check(path: Path) -> dict:
@@ -105,10 +99,7 @@ def resvg_render(svg: str, size) -> np.ndarray | None:
         png = resvg_py.svg_to_bytes(svg_string=svg, width=size[0], height=size[1])
     except ValueError:
         return None
-    with Image.open(io.BytesIO(bytes(png))) as image:
-        rgba = np.asarray(image.convert("RGBA"), np.float64)
-    alpha = rgba[..., 3:4] / 255.0
-    return np.rint(rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    return load_image(bytes(png))
 
 
 def run_one(path: Path, timeout: float) -> dict:

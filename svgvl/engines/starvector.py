@@ -284,14 +284,13 @@ def generate_svg(
 
 
 def _caption_embedder(rank: str):
-    """The SVG–text model for ``"embedding"`` (and ``"auto"`` when it is installed), else None."""
+    """The SVG–text model for ``"embedding"`` (and ``"auto"`` when it is installed), else None:
+    the choice ``generate_icons`` makes."""
     if rank in ("likelihood", "none"):
         return None
-    from ..understand.embed import SHIPPED, load_embedder
+    from .icons import ranking_embedder
 
-    if rank == "auto" and not (SHIPPED / "config.json").is_file():
-        return None
-    return load_embedder()
+    return ranking_embedder(rank)[1]
 
 
 def _draws(svg: str) -> bool:
