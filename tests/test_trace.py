@@ -151,8 +151,11 @@ def test_fast_renderer_agrees_with_the_reference():
     assert ssim(fast, reference) > 0.995
 
 
-@pytest.mark.parametrize("name", ["emoji/twemoji-saxophone.svg", "logos/si-spotify.svg"])
+@pytest.mark.parametrize(
+    "name", ["emoji/twemoji-saxophone.svg", "logos/si-spotify.svg", "emoji/noto-crystal-ball.svg"]
+)
 def test_quick_renderer_scores_traced_output_like_the_reference(name):
+    """Flat fills and the tracer's gradients (the crystal ball) alike."""
     pytest.importorskip("resvg_py")
     image = rendered(name)
     svg = vectorize(as_png(image))
@@ -165,12 +168,17 @@ def test_quick_renderer_scores_traced_output_like_the_reference(name):
 
 
 def test_quick_renderer_leaves_anything_but_plain_paths_to_the_reference(monkeypatch):
-    gradient = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><defs><linearGradient id="g">'
-        '<stop stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs>'
-        '<rect width="8" height="6" fill="url(#g)"/></svg>'
-    )
-    assert np.array_equal(rasterize_quick(gradient, (32, 32)), rasterize(gradient, (32, 32)))
+    for paint in (
+        '<pattern id="g" width="2" height="2"><rect width="1" height="1"/></pattern>',
+        '<linearGradient id="g" href="#h"/><linearGradient id="h"><stop stop-color="red"/>'
+        '<stop offset="1" stop-color="blue"/></linearGradient>',
+        '<filter id="f"/><linearGradient id="g"><stop stop-color="red"/></linearGradient>',
+    ):
+        drawing = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><defs>{paint}</defs>'
+            '<rect width="8" height="6" fill="url(#g)"/></svg>'
+        )
+        assert np.array_equal(rasterize_quick(drawing, (32, 32)), rasterize(drawing, (32, 32)))
     plain = vectorize(as_png(rendered("icons/mdi-cog.svg", size=64)))
     monkeypatch.setitem(sys.modules, "resvg_py", None)  # not installed
     assert np.array_equal(rasterize_quick(plain, (64, 64)), rasterize(plain, (64, 64)))
