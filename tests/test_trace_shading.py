@@ -156,3 +156,17 @@ def test_cli_gradients_switch(tmp_path):
     bad = tmp_path / "bad.svg"
     code = main(["vectorize", str(src), "-o", str(bad), "--engine", "vtracer", "--no-gradients"])
     assert code != 0 and not bad.exists()
+
+
+def test_interior_test_on_bytes_equals_the_window_minimum_and_maximum():
+    """shading._interior finds 5×5 windows of one group from neighbour changes; it must agree
+    with the plain definition (window min == max, clipped at the border) on any map."""
+    from svgvl.trace.morphology import box_max, box_min
+    from svgvl.trace.shading import _interior
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        cells = rng.integers(0, 3, rng.integers(1, 12, 2)).astype(np.int32)
+        group = np.repeat(np.repeat(cells, rng.integers(1, 7), 0), rng.integers(1, 7), 1)
+        expected = box_min(group, 5) == box_max(group, 5)
+        assert np.array_equal(_interior(group), expected.ravel())

@@ -154,3 +154,26 @@ def test_cli_mode_flag(tmp_path, capsys):
     assert main(["vectorize", str(png), "-o", str(out), "--mode", "pixel"]) == 0
     commands = "".join(re.findall(r' d="([^"]*)"', out.read_text()))
     assert commands and not re.search(r"[CcSsQqAa]", commands)  # squares on the pixel grid
+
+
+@pytest.mark.parametrize(
+    ("name", "background"),
+    [("emoji/noto-crazy-face.svg", "white"), ("emoji/noto-crazy-face.svg", None)],
+)
+def test_ink_ownership_per_run_equals_the_per_pixel_rule(name, background):
+    """ink_owner works once per run of equal pixels; every pixel must read as if done alone
+    (on an opaque background and on a transparent one)."""
+    from svgvl.trace.strokes import _ink_owner_pixels, ink_colors, ink_owner
+    from svgvl.trace.strokes import background as find_background
+
+    pixels = rasterize(SVG_FIXTURES / name, size=192, background=background)
+    image = (
+        pixels if pixels.shape[2] == 4 else np.dstack([pixels, np.full((192, 192), 255, np.uint8)])
+    )
+    back = find_background(image)
+    inks = ink_colors(image, back)
+    assert len(inks) >= 3  # a face, its eyes and mouth: several inks compete per pixel
+    owner, cover = ink_owner(image, back, inks)
+    alone, alone_cover = _ink_owner_pixels(image.reshape(-1, 4), back, inks)
+    assert np.array_equal(owner.ravel(), alone) and np.array_equal(cover.ravel(), alone_cover)
+    assert (owner >= 0).mean() > 0.2

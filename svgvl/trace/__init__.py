@@ -118,7 +118,12 @@ def trace(
     painted = rgba
     if mode != "fill":
         strokes, rgba = stroke_pass(
-            rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle, force=mode == "stroke"
+            rgba,
+            knobs.tolerance,
+            knobs.corner_angle,
+            knobs.speckle,
+            force=mode == "stroke",
+            ranges=ranges,
         )
     # The local range of the image as it is traced: unchanged unless line work was taken out.
     if rgba is not painted:

@@ -14,22 +14,24 @@ def _shifts(size: int):
     return range(-r, size - r)
 
 
-def box_max(x: np.ndarray, size: int) -> np.ndarray:
-    """Maximum over a size×size window (edges replicated), separably along rows then columns.
+def box_max(x: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Maximum over a size×size window (or rows × columns for a pair), edges replicated,
+    separably along rows then columns; the window is centred, or one pixel before the centre
+    for an even size.
 
     The window is simply clipped at the border, which gives the same maximum as replicated
     edges; every pass runs in place on shifted views, without a padded copy.
     """
-    before, after = size // 2, size - 1 - size // 2
+    tall, wide = (size, size) if isinstance(size, int) else size
     rows = x.copy()
-    for s in range(1, before + 1):
+    for s in range(1, tall // 2 + 1):
         np.maximum(rows[s:], x[:-s], out=rows[s:])
-    for s in range(1, after + 1):
+    for s in range(1, tall - tall // 2):
         np.maximum(rows[:-s], x[s:], out=rows[:-s])
     out = rows.copy()
-    for s in range(1, before + 1):
+    for s in range(1, wide // 2 + 1):
         np.maximum(out[:, s:], rows[:, :-s], out=out[:, s:])
-    for s in range(1, after + 1):
+    for s in range(1, wide - wide // 2):
         np.maximum(out[:, :-s], rows[:, s:], out=out[:, :-s])
     return out
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..svg.model import Gradient, Stop
 from ..svg.style import hex_color
-from .morphology import box_max, box_min
+from .morphology import box_max
 from .palette import TRANSPARENT, Palette
 
 SAMPLE = 2000  # interior pixels that settle a fit's geometry
@@ -420,15 +420,35 @@ def _union(n: int, pairs: np.ndarray) -> np.ndarray:
     return parent
 
 
-def _group_pixels(group: np.ndarray, labels: np.ndarray, n: int):
-    """For a map of group ids (< ``n``): which pixels are interior (the whole 5×5
-    neighbourhood in the same group, away from its edges; flat), and the flat pixel indices
-    sorted by group with each group's bounds in that order."""
-    interior = (box_min(group, 5) == box_max(group, 5)) & (labels != TRANSPARENT)
-    flat_group = group.ravel()
-    order = np.argsort(flat_group, kind="stable")
-    bounds = np.searchsorted(flat_group[order], np.arange(n + 1))
-    return interior.ravel(), order, bounds
+def _group_pixels(group: np.ndarray, labels: np.ndarray, wanted: np.ndarray):
+    """For a map of group ids: which pixels are interior (the whole 5×5 neighbourhood in the
+    same group, away from its edges; flat), and the flat indices of the pixels of the
+    ``wanted`` groups (a boolean per id) sorted by group, with each group's bounds in that
+    order.  Only the wanted groups' pixels are sorted: on a logo with one gradient that is a
+    small part of the image."""
+    return _interior(group) & (labels != TRANSPARENT).ravel(), *_sorted_members(group, wanted)
+
+
+def _interior(group: np.ndarray) -> np.ndarray:
+    """Flat mask of the pixels whose 5×5 window (clipped at the border) holds one group: no
+    change between horizontal neighbours in its rows and columns x−2…x+1, nor between
+    vertical ones in rows y−2…y+1 (bytes, where a window minimum and maximum of the ids
+    would move int32s)."""
+    change = np.zeros(group.shape, dtype=np.uint8)
+    np.not_equal(group[:, :-1], group[:, 1:], out=change[:, :-1], casting="unsafe")
+    across = box_max(change, (5, 4))
+    change[:] = 0
+    np.not_equal(group[:-1], group[1:], out=change[:-1], casting="unsafe")
+    across |= box_max(change, (4, 5))
+    return (across == 0).ravel()
+
+
+def _sorted_members(group: np.ndarray, wanted: np.ndarray):
+    flat = group.ravel()
+    pixels = np.flatnonzero(wanted[flat])
+    ids = flat[pixels]
+    order = np.argsort(ids, kind="stable")
+    return pixels[order], np.searchsorted(ids[order], np.arange(len(wanted) + 1))
 
 
 # Borders softer than these join regions; a group no gradient fits is split at the next level.
@@ -469,8 +489,9 @@ def shade(
             break
         root = _union(n, use).astype(np.int32)  # int32 group maps: half the memory
         sizes = np.bincount(root[np.unique(use)], minlength=n)
-        interior, order, bounds = _group_pixels(root[region], labels, n)
-        for g in np.nonzero(sizes >= 2)[0]:
+        wanted = sizes >= 2
+        interior, order, bounds = _group_pixels(root[region], labels, wanted)
+        for g in np.nonzero(wanted)[0]:
             pixels = order[bounds[g] : bounds[g + 1]]
             members = root == g
             key = (int(members.sum()), int(np.nonzero(members)[0].sum()))

@@ -31,7 +31,7 @@ from ..svg.pathdata import Command
 from ..svg.style import hex_color
 from .fit import contours, fit_contour
 from .morphology import components, dilate, erode
-from .palette import find_palette
+from .palette import find_palette, runs
 from .skeleton import centre_lines, fit_centre_line, skeletonize
 
 # (linecap, linejoin) styles tried for each blob; the render decides.
@@ -45,8 +45,8 @@ def background(rgba: np.ndarray) -> np.ndarray | None:
     alpha = rgba[..., 3]
     if (alpha < 128).any():
         return None
-    rgb = rgba[..., :3].astype(np.int32)
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    rgb = rgba[..., :3]
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int32)
     keys = (border[:, 0] >> 3) * 1024 + (border[:, 1] >> 3) * 32 + (border[:, 2] >> 3)
     values, counts = np.unique(keys, return_counts=True)
     common = border[keys == values[counts.argmax()]]
@@ -55,14 +55,17 @@ def background(rgba: np.ndarray) -> np.ndarray | None:
     return common.mean(0).astype(np.float32)
 
 
-def ink_colors(rgba: np.ndarray, back: np.ndarray | None) -> np.ndarray:
+def ink_colors(
+    rgba: np.ndarray, back: np.ndarray | None, ranges: np.ndarray | None = None
+) -> np.ndarray:
     """The ink colours: the palette less the background and less the mixtures of the
-    background with a stronger ink (an anti-aliased ramp is one ink, not a dozen greys)."""
+    background with a stronger ink (an anti-aliased ramp is one ink, not a dozen greys).
+    ``ranges``: the image's :func:`~.palette.local_range`, when the caller has it."""
     rgb, alpha = rgba[..., :3], rgba[..., 3]
     usable = alpha >= 128
     if not usable.any():
         usable = alpha > 0
-    colors = find_palette(rgb, usable, merge_distance=16.0).colors.astype(np.float32)
+    colors = find_palette(rgb, usable, merge_distance=16.0, ranges=ranges).colors.astype(np.float32)
     if back is None:
         return colors
     span = colors - back
@@ -82,8 +85,8 @@ def ink_colors(rgba: np.ndarray, back: np.ndarray | None) -> np.ndarray:
     # A palette colour is a cluster's mean: on thin lines it is lighter than the line's
     # darkest pixels.  The ink is the strongest colour seen along its direction (so that
     # pixels darker than the mean are not lost and the width is not overestimated).
-    rgbf = rgb[usable]
-    rgbf = rgbf[:: max(1, len(rgbf) // BAND_PIXELS)].astype(np.float32) - back  # a sample will do
+    step = max(1, usable.size // BAND_PIXELS)  # a sample will do
+    rgbf = rgb.reshape(-1, 3)[::step][usable.ravel()[::step]].astype(np.float32) - back
     out = []
     for i in keep:
         span = colors[i] - back
@@ -100,18 +103,22 @@ def ink_owner(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
 
     On an opaque background the coverage is the pixel's position on the segment from the
     background to the ink colour (the ink with the smallest residual wins); on a transparent
-    one it is the alpha channel and the ink is the nearest colour.  Worked out in bands of
-    rows, so that the float temporaries stay small on big images.
+    one it is the alpha channel and the ink is the nearest colour.  Worked out once per run of
+    equal pixels along the rows (flat fills make long runs), so the float arithmetic grows with
+    the edges rather than the area; the runs go in bands, so its temporaries stay small.
     """
     h, w = rgba.shape[:2]
-    owner = np.full((h, w), -1, dtype=np.int32)
-    cover = np.zeros((h, w), dtype=np.float32)
     if not len(inks):
-        return owner, cover
-    step = max(1, BAND_PIXELS // w)
-    for y in range(0, h, step):
-        owner[y : y + step], cover[y : y + step] = _ink_owner_rows(rgba[y : y + step], back, inks)
-    return owner, cover
+        return np.full((h, w), -1, dtype=np.int32), np.zeros((h, w), dtype=np.float32)
+    start, length = runs(np.ascontiguousarray(rgba).view("<i4").reshape(h, w))
+    pixels = rgba.reshape(-1, 4)[start]
+    owner = np.empty(len(start), dtype=np.int32)
+    cover = np.empty(len(start), dtype=np.float32)
+    for i in range(0, len(start), BAND_PIXELS):
+        owner[i : i + BAND_PIXELS], cover[i : i + BAND_PIXELS] = _ink_owner_pixels(
+            pixels[i : i + BAND_PIXELS], back, inks
+        )
+    return np.repeat(owner, length).reshape(h, w), np.repeat(cover, length).reshape(h, w)
 
 
 MAX_BLOBS = 2_000
@@ -119,26 +126,27 @@ MAX_BLOBS = 2_000
 and rendered twice: thousands take minutes)."""
 
 BAND_PIXELS = 1 << 18
-"""Pixels per band of rows in :func:`ink_owner`."""
+"""Runs per band in :func:`ink_owner`, and the sample of pixels :func:`ink_colors` reads."""
 
 
-def _ink_owner_rows(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
-    h, w = rgba.shape[:2]
-    rgb = rgba[..., :3].astype(np.float32)
-    owner = np.full((h, w), -1, dtype=np.int32)
-    cover = np.zeros((h, w), dtype=np.float32)
+def _ink_owner_pixels(rgba: np.ndarray, back: np.ndarray | None, inks: np.ndarray):
+    """:func:`ink_owner` for (N, 4) pixels."""
+    rgb = rgba[:, :3].astype(np.float32)
+    ones = np.ones(3, np.float32)
     if back is None:
-        alpha = rgba[..., 3].astype(np.float32) / 255
-        dist = np.stack([((rgb - c) ** 2) @ np.ones(3, np.float32) for c in inks])
+        alpha = rgba[:, 3].astype(np.float32) / 255
+        dist = np.stack([((rgb - c) ** 2) @ ones for c in inks])
         owner = np.where(alpha > 0.02, dist.argmin(0), -1).astype(np.int32)
         return owner, np.where(owner >= 0, alpha, 0).astype(np.float32)
-    best = np.full((h, w), np.inf, dtype=np.float32)
+    owner = np.full(len(rgb), -1, dtype=np.int32)
+    cover = np.zeros(len(rgb), dtype=np.float32)
+    best = np.full(len(rgb), np.inf, dtype=np.float32)
     diff = rgb - back
     for k, c in enumerate(inks):
         span = c - back
         t = (diff @ span) / float(span @ span)
-        resid = diff - t[..., None] * span  # off the line through background and ink
-        resid = (resid * resid) @ np.ones(3, np.float32)
+        resid = diff - t[:, None] * span  # off the line through background and ink
+        resid = (resid * resid) @ ones
         better = (resid < best) & (t > 0.04) & (t < 1.25)
         best = np.where(better, resid, best)
         owner = np.where(better, k, owner)
@@ -329,14 +337,20 @@ def _choose(field, d, width, tolerance, corner_angle, speckle, force):
 
 
 def stroke_pass(
-    rgba: np.ndarray, tolerance: float, corner_angle: float, speckle: float, force: bool = False
+    rgba: np.ndarray,
+    tolerance: float,
+    corner_angle: float,
+    speckle: float,
+    force: bool = False,
+    ranges: np.ndarray | None = None,
 ) -> tuple[list[Path], np.ndarray]:
     """Stroked centre-lines for the image's line work, and the image with that line work
-    painted out (for the fill tracer).  ``force``: every line-like blob becomes a stroke."""
+    painted out (for the fill tracer).  ``force``: every line-like blob becomes a stroke.
+    ``ranges``: the image's :func:`~.palette.local_range`, when the caller has it."""
     back = background(rgba)
     if back is False:
         return [], rgba
-    inks = ink_colors(rgba, back)
+    inks = ink_colors(rgba, back, ranges)
     if not len(inks):
         return [], rgba
     owner, cover = ink_owner(rgba, back, inks)
