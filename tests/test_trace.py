@@ -289,3 +289,22 @@ def test_fitted_outlines_stay_within_the_tolerance(name):
             segments += len(commands) - 2  # less M and Z
             points += len(pts)
         assert segments * 8 < points  # far fewer segments than edge points
+
+
+RIMMED = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<rect width="64" height="64" fill="#6181b6"/><path d="M18 10h24l-8 44H10z M48 14h8l-5 36h-8z"'
+    ' fill="#000" stroke="#fff" stroke-width="{width}"/></svg>'
+)
+
+
+@pytest.mark.parametrize("width", [0.8, 1.0])
+def test_a_thin_rim_between_two_fills_is_kept(width):
+    """A white rim 1.6–2 px wide between black letters and a blue field (the PHP logo) has no
+    flat pixel of its own; it is no mixture of black and blue either, so it stays white
+    (it used to vanish into its neighbours: 2 % of it drawn at 1.6 px)."""
+    image = rasterize(RIMMED.format(width=width), size=128)
+    out = rasterize(write(trace(np.dstack([image, np.full((128, 128), 255, np.uint8)]))), 128)
+    rim = (image >= 200).all(2)
+    assert rim.sum() > 500
+    assert (out[rim] >= 200).all(1).mean() > 0.85

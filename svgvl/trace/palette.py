@@ -312,6 +312,7 @@ def assign(
     window: int = 5,
     support: int = 1,
     ranges: np.ndarray | None = None,
+    thin_lines: bool = True,
 ) -> np.ndarray:
     """Label each pixel with a palette index (TRANSPARENT where not usable).
 
@@ -321,6 +322,9 @@ def assign(
 
     A flat pixel's own colour is always among those near it, so it simply takes the nearest
     colour; that is found once per run of equal pixels, and only the edge pixels look around.
+    ``thin_lines``: an edge pixel may also keep a colour absent around it where it is that
+    colour and no mixture of its neighbours, in a line of such pixels (see
+    :func:`_thin_line_pixels`); off for an enlarged copy, where lines are wide enough.
     """
     h, w = usable.shape
     k = len(palette.colors)
@@ -337,19 +341,101 @@ def assign(
         # A colour counts as present near a pixel when at least ``support`` flat pixels of it
         # lie in the window (noisy images ask for several, so that stray ringing pixels do not
         # count); outside the image counts as nothing.
-        r = window // 2
-        voters = np.pad(np.where(flat, labels, k), r, constant_values=k).ravel()
+        votes = np.where(flat, labels, k)
         ys, xs = np.nonzero(edge)
-        centre = (ys + r) * (w + 2 * r) + xs + r
-        row = np.arange(len(ys))
-        count = np.zeros((len(ys), k + 1), dtype=np.uint8)  # at most window² votes
-        for dy in range(-r, window - r):
-            for dx in range(-r, window - r):
-                count[row, voters[centre + dy * (w + 2 * r) + dx]] += 1
-        present = count[:, :k] >= support
+        present = _votes(votes, ys, xs, window, k) >= support
         colours = rgb[ys, xs].astype(np.float64)
         dist = _square_norms(palette.colors)[None, :] - 2 * colours @ palette.colors.T
+        if thin_lines and support == 1:
+            rows, colour = _thin_line_pixels(present, colours, dist, palette.colors)
+            # Mixtures judged against the colours of a wider window (a blurred edge ramps over
+            # more pixels than the 5×5 window sees), and only between two colours or more: a
+            # thin line on one colour has no flat pixel of its ink to be told apart from, and
+            # its anti-aliasing would become a patchwork of greys (the stroke pass draws it).
+            around = _votes(votes, ys[rows], xs[rows], WIDE_WINDOW, k) >= 1
+            keep = _no_mixture(colours[rows], around, palette.colors) & (around.sum(1) >= 2)
+            rows, colour = _lines_only(rows[keep], colour[keep], ys, xs, (h, w))
+            present[rows, colour] = True
         constrained = np.where(present, dist, np.inf).argmin(1)
         labels[ys, xs] = np.where(present.any(1), constrained, labels[ys, xs])
     labels[~usable] = TRANSPARENT
     return labels
+
+
+THIN_MATCH = 24.0
+"""RGB distance within which an edge pixel *is* a palette colour (not a mixture of others)."""
+MIXTURE_GAP = 36.0
+"""RGB distance from every mixture of the colours around beyond which a pixel is no mixture."""
+WIDE_WINDOW = 11
+"""Window whose flat colours a thin line's pixel must be no mixture of."""
+THIN_PIXELS = 8
+"""Pixels a thin line of a colour without flat pixels needs to be kept (see :func:`assign`)."""
+
+
+def _votes(votes: np.ndarray, ys: np.ndarray, xs: np.ndarray, window: int, k: int):
+    """(N, k + 1) counts of each label among ``votes`` (k: no vote) in the window×window
+    around each pixel (ys, xs); outside the image counts as no vote."""
+    r = window // 2
+    h, w = votes.shape
+    padded = np.pad(votes, r, constant_values=k).ravel()
+    centre = (ys + r) * (w + 2 * r) + xs + r
+    row = np.arange(len(ys))
+    count = np.zeros((len(ys), k + 1), dtype=np.uint8 if window < 16 else np.int32)
+    for dy in range(-r, window - r):
+        for dx in range(-r, window - r):
+            count[row, padded[centre + dy * (w + 2 * r) + dx]] += 1
+    return count[:, :k]
+
+
+def _thin_line_pixels(
+    present: np.ndarray, colours: np.ndarray, dist: np.ndarray, palette: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edge pixels (rows) that are a palette colour no flat pixel nearby has, and that colour:
+    a line two pixels wide between two fills (a white rim between a black letter and a blue
+    field) has no flat pixel of its own.  :func:`_no_mixture` then rules out the pixels that
+    merely happen to match (a grey between black and white)."""
+    norms = (colours * colours).sum(1)
+    nearest = dist.argmin(1)
+    close = dist[np.arange(len(dist)), nearest] + norms <= THIN_MATCH**2
+    rows = np.flatnonzero(close & ~present[np.arange(len(present)), nearest])
+    return rows, nearest[rows]
+
+
+def _no_mixture(pixels: np.ndarray, around: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Whether each pixel lies far from every mixture of two colours ``around`` it (a single
+    colour is a mixture of length zero)."""
+    mixture = np.full(len(pixels), np.inf)
+    for i in range(len(palette)):
+        for j in range(i, len(palette)):
+            both = around[:, i] & around[:, j]
+            if not both.any():
+                continue
+            a, span = palette[i], palette[j] - palette[i]
+            t = np.clip((pixels - a) @ span / max(float(span @ span), 1e-9), 0, 1)
+            off = pixels - a - t[:, None] * span
+            mixture = np.where(both, np.minimum(mixture, np.sqrt((off * off).sum(1))), mixture)
+    return mixture > MIXTURE_GAP
+
+
+def _lines_only(rows, colour, ys, xs, shape, least: int = THIN_PIXELS):
+    """The proposals of :func:`_thin_line_pixels` that join into runs of ``least`` pixels or
+    more (8-connected, one colour): a line, not the odd pixel of a glyph's corner."""
+    if not len(rows):
+        return rows, colour
+    from .morphology import components, dilate
+
+    mask = np.zeros(shape, dtype=bool)
+    mask[ys[rows], xs[rows]] = True
+    tag = np.full(shape, -1, dtype=np.int64)
+    tag[ys[rows], xs[rows]] = colour
+    # One colour per component: pixels of two colours that touch split where they differ.
+    labels = components(mask)
+    group = labels[ys[rows], xs[rows]].astype(np.int64) * (int(colour.max()) + 1) + colour
+    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    # Thin: a line's pixels nearly all lie on its edge; a wide area without flat pixels (a
+    # blurred fill) is left to the colours around it, as before.
+    inner = ~dilate(~mask, 3)[ys[rows], xs[rows]]
+    thick = np.bincount(inverse, weights=inner, minlength=len(counts)) > 0.25 * counts
+    keep = (counts[inverse] >= least) & ~thick[inverse]
+    return rows[keep], colour[keep]
