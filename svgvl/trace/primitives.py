@@ -21,6 +21,7 @@ from ..svg.pathdata import ellipse_path, rect_path, reverse_path, transform_path
 # (degrees, clockwise on screen) turns the shape about its centre.
 Shape = tuple
 MAX_VERTICES = 12  # more corners than this is a free path, not a polygon
+STRAIGHT = 0.3  # of the tolerance: how far a traced polygon's side may waver
 
 
 def _circle(pts: np.ndarray):
@@ -334,6 +335,78 @@ def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     return corners
 
 
+def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
+    """A traced polygon whose corners the tracer rounded: straight sides (each fitted by a
+    line through the middle of its stretch) met where they cross, provided the outline keeps
+    to those sides everywhere it is seen, away from the corners only by as much as a corner
+    rounded with a radius of ``tolerance`` cuts off.  A smooth curve cut into chords fails
+    this: it leaves each chord's line well before the next corner."""
+    from skimage.measure import approximate_polygon
+
+    if len(pts) < 12:
+        return None
+    start = int(np.argmax(np.hypot(*(pts - pts.mean(0)).T)))
+    pts, hidden = np.roll(pts, -start, axis=0), np.roll(hidden, -start)
+    loop = np.vstack([pts, pts[:1]])
+    seen = np.append(~hidden, ~hidden[0])
+    at = _indices(loop, approximate_polygon(loop, tolerance))
+    sides = []  # (a point on it, its unit direction) for each long stretch seen
+    for a, b in zip(at[:-1], at[1:], strict=True):
+        run = loop[a : b + 1]
+        if float(np.hypot(*(run[-1] - run[0]))) < 4 * tolerance or seen[a : b + 1].mean() < 0.5:
+            continue  # a rounded corner, or a stretch under another shape
+        middle = run[len(run) // 5 : len(run) - len(run) // 5]
+        middle = middle[seen[a : b + 1][len(run) // 5 : len(run) - len(run) // 5]]
+        if len(middle) < 3:
+            continue
+        centre = middle.mean(0)
+        direction = np.linalg.svd(middle - centre, full_matrices=False)[2][0]
+        if sides and abs(_cross(sides[-1][1], direction)) < math.sin(math.radians(8)):
+            direction = sides[-1][1]  # the same side, split by noise: one line through both
+            centre = (sides[-1][0] + centre) / 2
+            sides[-1] = (centre, direction)
+            continue
+        sides.append((centre, direction))
+    if len(sides) > 1 and abs(_cross(sides[-1][1], sides[0][1])) < math.sin(math.radians(8)):
+        sides[0] = ((sides[0][0] + sides[-1][0]) / 2, sides[0][1])
+        sides.pop()
+    if not 3 <= len(sides) <= MAX_VERTICES:
+        return None
+    corners = []
+    for (p, u), (q, v) in zip(sides, sides[1:] + sides[:1], strict=True):
+        det = float(u[0] * v[1] - u[1] * v[0])
+        if abs(det) < math.sin(math.radians(8)):
+            return None
+        w = q - p
+        corners.append(p + u * float(w[0] * v[1] - w[1] * v[0]) / det)
+    corners = np.array(corners)
+    area = abs(_shoelace(corners))
+    if area > 2.5 * abs(_shoelace(pts)) or area < 0.5 * abs(_shoelace(pts)):
+        return None
+    edges = np.vstack([corners, corners[:1]])
+    visible = pts[~hidden]
+    gap = np.min(
+        [_segment_gap(visible, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)], 0
+    )
+    # How far a corner rounded by ``tolerance`` strays from it: r·(1/sin(θ/2) − 1) at the
+    # corner, within r/tan(θ/2) of it along the sides (θ: the corner's inner angle).
+    before, after = np.roll(corners, 1, axis=0) - corners, np.roll(corners, -1, axis=0) - corners
+    cos = (before * after).sum(1) / (np.hypot(*before.T) * np.hypot(*after.T))
+    half = np.arccos(np.clip(cos, -1.0, 1.0)) / 2
+    cut = tolerance * (1 / np.maximum(np.sin(half), 0.1) - 1)
+    reach = tolerance / np.maximum(np.tan(half), 0.1) + tolerance
+    near = np.hypot(*(visible[:, None] - corners[None]).transpose(2, 0, 1))  # (points, corners)
+    straight = STRAIGHT * tolerance
+    allowed = np.where(near <= reach[None] + cut[None], straight + cut[None], straight).max(1)
+    if (gap > allowed).any():
+        return None
+    return corners
+
+
+def _cross(u: np.ndarray, v: np.ndarray) -> float:
+    return float(u[0] * v[1] - u[1] * v[0])
+
+
 def _shoelace(pts: np.ndarray) -> float:
     x, y = pts[:, 0], pts[:, 1]
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
@@ -377,6 +450,8 @@ def recognise_outline(
             return shape
     if corners is None:
         corners = _polygon(pts, closed, tolerance * 1.5)
+    if corners is None and closed and hidden is not None:
+        corners = _sided_polygon(pts, hidden, tolerance * 1.5)
     if corners is None or len(corners) < (3 if closed else 2):
         return None
     points = tuple((float(x), float(y)) for x, y in corners)

@@ -15,13 +15,12 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from ..svg import Drawing, Path, normalize
 from ..svg.gradients import average_color
 from ..svg.pathdata import subpath_points
-from ..trace.palette import noise_level
 from ..trace.primitives import recognise_outline
+from .cleanup import quieted
 from .colors import color_name
 from .raster import THIN, fitted_masks, pieces, stacking
 from .relations import relate, symmetry
@@ -29,6 +28,7 @@ from .relations import relate, symmetry
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
 TOLERANCE_CLEAN = 1.2  # px (of 256): how far a traced outline may stray from a basic shape
 TOLERANCE_NOISY = 1.5  # the same for a JPEG
+HOOK = 20.0  # px (of 256): a traced polyline's end stretch this short is a hook
 MAX_SHAPES = 400  # beyond this a drawing is summarised by counts, not shape by shape
 
 
@@ -114,16 +114,23 @@ def describe(
     else:
         from ..images import load_image
         from ..trace import trace
+        from ..trace.palette import Palette
 
-        pixels, noisy = _quieted(load_image(svg_or_image, background=None))
-        drawing, source = trace(pixels, mode="fill", detail="high"), "image"
+        pixels, dominant, strokes = quieted(load_image(svg_or_image, background=None))
+        noisy, palette = dominant is not None, None
+        if noisy:  # the colours found in the cleaned JPEG, thin strokes' included, for the
+            # tracer's own (which takes the ringing for colours and drops a thin line's colour)
+            colors = np.vstack([dominant, strokes])
+            palette = Palette(colors, np.ones(len(colors), np.int64))
+        drawing = trace(pixels, mode="fill", detail="high", palette=palette, noisy=noisy or None)
+        source = "image"
     size = max(drawing.width, drawing.height) or 1.0
     if tolerance is None:
         # A traced outline strays further from the shape in a JPEG: its edges ring and blur.
         traced = (TOLERANCE_NOISY if noisy else TOLERANCE_CLEAN) * max(1.0, size / 256)
         tolerance = 0.004 * size if source == "svg" else traced
     if source == "image":
-        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance)
+        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance, strokes)
     else:
         parts = [part for path in drawing.paths for part in _parts(path, drawing, size)]
         omitted = max(0, len(parts) - MAX_SHAPES)
@@ -147,10 +154,12 @@ def describe(
     return Description(drawing.width, drawing.height, shapes, summary, source, drawing.dropped)
 
 
-def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float):
+def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float, strokes=None):
     """Shapes of a traced image, stacked as its pixels show them: (shapes, their masks as
     fitted, the mask pixel's size, how many were left out)."""
-    found, scale, image = pieces(drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing))
+    found, scale, image = pieces(
+        drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing), strokes
+    )
     omitted = max(0, len(found) - MAX_SHAPES)
     found = found[:MAX_SHAPES]
     # A centre-line wavers with the stroke's width: the tolerance grows with it.
@@ -167,6 +176,7 @@ def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float):
         for p in found
     ]
     made = [_as_line(shape, fit, THIN * scale) for shape, fit in made]
+    made = [_unhooked(shape, fit, HOOK * scale) for shape, fit in made]
     masks = fitted_masks(found, [fit for _, fit in made], drawing, scale)
     order = stacking(masks, [p.color for p in found], image)
     shapes = [made[i][0] for i in order]
@@ -196,16 +206,38 @@ def _as_line(shape: Shape, fit, thin: float):
     return shape, ("line", *lo, *hi)
 
 
-def _quieted(rgba: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A JPEG's ringing taken out with a 3×3 median (per channel) before tracing: it breaks
-    thin lines into dashes and frays the edges that shapes are recognised by.  A clean image
-    is left as it is.  Also whether it was noisy."""
-    if noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= 0.02:
-        return rgba, False
-    out = rgba.copy()
-    for c in range(3):
-        out[..., c] = ndimage.median_filter(rgba[..., c], size=3)
-    return out, True
+def _unhooked(shape: Shape, fit, short: float):
+    """A traced polyline with the short hooks its ends take where they meet another shape
+    (or the kinks noise leaves along it) taken out; a line if only one straight stretch is
+    left: (the shape, its fit)."""
+    if shape.kind != "polyline":
+        return shape, fit
+    pts = [np.asarray(p, float) for p in fit[1:]]
+    while len(pts) > 2 and math.dist(pts[0], pts[1]) < short:
+        pts.pop(0)
+    while len(pts) > 2 and math.dist(pts[-1], pts[-2]) < short:
+        pts.pop()
+    chord = pts[-1] - pts[0]
+    length = float(np.hypot(*chord)) or 1.0
+    off = [
+        abs(float(chord[0] * (p - pts[0])[1] - chord[1] * (p - pts[0])[0])) / length for p in pts
+    ]
+    if len(pts) > 2 and max(off) <= max(shape.stroke_width, short / 4):
+        pts = [pts[0], pts[-1]]
+    if len(pts) == len(fit) - 1:
+        return shape, fit
+    half = shape.stroke_width / 2
+    lo, hi = np.min(pts, 0) - half, np.max(pts, 0) + half
+    shape.centre, shape.size, shape.bbox = (
+        _round((lo + hi) / 2),
+        _round(hi - lo),
+        _round((*lo, *hi)),
+    )
+    if len(pts) == 2:
+        shape.kind, shape.geometry = "line", {"from": _round(pts[0]), "to": _round(pts[1])}
+        return shape, ("line", *pts[0], *pts[1])
+    shape.geometry = {"points": [_round(p) for p in pts]}
+    return shape, ("polyline", *(tuple(map(float, p)) for p in pts))
 
 
 def _paint(paint: str, drawing: Drawing) -> str | None:

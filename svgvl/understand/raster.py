@@ -43,10 +43,12 @@ class Piece:
     holes: int = 0
 
 
-def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
+def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None):
     """The pieces of each traced layer in the tracer's order, the size of a grid pixel in the
     drawing's units, and the image on the grid.  ``paint(path)`` gives a path's (fill,
-    stroke) as '#rrggbb' or None."""
+    stroke) as '#rrggbb' or None.  ``strokes``: colours (K, 3) of thin strokes in a noisy
+    image, whose layers are taken from the image's pixels of about that colour instead of
+    from the trace (which breaks a thin JPEG line into dashes or drops it)."""
     scale = max(drawing.width, drawing.height) / grid
     width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
     if rgba.shape[:2] != (height, width):
@@ -76,6 +78,18 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint):
         one = Drawing(width=drawing.width, height=drawing.height, paths=[alone])
         coverage = 1.0 - rasterize_drawing(one, width, height)[..., 0] / 255.0
         layers.append((np.array(_rgb(fill or stroke), float), coverage))
+    if strokes is not None and len(strokes):
+        from .cleanup import stroke_coverage
+
+        layers = [
+            (color, coverage)
+            for color, coverage in layers
+            if np.linalg.norm(strokes - color, axis=1).min() > ALIKE / 4
+        ]
+        for color in strokes:
+            drawn = stroke_coverage(rgba[..., :3], color)
+            if drawn.sum() >= SPECK * unit * unit:
+                layers.append((np.asarray(color, float), drawn.astype(float)))
     layers = _merge_alike(layers)
     regions = [c >= 0.5 for c in layers]
     above = np.zeros((height, width), bool)

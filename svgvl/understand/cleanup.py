@@ -1,0 +1,118 @@
+"""A JPEG's noise taken out before tracing, so that the tracer sees flat colours again.
+
+A JPEG of a flat drawing rings around every edge and blurs its colours into 8×8 blocks; the
+tracer takes the rings for colours of their own (a light halo layer round each shape, which
+frays the shape's outline) and breaks thin lines into dashes.  Two steps undo most of it: a
+3×3 median per channel takes out the ringing's specks, and each pixel near one of the drawing's
+dominant colours (found in its flat stretches) is set to that colour.  Pixels far from all of
+them, the blends along edges and the thin strokes too narrow to have flat stretches, are kept
+as they are: snapping them would move edges and drop lines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..trace.palette import noise_level
+
+NOISY = 0.02  # the tracer's noise level above which an image is treated as a JPEG
+FLAT = 24  # a pixel is in a flat stretch when its 3×3 neighbourhood spans at most this
+ALIKE = 40.0  # RGB distance: flat colours closer than this are one colour with noise
+SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to it
+MIN_PIXELS = 30  # flat pixels (per 256×256) a colour needs to count as dominant
+
+
+def quieted(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The image with a JPEG's noise taken out (a clean image is returned as it is), and for
+    a noisy one the colours it was drawn in: its dominant colours and its strokes' colours
+    (None, None for a clean one)."""
+    if noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY:
+        return rgba, None, None
+    out = rgba.copy()
+    for c in range(3):
+        out[..., c] = ndimage.median_filter(rgba[..., c], size=3)
+    rgb = out[..., :3].astype(float)
+    colors = dominant_colors(out[..., :3])
+    if len(colors):
+        gaps = np.linalg.norm(rgb[:, :, None] - colors[None, None], axis=3)
+        near = gaps.min(2) <= SNAP
+        out[..., :3][near] = np.round(colors[gaps.argmin(2)[near]]).astype(np.uint8)
+    return out, colors, stroke_colors(out[..., :3], colors)
+
+
+def stroke_coverage(rgb: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """Where a thin stroke of ``color`` is drawn: the pixels near its colour, with one-pixel
+    breaks (a JPEG block that lost its chroma) closed."""
+    near = np.linalg.norm(rgb.astype(float) - color, axis=2) < ALIKE
+    return ndimage.binary_closing(near, structure=np.ones((3, 3)), border_value=0) | near
+
+
+def dominant_colors(rgb: np.ndarray) -> np.ndarray:
+    """The colours of the image's flat stretches (K, 3), most common first: pixels binned
+    coarsely, each bin with enough pixels a candidate, candidates within ALIKE of a more common
+    one dropped, then each colour taken as the median of the flat pixels nearest it."""
+    spread = np.stack(
+        [
+            ndimage.maximum_filter(rgb[..., c], 3).astype(int)
+            - ndimage.minimum_filter(rgb[..., c], 3)
+            for c in range(3)
+        ],
+        -1,
+    ).max(-1)
+    flat = rgb[spread <= FLAT].astype(float)
+    if not len(flat):
+        return np.zeros((0, 3))
+    least = MIN_PIXELS * rgb.shape[0] * rgb.shape[1] / 256**2
+    keys = (flat // 16).astype(int) @ np.array([256, 16, 1])
+    _, which, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    colors: list[np.ndarray] = []
+    for b in np.argsort(-counts, kind="stable"):
+        if counts[b] < least:
+            break
+        color = np.median(flat[which.ravel() == b], axis=0)
+        if all(np.linalg.norm(color - c) > ALIKE for c in colors):
+            colors.append(color)
+    if not colors:
+        return np.zeros((0, 3))
+    centres = np.array(colors)
+    gaps = np.linalg.norm(flat[:, None] - centres[None], axis=2)
+    nearest = gaps.argmin(1)
+    return np.array(
+        [
+            np.median(flat[(nearest == k) & (gaps[:, k] < ALIKE)], axis=0)
+            for k in range(len(centres))
+        ]
+    )
+
+
+def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.ndarray:
+    """Colours of thin strokes (too narrow for a flat stretch): groups of at least ``least``
+    pixels (per 256×256) that are neither near a dominant colour nor a blend of two of them,
+    each group's colour its median; groups of about one colour give one."""
+    px = rgb.reshape(-1, 3).astype(float)
+    if len(colors) == 0:
+        return np.zeros((0, 3))
+    gaps = np.linalg.norm(px[:, None] - colors[None], axis=2).min(1)
+    odd = gaps > 2 * ALIKE
+    if len(colors) > 1 and odd.any():
+        p = px[odd]
+        worst = np.full(len(p), np.inf)
+        for i in range(len(colors)):
+            for j in range(i + 1, len(colors)):
+                a, b = colors[i], colors[j]
+                ab = a - b
+                t = np.clip((p - b) @ ab / float(ab @ ab), 0.0, 1.0)
+                worst = np.minimum(worst, np.linalg.norm(p - (b + t[:, None] * ab), axis=1))
+        odd[np.flatnonzero(odd)] = worst > ALIKE / 2
+    labels, n = ndimage.label(odd.reshape(rgb.shape[:2]), structure=np.ones((3, 3)))
+    least = least * rgb.shape[0] * rgb.shape[1] / 256**2
+    found: list[np.ndarray] = []
+    sizes = np.bincount(labels.ravel())
+    for k in np.argsort(-sizes):
+        if k == 0 or sizes[k] < least:
+            continue
+        color = np.median(px[labels.ravel() == k], axis=0)
+        if all(np.linalg.norm(color - c) > ALIKE for c in [*colors, *found]):
+            found.append(color)
+    return np.array(found).reshape(-1, 3)

@@ -1,0 +1,107 @@
+"""describe from JPEG: the cleanup before tracing, polygons with rounded corners, thin strokes."""
+
+import math
+
+import numpy as np
+import pytest
+
+from svgvl.images import load_image
+from svgvl.render import rasterize
+from svgvl.svg.pathdata import ellipse_path, subpath_points
+from svgvl.trace.primitives import _sided_polygon, recognise_outline
+from svgvl.understand import describe
+from svgvl.understand.cleanup import quieted
+from svgvl.understand.describe import Shape, _unhooked
+from svgvl.understand.scenes import KINDS, _encode, random_scene
+
+
+def svg(body: str) -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256">{body}</svg>'
+
+
+def test_a_jpeg_is_cleaned_to_its_colours_and_a_png_left_alone():
+    """The fills' colours come back from their flat stretches, the thin line's from its own
+    pixels; a clean render is not touched."""
+    pixels = rasterize(
+        svg(
+            '<rect x="20" y="20" width="100" height="80" fill="#ffa500"/>'
+            '<circle cx="180" cy="180" r="50" fill="#000080"/>'
+            '<line x1="20" y1="200" x2="110" y2="140" stroke="#008080" stroke-width="3"/>'
+        ),
+        size=256,
+    )
+    png = load_image(_encode(pixels, "PNG"), background=None)
+    assert quieted(png)[1] is None and quieted(png)[0] is png
+    jpeg = load_image(_encode(pixels, "JPEG", quality=75), background=None)
+    cleaned, dominant, strokes = quieted(jpeg)
+    for color in ((255, 255, 255), (255, 165, 0), (0, 0, 128)):
+        assert np.linalg.norm(dominant - color, axis=1).min() < 12
+    assert len(dominant) == 3  # no ringing colour among them
+    assert len(strokes) == 1 and np.linalg.norm(strokes[0] - (0, 128, 128)) < 60
+    assert (cleaned[60, 70, :3] == np.round(dominant[1])).all()  # snapped inside the rect
+
+
+def rounded_polygon(corners, blur, noise, seed=0):
+    """A polygon's outline with its corners rounded (averaged over ``blur`` px of its length,
+    as a JPEG's trace has them), and jittered."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    ends = np.roll(corners, -1, 0)
+    dense = np.vstack(
+        [
+            np.linspace(a, b, int(2 * np.hypot(*(b - a))), endpoint=False)
+            for a, b in zip(corners, ends, strict=True)
+        ]
+    )
+    dense = ndimage.uniform_filter1d(dense, int(2 * blur), axis=0, mode="wrap")
+    return dense + rng.normal(0, noise, dense.shape)
+
+
+def test_a_traced_polygon_with_rounded_corners_is_a_polygon_and_a_blob_is_not():
+    angles = np.radians(90 + 72 * np.arange(5))
+    pentagon = np.stack([128 + 40 * np.cos(angles), 128 + 40 * np.sin(angles)], 1)
+    pts = rounded_polygon(pentagon, 4.0, 0.03)
+    seen = np.zeros(len(pts), bool)
+    assert recognise_outline(pts, True, 1.5, seen)[0] == "polygon"
+    corners = _sided_polygon(pts, seen, 1.5 * 1.5)  # its sides, met where they cross
+    assert len(corners) == 5
+    assert max(min(math.dist(c, p) for p in corners) for c in pentagon) < 2.0
+    blob = [
+        ("M", (60, 128)),
+        ("C", (60, 40, 180, 50, 200, 110)),
+        ("C", (220, 170, 120, 230, 60, 128)),
+        ("Z", ()),
+    ]
+    ((curve, _),) = subpath_points(blob)
+    assert recognise_outline(np.array(curve), True, 1.5, np.zeros(len(curve), bool)) is None
+    ((circle, _),) = subpath_points(ellipse_path(128, 128, 30, 30))
+    assert recognise_outline(np.array(circle), True, 1.5, np.zeros(len(circle), bool))[0] == (
+        "circle"
+    )
+
+
+def test_a_line_with_a_hook_where_it_meets_a_shape_is_a_line():
+    fit = ("polyline", (10.0, 10.0), (110.0, 60.0), (118.0, 52.0))
+    shape = Shape(0, "polyline", (64, 35), (108, 50), (10, 10, 118, 60), 0.0, stroke="#000000")
+    shape.stroke_width = 4.0
+    shape, fit = _unhooked(shape, fit, 20.0)
+    assert shape.kind == "line" and fit == ("line", 10.0, 10.0, 110.0, 60.0)
+    assert shape.centre == (60.0, 35.0)
+    real = ("polyline", (10.0, 10.0), (60.0, 60.0), (110.0, 10.0))
+    assert (
+        _unhooked(Shape(0, "polyline", (60, 35), (100, 50), (10, 10, 110, 60), 0.0), real, 20.0)[1]
+        == real
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 11, 28])
+def test_generated_scenes_from_jpeg_are_counted_and_named_right(seed):
+    """Scenes with a thin pink line (1), a pentagon whose corners the JPEG rounds (11) and a
+    thin teal line that the tracer alone merged into a grey shape (28)."""
+    scene = random_scene(seed)
+    d = describe(scene.jpeg())
+    assert len(d.shapes) == len(scene.shapes)
+    for kind in KINDS:
+        assert sum(s.kind == kind for s in d.shapes) == sum(s.kind == kind for s in scene.shapes)
+    assert sorted(s.color for s in d.shapes) == sorted(s.color for s in scene.shapes)
