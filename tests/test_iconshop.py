@@ -382,7 +382,9 @@ def test_best_of_by_embedding_orders_by_prompt_render_cosine(model, tok):
     svgs = [write(tok.decode_drawing(ids), precision=2) for ids in ranked]
     drawn = [svg for svg in svgs if "<path" in svg]
     cosines = embedder.embed_images(drawn) @ embedder.embed_texts(["heart"])[0]
-    assert list(cosines) == sorted(cosines, reverse=True)
+    # Descending; near-ties may swap, as a batch of another size rounds float32 differently.
+    assert all(a >= b - 1e-5 for a, b in zip(cosines, cosines[1:]))
+    assert cosines[0] > cosines[-1]
     assert svgs[: len(drawn)] == drawn  # empty drawings last
     with pytest.raises(ValueError, match="rank"):
         generate_icons("heart", 2, model=model, rank="best")
