@@ -354,7 +354,7 @@ def assign(
             # its anti-aliasing would become a patchwork of greys (the stroke pass draws it).
             around = _votes(votes, ys[rows], xs[rows], WIDE_WINDOW, k) >= 1
             keep = _no_mixture(colours[rows], around, palette.colors) & (around.sum(1) >= 2)
-            rows, colour = _lines_only(rows[keep], colour[keep], ys, xs, (h, w))
+            rows, colour = _lines_only(rows[keep], colour[keep], ys, xs)
             present[rows, colour] = True
         constrained = np.where(present, dist, np.inf).argmin(1)
         labels[ys, xs] = np.where(present.any(1), constrained, labels[ys, xs])
@@ -417,25 +417,27 @@ def _no_mixture(pixels: np.ndarray, around: np.ndarray, palette: np.ndarray) -> 
     return mixture > MIXTURE_GAP
 
 
-def _lines_only(rows, colour, ys, xs, shape, least: int = THIN_PIXELS):
+def _lines_only(rows, colour, ys, xs, least: int = THIN_PIXELS):
     """The proposals of :func:`_thin_line_pixels` that join into runs of ``least`` pixels or
     more (8-connected, one colour): a line, not the odd pixel of a glyph's corner."""
     if not len(rows):
         return rows, colour
     from .morphology import components, dilate
 
-    mask = np.zeros(shape, dtype=bool)
-    mask[ys[rows], xs[rows]] = True
-    tag = np.full(shape, -1, dtype=np.int64)
-    tag[ys[rows], xs[rows]] = colour
+    # On the proposals' bounding box (with a margin for the erosion below), not the image.
+    py, px = ys[rows], xs[rows]
+    y0, x0 = max(int(py.min()) - 1, 0), max(int(px.min()) - 1, 0)
+    py, px = py - y0, px - x0
+    mask = np.zeros((int(py.max()) + 2, int(px.max()) + 2), dtype=bool)
+    mask[py, px] = True
     # One colour per component: pixels of two colours that touch split where they differ.
     labels = components(mask)
-    group = labels[ys[rows], xs[rows]].astype(np.int64) * (int(colour.max()) + 1) + colour
+    group = labels[py, px].astype(np.int64) * (int(colour.max()) + 1) + colour
     _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()
     # Thin: a line's pixels nearly all lie on its edge; a wide area without flat pixels (a
     # blurred fill) is left to the colours around it, as before.
-    inner = ~dilate(~mask, 3)[ys[rows], xs[rows]]
+    inner = ~dilate(~mask, 3)[py, px]
     thick = np.bincount(inverse, weights=inner, minlength=len(counts)) > 0.25 * counts
     keep = (counts[inverse] >= least) & ~thick[inverse]
     return rows[keep], colour[keep]

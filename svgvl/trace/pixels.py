@@ -54,8 +54,9 @@ class Grid:
 
 def _packed(rgba: np.ndarray) -> np.ndarray:
     """One uint32 per pixel; every fully transparent pixel the same (its RGB is invisible)."""
-    rgba = np.where(rgba[..., 3:] == 0, 0, rgba).astype(np.uint8)
-    return np.ascontiguousarray(rgba).view(np.uint32)[..., 0]
+    packed = np.ascontiguousarray(rgba, dtype=np.uint8).view(np.uint32)[..., 0]
+    clear = rgba[..., 3] == 0
+    return np.where(clear, np.uint32(0), packed) if clear.any() else packed
 
 
 def _period(changes: np.ndarray) -> int | None:
