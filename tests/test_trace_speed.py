@@ -170,3 +170,29 @@ def test_cli_takes_speckle(tmp_path):
         text=True,
     )
     assert bad.returncode != 0 and "speckle" in bad.stderr
+
+
+def test_regions_by_runs_equal_the_pixel_labeller():
+    """morphology.regions joins runs of equal labels instead of labelling pixels; it must give
+    skimage's 4-connected partition on any map, also when it hands a long spiral back to the
+    pixel labeller (rounds=1), and on a real image's palette labels."""
+    from skimage.measure._ccomp import label_cython
+
+    from svgvl.trace.morphology import regions
+    from svgvl.trace.palette import assign, find_palette
+
+    def partition(a):
+        return {tuple(np.flatnonzero(a.ravel() == v)) for v in np.unique(a)}
+
+    rng = np.random.default_rng(0)
+    maps = [rng.integers(-1, 3, rng.integers(1, 30, 2)) for _ in range(60)]
+    image = rgba("emoji/noto-crazy-face.svg")
+    maps.append(
+        assign(image[..., :3], image[..., 3] > 0, find_palette(image[..., :3], image[..., 3] > 0))
+    )
+    for labels in maps:
+        expected = label_cython((labels + 1).astype(np.int64), 0, False, 1)
+        for rounds in (64, 1):
+            found = regions(labels, -1, rounds=rounds)
+            assert partition(found) == partition(expected)
+            assert ((found == 0) == (labels == -1)).all() and found.max() == expected.max()

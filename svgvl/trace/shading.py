@@ -20,7 +20,7 @@ import numpy as np
 
 from ..svg.model import Gradient, Stop
 from ..svg.style import hex_color
-from .morphology import box_max
+from .morphology import box_max, regions
 from .palette import TRANSPARENT, Palette
 
 SAMPLE = 2000  # interior pixels that settle a fit's geometry
@@ -468,12 +468,7 @@ def shade(
     error a gradient may leave.  Returns new labels, the palette extended by one colour per
     joined group (its mean), and the shading of each such palette index.
     """
-    from skimage.measure._ccomp import label_cython
-
-    shifted = labels.astype(np.int32)
-    shifted += 1
-    region = label_cython(shifted, 0, False, 1).astype(np.int32)
-    del shifted
+    region = regions(labels, TRANSPARENT)
     n = int(region.max()) + 1
     pairs, hardness = _soft_pairs(region, labels, rgb, palette)
     colors, counts = list(palette.colors), list(palette.counts)
