@@ -83,10 +83,10 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
     def run() -> bytes:
         try:
             return pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            error = LimitError(memory_message(what, memory, why))
         except BaseException as failure:  # noqa: BLE001 - raised again in the parent
             error = failure
+            if out_of_memory(error, memory):
+                error = LimitError(memory_message(what, memory, why))
             if not isinstance(error, LimitError | ValueError | OSError):  # a bug: say where
                 error.add_note("".join(traceback.format_exception(error)).rstrip())
         try:  # an exception that cannot make the trip comes back as its traceback
@@ -96,7 +96,7 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
             return pickle.dumps((False, RuntimeError(f"{what} failed in its process:\n{text}")))
 
     def describe(error: BaseException) -> str:
-        return memory_message(what, memory, why) if isinstance(error, MemoryError) else repr(error)
+        return memory_message(what, memory, why) if out_of_memory(error, memory) else repr(error)
 
     outcome = run_in_child(run, timeout, describe=describe, memory=memory)
     if outcome.timed_out:
@@ -111,6 +111,13 @@ def call(work: Callable[[], object], *, timeout, memory=DEFAULT_MEMORY, what="th
     if ok:
         return value
     raise value
+
+
+def out_of_memory(error: BaseException, memory: int | None) -> bool:
+    """Whether ``error`` is an allocation that failed: a ``MemoryError``, or under a memory cap
+    the ``SystemError`` some of CPython's C code raises when an allocation fails without setting
+    one (the regex compiler, "error return without exception set")."""
+    return isinstance(error, MemoryError) or (memory is not None and type(error) is SystemError)
 
 
 def time_message(what: str, timeout: float, why: str | None = None) -> str:

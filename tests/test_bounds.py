@@ -70,6 +70,17 @@ def test_call_caps_memory():
     assert sandbox.call(lambda: len(bytearray(16 << 20)), timeout=30, memory=64 << 20) == 16 << 20
 
 
+def test_an_allocation_that_fails_without_memoryerror_is_still_the_memory_limit():
+    # Under a tight cap CPython's regex compiler fails an allocation with a bare SystemError.
+    def work():
+        raise SystemError("error return without exception set")
+
+    with pytest.raises(LimitError, match="needed more than 4 MiB of memory; --max-memory"):
+        sandbox.call(work, timeout=30, memory=4 << 20)
+    with pytest.raises(SystemError):  # without a cap it is a bug, reported as such
+        sandbox.call(work, timeout=30, memory=None)
+
+
 def test_memory_sizes_read_as_people_write_them():
     assert memory_size("1.5G") == 3 << 29 and memory_size("512M") == 512 << 20
     assert memory_size("2GiB") == 2 << 30 and memory_size("0") == 0
