@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -52,6 +53,8 @@ from svgvl.svg.parse import local_name  # noqa: E402
 from svgvl.svg.style import parse_declarations  # noqa: E402
 
 BLACK_ON_WHITE = ("lineart-", "text")  # suite name prefixes where potrace runs
+# potrace is GPL and optional: compared where the machine has it, left out of the table where not.
+POTRACE = bool(shutil.which("potrace") and shutil.which("mkbitmap"))
 MAX_ZOOM_SIDE = 2048
 INK = 48  # a pixel this far from white (0-255, any channel) is ink
 VTRACER = (
@@ -110,7 +113,7 @@ def measure(argv: list[str], timeout: float) -> tuple[float, float, int]:
 
 def commands(inp: Path, outs: Path, svgvl_cmd: str, black_on_white: bool) -> dict:
     """Each method's argv and output file (OUTS/<method>/NAME.svg) for one input; potrace only
-    on black-on-white suites, reading NAME.pgm beside its output."""
+    on black-on-white suites where it is installed, reading NAME.pgm beside its output."""
 
     def out(method: str) -> Path:
         return outs / method / f"{inp.stem}.svg"
@@ -125,7 +128,7 @@ def commands(inp: Path, outs: Path, svgvl_cmd: str, black_on_white: bool) -> dic
         "vtracer": vtracer(2) + [str(out("vtracer"))],
         "vt-poly": vtracer(1, ", mode='polygon'") + [str(out("vt-poly"))],
     }
-    if black_on_white:
+    if black_on_white and POTRACE:
         svg = out("potrace")
         pgm = shlex.quote(str(svg.with_suffix(".pgm")))
         pipe = f"mkbitmap -n -s 1 -t 0.5 -o - {pgm} | potrace -s -o {shlex.quote(str(svg))}"
@@ -403,6 +406,8 @@ def main() -> None:
     import svgvl
 
     compileall.compile_dir(Path(svgvl.__file__).parent, quiet=1)
+    if not POTRACE:
+        print("potrace or mkbitmap is not installed: left out of the comparison", file=sys.stderr)
     start = time.time()
     suites = args.suites.split(",") if args.suites else None
     rows = run(args.root, args.work, args.cmd, suites, args.limit, args.timeout, args.resume)

@@ -72,7 +72,7 @@ def _add_model(p) -> None:
 
 def cmd_search(args) -> int:
     from ..understand.embed import image_pixels, load_embedder
-    from ..understand.search import build_index, rank
+    from ..understand.search import build_index, collect, rank
 
     if args.like:
         query, paths = None, args.args
@@ -80,6 +80,11 @@ def cmd_search(args) -> int:
         query, paths = args.args[0], args.args[1:]
         if not paths:
             raise CLIError("search: give the query, then at least one file or folder to search")
+        if not query.strip():
+            raise CLIError("search: empty query: say what to look for")
+    # Checked before the model loads (seconds): a wrong path should not cost that wait.
+    if not collect(paths):
+        raise CLIError("search: no SVG or image files in " + ", ".join(paths))
     embedder = load_embedder(args.model)
     if query is not None:
         vector = embedder.embed_texts([query])[0]

@@ -83,6 +83,40 @@ def normalize(
         raise SVGError("references nested too deeply", doc.source) from None
 
 
+def expanded_size(root, ids: dict) -> int:
+    """How many elements drawing ``root`` visits once every ``<use>`` is expanded.
+
+    Counted without drawing, each referenced subtree once; content that is not rendered where it
+    stands (``<defs>``, ``<symbol>``, ...) counts only when a ``<use>`` reaches it.  A reference
+    cycle counts as its one ``<use>`` (the walk drops cycles).  Stops counting past the limit.
+    """
+    sizes: dict[str, int] = {}
+    open_refs: set[str] = set()
+
+    def size(element, referenced: bool) -> int:
+        if not is_svg_element(element):
+            return 0
+        name = local_name(element)
+        total = 1
+        if name in _NOT_RENDERED and not referenced:
+            return total
+        if name == "use":
+            ref = href_id(element)
+            if ref in ids and ref not in open_refs:
+                if ref not in sizes:
+                    open_refs.add(ref)
+                    sizes[ref] = size(ids[ref], True)
+                    open_refs.discard(ref)
+                total += sizes[ref]
+        for child in element:
+            total += size(child, False)
+            if total > MAX_EXPANDED_ELEMENTS:
+                break
+        return total
+
+    return size(root, True)
+
+
 class _Normalizer(Masking):
     def __init__(
         self, doc: Document, flatten_gradients: bool, language: str = "en", strict: bool = False
@@ -120,6 +154,12 @@ class _Normalizer(Masking):
             self.drop(
                 "the <svg> has no viewBox and no absolute width and height to fit to the canvas: "
                 "300×150 is taken where none is given (renderers differ)"
+            )
+        if expanded_size(self.doc.root, self.ids) > MAX_EXPANDED_ELEMENTS:
+            # Refused before drawing: a few nested references can ask for 10^8 elements, and
+            # finding that out by drawing them takes as long as the limit allows.
+            raise SVGError(
+                f"too many elements after expanding <use> (more than {MAX_EXPANDED_ELEMENTS:,})"
             )
         if any(size is not None and size <= 0 for size in sizes):
             self.drop("the <svg> has a zero or negative size: nothing is drawn")
