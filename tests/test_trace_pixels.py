@@ -267,3 +267,43 @@ def test_no_hairline_between_colours_at_any_zoom():
                 checked += 1
                 assert out[y, x].sum() <= patch.sum(1).max() + 6, (y, x)
     assert checked > 100
+
+
+@pytest.mark.parametrize("size", [48, 256])
+def test_no_rim_of_a_third_colour_that_resembles_a_blend(size):
+    """A dark letter's anti-aliased edge on white passes through mid blues: with a blue shape
+    beside it, that blue must not ring the letter (it did at 48 px, all round the letter)."""
+    dark, blue = (0x2B, 0x3B, 0x47), (0x59, 0x7B, 0x91)
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">'
+        '<rect x="2" y="16" width="16" height="26" fill="#597b91"/>'
+        '<path d="M18 42 27 6h8l10 36h-7l-8-27-6 27z" fill="#2b3b47"/></svg>'
+    )
+    rgb = rasterize(svg, size=size)
+    out = drawn(write(trace(np.dstack([rgb, np.full((size, size), 255, np.uint8)]))), 192, 192)
+    # The letter's right half, away from the blue rectangle: only the dark, white and blends
+    # of the two may be drawn there.
+    right = out[:, 100:].reshape(-1, 3).astype(float)
+    span = np.subtract((255, 255, 255), dark)
+    t = np.clip((right - dark) @ span / (span @ span), 0, 1)
+    off = np.linalg.norm(right - dark - t[:, None] * span, axis=1)
+    bluish = np.linalg.norm(right - blue, axis=1) < 20
+    assert (bluish & (off > 15)).sum() <= 5
+    assert ssim(out, rasterize(svg, size=192)) > 0.95
+
+
+def test_an_edge_pixel_takes_the_inside_colour_it_is_a_blend_of():
+    """Layer coverage at an edge: a half dark, half white pixel next to a mid-blue layer under
+    the dark one is half *dark*, not 70 % of the blue that it resembles (a blue rim)."""
+    from svgvl.trace.layers import _blend_end
+
+    white, blue, dark = (255.0, 255, 255), (89.0, 123, 145), (43.0, 59, 71)
+    ordered = np.array([white, blue, dark], np.float32)
+    pixels = np.array([np.add(dark, white) / 2, np.add(blue, white) / 2], np.float32)
+    c_in = np.array([blue, blue], np.float32)  # the nearest colour at or above the blue layer
+    c_out = np.array([white, white], np.float32)
+    near = np.ones((2, 3), bool)
+    ends = _blend_end(pixels, c_in, c_out, ordered, near, 1, {})
+    assert np.allclose(ends, [dark, blue])
+    near[0, 2] = False  # no dark near the first pixel: nothing else to take
+    assert np.allclose(_blend_end(pixels, c_in, c_out, ordered, near, 1, {})[0], blue)

@@ -132,6 +132,7 @@ def coverage_fields(
                 for c, arg in ((c_in, in_arg[mix]), (c_out, out_arg[mix])):
                     hit = arg == rank
                     c[hit] = at[rows[hit]]
+            c_in = _blend_end(rgbe[sel][mix], c_in, c_out, ordered, near[sel][mix], r, shaded)
             span = c_in - c_out
             denom = (span**2).sum(-1)
             ratio = ((rgbe[sel][mix] - c_out) * span).sum(-1) / np.maximum(denom, 1e-6)
@@ -139,6 +140,46 @@ def coverage_fields(
             value[mix] = np.clip(ratio, 0.0, 1.0)
         field[ys[sel] - y0, xs[sel] - x0] = value
         yield order[r], restrict(field, extent(crop, r)), (x0, y0)
+
+
+BLEND_MISS = 12.0
+"""RGB distance from the blend of its inside and outside colour beyond which an edge pixel's
+inside colour is looked for again among the other layers above (see :func:`_blend_end`)."""
+
+
+def _blend_end(pixels, c_in, c_out, ordered, near, r, shaded):
+    """The inside colour of each edge pixel of layer ``r``: the colour of a layer at or above
+    ``r`` near it whose blend with ``c_out`` comes closest to the pixel, where the nearest
+    inside colour (``c_in``) is no such blend.  The anti-aliased edge of a dark letter on white
+    passes through mid blues: with a blue layer under the letter, the nearest inside colour
+    was that blue, its coverage came out above the letter's own and the blue showed as a rim
+    around the letter."""
+
+    best = _blend_miss(pixels, c_in, c_out)
+    again = np.flatnonzero(best > BLEND_MISS)
+    if not len(again):
+        return c_in
+    c_in = c_in.copy()
+    pixels, c_out, best = pixels[again], c_out[again], best[again]
+    chosen = c_in[again]
+    for rank in range(r, len(ordered)):
+        # A gradient layer's colour varies per pixel: it is not looked for here.
+        if rank in shaded or not near[again, rank].any():
+            continue
+        end = np.broadcast_to(ordered[rank], pixels.shape)
+        off = _blend_miss(pixels, end, c_out)
+        better = near[again, rank] & (off < best)
+        best = np.where(better, off, best)
+        chosen = np.where(better[:, None], end, chosen)
+    c_in[again] = chosen
+    return c_in
+
+
+def _blend_miss(pixels, a, b):
+    """Each pixel's RGB distance from the segment of blends between ``a`` and ``b``."""
+    span = a - b
+    t = np.clip(((pixels - b) * span).sum(-1) / np.maximum((span**2).sum(-1), 1e-6), 0, 1)
+    return np.sqrt(_square_sum(pixels - b - t[:, None] * span))
 
 
 def _square_sum(d: np.ndarray) -> np.ndarray:

@@ -356,10 +356,51 @@ def assign(
             keep = _no_mixture(colours[rows], around, palette.colors) & (around.sum(1) >= 2)
             rows, colour = _lines_only(rows[keep], colour[keep], ys, xs)
             present[rows, colour] = True
-        constrained = np.where(present, dist, np.inf).argmin(1)
-        labels[ys, xs] = np.where(present.any(1), constrained, labels[ys, xs])
+        # Colours with an inside of their own (flat pixels); the others are the blends a
+        # small image keeps on purpose (hairlines), which are not undone as blends.
+        inside = np.bincount(labels[flat], minlength=k)
+        fills = inside > np.maximum(1, 0.05 * np.bincount(labels[usable], minlength=k))
+        # A wide ramp (a blurred or enlarged edge) has no flat pixel in the window: any
+        # colour may be taken there.
+        present[~present.any(1)] = True
+        masked = np.where(present, dist, np.inf)
+        labels[ys, xs] = _unmixed(colours, masked, palette.colors, fills)
     labels[~usable] = TRANSPARENT
     return labels
+
+
+UNMIX_RATIO = 0.5
+"""An edge pixel goes to an end of a blend of two colours near it when that blend explains its
+colour this many times better than the nearest colour alone (see :func:`_unmixed`)."""
+
+
+def _unmixed(
+    colours: np.ndarray, masked: np.ndarray, palette: np.ndarray, fills: np.ndarray
+) -> np.ndarray:
+    """Each edge pixel's label: the nearest colour present near it (``masked``: squared
+    distances up to a constant, inf where absent), unless it is a blend of two present colours
+    that a third, a fill (``fills``), merely resembles.  The anti-aliased edge of a dark letter
+    on white passes through a mid blue; taking the nearest colour there traced a blue rim
+    around the letter.  Such a pixel goes to the end of the blend it is nearer to."""
+    nearest = masked.argmin(1)
+    if masked.shape[1] < 3:
+        return nearest
+    rows = np.arange(len(colours))
+    three = np.argpartition(masked, 2, axis=1)[:, :3]  # the blend's ends are among them
+    finite = np.isfinite(masked[rows[:, None], three])
+    alone = np.sqrt(np.maximum(masked[rows, nearest] + (colours * colours).sum(1), 0.0))
+    best = np.full(len(colours), np.inf)
+    label = nearest.copy()
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        a, b = palette[three[:, i]], palette[three[:, j]]
+        span = b - a
+        t = ((colours - a) * span).sum(1) / np.maximum((span * span).sum(1), 1e-9)
+        off = np.linalg.norm(colours - a - np.clip(t, 0, 1)[:, None] * span, axis=1)
+        ends = finite[:, i] & finite[:, j] & fills[three[:, i]] & fills[three[:, j]]
+        blend = ends & (t > 0.15) & (t < 0.85) & (off < best)
+        best = np.where(blend, off, best)
+        label = np.where(blend, np.where(t < 0.5, three[:, i], three[:, j]), label)
+    return np.where((best < UNMIX_RATIO * alone) & fills[nearest], label, nearest)
 
 
 THIN_MATCH = 24.0
