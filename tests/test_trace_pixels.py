@@ -307,3 +307,24 @@ def test_an_edge_pixel_takes_the_inside_colour_it_is_a_blend_of():
     assert np.allclose(ends, [dark, blue])
     near[0, 2] = False  # no dark near the first pixel: nothing else to take
     assert np.allclose(_blend_end(pixels, c_in, c_out, ordered, near, 1, {})[0], blue)
+
+
+def test_a_thin_line_of_a_fills_colour_across_one_colour_stays_whole():
+    """A wand of the skin's brown drawn 2 px wide across a cyan wing: no flat pixel of brown
+    lies near it and only cyan lies around, yet brown is a fill elsewhere, so the line is
+    that brown (it came out as dashes of the wing's colour)."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256">'
+        '<circle cx="60" cy="190" r="45" fill="#6d4c41"/>'
+        '<rect x="120" y="20" width="120" height="200" fill="#84fdee"/>'
+        '<path d="M150 40 172 200" stroke="#6d4c41" stroke-width="2.2"/></svg>'
+    )
+    rgb = rasterize(svg, size=256)
+    out = drawn(write(trace(np.dstack([rgb, np.full((256, 256), 255, np.uint8)]))), 256, 256)
+    # Along the line, the darkest pixel across it must be brown, not the wing's cyan.
+    brown = 0
+    for y in range(50, 191, 2):
+        x = 150 + 22 * (y - 40) / 160
+        across = out[y, int(x) - 2 : int(x) + 3].astype(int)
+        brown += int((np.abs(across - (0x6D, 0x4C, 0x41)).sum(1) < 60).any())
+    assert brown >= 0.95 * len(range(50, 191, 2))

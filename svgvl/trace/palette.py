@@ -346,20 +346,23 @@ def assign(
         present = _votes(votes, ys, xs, window, k) >= support
         colours = rgb[ys, xs].astype(np.float64)
         dist = _square_norms(palette.colors)[None, :] - 2 * colours @ palette.colors.T
-        if thin_lines and support == 1:
-            rows, colour = _thin_line_pixels(present, colours, dist, palette.colors)
-            # Mixtures judged against the colours of a wider window (a blurred edge ramps over
-            # more pixels than the 5×5 window sees), and only between two colours or more: a
-            # thin line on one colour has no flat pixel of its ink to be told apart from, and
-            # its anti-aliasing would become a patchwork of greys (the stroke pass draws it).
-            around = _votes(votes, ys[rows], xs[rows], WIDE_WINDOW, k) >= 1
-            keep = _no_mixture(colours[rows], around, palette.colors) & (around.sum(1) >= 2)
-            rows, colour = _lines_only(rows[keep], colour[keep], ys, xs)
-            present[rows, colour] = True
         # Colours with an inside of their own (flat pixels); the others are the blends a
         # small image keeps on purpose (hairlines), which are not undone as blends.
         inside = np.bincount(labels[flat], minlength=k)
         fills = inside > np.maximum(1, 0.05 * np.bincount(labels[usable], minlength=k))
+        if thin_lines and support == 1:
+            rows, colour = _thin_line_pixels(present, colours, dist, palette.colors)
+            # Mixtures judged against the colours of a wider window (a blurred edge ramps over
+            # more pixels than the 5×5 window sees).  Over a single colour, only the colour of
+            # a fill drawn elsewhere (a wand of the skin's brown across a wing): a line of a
+            # colour that is nowhere flat has nothing to be told apart from, and its
+            # anti-aliasing would become a patchwork of greys (the stroke pass draws it).
+            around = _votes(votes, ys[rows], xs[rows], WIDE_WINDOW, k) >= 1
+            keep = _no_mixture(colours[rows], around, palette.colors) & (
+                (around.sum(1) >= 2) | fills[colour]
+            )
+            rows, colour = _lines_only(rows[keep], colour[keep], ys, xs)
+            present[rows, colour] = True
         # A wide ramp (a blurred or enlarged edge) has no flat pixel in the window: any
         # colour may be taken there.
         present[~present.any(1)] = True

@@ -27,6 +27,8 @@ TARGET = 128  # ... to about this size
 MAX_FACTOR = 8
 # SSIM at the input's size that a crisp trace without blend colours may cost (see trace_small).
 BLEND_MARGIN = 0.015
+BLEND_BYTES = 4.0
+BLEND_LOSS = 0.06
 
 
 def working_factor(width: int, height: int) -> int:
@@ -159,8 +161,9 @@ def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medi
     but a line that is nowhere darker than half its colour then falls below the tracer's 0.5
     coverage threshold and is lost (a 32 px line drawing, small text).  Both are traced and the
     one without blends is kept unless its render is clearly further from the input (SSIM
-    lower by more than :data:`BLEND_MARGIN`).  No gradients: the enlargement's own smooth
-    ramps would be fitted as ones (a 32 px Mastercard logo lost 0.07 SSIM at 4× to them).
+    lower by more than :data:`BLEND_MARGIN`, and by more than :data:`BLEND_LOSS` where the
+    blends cost over :data:`BLEND_BYTES` times the bytes).  No gradients: the enlargement's own
+    smooth ramps would be fitted as ones (a 32 px Mastercard logo lost 0.07 SSIM at 4× to them).
     """
     from ..metrics import ssim  # only small images pay for scoring and a renderer
     from ..render.fast import rasterize_quick
@@ -184,10 +187,16 @@ def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medi
     if len(drawings) == 1 or min(width, height) < 3:
         return drawings[0]
     target = load_image(rgba)
-    scores = [
-        ssim(rasterize_quick(write(d, precision=2), (width, height)), target) for d in drawings
-    ]
-    return drawings[0] if scores[0] >= scores[1] - BLEND_MARGIN else drawings[1]
+    svgs = [write(d, precision=2) for d in drawings]
+    scores = [ssim(rasterize_quick(svg, (width, height)), target) for svg in svgs]
+    gain = scores[1] - scores[0]
+    # Blends cost bytes: more than BLEND_BYTES times the crisp trace only for a clear loss
+    # (lines that vanish), not for a little fidelity (a 48 px emoji: +0.02 SSIM at 6x the
+    # size; a 32 px icon of hairlines: +0.017 at 3x, its lines kept).
+    worth = gain > BLEND_MARGIN and (
+        len(svgs[1]) <= BLEND_BYTES * len(svgs[0]) or gain > BLEND_LOSS
+    )
+    return drawings[1] if worth else drawings[0]
 
 
 __all__ = [
