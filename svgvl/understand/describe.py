@@ -28,7 +28,7 @@ from .relations import relate, symmetry
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
 TOLERANCE_CLEAN = 1.2  # px (of 256): how far a traced outline may stray from a basic shape
 TOLERANCE_NOISY = 1.5  # the same for a JPEG
-HOOK = 20.0  # px (of 256): a traced polyline's end stretch this short is a hook
+HOOK = 12.0  # px (of 256): a traced polyline's end stretch this short is a hook
 MAX_SHAPES = 400  # beyond this a drawing is summarised by counts, not shape by shape
 
 
@@ -106,7 +106,7 @@ def describe(
     """
     from ..metrics.comparison import is_svg  # here: it brings the renderer
 
-    pixels, noisy = None, False
+    pixels, raw, noisy = None, None, False
     if isinstance(svg_or_image, Drawing):
         drawing, source = svg_or_image, "svg"
     elif is_svg(svg_or_image):
@@ -116,7 +116,8 @@ def describe(
         from ..trace import trace
         from ..trace.palette import Palette
 
-        pixels, dominant, strokes = quieted(load_image(svg_or_image, background=None))
+        raw = load_image(svg_or_image, background=None)
+        pixels, dominant, strokes = quieted(raw)
         noisy, palette = dominant is not None, None
         if noisy:  # the colours found in the cleaned JPEG, thin strokes' included, for the
             # tracer's own (which takes the ringing for colours and drops a thin line's colour)
@@ -130,7 +131,7 @@ def describe(
         traced = (TOLERANCE_NOISY if noisy else TOLERANCE_CLEAN) * max(1.0, size / 256)
         tolerance = 0.004 * size if source == "svg" else traced
     if source == "image":
-        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance, strokes)
+        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance, strokes, raw)
     else:
         parts = [part for path in drawing.paths for part in _parts(path, drawing, size)]
         omitted = max(0, len(parts) - MAX_SHAPES)
@@ -154,11 +155,12 @@ def describe(
     return Description(drawing.width, drawing.height, shapes, summary, source, drawing.dropped)
 
 
-def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float, strokes=None):
+def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float, strokes=None, raw=None):
     """Shapes of a traced image, stacked as its pixels show them: (shapes, their masks as
-    fitted, the mask pixel's size, how many were left out)."""
+    fitted, the mask pixel's size, how many were left out).  ``raw``: the image before its
+    noise was taken out."""
     found, scale, image = pieces(
-        drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing), strokes
+        drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing), strokes, raw
     )
     omitted = max(0, len(found) - MAX_SHAPES)
     found = found[:MAX_SHAPES]

@@ -29,6 +29,7 @@ from ..trace.skeleton import centre_lines, skeletonize
 THIN = 12.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
 SPECK = 60  # pixels (of a 256 px grid): smaller pieces are noise
 PAPER = 235  # a traced layer this bright in every channel is the paper
+HIDDEN_TURN = 48.0  # pixels (of a 256 px grid): how far a stroke may run hidden to a corner
 ALIKE = 40.0  # layers closer than this in RGB are one colour split by noise
 
 
@@ -43,16 +44,21 @@ class Piece:
     holes: int = 0
 
 
-def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None):
+def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, raw=None):
     """The pieces of each traced layer in the tracer's order, the size of a grid pixel in the
     drawing's units, and the image on the grid.  ``paint(path)`` gives a path's (fill,
     stroke) as '#rrggbb' or None.  ``strokes``: colours (K, 3) of thin strokes in a noisy
     image, whose layers are taken from the image's pixels of about that colour instead of
-    from the trace (which breaks a thin JPEG line into dashes or drops it)."""
+    from the trace (which breaks a thin JPEG line into dashes or drops it).  ``raw``: the
+    image before its noise was taken out (default ``rgba``), which a stroke's colour is read
+    from (the median filter dulls a thin line's colour further)."""
     scale = max(drawing.width, drawing.height) / grid
     width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
+    raw = rgba if raw is None else raw
     if rgba.shape[:2] != (height, width):
         rgba = np.asarray(Image.fromarray(rgba).resize((width, height), Image.Resampling.BOX))
+    if raw.shape[:2] != (height, width):
+        raw = np.asarray(Image.fromarray(raw).resize((width, height), Image.Resampling.BOX))
     unit = grid / 256  # THIN and SPECK are for a 256 px grid
     # White is the paper only when the picture lies on white: white art on a coloured tile
     # (a logo's glyph) is a shape like any other.
@@ -115,7 +121,11 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None):
             color = _median_color(rgba, visible, coverage)
             if on_paper and min(_rgb(color)) >= PAPER - 10:
                 continue  # JPEG's ringing around a shape, on the paper
-            piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
+            piece = _stroke(mask, color, scale, unit)
+            if piece is not None:
+                piece.color = _stroke_color(raw, visible)
+            else:
+                piece = _fill(mask, coverage, color, scale, others)
             if piece is not None:
                 layer.append(piece)
         out += _join_strokes(layer, others, scale)
@@ -195,6 +205,8 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                     gap = float(np.hypot(*(a[ea] - b[eb])))
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
                     corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
+                    if corner is None:  # a corner hidden beneath another shape
+                        corner = _hidden_corner(a, ea, b, eb, others, scale)
                     if (best is None or gap < best[0]) and (
                         gap <= 2 * width
                         or corner is not None
@@ -235,6 +247,17 @@ def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
     t = float(w[0] * u[1] - w[1] * u[0]) / det
     if 0 <= s <= reach and 0 <= t <= reach:
         return a[ea] + s * u
+    return None
+
+
+def _hidden_corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, others, scale: float):
+    """Where two strokes' ends, carried on straight beneath other shapes all the way, would
+    meet within HIDDEN_TURN: a polyline turning out of sight; else None."""
+    corner = _corner(a, ea, b, eb, HIDDEN_TURN * scale)
+    if corner is None:
+        return None
+    if _beneath(a[ea], corner, others, scale) and _beneath(corner, b[eb], others, scale):
+        return corner
     return None
 
 
@@ -308,6 +331,29 @@ def _median_color(rgba: np.ndarray, visible: np.ndarray, coverage: np.ndarray) -
     inner = ndimage.binary_erosion(solid, iterations=1)
     where = inner if inner.sum() >= 4 else solid if solid.sum() >= 4 else visible
     return hex_color(np.median(rgba[..., :3][where], axis=0))
+
+
+def _stroke_color(rgba: np.ndarray, visible: np.ndarray) -> str:
+    """A thin stroke's colour: the median brightness of its inside, with the colourfulness
+    its most colourful tenth shows.  A JPEG keeps brightness at full resolution but colour at
+    half, blurred with the paper beside the stroke: the median reads a thin blue line as
+    medium blue and orange as goldenrod, while the line's middle keeps most of its colour."""
+    inner = ndimage.binary_erosion(visible)
+    px = rgba[..., :3][inner if inner.sum() >= 4 else visible].astype(float)
+    ycc = px @ _YCC.T
+    luma, chroma = float(np.median(ycc[:, 0])), ycc[:, 1:]
+    toward = np.median(chroma, axis=0)
+    norm = float(np.hypot(*toward))
+    if norm < 1e-6:  # grey: no colour to restore
+        return hex_color(np.clip(_RGB @ [luma, *toward], 0, 255))
+    toward /= norm
+    strength = float(np.percentile(chroma @ toward, 90))
+    return hex_color(np.clip(_RGB @ [luma, *(toward * strength)], 0, 255))
+
+
+# RGB to (luma, blue, red chroma) as JPEG codes colour (ITU-R BT.601), and back.
+_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_RGB = np.linalg.inv(_YCC)
 
 
 def _stroke(mask, color, scale, unit) -> Piece | None:
