@@ -353,7 +353,7 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     sides = []  # (a point on it, its unit direction) for each long stretch seen
     for a, b in zip(at[:-1], at[1:], strict=True):
         run = loop[a : b + 1]
-        if float(np.hypot(*(run[-1] - run[0]))) < 4 * tolerance or seen[a : b + 1].mean() < 0.5:
+        if float(np.hypot(*(run[-1] - run[0]))) < 3 * tolerance or seen[a : b + 1].mean() < 0.5:
             continue  # a rounded corner, or a stretch under another shape
         middle = run[len(run) // 5 : len(run) - len(run) // 5]
         middle = middle[seen[a : b + 1][len(run) // 5 : len(run) - len(run) // 5]]

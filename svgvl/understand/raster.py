@@ -105,12 +105,16 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
         above |= region
     covered_from_above.reverse()
     ink = np.zeros((height, width), np.int32)  # how many layers cover each pixel
+    broad = np.zeros((height, width), np.int32)  # how many layers wider than a stroke
     for region in regions:
         ink += region
+        if ndimage.distance_transform_edt(region).max() > THIN * unit / 2:
+            broad += region
     out = []
     for coverage, region, covered in zip(layers, regions, covered_from_above, strict=True):
         # Where another layer's pixels come within two pixels, this one may be hidden.
         others = ndimage.binary_dilation((ink - region) > 0, iterations=2)
+        fills = ndimage.binary_dilation((broad - region) > 0, iterations=2)
         layer = []
         labels, n = ndimage.label(region, structure=np.ones((3, 3)))
         for k in range(1, n + 1):
@@ -122,16 +126,21 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
             if on_paper and min(_rgb(color)) >= PAPER - 10:
                 continue  # JPEG's ringing around a shape, on the paper
             piece = _stroke(mask, color, scale, unit)
-            if piece is not None:
-                piece.color = _stroke_color(raw, visible)
+            if piece is not None:  # its colour where no fill is near to tint it
+                alone = visible & ~fills
+                enough = alone.sum() >= max(8, visible.sum() / 4)
+                piece.color = _stroke_color(raw, alone if enough else visible)
             else:
                 piece = _fill(mask, coverage, color, scale, others)
             if piece is not None:
                 layer.append(piece)
         out += _join_strokes(layer, others, scale)
-    # A thin line in a JPEG may come out in two layers of nearly its colour: joined across.
+    # A thin line in a JPEG may come out in two layers of nearly its colour (or of its
+    # colour tinted by a shape it crosses): pieces that touch are one, the rest joined across.
     fills = [p for p in out if not (p.stroke_width and not p.closed)]
-    strokes = [p for p in out if p.stroke_width and not p.closed]
+    strokes = _merge_touching(
+        [p for p in out if p.stroke_width and not p.closed], rgba, scale, unit
+    )
     anywhere = ndimage.binary_dilation(ink > 0, iterations=2)
     return fills + _join_strokes(strokes, anywhere, scale), scale, rgba
 
@@ -233,6 +242,71 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
             strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [merged]
             joined = True
     return rest + strokes
+
+
+def _merge_touching(strokes: list[Piece], rgba, scale: float, unit: float) -> list[Piece]:
+    """Stroke pieces of one stroke that touch, as one: pieces of about one colour, or one
+    tinted by what it is drawn over (a JPEG blurs a thin line's colour with the colour beneath
+    it, keeping its brightness), whose pixels together have a centre-line without branches."""
+    rgb = rgba[..., :3].astype(float)
+    strokes = list(strokes)
+    merged = True
+    while merged:
+        merged = False
+        grown = [ndimage.binary_dilation(p.mask, iterations=1) for p in strokes]
+        for i in range(len(strokes)):
+            for j in range(i + 1, len(strokes)):
+                a, b = strokes[i], strokes[j]
+                color = _one_colour(a, b, rgb) if (grown[i] & b.mask).any() else None
+                if color is None:
+                    continue
+                piece = _stroke(a.mask | b.mask, color, scale, unit, branched=False)
+                if piece is None:
+                    continue
+                strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [piece]
+                merged = True
+                break
+            if merged:
+                break
+    return strokes
+
+
+def _one_colour(a: Piece, b: Piece, rgb: np.ndarray) -> str | None:
+    """The colour of two stroke pieces as one stroke, if their colours allow it: alike, or
+    one the other's colour tinted by the colour around it.  The stroke's colour is that of
+    the piece less pulled towards what surrounds the other: a grey line's stretch over blue
+    reads bluish."""
+    under_a, under_b = _surround(a, rgb), _surround(b, rgb)
+    alike = _distance(a.color, b.color) <= 1.5 * ALIKE
+    if not (alike or _tinted(b, a, under_b) or _tinted(a, b, under_a)):
+        return None
+    ca, cb = np.asarray(_rgb(a.color), float), np.asarray(_rgb(b.color), float)
+    pulled_b = np.linalg.norm(cb - under_b) < np.linalg.norm(ca - under_b)
+    pulled_a = np.linalg.norm(ca - under_a) < np.linalg.norm(cb - under_a)
+    if pulled_b != pulled_a:
+        return a.color if pulled_b else b.color
+    return a.color if a.mask.sum() >= b.mask.sum() else b.color
+
+
+def _surround(piece: Piece, rgb: np.ndarray) -> np.ndarray:
+    """The colour just around a piece: what a stroke is drawn over."""
+    ring = ndimage.binary_dilation(piece.mask, iterations=3) & ~ndimage.binary_dilation(
+        piece.mask, iterations=1
+    )
+    return np.median(rgb[ring], axis=0) if ring.any() else np.full(3, 255.0)
+
+
+def _tinted(piece: Piece, stroke: Piece, under: np.ndarray) -> bool:
+    """Whether ``piece`` shows ``stroke``'s colour drawn over ``under``: about its
+    brightness, with a colour between the two (as JPEG's half-resolution colour blurs them)."""
+    seen = np.asarray(_rgb(piece.color), float) @ _YCC.T
+    own = np.asarray(_rgb(stroke.color), float) @ _YCC.T
+    if abs(seen[0] - own[0]) > ALIKE / 2:
+        return False
+    under = under @ _YCC.T
+    ab = under[1:] - own[1:]
+    t = np.clip((seen[1:] - own[1:]) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+    return float(np.hypot(*(seen[1:] - (own[1:] + t * ab)))) <= ALIKE / 2
 
 
 def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
@@ -347,7 +421,9 @@ def _stroke_color(rgba: np.ndarray, visible: np.ndarray) -> str:
     if norm < 1e-6:  # grey: no colour to restore
         return hex_color(np.clip(_RGB @ [luma, *toward], 0, 255))
     toward /= norm
-    strength = float(np.percentile(chroma @ toward, 90))
+    # At most a third more than the median: a grey line's colour is noise in every direction.
+    along = chroma @ toward
+    strength = min(float(np.percentile(along, 90)), 1.3 * float(np.median(along)))
     return hex_color(np.clip(_RGB @ [luma, *(toward * strength)], 0, 255))
 
 
@@ -356,9 +432,10 @@ _YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.41
 _RGB = np.linalg.inv(_YCC)
 
 
-def _stroke(mask, color, scale, unit) -> Piece | None:
+def _stroke(mask, color, scale, unit, branched: bool = True) -> Piece | None:
     """A long piece at most THIN wide, as its centre-line (the longest chain of its skeleton),
-    reaching as far as the piece does."""
+    reaching as far as the piece does.  ``branched=False``: None where the skeleton has
+    branches beyond the longest chain (two strokes crossing)."""
     depth = ndimage.distance_transform_edt(mask)
     if 2 * depth.max() > THIN * unit:
         return None
@@ -372,6 +449,8 @@ def _stroke(mask, color, scale, unit) -> Piece | None:
     if not lines:
         return None
     pts, closed = max(lines, key=lambda line: len(line[0]))
+    if not branched and sum(len(line) for line, _ in lines) > len(pts) + 2 * width + 2:
+        return None
     trim = int(width)  # thinning bends a square end's last width or so towards a corner
     if not closed and len(pts) > 4 * trim + 5:
         pts = pts[trim : len(pts) - trim]
