@@ -167,3 +167,12 @@ def test_a_polyline_turning_beneath_a_shape_is_one_polyline():
         ("polyline", "magenta"),
         ("rect", "purple"),
     ]
+
+
+def test_a_lone_line_in_a_jpeg_is_found():
+    """A JPEG of one line rings too few pixels to measure as noisy: known as a JPEG, it is
+    cleaned all the same, and the line is found."""
+    d = describe(
+        jpeg_of('<line x1="123" y1="109" x2="181" y2="90" stroke="#0000ff" stroke-width="6"/>')
+    )
+    assert [(s.kind, s.color) for s in d.shapes] == [("line", "blue")]

@@ -23,11 +23,14 @@ SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to i
 MIN_PIXELS = 30  # flat pixels (per 256×256) a colour needs to count as dominant
 
 
-def quieted(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def quieted(
+    rgba: np.ndarray, lossy: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The image with a JPEG's noise taken out (a clean image is returned as it is), and for
     a noisy one the colours it was drawn in: its dominant colours and its strokes' colours
-    (None, None for a clean one)."""
-    if noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY:
+    (None, None for a clean one).  ``lossy``: the image is known to be a JPEG, noisy however
+    little its noise shows (a lone line rings too few pixels to pass NOISY)."""
+    if not lossy and noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY:
         return rgba, None, None
     out = rgba.copy()
     for c in range(3):

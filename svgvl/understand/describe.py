@@ -117,7 +117,7 @@ def describe(
         from ..trace.palette import Palette
 
         raw = load_image(svg_or_image, background=None)
-        pixels, dominant, strokes = quieted(raw)
+        pixels, dominant, strokes = quieted(raw, lossy=_is_jpeg(svg_or_image))
         noisy, palette = dominant is not None, None
         if noisy:  # the colours found in the cleaned JPEG, thin strokes' included, for the
             # tracer's own (which takes the ringing for colours and drops a thin line's colour)
@@ -153,6 +153,22 @@ def describe(
         omitted=omitted,
     )
     return Description(drawing.width, drawing.height, shapes, summary, source, drawing.dropped)
+
+
+def _is_jpeg(source) -> bool:
+    """Whether an image given as bytes, a file path or a PIL image is a JPEG."""
+    import os
+
+    from PIL import Image
+
+    if isinstance(source, Image.Image):
+        return source.format == "JPEG"
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:3]) == b"\xff\xd8\xff"
+    if isinstance(source, str | os.PathLike) and os.path.isfile(source):
+        with open(source, "rb") as f:
+            return f.read(3) == b"\xff\xd8\xff"
+    return False
 
 
 def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float, strokes=None, raw=None):
