@@ -29,6 +29,7 @@ from ..trace.skeleton import centre_lines, skeletonize
 THIN = 12.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
 SPECK = 60  # pixels (of a 256 px grid): smaller pieces are noise
 PAPER = 235  # a traced layer this bright in every channel is the paper
+HALO = 2.0  # pixels (of a 256 px grid): a stroke thinner than this along a fill's edge is ringing
 HIDDEN_TURN = 48.0  # pixels (of a 256 px grid): how far a stroke may run hidden to a corner
 ALIKE = 40.0  # layers closer than this in RGB are one colour split by noise
 
@@ -126,6 +127,12 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
             if on_paper and min(_rgb(color)) >= PAPER - 10:
                 continue  # JPEG's ringing around a shape, on the paper
             piece = _stroke(mask, color, scale, unit)
+            if (
+                piece is not None
+                and piece.stroke_width < HALO * scale * unit
+                and (mask & fills).sum() > 0.7 * mask.sum()
+            ):
+                continue  # a JPEG's ring along a fill's edge, not a stroke
             if piece is not None:  # its colour where no fill is near to tint it
                 alone = visible & ~fills
                 enough = alone.sum() >= max(8, visible.sum() / 4)
@@ -297,13 +304,15 @@ def _surround(piece: Piece, rgb: np.ndarray) -> np.ndarray:
 
 
 def _tinted(piece: Piece, stroke: Piece, under: np.ndarray) -> bool:
-    """Whether ``piece`` shows ``stroke``'s colour drawn over ``under``: about its
-    brightness, with a colour between the two (as JPEG's half-resolution colour blurs them)."""
+    """Whether ``piece`` shows ``stroke``'s colour drawn over ``under``: a brightness and a
+    colour each between the two (blurred together, the colour more than the brightness, as
+    a JPEG keeps colour at half resolution)."""
     seen = np.asarray(_rgb(piece.color), float) @ _YCC.T
     own = np.asarray(_rgb(stroke.color), float) @ _YCC.T
-    if abs(seen[0] - own[0]) > ALIKE / 2:
-        return False
     under = under @ _YCC.T
+    low, high = sorted((own[0], under[0]))
+    if not low - ALIKE / 2 <= seen[0] <= high + ALIKE / 2:
+        return False
     ab = under[1:] - own[1:]
     t = np.clip((seen[1:] - own[1:]) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
     return float(np.hypot(*(seen[1:] - (own[1:] + t * ab)))) <= ALIKE / 2
@@ -445,7 +454,8 @@ def _stroke(mask, color, scale, unit, branched: bool = True) -> Piece | None:
     width = (math.sqrt(length * length + 4 * area) - length) / 2
     if length < 1.5 * width:
         return None  # a dot: a small fill
-    lines, _ = centre_lines(skeleton, spur=width)
+    # Two pieces put together leave a stub where they overlap at a corner: pruned further.
+    lines, _ = centre_lines(skeleton, spur=width if branched else 2 * width)
     if not lines:
         return None
     pts, closed = max(lines, key=lambda line: len(line[0]))
