@@ -176,3 +176,16 @@ def test_a_lone_line_in_a_jpeg_is_found():
         jpeg_of('<line x1="123" y1="109" x2="181" y2="90" stroke="#0000ff" stroke-width="6"/>')
     )
     assert [(s.kind, s.color) for s in d.shapes] == [("line", "blue")]
+
+
+def test_a_four_cornered_polygon_with_right_angles_is_a_rectangle():
+    from svgvl.understand.describe import _squared
+
+    turn = math.radians(30)
+    u, v = np.array([math.cos(turn), math.sin(turn)]), np.array([-math.sin(turn), math.cos(turn)])
+    corners = [tuple(p) for p in (np.zeros(2), 40 * u, 40 * u + 20 * v, 20 * v)]
+    kind, x, y, w, h, r, angle = _squared(("polygon", *corners))
+    assert kind == "rect" and (round(w), round(h), round(angle)) == (40, 20, 30)
+    assert np.allclose((x + w / 2, y + h / 2), np.mean(corners, axis=0))
+    skewed = ("polygon", (0.0, 0.0), (40.0, 0.0), (48.0, 20.0), (0.0, 20.0))
+    assert _squared(skewed) == skewed

@@ -342,6 +342,8 @@ def _commands(outline) -> list:
 def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hidden=None):
     """A Shape for an outline, and the basic shape recognised in it (None: a free path)."""
     fit = recognise_outline(pts, closed, tolerance, hidden)
+    if hidden is not None:
+        fit = _squared(fit)
     half = stroke_width / 2 if stroke else 0.0
     lo, hi = pts.min(0) - half, pts.max(0) + half
     # A traced corner is rounded a little by anti-aliasing (and more by JPEG): a radius
@@ -365,6 +367,28 @@ def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hi
         holes=holes,
     )
     return shape, fit
+
+
+def _squared(fit, degrees: float = 8.0):
+    """A traced four-cornered polygon whose corners are all right angles is a rectangle
+    (the side rule finds one that is partly hidden when the rectangle fit cannot)."""
+    if fit is None or fit[0] != "polygon" or len(fit) != 5:
+        return fit
+    corners = np.array(fit[1:], float)
+    sides = np.roll(corners, -1, axis=0) - corners
+    lengths = np.hypot(*sides.T)
+    if lengths.min() <= 0:
+        return fit
+    unit = sides / lengths[:, None]
+    cos = (unit * np.roll(unit, -1, axis=0)).sum(1)
+    if np.abs(cos).max() > math.sin(math.radians(degrees)):
+        return fit
+    w, h = (lengths[0] + lengths[2]) / 2, (lengths[1] + lengths[3]) / 2
+    turn = (math.degrees(math.atan2(sides[0][1], sides[0][0])) + 45) % 90 - 45
+    if abs(((math.degrees(math.atan2(sides[0][1], sides[0][0])) + 45) % 180) - 45) > 45:
+        w, h = h, w  # the first side runs nearer upright: it is the height
+    cx, cy = corners.mean(0)
+    return ("rect", float(cx - w / 2), float(cy - h / 2), float(w), float(h), 0.0, turn)
 
 
 def _geometry(fit, pts, sharp: float = 0.0) -> tuple[str, float, dict]:
