@@ -189,3 +189,10 @@ def test_a_four_cornered_polygon_with_right_angles_is_a_rectangle():
     assert np.allclose((x + w / 2, y + h / 2), np.mean(corners, axis=0))
     skewed = ("polygon", (0.0, 0.0), (40.0, 0.0), (48.0, 20.0), (0.0, 20.0))
     assert _squared(skewed) == skewed
+
+
+def test_a_polyline_whose_corner_is_under_an_ellipse_is_one_polyline():
+    """Scene 1029: the cyan polyline turns under the navy ellipse, and its upper arm's end,
+    drawn out by half a width, overshoots the corner the two arms point to."""
+    d = describe(random_scene(1029).jpeg())
+    assert [s.kind for s in d.shapes if s.color == "cyan"] == ["polyline"]

@@ -222,7 +222,7 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
                     corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
                     if corner is None:  # a corner hidden beneath another shape
-                        corner = _hidden_corner(a, ea, b, eb, others, scale)
+                        corner = _hidden_corner(a, ea, b, eb, others, scale, width)
                     if (best is None or gap < best[0]) and (
                         gap <= 2 * width
                         or corner is not None
@@ -235,7 +235,10 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
             first = a.pts[::-1] if ea == 0 else a.pts
             second = b.pts if eb == 0 else b.pts[::-1]
             if corner is not None:  # the corner the noise or the tracer took away, put back
-                first = np.vstack([first, corner[None]])
+                # (an end drawn out past it cut back to it)
+                u, v = _outward(a.pts, ea), _outward(b.pts, eb)
+                first = np.vstack([first[(first - corner) @ u <= 0], corner[None]])
+                second = second[(second - corner) @ v <= 0]
             width = (a.stroke_width * a.mask.sum() + b.stroke_width * b.mask.sum()) / (
                 a.mask.sum() + b.mask.sum()
             )
@@ -318,9 +321,10 @@ def _tinted(piece: Piece, stroke: Piece, under: np.ndarray) -> bool:
     return float(np.hypot(*(seen[1:] - (own[1:] + t * ab)))) <= ALIKE / 2
 
 
-def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
+def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float, slack: float = 0.0):
     """Where two strokes' ends, carried on straight, would meet (a polyline's corner lost in
-    tracing), if that is ahead of both within ``reach``; else None."""
+    tracing), if that is ahead of both within ``reach`` (or behind by at most ``slack``: an
+    end drawn out past the corner); else None."""
     u, v = _outward(a, ea), _outward(b, eb)
     det = float(u[0] * v[1] - u[1] * v[0])
     if abs(det) < 0.2:  # near parallel: no corner (a straight gap is for _facing)
@@ -328,15 +332,15 @@ def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
     w = b[eb] - a[ea]
     s = float(w[0] * v[1] - w[1] * v[0]) / det
     t = float(w[0] * u[1] - w[1] * u[0]) / det
-    if 0 <= s <= reach and 0 <= t <= reach:
+    if -slack <= s <= reach and -slack <= t <= reach:
         return a[ea] + s * u
     return None
 
 
-def _hidden_corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, others, scale: float):
+def _hidden_corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, others, scale, slack=0.0):
     """Where two strokes' ends, carried on straight beneath other shapes all the way, would
     meet within HIDDEN_TURN: a polyline turning out of sight; else None."""
-    corner = _corner(a, ea, b, eb, HIDDEN_TURN * scale)
+    corner = _corner(a, ea, b, eb, HIDDEN_TURN * scale, slack)
     if corner is None:
         return None
     if _beneath(a[ea], corner, others, scale) and _beneath(corner, b[eb], others, scale):
