@@ -270,7 +270,15 @@ def _merge_touching(strokes: list[Piece], rgba, scale: float, unit: float) -> li
                 color = _one_colour(a, b, rgb) if (grown[i] & b.mask).any() else None
                 if color is None:
                     continue
-                piece = _stroke(a.mask | b.mask, color, scale, unit, branched=False)
+                small, large = sorted((a, b), key=lambda p: p.mask.sum())
+                near = ndimage.binary_dilation(large.mask, iterations=max(1, round(unit * 2)))
+                if (small.mask & near).sum() >= 0.9 * small.mask.sum():
+                    # the same stretch twice (in two layers' colours): the larger is it
+                    piece = Piece(
+                        large.pts, False, large.mask | small.mask, color, large.stroke_width
+                    )
+                else:
+                    piece = _stroke(a.mask | b.mask, color, scale, unit, branched=False)
                 if piece is None:
                     continue
                 strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [piece]
