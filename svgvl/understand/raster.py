@@ -358,7 +358,7 @@ def _hidden_corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, others, scale
 
 def _outward(pts: np.ndarray, end: int) -> np.ndarray:
     """The unit direction in which a centre-line leaves at ``end`` (0 or -1)."""
-    inner = pts[min(len(pts) - 1, 8)] if end == 0 else pts[max(0, len(pts) - 9)]
+    inner = pts[min(len(pts) - 1, 14)] if end == 0 else pts[max(0, len(pts) - 15)]
     d = pts[end] - inner
     return d / (float(np.hypot(*d)) or 1.0)
 
