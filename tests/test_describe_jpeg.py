@@ -105,3 +105,94 @@ def test_generated_scenes_from_jpeg_are_counted_and_named_right(seed):
     for kind in KINDS:
         assert sum(s.kind == kind for s in d.shapes) == sum(s.kind == kind for s in scene.shapes)
     assert sorted(s.color for s in d.shapes) == sorted(s.color for s in scene.shapes)
+
+
+def jpeg_of(body: str) -> bytes:
+    return _encode(rasterize(svg(body), size=256), "JPEG", quality=75)
+
+
+def test_crossing_thin_strokes_each_keep_their_colour():
+    """Thin lines that cross make one group of odd pixels: each colour is still found, and a
+    thin blue line reads blue, not the medium blue its blurred colour averages to (at 3 px
+    even its middle keeps too little of its colour for that)."""
+    jpeg = load_image(
+        jpeg_of(
+            '<line x1="20" y1="60" x2="230" y2="200" stroke="#00ffff" stroke-width="5"/>'
+            '<line x1="30" y1="200" x2="220" y2="40" stroke="#0000ff" stroke-width="3"/>'
+        ),
+        background=None,
+    )
+    _, dominant, strokes = quieted(jpeg)
+    found = np.vstack([dominant, strokes])
+    for color in ((0, 255, 255), (0, 0, 255)):
+        assert np.linalg.norm(found - color, axis=1).min() < 60
+    d = describe(
+        jpeg_of('<line x1="30" y1="200" x2="220" y2="40" stroke="#0000ff" stroke-width="4"/>')
+    )
+    assert [(s.kind, s.color) for s in d.shapes] == [("line", "blue")]
+
+
+def test_a_grey_polyline_over_a_blue_fill_is_one_grey_polyline():
+    """Over the blue circle the JPEG tints the grey line bluish, a colour of its own: that
+    stretch is the same line, drawn over blue."""
+    d = describe(
+        jpeg_of(
+            '<circle cx="80" cy="100" r="35" fill="#0000ff"/>'
+            '<polyline points="114,61 75,94 118,124 128,124 178,96" fill="none"'
+            ' stroke="#808080" stroke-width="3" stroke-linejoin="round"/>'
+        )
+    )
+    assert sorted((s.kind, s.color) for s in d.shapes) == [
+        ("circle", "blue"),
+        ("polyline", "gray"),
+    ]
+
+
+def test_a_polyline_turning_beneath_a_shape_is_one_polyline():
+    """Both arms end under the square, pointing to one corner hidden there."""
+    d = describe(
+        _encode(
+            rasterize(
+                svg(
+                    '<polyline points="30,200 128,110 226,200" fill="none" stroke="#ff00ff"'
+                    ' stroke-width="6" stroke-linejoin="round"/>'
+                    '<rect x="98" y="80" width="60" height="60" fill="#800080"/>'
+                ),
+                size=256,
+            ),
+            "PNG",
+        )
+    )
+    assert sorted((s.kind, s.color) for s in d.shapes) == [
+        ("polyline", "magenta"),
+        ("rect", "purple"),
+    ]
+
+
+def test_a_lone_line_in_a_jpeg_is_found():
+    """A JPEG of one line rings too few pixels to measure as noisy: known as a JPEG, it is
+    cleaned all the same, and the line is found."""
+    d = describe(
+        jpeg_of('<line x1="123" y1="109" x2="181" y2="90" stroke="#0000ff" stroke-width="6"/>')
+    )
+    assert [(s.kind, s.color) for s in d.shapes] == [("line", "blue")]
+
+
+def test_a_four_cornered_polygon_with_right_angles_is_a_rectangle():
+    from svgvl.understand.describe import _squared
+
+    turn = math.radians(30)
+    u, v = np.array([math.cos(turn), math.sin(turn)]), np.array([-math.sin(turn), math.cos(turn)])
+    corners = [tuple(p) for p in (np.zeros(2), 40 * u, 40 * u + 20 * v, 20 * v)]
+    kind, x, y, w, h, r, angle = _squared(("polygon", *corners))
+    assert kind == "rect" and (round(w), round(h), round(angle)) == (40, 20, 30)
+    assert np.allclose((x + w / 2, y + h / 2), np.mean(corners, axis=0))
+    skewed = ("polygon", (0.0, 0.0), (40.0, 0.0), (48.0, 20.0), (0.0, 20.0))
+    assert _squared(skewed) == skewed
+
+
+def test_a_polyline_whose_corner_is_under_an_ellipse_is_one_polyline():
+    """Scene 1029: the cyan polyline turns under the navy ellipse, and its upper arm's end,
+    drawn out by half a width, overshoots the corner the two arms point to."""
+    d = describe(random_scene(1029).jpeg())
+    assert [s.kind for s in d.shapes if s.color == "cyan"] == ["polyline"]

@@ -353,10 +353,18 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     sides = []  # (a point on it, its unit direction) for each long stretch seen
     for a, b in zip(at[:-1], at[1:], strict=True):
         run = loop[a : b + 1]
-        if float(np.hypot(*(run[-1] - run[0]))) < 4 * tolerance or seen[a : b + 1].mean() < 0.5:
-            continue  # a rounded corner, or a stretch under another shape
+        length = float(np.hypot(*(run[-1] - run[0])))
+        if length < 3 * tolerance:
+            continue  # a rounded corner
+        use = seen[a : b + 1]
+        if use.mean() < 0.5:
+            # Along another shape: a side all the same if long and straight (the shape
+            # beside it may lie beneath), else a stretch under another shape.
+            if length < 6 * tolerance or not _straight(run, tolerance):
+                continue
+            use = np.ones(len(run), bool)
         middle = run[len(run) // 5 : len(run) - len(run) // 5]
-        middle = middle[seen[a : b + 1][len(run) // 5 : len(run) - len(run) // 5]]
+        middle = middle[use[len(run) // 5 : len(run) - len(run) // 5]]
         if len(middle) < 3:
             continue
         centre = middle.mean(0)

@@ -23,11 +23,14 @@ SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to i
 MIN_PIXELS = 30  # flat pixels (per 256×256) a colour needs to count as dominant
 
 
-def quieted(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def quieted(
+    rgba: np.ndarray, lossy: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The image with a JPEG's noise taken out (a clean image is returned as it is), and for
     a noisy one the colours it was drawn in: its dominant colours and its strokes' colours
-    (None, None for a clean one)."""
-    if noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY:
+    (None, None for a clean one).  ``lossy``: the image is known to be a JPEG, noisy however
+    little its noise shows (a lone line rings too few pixels to pass NOISY)."""
+    if not lossy and noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY:
         return rgba, None, None
     out = rgba.copy()
     for c in range(3):
@@ -88,31 +91,60 @@ def dominant_colors(rgb: np.ndarray) -> np.ndarray:
 
 def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.ndarray:
     """Colours of thin strokes (too narrow for a flat stretch): groups of at least ``least``
-    pixels (per 256×256) that are neither near a dominant colour nor a blend of two of them,
-    each group's colour its median; groups of about one colour give one."""
+    pixels (per 256×256) that are neither near a known colour nor a blend of two known colours
+    drawn beside them, each group's colour its median; groups of about one colour give one.
+    Strokes that cross make one group: once its main colour is found, the pixels of that colour
+    and its blends with the others are taken out and what is left is grouped again."""
+    h, w = rgb.shape[:2]
     px = rgb.reshape(-1, 3).astype(float)
     if len(colors) == 0:
         return np.zeros((0, 3))
-    gaps = np.linalg.norm(px[:, None] - colors[None], axis=2).min(1)
-    odd = gaps > 2 * ALIKE
-    if len(colors) > 1 and odd.any():
-        p = px[odd]
-        worst = np.full(len(p), np.inf)
-        for i in range(len(colors)):
-            for j in range(i + 1, len(colors)):
-                a, b = colors[i], colors[j]
-                ab = a - b
-                t = np.clip((p - b) @ ab / float(ab @ ab), 0.0, 1.0)
-                worst = np.minimum(worst, np.linalg.norm(p - (b + t[:, None] * ab), axis=1))
-        odd[np.flatnonzero(odd)] = worst > ALIKE / 2
-    labels, n = ndimage.label(odd.reshape(rgb.shape[:2]), structure=np.ones((3, 3)))
-    least = least * rgb.shape[0] * rgb.shape[1] / 256**2
+    least = least * h * w / 256**2
+    known = [np.asarray(c, float) for c in colors]
+    odd = np.linalg.norm(px[:, None] - colors[None], axis=2).min(1) > 2 * ALIKE
+    odd &= ~_blends(px, (h, w), known, 0, odd)
     found: list[np.ndarray] = []
-    sizes = np.bincount(labels.ravel())
-    for k in np.argsort(-sizes):
-        if k == 0 or sizes[k] < least:
-            continue
-        color = np.median(px[labels.ravel() == k], axis=0)
-        if all(np.linalg.norm(color - c) > ALIKE for c in [*colors, *found]):
-            found.append(color)
+    while True:
+        labels, _ = ndimage.label(odd.reshape(h, w), structure=np.ones((3, 3)))
+        sizes = np.bincount(labels.ravel())
+        new = []
+        for k in np.argsort(-sizes):
+            if k == 0 or sizes[k] < least:
+                continue
+            color = np.median(px[labels.ravel() == k], axis=0)
+            if all(np.linalg.norm(color - c) > ALIKE for c in [*known, *new]):
+                new.append(color)
+        if not new:
+            break
+        found += new
+        odd &= np.linalg.norm(px[:, None] - np.array(new)[None], axis=2).min(1) >= ALIKE
+        odd &= ~_blends(px, (h, w), known + new, len(known), odd)
+        known += new
     return np.array(found).reshape(-1, 3)
+
+
+def _blends(px: np.ndarray, shape, colors: list, first: int, among: np.ndarray) -> np.ndarray:
+    """Which pixels of ``among`` are a blend of two of ``colors`` (one of them from index
+    ``first`` on) that are both drawn within two pixels: a dark grey line is no blend of a
+    purple and a green drawn elsewhere."""
+    blend = np.zeros(len(px), bool)
+    if len(colors) < 2 or not among.any():
+        return blend
+    near = [
+        ndimage.binary_dilation(
+            (np.linalg.norm(px - c, axis=1) < ALIKE).reshape(shape), iterations=2
+        ).ravel()
+        for c in colors
+    ]
+    for j in range(max(1, first), len(colors)):
+        for i in range(j):
+            where = np.flatnonzero(among & near[i] & near[j] & ~blend)
+            if not len(where):
+                continue
+            a, b = colors[i], colors[j]
+            ab = a - b
+            p = px[where]
+            t = np.clip((p - b) @ ab / float(ab @ ab), 0.0, 1.0)
+            apart = np.linalg.norm(p - (b + t[:, None] * ab), axis=1)
+            blend[where[apart <= ALIKE / 2]] = True
+    return blend

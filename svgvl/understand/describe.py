@@ -28,7 +28,7 @@ from .relations import relate, symmetry
 MASK_SIZE = 256  # pixels along the longer side of the masks that relations are read from
 TOLERANCE_CLEAN = 1.2  # px (of 256): how far a traced outline may stray from a basic shape
 TOLERANCE_NOISY = 1.5  # the same for a JPEG
-HOOK = 20.0  # px (of 256): a traced polyline's end stretch this short is a hook
+HOOK = 12.0  # px (of 256): a traced polyline's end stretch this short is a hook
 MAX_SHAPES = 400  # beyond this a drawing is summarised by counts, not shape by shape
 
 
@@ -106,7 +106,7 @@ def describe(
     """
     from ..metrics.comparison import is_svg  # here: it brings the renderer
 
-    pixels, noisy = None, False
+    pixels, raw, noisy = None, None, False
     if isinstance(svg_or_image, Drawing):
         drawing, source = svg_or_image, "svg"
     elif is_svg(svg_or_image):
@@ -116,7 +116,8 @@ def describe(
         from ..trace import trace
         from ..trace.palette import Palette
 
-        pixels, dominant, strokes = quieted(load_image(svg_or_image, background=None))
+        raw = load_image(svg_or_image, background=None)
+        pixels, dominant, strokes = quieted(raw, lossy=_is_jpeg(svg_or_image))
         noisy, palette = dominant is not None, None
         if noisy:  # the colours found in the cleaned JPEG, thin strokes' included, for the
             # tracer's own (which takes the ringing for colours and drops a thin line's colour)
@@ -130,7 +131,7 @@ def describe(
         traced = (TOLERANCE_NOISY if noisy else TOLERANCE_CLEAN) * max(1.0, size / 256)
         tolerance = 0.004 * size if source == "svg" else traced
     if source == "image":
-        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance, strokes)
+        shapes, masks, scale, omitted = _image_shapes(drawing, pixels, tolerance, strokes, raw)
     else:
         parts = [part for path in drawing.paths for part in _parts(path, drawing, size)]
         omitted = max(0, len(parts) - MAX_SHAPES)
@@ -154,11 +155,28 @@ def describe(
     return Description(drawing.width, drawing.height, shapes, summary, source, drawing.dropped)
 
 
-def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float, strokes=None):
+def _is_jpeg(source) -> bool:
+    """Whether an image given as bytes, a file path or a PIL image is a JPEG."""
+    import os
+
+    from PIL import Image
+
+    if isinstance(source, Image.Image):
+        return source.format == "JPEG"
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:3]) == b"\xff\xd8\xff"
+    if isinstance(source, str | os.PathLike) and os.path.isfile(source):
+        with open(source, "rb") as f:
+            return f.read(3) == b"\xff\xd8\xff"
+    return False
+
+
+def _image_shapes(drawing: Drawing, pixels: np.ndarray, tolerance: float, strokes=None, raw=None):
     """Shapes of a traced image, stacked as its pixels show them: (shapes, their masks as
-    fitted, the mask pixel's size, how many were left out)."""
+    fitted, the mask pixel's size, how many were left out).  ``raw``: the image before its
+    noise was taken out."""
     found, scale, image = pieces(
-        drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing), strokes
+        drawing, pixels, MASK_SIZE, lambda path: _paints(path, drawing), strokes, raw
     )
     omitted = max(0, len(found) - MAX_SHAPES)
     found = found[:MAX_SHAPES]
@@ -324,6 +342,8 @@ def _commands(outline) -> list:
 def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hidden=None):
     """A Shape for an outline, and the basic shape recognised in it (None: a free path)."""
     fit = recognise_outline(pts, closed, tolerance, hidden)
+    if hidden is not None:
+        fit = _squared(fit)
     half = stroke_width / 2 if stroke else 0.0
     lo, hi = pts.min(0) - half, pts.max(0) + half
     # A traced corner is rounded a little by anti-aliasing (and more by JPEG): a radius
@@ -347,6 +367,28 @@ def _shape(z: int, pts, closed, fill, stroke, stroke_width, holes, tolerance, hi
         holes=holes,
     )
     return shape, fit
+
+
+def _squared(fit, degrees: float = 8.0):
+    """A traced four-cornered polygon whose corners are all right angles is a rectangle
+    (the side rule finds one that is partly hidden when the rectangle fit cannot)."""
+    if fit is None or fit[0] != "polygon" or len(fit) != 5:
+        return fit
+    corners = np.array(fit[1:], float)
+    sides = np.roll(corners, -1, axis=0) - corners
+    lengths = np.hypot(*sides.T)
+    if lengths.min() <= 0:
+        return fit
+    unit = sides / lengths[:, None]
+    cos = (unit * np.roll(unit, -1, axis=0)).sum(1)
+    if np.abs(cos).max() > math.sin(math.radians(degrees)):
+        return fit
+    w, h = (lengths[0] + lengths[2]) / 2, (lengths[1] + lengths[3]) / 2
+    turn = (math.degrees(math.atan2(sides[0][1], sides[0][0])) + 45) % 90 - 45
+    if abs(((math.degrees(math.atan2(sides[0][1], sides[0][0])) + 45) % 180) - 45) > 45:
+        w, h = h, w  # the first side runs nearer upright: it is the height
+    cx, cy = corners.mean(0)
+    return ("rect", float(cx - w / 2), float(cy - h / 2), float(w), float(h), 0.0, turn)
 
 
 def _geometry(fit, pts, sharp: float = 0.0) -> tuple[str, float, dict]:

@@ -29,6 +29,8 @@ from ..trace.skeleton import centre_lines, skeletonize
 THIN = 12.0  # pixels (of a 256 px grid): pieces at most this wide and long are strokes
 SPECK = 60  # pixels (of a 256 px grid): smaller pieces are noise
 PAPER = 235  # a traced layer this bright in every channel is the paper
+HALO = 2.0  # pixels (of a 256 px grid): a stroke thinner than this along a fill's edge is ringing
+HIDDEN_TURN = 48.0  # pixels (of a 256 px grid): how far a stroke may run hidden to a corner
 ALIKE = 40.0  # layers closer than this in RGB are one colour split by noise
 
 
@@ -43,16 +45,21 @@ class Piece:
     holes: int = 0
 
 
-def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None):
+def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, raw=None):
     """The pieces of each traced layer in the tracer's order, the size of a grid pixel in the
     drawing's units, and the image on the grid.  ``paint(path)`` gives a path's (fill,
     stroke) as '#rrggbb' or None.  ``strokes``: colours (K, 3) of thin strokes in a noisy
     image, whose layers are taken from the image's pixels of about that colour instead of
-    from the trace (which breaks a thin JPEG line into dashes or drops it)."""
+    from the trace (which breaks a thin JPEG line into dashes or drops it).  ``raw``: the
+    image before its noise was taken out (default ``rgba``), which a stroke's colour is read
+    from (the median filter dulls a thin line's colour further)."""
     scale = max(drawing.width, drawing.height) / grid
     width, height = max(1, round(drawing.width / scale)), max(1, round(drawing.height / scale))
+    raw = rgba if raw is None else raw
     if rgba.shape[:2] != (height, width):
         rgba = np.asarray(Image.fromarray(rgba).resize((width, height), Image.Resampling.BOX))
+    if raw.shape[:2] != (height, width):
+        raw = np.asarray(Image.fromarray(raw).resize((width, height), Image.Resampling.BOX))
     unit = grid / 256  # THIN and SPECK are for a 256 px grid
     # White is the paper only when the picture lies on white: white art on a coloured tile
     # (a logo's glyph) is a shape like any other.
@@ -99,12 +106,16 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None):
         above |= region
     covered_from_above.reverse()
     ink = np.zeros((height, width), np.int32)  # how many layers cover each pixel
+    broad = np.zeros((height, width), np.int32)  # how many layers wider than a stroke
     for region in regions:
         ink += region
+        if ndimage.distance_transform_edt(region).max() > THIN * unit / 2:
+            broad += region
     out = []
     for coverage, region, covered in zip(layers, regions, covered_from_above, strict=True):
         # Where another layer's pixels come within two pixels, this one may be hidden.
         others = ndimage.binary_dilation((ink - region) > 0, iterations=2)
+        fills = ndimage.binary_dilation((broad - region) > 0, iterations=2)
         layer = []
         labels, n = ndimage.label(region, structure=np.ones((3, 3)))
         for k in range(1, n + 1):
@@ -115,13 +126,28 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None):
             color = _median_color(rgba, visible, coverage)
             if on_paper and min(_rgb(color)) >= PAPER - 10:
                 continue  # JPEG's ringing around a shape, on the paper
-            piece = _stroke(mask, color, scale, unit) or _fill(mask, coverage, color, scale, others)
+            piece = _stroke(mask, color, scale, unit)
+            if (
+                piece is not None
+                and piece.stroke_width < HALO * scale * unit
+                and (mask & fills).sum() > 0.7 * mask.sum()
+            ):
+                continue  # a JPEG's ring along a fill's edge, not a stroke
+            if piece is not None:  # its colour where no fill is near to tint it
+                alone = visible & ~fills
+                enough = alone.sum() >= max(8, visible.sum() / 4)
+                piece.color = _stroke_color(raw, alone if enough else visible)
+            else:
+                piece = _fill(mask, coverage, color, scale, others)
             if piece is not None:
                 layer.append(piece)
         out += _join_strokes(layer, others, scale)
-    # A thin line in a JPEG may come out in two layers of nearly its colour: joined across.
+    # A thin line in a JPEG may come out in two layers of nearly its colour (or of its
+    # colour tinted by a shape it crosses): pieces that touch are one, the rest joined across.
     fills = [p for p in out if not (p.stroke_width and not p.closed)]
-    strokes = [p for p in out if p.stroke_width and not p.closed]
+    strokes = _merge_touching(
+        [p for p in out if p.stroke_width and not p.closed], rgba, scale, unit
+    )
     anywhere = ndimage.binary_dilation(ink > 0, iterations=2)
     return fills + _join_strokes(strokes, anywhere, scale), scale, rgba
 
@@ -195,6 +221,8 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                     gap = float(np.hypot(*(a[ea] - b[eb])))
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
                     corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
+                    if corner is None:  # a corner hidden beneath another shape
+                        corner = _hidden_corner(a, ea, b, eb, others, scale, width)
                     if (best is None or gap < best[0]) and (
                         gap <= 2 * width
                         or corner is not None
@@ -207,7 +235,10 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
             first = a.pts[::-1] if ea == 0 else a.pts
             second = b.pts if eb == 0 else b.pts[::-1]
             if corner is not None:  # the corner the noise or the tracer took away, put back
-                first = np.vstack([first, corner[None]])
+                # (an end drawn out past it cut back to it)
+                u, v = _outward(a.pts, ea), _outward(b.pts, eb)
+                first = np.vstack([first[(first - corner) @ u <= 0], corner[None]])
+                second = second[(second - corner) @ v <= 0]
             width = (a.stroke_width * a.mask.sum() + b.stroke_width * b.mask.sum()) / (
                 a.mask.sum() + b.mask.sum()
             )
@@ -223,9 +254,85 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
     return rest + strokes
 
 
-def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
+def _merge_touching(strokes: list[Piece], rgba, scale: float, unit: float) -> list[Piece]:
+    """Stroke pieces of one stroke that touch, as one: pieces of about one colour, or one
+    tinted by what it is drawn over (a JPEG blurs a thin line's colour with the colour beneath
+    it, keeping its brightness), whose pixels together have a centre-line without branches."""
+    rgb = rgba[..., :3].astype(float)
+    strokes = list(strokes)
+    merged = True
+    while merged:
+        merged = False
+        grown = [ndimage.binary_dilation(p.mask, iterations=1) for p in strokes]
+        for i in range(len(strokes)):
+            for j in range(i + 1, len(strokes)):
+                a, b = strokes[i], strokes[j]
+                color = _one_colour(a, b, rgb) if (grown[i] & b.mask).any() else None
+                if color is None:
+                    continue
+                small, large = sorted((a, b), key=lambda p: p.mask.sum())
+                near = ndimage.binary_dilation(large.mask, iterations=max(1, round(unit * 2)))
+                if (small.mask & near).sum() >= 0.9 * small.mask.sum():
+                    # the same stretch twice (in two layers' colours): the larger is it
+                    piece = Piece(
+                        large.pts, False, large.mask | small.mask, color, large.stroke_width
+                    )
+                else:
+                    piece = _stroke(a.mask | b.mask, color, scale, unit, branched=False)
+                if piece is None:
+                    continue
+                strokes = [p for k, p in enumerate(strokes) if k not in (i, j)] + [piece]
+                merged = True
+                break
+            if merged:
+                break
+    return strokes
+
+
+def _one_colour(a: Piece, b: Piece, rgb: np.ndarray) -> str | None:
+    """The colour of two stroke pieces as one stroke, if their colours allow it: alike, or
+    one the other's colour tinted by the colour around it.  The stroke's colour is that of
+    the piece less pulled towards what surrounds the other: a grey line's stretch over blue
+    reads bluish."""
+    under_a, under_b = _surround(a, rgb), _surround(b, rgb)
+    alike = _distance(a.color, b.color) <= 1.5 * ALIKE
+    if not (alike or _tinted(b, a, under_b) or _tinted(a, b, under_a)):
+        return None
+    ca, cb = np.asarray(_rgb(a.color), float), np.asarray(_rgb(b.color), float)
+    pulled_b = np.linalg.norm(cb - under_b) < np.linalg.norm(ca - under_b)
+    pulled_a = np.linalg.norm(ca - under_a) < np.linalg.norm(cb - under_a)
+    if pulled_b != pulled_a:
+        return a.color if pulled_b else b.color
+    return a.color if a.mask.sum() >= b.mask.sum() else b.color
+
+
+def _surround(piece: Piece, rgb: np.ndarray) -> np.ndarray:
+    """The colour just around a piece: what a stroke is drawn over."""
+    ring = ndimage.binary_dilation(piece.mask, iterations=3) & ~ndimage.binary_dilation(
+        piece.mask, iterations=1
+    )
+    return np.median(rgb[ring], axis=0) if ring.any() else np.full(3, 255.0)
+
+
+def _tinted(piece: Piece, stroke: Piece, under: np.ndarray) -> bool:
+    """Whether ``piece`` shows ``stroke``'s colour drawn over ``under``: a brightness and a
+    colour each between the two (blurred together, the colour more than the brightness, as
+    a JPEG keeps colour at half resolution)."""
+    seen = np.asarray(_rgb(piece.color), float) @ _YCC.T
+    own = np.asarray(_rgb(stroke.color), float) @ _YCC.T
+    under = under @ _YCC.T
+    low, high = sorted((own[0], under[0]))
+    if not low - ALIKE / 2 <= seen[0] <= high + ALIKE / 2:
+        return False
+    ab = under[1:] - own[1:]
+    t = np.clip((seen[1:] - own[1:]) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+    return float(np.hypot(*(seen[1:] - (own[1:] + t * ab)))) <= ALIKE / 2
+
+
+def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float, slack: float = 0.0):
     """Where two strokes' ends, carried on straight, would meet (a polyline's corner lost in
-    tracing), if that is ahead of both within ``reach``; else None."""
+    tracing), if that is ahead of both within ``reach`` (or behind by at most ``slack``: an
+    end drawn out past the corner); else None."""
     u, v = _outward(a, ea), _outward(b, eb)
     det = float(u[0] * v[1] - u[1] * v[0])
     if abs(det) < 0.2:  # near parallel: no corner (a straight gap is for _facing)
@@ -233,14 +340,25 @@ def _corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, reach: float):
     w = b[eb] - a[ea]
     s = float(w[0] * v[1] - w[1] * v[0]) / det
     t = float(w[0] * u[1] - w[1] * u[0]) / det
-    if 0 <= s <= reach and 0 <= t <= reach:
+    if -slack <= s <= reach and -slack <= t <= reach:
         return a[ea] + s * u
+    return None
+
+
+def _hidden_corner(a: np.ndarray, ea: int, b: np.ndarray, eb: int, others, scale, slack=0.0):
+    """Where two strokes' ends, carried on straight beneath other shapes all the way, would
+    meet within HIDDEN_TURN: a polyline turning out of sight; else None."""
+    corner = _corner(a, ea, b, eb, HIDDEN_TURN * scale, slack)
+    if corner is None:
+        return None
+    if _beneath(a[ea], corner, others, scale) and _beneath(corner, b[eb], others, scale):
+        return corner
     return None
 
 
 def _outward(pts: np.ndarray, end: int) -> np.ndarray:
     """The unit direction in which a centre-line leaves at ``end`` (0 or -1)."""
-    inner = pts[min(len(pts) - 1, 8)] if end == 0 else pts[max(0, len(pts) - 9)]
+    inner = pts[min(len(pts) - 1, 14)] if end == 0 else pts[max(0, len(pts) - 15)]
     d = pts[end] - inner
     return d / (float(np.hypot(*d)) or 1.0)
 
@@ -310,9 +428,35 @@ def _median_color(rgba: np.ndarray, visible: np.ndarray, coverage: np.ndarray) -
     return hex_color(np.median(rgba[..., :3][where], axis=0))
 
 
-def _stroke(mask, color, scale, unit) -> Piece | None:
+def _stroke_color(rgba: np.ndarray, visible: np.ndarray) -> str:
+    """A thin stroke's colour: the median brightness of its inside, with the colourfulness
+    its most colourful tenth shows.  A JPEG keeps brightness at full resolution but colour at
+    half, blurred with the paper beside the stroke: the median reads a thin blue line as
+    medium blue and orange as goldenrod, while the line's middle keeps most of its colour."""
+    inner = ndimage.binary_erosion(visible)
+    px = rgba[..., :3][inner if inner.sum() >= 4 else visible].astype(float)
+    ycc = px @ _YCC.T
+    luma, chroma = float(np.median(ycc[:, 0])), ycc[:, 1:]
+    toward = np.median(chroma, axis=0)
+    norm = float(np.hypot(*toward))
+    if norm < 1e-6:  # grey: no colour to restore
+        return hex_color(np.clip(_RGB @ [luma, *toward], 0, 255))
+    toward /= norm
+    # At most a third more than the median: a grey line's colour is noise in every direction.
+    along = chroma @ toward
+    strength = min(float(np.percentile(along, 90)), 1.3 * float(np.median(along)))
+    return hex_color(np.clip(_RGB @ [luma, *(toward * strength)], 0, 255))
+
+
+# RGB to (luma, blue, red chroma) as JPEG codes colour (ITU-R BT.601), and back.
+_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_RGB = np.linalg.inv(_YCC)
+
+
+def _stroke(mask, color, scale, unit, branched: bool = True) -> Piece | None:
     """A long piece at most THIN wide, as its centre-line (the longest chain of its skeleton),
-    reaching as far as the piece does."""
+    reaching as far as the piece does.  ``branched=False``: None where the skeleton has
+    branches beyond the longest chain (two strokes crossing)."""
     depth = ndimage.distance_transform_edt(mask)
     if 2 * depth.max() > THIN * unit:
         return None
@@ -322,10 +466,13 @@ def _stroke(mask, color, scale, unit) -> Piece | None:
     width = (math.sqrt(length * length + 4 * area) - length) / 2
     if length < 1.5 * width:
         return None  # a dot: a small fill
-    lines, _ = centre_lines(skeleton, spur=width)
+    # Two pieces put together leave a stub where they overlap at a corner: pruned further.
+    lines, _ = centre_lines(skeleton, spur=width if branched else 2 * width)
     if not lines:
         return None
     pts, closed = max(lines, key=lambda line: len(line[0]))
+    if not branched and sum(len(line) for line, _ in lines) > len(pts) + 2 * width + 2:
+        return None
     trim = int(width)  # thinning bends a square end's last width or so towards a corner
     if not closed and len(pts) > 4 * trim + 5:
         pts = pts[trim : len(pts) - trim]
