@@ -316,13 +316,18 @@ def verdict(rows: list) -> str:
         best = max(peers, key=lambda m: mean(m, "ssim"))
         best4 = max(peers, key=lambda m: mean(m, "ssim4x") or 0)
         s4 = mean("svgvl", "ssim4x")
-        bytes_ratio = _median([r["bytes"] for r in methods["svgvl"]]) / max(
-            1, _median([r["bytes"] for r in methods.get("vt-poly", methods["svgvl"])])
+        # Against the outputs vt-poly wrote: where it failed (killed at the timeout) there is
+        # nothing to compare with.
+        peer_bytes = [r["bytes"] for r in methods.get("vt-poly", []) if r["exit"] == 0]
+        bytes_ratio = (
+            f"{_median([r['bytes'] for r in methods['svgvl']]) / max(1, _median(peer_bytes)):.2f}"
+            if peer_bytes
+            else "–"
         )
         lines.append(
             f"| {suite} | {mean('svgvl', 'ssim'):.4f} | {mean(best, 'ssim'):.4f} ({best}) "
             + (f"| {s4:.4f} | {mean(best4, 'ssim4x'):.4f} ({best4}) " if s4 else "| – | – ")
-            + f"| {bytes_ratio:.2f} | {sum(r['empty'] for r in methods['svgvl'])} |"
+            + f"| {bytes_ratio} | {sum(r['empty'] for r in methods['svgvl'])} |"
         )
     return "\n".join(lines)
 
