@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .morphology import blur, components, dilate
-from .palette import Palette
+from .palette import Palette, blend_offset
 
 
 def layer_order(labels: np.ndarray, palette: Palette) -> list[int]:
@@ -155,7 +155,7 @@ def _blend_end(pixels, c_in, c_out, ordered, near, r, shaded):
     was that blue, its coverage came out above the letter's own and the blue showed as a rim
     around the letter."""
 
-    best = _blend_miss(pixels, c_in, c_out)
+    best = blend_offset(pixels, c_out, c_in)[1]
     again = np.flatnonzero(best > BLEND_MISS)
     if not len(again):
         return c_in
@@ -167,19 +167,12 @@ def _blend_end(pixels, c_in, c_out, ordered, near, r, shaded):
         if rank in shaded or not near[again, rank].any():
             continue
         end = np.broadcast_to(ordered[rank], pixels.shape)
-        off = _blend_miss(pixels, end, c_out)
+        off = blend_offset(pixels, c_out, end)[1]
         better = near[again, rank] & (off < best)
         best = np.where(better, off, best)
         chosen = np.where(better[:, None], end, chosen)
     c_in[again] = chosen
     return c_in
-
-
-def _blend_miss(pixels, a, b):
-    """Each pixel's RGB distance from the segment of blends between ``a`` and ``b``."""
-    span = a - b
-    t = np.clip(((pixels - b) * span).sum(-1) / np.maximum((span**2).sum(-1), 1e-6), 0, 1)
-    return np.sqrt(_square_sum(pixels - b - t[:, None] * span))
 
 
 def _square_sum(d: np.ndarray) -> np.ndarray:

@@ -372,6 +372,16 @@ def assign(
     return labels
 
 
+def blend_offset(pixels: np.ndarray, a: np.ndarray, b: np.ndarray):
+    """(t, off) per pixel against the blends of colours ``a`` and ``b`` (each (3,) or one per
+    pixel): ``t`` how far along from a to b its projection lies (unclipped), ``off`` its RGB
+    distance from the segment between them — what an anti-aliased edge between them holds."""
+    span = b - a
+    t = ((pixels - a) * span).sum(-1) / np.maximum((span * span).sum(-1), 1e-9)
+    off = np.linalg.norm(pixels - a - np.clip(t, 0, 1)[..., None] * span, axis=-1)
+    return t, off
+
+
 UNMIX_RATIO = 0.5
 """An edge pixel goes to an end of a blend of two colours near it when that blend explains its
 colour this many times better than the nearest colour alone (see :func:`_unmixed`)."""
@@ -395,10 +405,7 @@ def _unmixed(
     best = np.full(len(colours), np.inf)
     label = nearest.copy()
     for i, j in ((0, 1), (0, 2), (1, 2)):
-        a, b = palette[three[:, i]], palette[three[:, j]]
-        span = b - a
-        t = ((colours - a) * span).sum(1) / np.maximum((span * span).sum(1), 1e-9)
-        off = np.linalg.norm(colours - a - np.clip(t, 0, 1)[:, None] * span, axis=1)
+        t, off = blend_offset(colours, palette[three[:, i]], palette[three[:, j]])
         ends = finite[:, i] & finite[:, j] & fills[three[:, i]] & fills[three[:, j]]
         blend = ends & (t > 0.15) & (t < 0.85) & (off < best)
         best = np.where(blend, off, best)
@@ -454,10 +461,8 @@ def _no_mixture(pixels: np.ndarray, around: np.ndarray, palette: np.ndarray) -> 
             both = around[:, i] & around[:, j]
             if not both.any():
                 continue
-            a, span = palette[i], palette[j] - palette[i]
-            t = np.clip((pixels - a) @ span / max(float(span @ span), 1e-9), 0, 1)
-            off = pixels - a - t[:, None] * span
-            mixture = np.where(both, np.minimum(mixture, np.sqrt((off * off).sum(1))), mixture)
+            off = blend_offset(pixels, palette[i], palette[j])[1]
+            mixture = np.where(both, np.minimum(mixture, off), mixture)
     return mixture > MIXTURE_GAP
 
 

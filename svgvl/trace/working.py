@@ -20,7 +20,14 @@ from ..images import load_image
 from ..svg import write
 from ..svg.model import Drawing
 from .budget import scale_drawing
-from .palette import Palette, _greedy_clusters, find_palette, local_range, noise_level
+from .palette import (
+    Palette,
+    _greedy_clusters,
+    blend_offset,
+    find_palette,
+    local_range,
+    noise_level,
+)
 
 SMALL = 64  # images up to this many pixels on their longer side are traced enlarged
 TARGET = 128  # ... to about this size
@@ -62,9 +69,7 @@ def _mixture_distance(pixels: np.ndarray, colors: np.ndarray) -> np.ndarray:
     for i in range(len(colors)):
         best = np.minimum(best, np.linalg.norm(pixels - colors[i], axis=1))
         for j in range(i):
-            span = colors[j] - colors[i]
-            t = np.clip((pixels - colors[i]) @ span / max(float(span @ span), 1e-9), 0.0, 1.0)
-            best = np.minimum(best, np.linalg.norm(pixels - colors[i] - t[:, None] * span, axis=1))
+            best = np.minimum(best, blend_offset(pixels, colors[i], colors[j])[1])
     return best
 
 

@@ -384,8 +384,9 @@ def _squared(fit, degrees: float = 8.0):
     if np.abs(cos).max() > math.sin(math.radians(degrees)):
         return fit
     w, h = (lengths[0] + lengths[2]) / 2, (lengths[1] + lengths[3]) / 2
-    turn = (math.degrees(math.atan2(sides[0][1], sides[0][0])) + 45) % 90 - 45
-    if abs(((math.degrees(math.atan2(sides[0][1], sides[0][0])) + 45) % 180) - 45) > 45:
+    angle = math.degrees(math.atan2(sides[0][1], sides[0][0]))
+    turn = (angle + 45) % 90 - 45
+    if abs((angle + 45) % 180 - 45) > 45:
         w, h = h, w  # the first side runs nearer upright: it is the height
     cx, cy = corners.mean(0)
     return ("rect", float(cx - w / 2), float(cy - h / 2), float(w), float(h), 0.0, turn)
