@@ -175,5 +175,8 @@ def test_ink_ownership_per_run_equals_the_per_pixel_rule(name, background):
     assert len(inks) >= 3  # a face, its eyes and mouth: several inks compete per pixel
     owner, cover = ink_owner(image, back, inks)
     alone, alone_cover = _ink_owner_pixels(image.reshape(-1, 4), back, inks)
-    assert np.array_equal(owner.ravel(), alone) and np.array_equal(cover.ravel(), alone_cover)
+    # Equal up to the last bit of a float32 product: the matrix-vector kernel rounds by where
+    # a row falls in its array (numpy 2.4 differs by 1 ulp between the runs and all pixels).
+    assert np.array_equal(owner.ravel(), alone)
+    assert np.allclose(cover.ravel(), alone_cover, rtol=0, atol=1e-6)
     assert (owner >= 0).mean() > 0.2

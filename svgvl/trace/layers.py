@@ -66,7 +66,7 @@ def coverage_fields(
     shading = shading or {}
     h, w = pixel_rank.shape
     band = _band(pixel_rank, window)
-    ys, xs = np.nonzero(band)
+    ys, xs = (v.astype(np.int32) for v in np.nonzero(band))  # kept while the layers are fitted
     rank_e, near, near_transparent, lo3, hi3 = _neighbours(pixel_rank, ys, xs, window, len(order))
     colors = palette.colors.astype(np.float32)
     ordered = colors[order]
@@ -98,6 +98,7 @@ def coverage_fields(
         better = dist[:, r] < best
         best = np.where(better, dist[:, r], best)
         arg = np.where(better, r, arg)
+    del dist, best, arg, better  # the generator keeps its locals while the layers are fitted
     a = alpha[ys, xs].astype(np.float32) / 255.0
     translucent = (a < 0.99) & near_transparent
     boxes = _boxes(pixel_rank, ys, xs, rank_e, count)

@@ -137,8 +137,11 @@ def mode_filter(labels: np.ndarray, values: int, size: int = 3) -> np.ndarray:
             same = a == seen[j]
             counts[i] += same
             counts[j] += same
-    counts = [np.where(a >= 0, c, 0) for a, c in zip(seen, counts, strict=True)]
-    best = np.maximum.reduce(counts)
+    for a, c in zip(seen, counts, strict=True):
+        c[a < 0] = 0  # in place: a new array per position cost 36 MB at 2048 px
+    best = counts[0].copy()
+    for c in counts[1:]:  # not maximum.reduce: it stacks the list into one more copy
+        np.maximum(best, c, out=best)
     # One window position at a time: a list of full-size label arrays cost 300 MB at 2048 px.
     best_label = np.full((h, w), values, dtype=labels.dtype)
     for a, c in zip(seen, counts, strict=True):

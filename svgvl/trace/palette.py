@@ -335,6 +335,7 @@ def assign(
     colours, inverse = np.unique(packed.ravel()[start], return_inverse=True)
     nearest = _nearest(unpack(colours), palette.colors).astype(np.int32)[inverse.ravel()]
     labels = np.repeat(nearest, length).reshape(h, w)
+    del packed, start, length, colours, inverse, nearest  # a gradient has a run per pixel
     flat = usable & ((local_range(rgb) if ranges is None else ranges) <= 48.0)
     edge = usable & ~flat
     if edge.any():
@@ -367,6 +368,7 @@ def assign(
         # colour may be taken there.
         present[~present.any(1)] = True
         masked = np.where(present, dist, np.inf)
+        del votes, dist, present  # the peak of a big image comes next
         labels[ys, xs] = _unmixed(colours, masked, palette.colors, fills)
     labels[~usable] = TRANSPARENT
     return labels
