@@ -133,3 +133,34 @@ def test_auto_precision():
 def test_write_accepts_anything_normalize_takes():
     text = write(f'<svg {NS} viewBox="0 0 10 10"><rect width="5" height="5" fill="red"/></svg>')
     assert text == f'<svg {NS} viewBox="0 0 10 10"><path d="M0 0H5V5H0Z" fill="#f00"/></svg>'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=point,
+    segments=st.lists(segment, min_size=1, max_size=30),
+    precision=st.integers(1, 3),
+    slack=st.sampled_from([0.05, 0.15, 0.3]),
+)
+def test_slack_moves_end_points_by_at_most_the_slack_and_control_points_twice(
+    start, segments, precision, slack
+):
+    d = [("M", start), *segments]
+    back = parse_path(path_data(d, precision, slack))
+    assert [c[0] for c in back] == [c[0] for c in d]
+    half = 0.5 * 10**-precision + 1e-9
+    for (letter, ca), (_, cb) in zip(d, back, strict=True):
+        for i, (a, b) in enumerate(zip(ca, cb, strict=True)):
+            control = letter == "C" and i < 4
+            assert abs(a - b) <= max(2 * slack if control else slack, half) + 1e-9
+
+
+def test_slack_writes_whole_numbers_where_they_are_close_enough():
+    # 0.1 px from whole pixels: within a slack of 0.15 each number loses its decimals.
+    d = [("M", (10.1, 20.1)), ("L", (30.9, 20.1)), ("C", (40.1, 25.1, 45.9, 30.1, 50.1, 40.1))]
+    exact, loose = path_data(d, 1), path_data(d, 1, slack=0.15)
+    assert "." in exact and "." not in loose
+    assert len(loose) < len(exact)
+    # Where nothing coarser is close enough, the slack changes nothing.
+    far = [("M", (10.5, 20.5)), ("L", (30.5, 20.5))]
+    assert path_data(far, 1, slack=0.15) == path_data(far, 1)

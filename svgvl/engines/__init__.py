@@ -41,7 +41,7 @@ def _trace(
     gradients: bool = True,
     speckle: int | None = None,
 ) -> str:
-    from ..trace import MODES, trace
+    from ..trace import MODES, trace, written_slack
 
     if mode not in MODES:
         raise EngineError(f"engine 'trace' has no mode {mode!r}; choose one of: {', '.join(MODES)}")
@@ -56,7 +56,8 @@ def _trace(
         drawing = refine_drawing(drawing, rgba, seconds=refine)
     if precision is None:
         precision = trace_precision(rgba.shape[1], rgba.shape[0])
-    return write(drawing, precision=precision)
+    slack = written_slack(detail, rgba.shape[1], rgba.shape[0])
+    return write(drawing, precision=precision, slack=slack)
 
 
 def _vtracer(

@@ -63,10 +63,17 @@ def _color(value: str) -> str:
 
 
 class _PathWriter:
-    """Serialises commands, tracking the *rounded* current point so errors never accumulate."""
+    """Serialises commands, tracking the *rounded* current point so errors never accumulate.
 
-    def __init__(self, precision: int):
+    ``slack``: each point may move this far (a cubic's control points twice as far: they pull
+    the curve by at most 4/9 of their move) when a coarser number says it in fewer characters,
+    ``12`` for ``12.1``; chosen for the absolute and the relative form separately, so that a
+    short step stays short wherever the current point lies.
+    """
+
+    def __init__(self, precision: int, slack: float = 0.0):
         self.p = precision
+        self.slack = slack
         self.parts: list[str] = []
         self.last = ""  # last command letter written
         self.cur = (0.0, 0.0)
@@ -75,6 +82,14 @@ class _PathWriter:
 
     def _round(self, v: float) -> float:
         return round(v, self.p) if self.p > 0 else float(round(v))
+
+    def _short(self, v: float, slack: float) -> float:
+        """The value with the fewest decimals within ``slack`` of ``v`` (else rounded)."""
+        for q in range(self.p):
+            near = round(v, q) if q else float(round(v))
+            if abs(near - v) <= slack:
+                return near
+        return self._round(v)
 
     def _numbers(self, values) -> str:
         out = ""
@@ -131,29 +146,41 @@ class _PathWriter:
             self.cur = self.start
             self.ctrl = None
             return
-        pts = [r(v) for v in coords]
+        slack = [
+            2 * self.slack if letter == "C" and i < 4 else self.slack for i in range(len(coords))
+        ]
+        pts = [self._short(v, s) for v, s in zip(coords, slack, strict=True)]
         # Relative values are taken against the rounded current point and rounded again, so the
-        # point a reader reconstructs is exactly the rounded absolute one.
-        rel = [r(v - (cx if i % 2 == 0 else cy)) for i, v in enumerate(pts)]
-        end = (pts[-2], pts[-1])
+        # point a reader reconstructs is exactly on the grid, within the slack of the true one.
+        exact = coords if self.slack else pts
+        rel = [
+            r(self._short(v - (cx, cy)[i % 2], s))
+            for i, (v, s) in enumerate(zip(exact, slack, strict=True))
+        ]
+        ends = [(pts[-2], pts[-1]), (r(cx + rel[-2]), r(cy + rel[-1]))]  # absolute, relative
         if letter == "M":
-            self._emit([("M", pts, end, None), ("m", rel, end, None)])
-            self.start = end
+            self._emit([("M", pts, ends[0], None), ("m", rel, ends[1], None)])
+            self.start = self.cur
             return
         if letter == "L":
-            options = [("L", pts, end, None), ("l", rel, end, None)]
-            if end[1] == cy:
-                options += [("H", pts[:1], end, None), ("h", rel[:1], end, None)]
-            if end[0] == cx:
-                options += [("V", pts[1:], end, None), ("v", rel[1:], end, None)]
+            options = [("L", pts, ends[0], None), ("l", rel, ends[1], None)]
+            # H writes x where y stays, V writes y where x stays.
+            for (a, b), (moves, stays) in zip(("Hh", "Vv"), ((0, 1), (1, 0)), strict=True):
+                if ends[0][stays] == (cx, cy)[stays]:
+                    options.append((a, pts[moves : moves + 1], ends[0], None))
+                if ends[1][stays] == (cx, cy)[stays]:
+                    options.append((b, rel[moves : moves + 1], ends[1], None))
             self._emit(options)
             return
-        ctrl = (pts[2], pts[3])
-        options = [("C", pts, end, ctrl), ("c", rel, end, ctrl)]
+        ctrls = [(pts[2], pts[3]), (r(cx + rel[2]), r(cy + rel[3]))]
+        options = [("C", pts, ends[0], ctrls[0]), ("c", rel, ends[1], ctrls[1])]
         if self.ctrl is not None and self.last in "CcSs":
+            # The first control point as the reflection of the last one: S, when that is close.
             reflected = (r(2 * cx - self.ctrl[0]), r(2 * cy - self.ctrl[1]))
-            if reflected == (pts[0], pts[1]):
-                options += [("S", pts[2:], end, ctrl), ("s", rel[2:], end, ctrl)]
+            if reflected == (pts[0], pts[1]) or all(
+                abs(a - b) <= slack[0] for a, b in zip(reflected, coords[:2], strict=True)
+            ):
+                options += [("S", pts[2:], ends[0], ctrls[0]), ("s", rel[2:], ends[1], ctrls[1])]
         self._emit(options)
 
     def text(self) -> str:
@@ -185,9 +212,9 @@ def _drop_closing_lines(commands: list[Command], precision: int) -> list[Command
     return out
 
 
-def path_data(commands: list[Command], precision: int = 2) -> str:
-    """Compact ``d`` text for absolute M/L/C/Z commands."""
-    writer = _PathWriter(precision)
+def path_data(commands: list[Command], precision: int = 2, slack: float = 0.0) -> str:
+    """Compact ``d`` text for absolute M/L/C/Z commands (``slack``: see :class:`_PathWriter`)."""
+    writer = _PathWriter(precision, slack)
     for letter, coords in _drop_closing_lines(commands, precision):
         writer.add(letter, coords)
     return writer.text()
@@ -260,11 +287,14 @@ def _gradient_xml(ident: str, g: Gradient, precision: int) -> str:
     return f"<{tag}{_attrs(attrs)}>{''.join(stops)}</{tag}>"
 
 
-def write(drawing, precision: int | None = None) -> str:
+def write(drawing, precision: int | None = None, slack: float = 0.0) -> str:
     """Serialise a Drawing (or anything ``normalize`` takes) as compact SVG text.
 
     ``precision``: decimals for coordinates; None picks them from the canvas size
-    (:func:`auto_precision`).  The root carries only ``xmlns`` and ``viewBox`` plus hoisted paint.
+    (:func:`auto_precision`).  ``slack``: how far (in user units) a path's points may move
+    for a shorter number — for geometry that is only known within a tolerance anyway (a
+    trace); 0 writes every point at exactly ``precision``.  The root carries only ``xmlns``
+    and ``viewBox`` plus hoisted paint.
     """
     if not isinstance(drawing, Drawing):
         drawing = normalize(drawing)
@@ -285,27 +315,28 @@ def write(drawing, precision: int | None = None) -> str:
     for ident, clip in drawing.clips.items():
         # its clip_path is applied by a group around each user (see _clipped)
         if ident in as_masks:
-            parts.append(_clip_as_mask(ident, clip, drawing, hoisted, precision))
+            parts.append(_clip_as_mask(ident, clip, drawing, hoisted, precision, slack))
             continue
         inner = "".join(
-            f"<path{_attrs({'d': path_data(d, precision), **({'clip-rule': 'evenodd'} if rule == 'evenodd' else {})})}/>"
+            f"<path{_attrs({'d': path_data(d, precision, slack), **({'clip-rule': 'evenodd'} if rule == 'evenodd' else {})})}/>"
             for d, rule in clip.paths
         )
         parts.append(f"<clipPath{_attrs({'id': ident})}>{inner}</clipPath>")
     for ident, mask in drawing.masks.items():
         region = _mask_region(ident, drawing, precision)
         inner = "".join(
-            _clipped(path, hoisted, precision, drawing.clips, as_masks) for path in mask.paths
+            _clipped(path, hoisted, precision, drawing.clips, as_masks, slack)
+            for path in mask.paths
         )  # inherits the root's
         parts.append(f"<mask{_attrs(region)}>{inner}</mask>")
     parts.extend(
-        _clipped(path, hoisted, precision, drawing.clips, as_masks) for path in drawing.paths
+        _clipped(path, hoisted, precision, drawing.clips, as_masks, slack) for path in drawing.paths
     )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _geometry(path: Path, precision: int) -> tuple[str, dict[str, str]]:
+def _geometry(path: Path, precision: int, slack: float = 0.0) -> tuple[str, dict[str, str]]:
     """The element and geometry attributes: a basic shape when the path is one, else ``d``."""
     shape = path.shape
     f = lambda v: fmt(v, precision)  # noqa: E731
@@ -323,7 +354,7 @@ def _geometry(path: Path, precision: int) -> tuple[str, dict[str, str]]:
         if shape[5] and f(shape[5]) != "0":
             attrs["rx"] = f(shape[5])
         return "rect", attrs
-    return "path", {"d": path_data(path.d, precision)}
+    return "path", {"d": path_data(path.d, precision, slack)}
 
 
 def _evenodd_clips(drawing: Drawing) -> set[str]:
@@ -348,18 +379,23 @@ def _mask_region(ident: str, drawing: Drawing, precision: int) -> dict[str, str]
     }
 
 
-def _clip_as_mask(ident, clip, drawing, hoisted, precision) -> str:
+def _clip_as_mask(ident, clip, drawing, hoisted, precision, slack=0.0) -> str:
     """A clip as the mask that lets through exactly its shapes: each filled white by its rule."""
     region = _mask_region(ident, drawing, precision)
     inner = "".join(
-        _path_xml(Path(d=d, fill="#ffffff", fill_rule=rule), hoisted, precision)
+        _path_xml(Path(d=d, fill="#ffffff", fill_rule=rule), hoisted, precision, slack)
         for d, rule in clip.paths
     )
     return f"<mask{_attrs(region)}>{inner}</mask>"
 
 
 def _clipped(
-    path: Path, hoisted: dict[str, str], precision: int, clips: dict, as_masks: set[str]
+    path: Path,
+    hoisted: dict[str, str],
+    precision: int,
+    clips: dict,
+    as_masks: set[str],
+    slack: float = 0.0,
 ) -> str:
     """A path whose clip lies within further clips, as groups around it, one per outer clip:
     ``clip-path`` on ``<clipPath>`` itself is valid SVG but cairosvg ignores it.  A clip
@@ -367,7 +403,7 @@ def _clipped(
     own = path.clip_path
     if own in as_masks:
         path = dataclasses.replace(path, clip_path=None)
-    xml = _path_xml(path, hoisted, precision)
+    xml = _path_xml(path, hoisted, precision, slack)
     if own in as_masks:
         xml = f'<g mask="url(#{own})">{xml}</g>'
     clip = clips.get(own)
@@ -381,9 +417,9 @@ def _clipped(
     return xml
 
 
-def _path_xml(path: Path, hoisted: dict[str, str], precision: int) -> str:
+def _path_xml(path: Path, hoisted: dict[str, str], precision: int, slack: float = 0.0) -> str:
     """One shape element stating the attributes that differ from what it inherits."""
-    tag, attrs = _geometry(path, precision)
+    tag, attrs = _geometry(path, precision, slack)
     for attr, field, initial, kind in _INHERITED_ATTRS:
         value = _attr_value(kind, getattr(path, field), precision)
         inherited = hoisted.get(attr, _attr_value(kind, initial, precision))

@@ -45,12 +45,13 @@ class Detail:
     tolerance: float  # max distance of the outline from the traced edge, in pixels
     corner_angle: float  # turns sharper than this (degrees over ~2.5 px) stay corners
     speckle: int  # regions smaller than this many pixels are absorbed
+    slack: float = 0.0  # a point may move this far when written, for a shorter number
 
 
 DETAIL = {
-    "low": Detail(tolerance=0.8, corner_angle=70, speckle=12),
-    "medium": Detail(tolerance=0.5, corner_angle=60, speckle=5),
-    "high": Detail(tolerance=0.25, corner_angle=55, speckle=2),
+    "low": Detail(tolerance=0.8, corner_angle=70, speckle=12, slack=0.25),
+    "medium": Detail(tolerance=0.4, corner_angle=60, speckle=5, slack=0.15),
+    "high": Detail(tolerance=0.25, corner_angle=55, speckle=2, slack=0.08),
 }
 
 
@@ -232,6 +233,13 @@ def _fills(
     return drawing
 
 
+def written_slack(detail: str, width: int, height: int) -> float:
+    """How far a traced point may move when written (see :func:`svgvl.svg.write`): the
+    detail's slack in the pixels the image is traced at — a small image is traced enlarged, so
+    its outlines are known that much more finely."""
+    return DETAIL[detail].slack / working_factor(width, height)
+
+
 def _retrace(small, width, height, colors, detail, gradients, speckle, mode="fill") -> Drawing:
     """Trace an image reduced to fit the work budget, scaled back onto the full canvas (with
     the region budget, from the fill stage: its line work was taken out at full size)."""
@@ -247,4 +255,4 @@ def _gradient_id(n: int) -> str:
     return letters[n % 26] + (str(n // 26 - 1) if n >= 26 else "")
 
 
-__all__ = ["DETAIL", "MODES", "TRANSPARENT", "trace"]
+__all__ = ["DETAIL", "MODES", "TRANSPARENT", "trace", "written_slack"]
