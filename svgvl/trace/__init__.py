@@ -171,7 +171,7 @@ def _fills(
     # Not for the enlarged copy of a small image (given its palette): it is small by nature.
     if fresh and (reduced := within_layer_budget(rgba, len(palette.colors))) is not None:
         return _retrace(reduced, width, height, colors, detail, gradients, speckle)
-    labels = assign(rgb, usable, palette, ranges=ranges, thin_lines=fresh)
+    labels = assign(rgb, usable, palette, ranges=ranges, thin_lines=fresh, thin_fills=not noisy)
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))

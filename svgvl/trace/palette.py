@@ -313,6 +313,7 @@ def assign(
     support: int = 1,
     ranges: np.ndarray | None = None,
     thin_lines: bool = True,
+    thin_fills: bool = True,
 ) -> np.ndarray:
     """Label each pixel with a palette index (TRANSPARENT where not usable).
 
@@ -325,6 +326,9 @@ def assign(
     ``thin_lines``: an edge pixel may also keep a colour absent around it where it is that
     colour and no mixture of its neighbours, in a line of such pixels (see
     :func:`_thin_line_pixels`); off for an enlarged copy, where lines are wide enough.
+    ``thin_fills`` (with ``thin_lines``): an edge pixel that is mostly a fill's colour absent
+    around it takes that colour (see :func:`_thin_fill_pixels`); off for JPEG-like noise,
+    whose ringing makes such pixels of its own.
     """
     h, w = usable.shape
     k = len(palette.colors)
@@ -364,6 +368,9 @@ def assign(
             )
             rows, colour = _lines_only(rows[keep], colour[keep], ys, xs)
             present[rows, colour] = True
+            if thin_fills:
+                rows, colour = _thin_fill_pixels(present, colours, dist, palette.colors, fills)
+                present[rows, colour] = True
         # A wide ramp (a blurred or enlarged edge) has no flat pixel in the window: any
         # colour may be taken there.
         present[~present.any(1)] = True
@@ -452,6 +459,39 @@ def _thin_line_pixels(
     close = dist[np.arange(len(dist)), nearest] + norms <= THIN_MATCH**2
     rows = np.flatnonzero(close & ~present[np.arange(len(present)), nearest])
     return rows, nearest[rows]
+
+
+def _thin_fill_pixels(
+    present: np.ndarray,
+    colours: np.ndarray,
+    dist: np.ndarray,
+    palette: np.ndarray,
+    fills: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edge pixels (rows) that are mostly a fill's colour absent from their window, blended
+    with a colour present there, and no blend of the present colours; and that fill.  A part
+    of a fill narrower than the window has no flat pixel of it nearby: the blue gaps of one
+    or two pixels between a stopwatch's ring, its button and its crown (pure blue, or 90 %)
+    were taken for the white on either side, and the three shapes merged."""
+    nearest = dist.argmin(1)
+    rows = np.flatnonzero(fills[nearest] & ~present[np.arange(len(present)), nearest])
+    if not len(rows):
+        return rows, nearest[rows]
+    c = palette[nearest[rows]]
+    on_blend = np.zeros(len(rows), dtype=bool)
+    for a in np.flatnonzero(present[rows].any(0)):
+        t, off = blend_offset(colours[rows], palette[a], c)
+        # Between the two (not beyond the fill: a third colour is no blend of them), nearer
+        # the fill, and on the line that joins them.
+        on_blend |= present[rows, a] & (t >= 0.5) & (t <= 1.05) & (off <= BLEND_GAP)
+    # The ramp between two present colours is theirs, whatever fill it passes near.
+    on_blend &= _no_mixture(colours[rows], present[rows], palette)
+    return rows[on_blend], nearest[rows[on_blend]]
+
+
+BLEND_GAP = 16.0
+"""RGB distance from the blend of two colours within which a pixel is that blend (see
+:func:`_thin_fill_pixels`)."""
 
 
 def _no_mixture(pixels: np.ndarray, around: np.ndarray, palette: np.ndarray) -> np.ndarray:
