@@ -138,18 +138,20 @@ def library_samples(
     rng = random.Random(seed)
     order = sorted(matches, key=lambda match: (-round(match[0], 3), rng.random()))
     named = [rasterize(tok.decode(list(icon.ids)), COPY_SIZE) for _, icon in matches]
+    icons = [order[j % len(order)][1] for j in range(count)]
+    starts = [start_of(icon, tok, rng) for icon in icons]
+    # One batch for all of them, each start's rows from its own seed (as if drawn alone).
+    every = model.generate(
+        starts,
+        text_states=states,
+        text_mask=mask,
+        num_return_sequences=per_icon,
+        seed=[seed + 104729 * j for j in range(count)],
+        **sampling,
+    )
     out: list[str | None] = []
-    for j in range(count):
-        icon = order[j % len(order)][1]
-        start = start_of(icon, tok, rng)
-        rows = model.generate(
-            start,
-            text_states=states,
-            text_mask=mask,
-            num_return_sequences=per_icon,
-            seed=seed + 104729 * j,
-            **sampling,
-        )
+    for j, (icon, start) in enumerate(zip(icons, starts, strict=True)):
+        rows = every[j * per_icon : (j + 1) * per_icon]
         ranked = (
             most_likely_first(model, rows, states, mask, len(start))
             if per_icon > 1

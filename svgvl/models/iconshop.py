@@ -129,6 +129,7 @@ class KVCache:
         self.key_mask = torch.zeros(batch, capacity, dtype=torch.bool, device=device)
         self.length = 0
         self.prefix = 0
+        self.offsets = None  # per row: left padding before its SVG tokens (prompts of two lengths)
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
         end = self.length + k.shape[2]
@@ -142,6 +143,8 @@ class KVCache:
         """Keep only these batch rows (sequences that are still being generated)."""
         self.keys, self.values = self.keys[:, rows], self.values[:, rows]
         self.key_mask = self.key_mask[rows]
+        if self.offsets is not None:
+            self.offsets = self.offsets[rows]
 
 
 class SelfAttention(nn.Module):
@@ -283,13 +286,17 @@ class IconShopForCausalLM(PreTrainedModel):
         positions = (prefix_mask.long().cumsum(1) - 1).clamp(min=0)
         return self.text_proj(tokens) + self.text_pos(positions), prefix_mask
 
-    def embed_svg(self, ids: torch.Tensor, start: int = 0) -> torch.Tensor:
+    def embed_svg(self, ids: torch.Tensor, start: int = 0, offsets=None) -> torch.Tensor:
+        """Token, point and position embeddings; ``offsets`` (B,): each row's left padding,
+        so that its first real token sits at position 0."""
         c = self.config
         x = self.wte(ids)
         is_point = (ids >= c.point_start).unsqueeze(-1)
         k = (ids - c.point_start).clamp(min=0)
         x = x + (self.wx(k % c.grid_side) + self.wy(k // c.grid_side)) * is_point
         positions = torch.arange(start, start + ids.shape[1], device=ids.device)
+        if offsets is not None:
+            positions = (positions[None] - offsets[:, None]).clamp(min=0)
         return x + self.wpe(positions)
 
     def forward(
@@ -303,6 +310,7 @@ class IconShopForCausalLM(PreTrainedModel):
         use_cache: bool = False,
         cache_capacity: int | None = None,
         return_logits: bool = True,
+        position_offsets: torch.Tensor | None = None,
         **kwargs,
     ) -> CausalLMOutputWithPast:
         """Logits over the SVG positions of ``input_ids`` (B×L×V).
@@ -311,6 +319,8 @@ class IconShopForCausalLM(PreTrainedModel):
         cache, later calls take only the new SVG tokens.  ``attention_mask`` marks real SVG
         tokens (1) and padding (0).  ``labels`` (B×L, -100 where ignored) gives the next-token
         loss on SVG tokens only.  ``return_logits=False`` skips the full logits (training).
+        ``position_offsets`` (B,): prompts of different lengths padded on the left (masked by
+        ``attention_mask``), each row's padding; the cache keeps them for later calls.
         """
         c = self.config
         cache = past_key_values
@@ -328,9 +338,13 @@ class IconShopForCausalLM(PreTrainedModel):
         else:
             prefix = prefix_mask = None
             svg_start = cache.length - cache.prefix
-        if svg_start + L > c.max_svg_tokens:
-            raise ValueError(f"{svg_start + L} SVG tokens; this model takes {c.max_svg_tokens}")
-        x = self.embed_svg(input_ids, svg_start)
+        offsets = position_offsets
+        if offsets is None and cache is not None:
+            offsets = cache.offsets
+        longest = svg_start + L - (int(offsets.min()) if offsets is not None else 0)
+        if longest > c.max_svg_tokens:
+            raise ValueError(f"{longest} SVG tokens; this model takes {c.max_svg_tokens}")
+        x = self.embed_svg(input_ids, svg_start, offsets)
         new_mask = svg_mask
         if prefix is not None:
             x = torch.cat([prefix, x], dim=1)
@@ -338,6 +352,7 @@ class IconShopForCausalLM(PreTrainedModel):
         if use_cache and cache is None:
             capacity = x.shape[1] - L + (cache_capacity or c.max_svg_tokens)
             cache = KVCache(c, B, capacity, x.device, x.dtype)
+            cache.offsets = position_offsets
         T = x.shape[1]
         start = cache.length if cache is not None else 0
         if cache is not None:

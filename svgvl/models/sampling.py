@@ -41,7 +41,7 @@ def generate(
     do_sample: bool = True,
     temperature: float = 1.0,
     top_p: float = 0.9,
-    seed: int | None = None,
+    seed: int | list[int] | None = None,
     constrained: bool = True,
     use_cache: bool = True,
     guidance_scale: float = 1.0,
@@ -58,6 +58,11 @@ def generate(
     complete path.  ``seed`` makes the samples repeatable on one device; ``do_sample=False``
     or ``temperature=0`` is greedy; ``top_p`` is nucleus sampling.
 
+    Several prompts (a list of sequences, or a 2-D tensor of several rows) under one text
+    are sampled in one batch, ``num_return_sequences`` rows each, in order: the shorter ones
+    are padded on the left.  ``seed`` may then be a list, one per prompt: each prompt's rows
+    are drawn from their own generator, so they come out as if that prompt were sampled alone.
+
     ``guidance_scale`` > 1 is classifier-free guidance: each step also runs the rows on the
     empty text (which training shows the model at ``empty_text_rate``) and samples from
     ``uncond + scale * (cond - uncond)``, pushing the icon towards what the prompt adds; it
@@ -66,38 +71,47 @@ def generate(
     """
     tok = model.path_tokenizer
     vocab, grammar = tok.vocab, tok.grammar
-    prompt = [tok.bos_id] if input_ids is None else prompt_ids(input_ids)
-    state = tok.prompt_state(prompt)
-    if state[0] == "end" or state[1] == 1:
-        raise ValueError(
-            "the prompt is complete already"
-            if state[0] == "end"
-            else "a fill-in-the-middle prompt needs both <mask> tokens"
-        )
-    end_id = vocab["<eom>"] if state[1] == 2 else vocab["<eos>"]
+    prompts = [[tok.bos_id]] if input_ids is None else prompt_list(input_ids)
+    prompt_states = [tok.prompt_state(prompt) for prompt in prompts]
+    for state in prompt_states:
+        if state[0] == "end" or state[1] == 1:
+            raise ValueError(
+                "the prompt is complete already"
+                if state[0] == "end"
+                else "a fill-in-the-middle prompt needs both <mask> tokens"
+            )
     if num_return_sequences < 1:
         raise ValueError(f"num_return_sequences must be at least 1, got {num_return_sequences}")
+    seeds = seed if isinstance(seed, (list, tuple)) else [seed] * len(prompts)
+    if len(seeds) != len(prompts):
+        raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts: give one per prompt")
     if text_states is None:
         if text is None:
             raise ValueError("generate() needs text= (or text_states= and text_mask=)")
         text_states, text_mask = model.encode_text([text] if isinstance(text, str) else text)
     elif text_mask is None:
         text_mask = torch.ones(text_states.shape[:2], dtype=torch.bool)
+    if len(prompts) > 1 and text_states.shape[0] != 1:
+        raise ValueError("several prompts are sampled under one text, not several")
     if not guidance_scale >= 1:
         raise ValueError(f"guidance_scale must be at least 1, got {guidance_scale}")
     guided = guidance_scale != 1
-    n = num_return_sequences
+    n = num_return_sequences * len(prompts)  # rows per text
     text_states = text_states.to(model.device).repeat_interleave(n, dim=0)
     text_mask = text_mask.to(model.device).repeat_interleave(n, dim=0)
     if guided:  # rows [B:] are the same icons under the empty text
         text_states, text_mask = with_empty_text(model, text_states, text_mask)
     limit = min(max_length or model.config.max_svg_tokens, model.config.max_svg_tokens)
-    if limit < len(prompt) + 2:
+    longest = max(map(len, prompts))
+    if limit < longest + 2:
         raise ValueError(
-            f"the prompt is {len(prompt)} tokens; max_length {limit} leaves no room to generate"
+            f"the prompt is {longest} tokens; max_length {limit} leaves no room to generate"
         )
-    generator = torch.Generator(device=model.device)
-    generator.manual_seed(int(seed) if seed is not None else torch.seed())
+    generators = []
+    for value in seeds:
+        generator = torch.Generator(device=model.device)
+        generator.manual_seed(int(value) if value is not None else torch.seed())
+        generators.append(generator)
     allowed_of = functools.lru_cache(maxsize=None)(
         lambda s: torch.from_numpy(grammar.allowed(s)).to(model.device)
     )
@@ -106,15 +120,21 @@ def generate(
 
     B = text_states.shape[0] // 2 if guided else text_states.shape[0]
     copies = 2 if guided else 1
-    rows = [list(prompt) for _ in range(B)]
-    states = [state] * B
+    per_prompt = num_return_sequences
+    group = [(b % n) // per_prompt for b in range(B)]  # the prompt each row continues
+    rows = [list(prompts[g]) for g in group]
+    states = [prompt_states[g] for g in group]
+    end_ids = [vocab["<eom>"] if state[1] == 2 else vocab["<eos>"] for state in states]
     drawn = [False] * B  # an end only after some L or C: no empty icons
-    closable = [len(prompt) if grammar.allowed(state)[end_id] else None] * B
+    closable = [
+        len(row) if grammar.allowed(state)[end] else None
+        for row, state, end in zip(rows, states, end_ids, strict=True)
+    ]
     active = list(range(B))
     was_training = model.training
     model.eval()
     bar = tqdm(
-        total=limit - len(prompt),
+        total=limit - min(map(len, prompts)),
         desc="sampling",
         unit="token",
         leave=False,
@@ -122,13 +142,20 @@ def generate(
         disable=not progress,
     )
     try:
-        ids = torch.tensor([prompt] * B * copies, device=model.device)
+        pads = [longest - len(row) for row in rows] * copies
+        ids = torch.tensor(
+            [[tok.pad_id] * pad + row for pad, row in zip(pads, rows * copies, strict=True)],
+            device=model.device,
+        )
+        offsets = torch.tensor(pads, device=model.device)
         out = model(
             ids,
+            attention_mask=torch.arange(longest, device=model.device)[None] >= offsets[:, None],
             text_states=text_states,
             text_mask=text_mask,
             use_cache=use_cache,
-            cache_capacity=limit,
+            cache_capacity=limit + max(pads),
+            position_offsets=offsets if max(pads) else None,
         )
         cache = getattr(out, CACHE_FIELD)
         while active:
@@ -141,14 +168,17 @@ def generate(
                 allowed = torch.stack([allowed_of(states[b]) for b in active])
                 allowed[:, vocab["<mask>"]] = False  # masks come only from prompts
                 for i, b in enumerate(active):
-                    if len(rows[b]) == limit - 1 and allowed[i, end_id]:
+                    if len(rows[b]) == limit - 1 and allowed[i, end_ids[b]]:
                         allowed[i] = False  # the last place: close here
-                        allowed[i, end_id] = True
+                        allowed[i, end_ids[b]] = True
                     elif not drawn[b]:
                         allowed[i, ends] = False
             else:
                 allowed = torch.ones_like(logits, dtype=torch.bool)
-            tokens = sample_tokens(logits, allowed, temperature, top_p, do_sample, generator)
+            tokens = _sample_groups(
+                logits, allowed, [group[b] for b in active], generators,
+                temperature, top_p, do_sample,
+            )  # fmt: skip
             still = []
             for i, b in enumerate(active):
                 token = int(tokens[i])
@@ -157,14 +187,18 @@ def generate(
                 if constrained:
                     states[b] = grammar.step(states[b], token)
                     finished = states[b][0] == "end"
-                    if not finished and len(rows[b]) < limit and grammar.allowed(states[b])[end_id]:
+                    if (
+                        not finished
+                        and len(rows[b]) < limit
+                        and grammar.allowed(states[b])[end_ids[b]]
+                    ):
                         closable[b] = len(rows[b])  # <= limit - 1: room for the end
                 else:
                     finished = token in ends
                 if not finished and len(rows[b]) >= limit:
                     finished = True
                     if constrained and closable[b] is not None:
-                        rows[b] = rows[b][: closable[b]] + [end_id]
+                        rows[b] = rows[b][: closable[b]] + [end_ids[b]]
                 if not finished:
                     still.append(i)
             if not still:
@@ -176,15 +210,23 @@ def generate(
                 text_states, text_mask = text_states[keep], text_mask[keep]
                 if cache is not None:
                     cache.select(keep)
+                offsets = offsets[keep]
             active = [active[i] for i in still]
             if use_cache:
                 step = [[rows[b][-1]] for b in active] * copies
                 step = torch.tensor(step, device=model.device)
                 out = model(step, past_key_values=cache, use_cache=True)
             else:
-                full = [rows[b] for b in active] * copies
-                full = torch.tensor(full, device=model.device)
-                out = model(full, text_states=text_states, text_mask=text_mask)
+                full = [[tok.pad_id] * (longest - len(prompts[group[b]])) + rows[b] for b in active]
+                full = torch.tensor(full * copies, device=model.device)
+                out = model(
+                    full,
+                    attention_mask=torch.arange(full.shape[1], device=model.device)[None]
+                    >= offsets[:, None],
+                    text_states=text_states,
+                    text_mask=text_mask,
+                    position_offsets=offsets if max(pads) else None,
+                )
     finally:
         bar.close()
         model.train(was_training)
@@ -193,6 +235,21 @@ def generate(
     for b, row in enumerate(rows):
         result[b, : len(row)] = torch.tensor(row)
     return result
+
+
+def _sample_groups(logits, allowed, groups, generators, temperature, top_p, do_sample):
+    """One token per row, each row's drawn from the generator of its prompt (``groups``), in
+    row order within each generator, so that a prompt's rows do not depend on the others."""
+    if len(generators) == 1:
+        return sample_tokens(logits, allowed, temperature, top_p, do_sample, generators[0])
+    groups = torch.tensor(groups)
+    tokens = torch.empty(len(groups), dtype=torch.long, device=logits.device)
+    for g in groups.unique().tolist():
+        rows = torch.nonzero(groups == g)[:, 0].to(logits.device)
+        tokens[rows] = sample_tokens(
+            logits[rows], allowed[rows], temperature, top_p, do_sample, generators[g]
+        )
+    return tokens
 
 
 @torch.no_grad()
@@ -254,6 +311,22 @@ def prompt_ids(ids) -> list[int]:
             ids = ids[0]
         return [int(t) for t in ids.tolist()]
     return [int(t) for t in ids]
+
+
+def prompt_list(ids) -> list[list[int]]:
+    """The prompts that ``generate`` was given: one sequence (1-D, or a 2-D tensor of one
+    row), or several (a list of sequences, or a 2-D tensor of several rows)."""
+    if isinstance(ids, torch.Tensor) and ids.dim() == 2:
+        return [[int(t) for t in row] for row in ids.tolist()]
+    ids = list(ids)
+    several = bool(ids) and all(
+        isinstance(p, (list, tuple)) or getattr(p, "ndim", 0) == 1 for p in ids
+    )
+    if not several:
+        return [prompt_ids(ids)]
+    if not all(len(p) for p in ids):
+        raise ValueError("an empty prompt: each one starts with <bos> at least")
+    return [prompt_ids(p) for p in ids]
 
 
 def with_empty_text(model, states: torch.Tensor, mask: torch.Tensor):
