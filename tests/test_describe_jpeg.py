@@ -196,3 +196,25 @@ def test_a_polyline_whose_corner_is_under_an_ellipse_is_one_polyline():
     drawn out by half a width, overshoots the corner the two arms point to."""
     d = describe(random_scene(1029).jpeg())
     assert [s.kind for s in d.shapes if s.color == "cyan"] == ["polyline"]
+
+
+def test_a_rounded_square_and_a_hexagon_beside_other_shapes_are_no_circles():
+    """What is seen of a rounded square under a triangle fits a circle within the tolerance,
+    but a rounded rectangle closer; a small hexagon's rounded JPEG outline fits a circle only
+    loosely, and its sides make it a polygon."""
+    d = describe(
+        jpeg_of(
+            '<rect x="100" y="100" width="50" height="50" rx="16" fill="#ffc0cb"'
+            ' transform="rotate(18 125 125)"/>'
+            '<polygon points="60,60 135,80 95,130" fill="#ff00ff"/>'
+        )
+    )
+    assert [s.kind for s in d.shapes if s.color == "pink"] == ["rounded-rect"]
+    d = describe(
+        jpeg_of(
+            '<circle cx="150" cy="100" r="30" fill="#a52a2a"/>'
+            '<polygon points="154.9,123.7 174.9,136.7 173.3,160.3 152.6,171 131,159.3 132.5,134"'
+            ' fill="#000080"/>'
+        )
+    )
+    assert sorted((s.kind, s.color) for s in d.shapes) == [("circle", "brown"), ("polygon", "navy")]

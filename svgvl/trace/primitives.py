@@ -22,6 +22,7 @@ from ..svg.pathdata import ellipse_path, rect_path, reverse_path, transform_path
 Shape = tuple
 MAX_VERTICES = 12  # more corners than this is a free path, not a polygon
 STRAIGHT = 0.3  # of the tolerance: how far a traced polygon's side may waver
+CURVES = ("circle", "ellipse")  # in describe, sure only within half the shapes' tolerance
 
 
 def _circle(pts: np.ndarray):
@@ -256,7 +257,10 @@ def signed_distance(shape: Shape, pts: np.ndarray) -> np.ndarray:
 def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: float):
     """A circle, ellipse or rectangle of which only the points not ``hidden`` are sure to be
     its own outline: where another shape meets it, it may be cut away or, since the tracer
-    stacks its layers, reach on beneath the other."""
+    stacks its layers, reach on beneath the other.  (shape, error), or None.
+
+    A fitting circle is the answer unless a rectangle fits closer (a rounded square is
+    nearly round); an ellipse, which fits any arc a circle fits, only where no circle does."""
     seen = pts[~hidden]
     if len(seen) < max(8, len(pts) // 4):
         return None
@@ -269,7 +273,7 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
             tries = [(*rect[0][:5], float(r), *rect[0][6:]) for r in radii]
             errors = [np.abs(signed_distance(t, seen)).max() for t in tries]
             fits.append((tries[int(np.argmin(errors))], 0.0))
-    best, best_error = None, math.inf
+    circle, best, best_error = None, None, math.inf
     for fit in fits:
         if fit is None or min(fit[0][3:5]) < 1.0:
             continue
@@ -280,12 +284,15 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
         if error > tolerance or _area_of(shape) > 2.5 * abs(area):
             continue  # a curve through what is seen must not invent most of the shape
         if shape[0] == "circle":
-            return shape  # the simplest that fits
-        if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
+            circle = (shape, error)
+            continue
+        if shape[0] == "ellipse" and (circle or abs(shape[3] - shape[4]) <= tolerance):
             continue
         if error < best_error:
             best, best_error = shape, error
-    return best
+    if circle and (best is None or best[0] == "ellipse" or circle[1] <= best_error):
+        return circle
+    return (best, best_error) if best is not None else None
 
 
 def _round_rect(shape: Shape, tolerance: float) -> bool:
@@ -411,6 +418,10 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     return corners
 
 
+def _gap(shape: Shape, pts: np.ndarray) -> float:
+    return float(np.abs(signed_distance(shape, pts)).max())
+
+
 def _cross(u: np.ndarray, v: np.ndarray) -> float:
     return float(u[0] * v[1] - u[1] * v[0])
 
@@ -440,20 +451,29 @@ def recognise_outline(
     """Any basic shape for an outline, turned or not: a closed one as a circle, ellipse,
     (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path.
     ``hidden``: points where another shape meets this one in a picture, which may hide part
-    of it or be hidden by it; only the rest must fit."""
+    of it or be hidden by it; only the rest must fit.  A circle or ellipse straying more
+    than half the tolerance (true ones in traced images stray under a third) is the answer
+    only where no polygon fits: it may be a small polygon with its corners rounded."""
     pts = np.asarray(pts, dtype=float)
     if len(pts) < 2:
         return None
-    corners = None
+    corners, loose = None, None
     if closed:
         area = _shoelace(pts)
         shape = None
         if hidden is not None and hidden.any():
-            shape = _partly_hidden(pts, hidden, area, tolerance * 1.5)
-            if shape is None:
+            partial = _partly_hidden(pts, hidden, area, tolerance * 1.5)
+            # A curve fits a small polygon's or a rounded square's rounded corners loosely
+            # too: one that does not fit closely waits for the polygon rules.
+            if partial and (partial[0][0] not in CURVES or partial[1] <= 0.75 * tolerance):
+                shape = partial[0]
+            else:
+                loose = partial[0] if partial else None
                 corners = _hidden_polygon(pts, hidden, tolerance * 1.5)
         if shape is None and corners is None:
             shape = recognise(pts, area, tolerance, turned=True)
+            if shape and shape[0] in CURVES and _gap(shape, pts) > 0.75 * tolerance:
+                shape, loose = None, shape
         if shape is not None:
             return shape
     if corners is None:
@@ -461,7 +481,7 @@ def recognise_outline(
     if corners is None and closed and hidden is not None:
         corners = _sided_polygon(pts, hidden, tolerance * 1.5)
     if corners is None or len(corners) < (3 if closed else 2):
-        return None
+        return loose
     points = tuple((float(x), float(y)) for x, y in corners)
     if not closed and len(points) == 2:
         return ("line", *points[0], *points[1])
