@@ -218,3 +218,12 @@ def test_a_rounded_square_and_a_hexagon_beside_other_shapes_are_no_circles():
         )
     )
     assert sorted((s.kind, s.color) for s in d.shapes) == [("circle", "brown"), ("polygon", "navy")]
+
+
+@pytest.mark.parametrize(("seed", "color"), [(2164, "green"), (2140, "cyan")])
+def test_a_polyline_whose_arm_reaches_past_a_hidden_corner_is_one_polyline(seed, color):
+    """Scene 2164: the green polyline turns under a star's tip, and the arm that reaches the
+    corner, drawn out by its trimmed end and half a width, overshoots it by two widths;
+    scene 2140: the cyan one turns where two thin lines cross it."""
+    d = describe(random_scene(seed).jpeg())
+    assert [s.kind for s in d.shapes if s.color == color] == ["polyline"]

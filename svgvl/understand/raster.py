@@ -221,8 +221,10 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                     gap = float(np.hypot(*(a[ea] - b[eb])))
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
                     corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
-                    if corner is None:  # a corner hidden beneath another shape
-                        corner = _hidden_corner(a, ea, b, eb, others, scale, width)
+                    if corner is None:  # a corner hidden beneath another shape; an end
+                        # that reaches it is drawn out past it by about two widths (its
+                        # trimmed end, half a width, the round join)
+                        corner = _hidden_corner(a, ea, b, eb, others, scale, 2 * width)
                     if (best is None or gap < best[0]) and (
                         gap <= 2 * width
                         or corner is not None
