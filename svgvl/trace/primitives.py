@@ -357,14 +357,19 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     loop = np.vstack([pts, pts[:1]])
     seen = np.append(~hidden, ~hidden[0])
     at = _indices(loop, approximate_polygon(loop, tolerance))
-    sides = []  # (a point on it, its unit direction) for each long stretch seen
+    # Per side: the points its line is fitted to and whether they were seen.  Stretches of
+    # one side (split by noise or a notch) are fitted as one; where one stretch is seen and
+    # the other runs along another shape, the seen one alone: a JPEG moves an edge between
+    # two colours a pixel or two from where the same edge meets the paper.
+    runs: list[tuple[np.ndarray, bool]] = []
     for a, b in zip(at[:-1], at[1:], strict=True):
         run = loop[a : b + 1]
         length = float(np.hypot(*(run[-1] - run[0])))
         if length < 3 * tolerance:
             continue  # a rounded corner
         use = seen[a : b + 1]
-        if use.mean() < 0.5:
+        is_seen = use.mean() >= 0.5
+        if not is_seen:
             # Along another shape: a side all the same if long and straight (the shape
             # beside it may lie beneath), else a stretch under another shape.
             if length < 6 * tolerance or not _straight(run, tolerance):
@@ -374,17 +379,13 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
         middle = middle[use[len(run) // 5 : len(run) - len(run) // 5]]
         if len(middle) < 3:
             continue
-        centre = middle.mean(0)
-        direction = np.linalg.svd(middle - centre, full_matrices=False)[2][0]
-        if sides and abs(_cross(sides[-1][1], direction)) < math.sin(math.radians(8)):
-            direction = sides[-1][1]  # the same side, split by noise: one line through both
-            centre = (sides[-1][0] + centre) / 2
-            sides[-1] = (centre, direction)
+        if runs and _parallel(_direction(runs[-1][0]), _direction(middle)):
+            runs[-1] = _one_side(runs[-1], (middle, is_seen))
             continue
-        sides.append((centre, direction))
-    if len(sides) > 1 and abs(_cross(sides[-1][1], sides[0][1])) < math.sin(math.radians(8)):
-        sides[0] = ((sides[0][0] + sides[-1][0]) / 2, sides[0][1])
-        sides.pop()
+        runs.append((middle, is_seen))
+    if len(runs) > 1 and _parallel(_direction(runs[-1][0]), _direction(runs[0][0])):
+        runs[0] = _one_side(runs.pop(), runs[0])
+    sides = [(points.mean(0), _direction(points)) for points, _ in runs]
     if not 3 <= len(sides) <= MAX_VERTICES:
         return None
     corners = []
@@ -416,6 +417,23 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     if (gap > allowed).any():
         return None
     return corners
+
+
+def _direction(pts: np.ndarray) -> np.ndarray:
+    """The unit direction of the line fitted to ``pts``."""
+    return np.linalg.svd(pts - pts.mean(0), full_matrices=False)[2][0]
+
+
+def _parallel(u: np.ndarray, v: np.ndarray) -> bool:
+    return abs(_cross(u, v)) < math.sin(math.radians(8))
+
+
+def _one_side(first: tuple[np.ndarray, bool], second: tuple[np.ndarray, bool]):
+    """Two stretches of one side as one: their points together, or the seen one's alone."""
+    (p, p_seen), (q, q_seen) = first, second
+    if p_seen == q_seen:
+        return np.vstack([p, q]), p_seen
+    return first if p_seen else second
 
 
 def _gap(shape: Shape, pts: np.ndarray) -> float:
