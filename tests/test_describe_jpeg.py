@@ -236,3 +236,17 @@ def test_a_triangle_whose_side_runs_partly_along_another_shape_is_a_polygon(seed
     paper, and the side's line is fitted to the stretch that meets the paper."""
     d = describe(random_scene(seed).jpeg())
     assert [s.kind for s in d.shapes if s.color == color] == ["polygon"]
+
+
+def test_two_thin_lines_that_cross_are_both_found():
+    """A teal and a brown 3 px line that touch (scene 2227) or cross make one group of odd
+    pixels whose median is a grey neither line has: each line's colour is the colour most
+    of the group's pixels near it have."""
+    for body in (
+        '<line x1="31" y1="87" x2="145" y2="100" stroke="#008080" stroke-width="3"/>'
+        '<line x1="63" y1="161" x2="157" y2="89" stroke="#a52a2a" stroke-width="3"/>',
+        '<line x1="40" y1="60" x2="200" y2="80" stroke="#008080" stroke-width="3"/>'
+        '<line x1="60" y1="200" x2="190" y2="60" stroke="#a52a2a" stroke-width="3"/>',
+    ):
+        d = describe(jpeg_of(body))
+        assert sorted((s.kind, s.color) for s in d.shapes) == [("line", "brown"), ("line", "teal")]

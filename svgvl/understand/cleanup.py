@@ -92,7 +92,8 @@ def dominant_colors(rgb: np.ndarray) -> np.ndarray:
 def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.ndarray:
     """Colours of thin strokes (too narrow for a flat stretch): groups of at least ``least``
     pixels (per 256×256) that are neither near a known colour nor a blend of two known colours
-    drawn beside them, each group's colour its median; groups of about one colour give one.
+    drawn beside them, each group's colour its median (or its commonest colour: see
+    _main_colour); groups of about one colour give one.
     Strokes that cross make one group: once its main colour is found, the pixels of that colour
     and its blends with the others are taken out and what is left is grouped again."""
     h, w = rgb.shape[:2]
@@ -111,7 +112,7 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         for k in np.argsort(-sizes):
             if k == 0 or sizes[k] < least:
                 continue
-            color = np.median(px[labels.ravel() == k], axis=0)
+            color = _main_colour(px[labels.ravel() == k])
             if all(np.linalg.norm(color - c) > ALIKE for c in [*known, *new]):
                 new.append(color)
         if not new:
@@ -121,6 +122,19 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         odd &= ~_blends(px, (h, w), known + new, len(known), odd)
         known += new
     return np.array(found).reshape(-1, 3)
+
+
+def _main_colour(px: np.ndarray) -> np.ndarray:
+    """A group's colour: its median, or where most pixels are far from that (two thin strokes of
+    different colours that cross or touch make one group, whose median is neither), the
+    colour most of them have."""
+    median = np.median(px, axis=0)
+    if (np.linalg.norm(px - median, axis=1) < ALIKE).mean() >= 0.5:
+        return median
+    keys = (px // 32).astype(int) @ np.array([64, 8, 1])
+    values, counts = np.unique(keys, return_counts=True)
+    centre = np.median(px[keys == values[np.argmax(counts)]], axis=0)
+    return np.median(px[np.linalg.norm(px - centre, axis=1) < ALIKE], axis=0)
 
 
 def _blends(px: np.ndarray, shape, colors: list, first: int, among: np.ndarray) -> np.ndarray:
