@@ -250,3 +250,23 @@ def test_two_thin_lines_that_cross_are_both_found():
     ):
         d = describe(jpeg_of(body))
         assert sorted((s.kind, s.color) for s in d.shapes) == [("line", "brown"), ("line", "teal")]
+
+
+def test_a_rounded_rectangle_whose_corners_are_hidden_is_fitted_to_its_seen_sides():
+    """The ellipse hides the rounded rectangle's top corners: the box around what is seen
+    ends where the ellipse begins, and no corner radius fits a rectangle of that box; one
+    fitted to the seen sides reaches on beneath the ellipse.  A triangle mostly hidden
+    (scene 2011's green one) fits such a rectangle too, but along one side only, and stays a
+    polygon."""
+    body = (
+        '<rect x="36" y="106" width="65" height="81" rx="20" fill="#ffff00"/>'
+        '<ellipse cx="76" cy="112" rx="48" ry="17" fill="#00ffff"/>'
+    )
+    for image in (_encode(rasterize(svg(body), size=256), "PNG"), jpeg_of(body)):
+        d = describe(image)
+        assert sorted((s.kind, s.color) for s in d.shapes) == [
+            ("ellipse", "cyan"),
+            ("rounded-rect", "yellow"),
+        ]
+    d = describe(random_scene(2011).jpeg())
+    assert [s.kind for s in d.shapes if s.color == "green"] == ["polygon"]

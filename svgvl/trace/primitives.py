@@ -272,7 +272,14 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
             radii = np.linspace(0.0, min(w, h) / 2, 12)
             tries = [(*rect[0][:5], float(r), *rect[0][6:]) for r in radii]
             errors = [np.abs(signed_distance(t, seen)).max() for t in tries]
-            fits.append((tries[int(np.argmin(errors))], 0.0))
+            best = tries[int(np.argmin(errors))]
+            fits.append((best, 0.0))
+            # Fitted freely, it bends to an arc or a blob as well: only a close fit along two
+            # sides seen counts.
+            fitted = _fitted_rect(best, seen, tolerance)
+            close = np.abs(signed_distance(fitted, seen)).max() <= tolerance / 2
+            if close and _sides_seen(fitted, seen, tolerance) >= 2:
+                fits.append((fitted, 0.0))
     circle, best, best_error = None, None, math.inf
     for fit in fits:
         if fit is None or min(fit[0][3:5]) < 1.0:
@@ -293,6 +300,44 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
     if circle and (best is None or best[0] == "ellipse" or circle[1] <= best_error):
         return circle
     return (best, best_error) if best is not None else None
+
+
+def _fitted_rect(rect: Shape, seen: np.ndarray, tolerance: float) -> Shape:
+    """A turned rounded rectangle moved, resized and rounded to fit the points seen (least
+    squares, its angle kept): one whose corner is hidden keeps its sides where they are
+    seen, not where the box around what is seen ends."""
+    from scipy.optimize import least_squares  # as ConvexHull above: describe only
+
+    x, y, w, h, r = rect[1:6]
+    angle = rect[6] if len(rect) > 6 else 0.0
+
+    def shape(p):
+        cx, cy, w, h, k = p
+        return ("rect", cx - w / 2, cy - h / 2, w, h, k * min(w, h) / 2, angle)
+
+    start = [x + w / 2, y + h / 2, w, h, min(1.0, 2 * r / max(min(w, h), 1e-9))]
+    fit = least_squares(
+        lambda p: signed_distance(shape(p), seen),
+        start,
+        bounds=([-np.inf, -np.inf, 1.0, 1.0, 0.0], [np.inf, np.inf, np.inf, np.inf, 1.0]),
+        loss="soft_l1",
+        f_scale=tolerance,
+    )
+    return tuple(float(v) if not isinstance(v, str) else v for v in shape(fit.x))
+
+
+def _sides_seen(rect: Shape, seen: np.ndarray, tolerance: float) -> int:
+    """Along how many of a rounded rectangle's four straight sides ``seen`` runs for at least
+    a third of the side."""
+    x, y, w, h, r = rect[1:6]
+    q = _turn(seen - (x + w / 2, y + h / 2), rect[6] if len(rect) > 6 else 0.0)
+    count = 0
+    for along, across, length, half in ((0, 1, w, h / 2), (1, 0, h, w / 2)):
+        straight = np.abs(q[:, along]) <= length / 2 - r
+        for sign in (-1, 1):
+            on = q[straight & (np.abs(sign * q[:, across] - half) <= tolerance), along]
+            count += int(len(on) >= 3 and np.ptp(on) >= (length - 2 * r) / 3)
+    return count
 
 
 def _round_rect(shape: Shape, tolerance: float) -> bool:
