@@ -149,7 +149,18 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
         [p for p in out if p.stroke_width and not p.closed], rgba, scale, unit
     )
     anywhere = ndimage.binary_dilation(ink > 0, iterations=2)
-    return fills + _join_strokes(strokes, anywhere, scale), scale, rgba
+    return _off_strokes(fills, strokes, unit) + _join_strokes(strokes, anywhere, scale), scale, rgba
+
+
+def _off_strokes(fills: list[Piece], strokes: list[Piece], unit: float) -> list[Piece]:
+    """The fills less those lying within two pixels of thin strokes: where a JPEG's thin line
+    crosses a fill, the tracer gives the blend of the two the nearest colour it knows (a
+    red line over purple comes out brown), a piece no wider than the line beneath it."""
+    if not strokes:
+        return fills
+    drawn = np.any([p.mask for p in strokes], axis=0)
+    near = ndimage.binary_dilation(drawn, iterations=max(1, round(2 * unit)))
+    return [p for p in fills if (p.mask & ~near).sum() > 0.2 * p.mask.sum()]
 
 
 def fitted_masks(found: list[Piece], fits: list, drawing: Drawing, scale: float) -> np.ndarray:
