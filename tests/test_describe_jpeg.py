@@ -272,3 +272,27 @@ def test_a_rounded_rectangle_whose_corners_are_hidden_is_fitted_to_its_seen_side
         ]
     d = describe(random_scene(2011).jpeg())
     assert [s.kind for s in d.shapes if s.color == "green"] == ["polygon"]
+
+
+def test_a_line_passing_beneath_a_shape_near_its_end_is_one_line():
+    """Beyond the ellipse only a stub of the orange line is seen, bent by its blends with
+    the blue at one end: its own direction does not point back at the line, but it lies on
+    the line's way, and it is laid on it."""
+    body = (
+        '<line x1="41.6" y1="125" x2="155.8" y2="164.1" stroke="#ffa500" stroke-width="6"/>'
+        '<ellipse cx="66" cy="132.2" rx="20.1" ry="9.1" fill="#0000ff"'
+        ' transform="rotate(70.6 66 132.2)"/>'
+    )
+    for image in (_encode(rasterize(svg(body), size=256), "PNG"), jpeg_of(body)):
+        d = describe(image)
+        assert sorted((s.kind, s.color) for s in d.shapes) == [
+            ("ellipse", "blue"),
+            ("line", "orange"),
+        ]
+
+
+def test_a_polyline_cut_near_its_corner_by_a_crossing_line_is_one_polyline():
+    """Scene 2261: the cyan line crosses the grey 3 px polyline just past its corner; the
+    blends bend both ends at the gap, a little over two widths, which lies beneath the cyan."""
+    d = describe(random_scene(2261).jpeg())
+    assert [s.kind for s in d.shapes if s.color == "gray"] == ["polyline"]
