@@ -296,3 +296,13 @@ def test_a_polyline_cut_near_its_corner_by_a_crossing_line_is_one_polyline():
     blends bend both ends at the gap, a little over two widths, which lies beneath the cyan."""
     d = describe(random_scene(2261).jpeg())
     assert [s.kind for s in d.shapes if s.color == "gray"] == ["polyline"]
+
+
+def test_a_sliver_rectangle_is_refitted_without_error():
+    """A box under a pixel wide (a sliver of a shape seen beside another) starts the fit at
+    the narrowest width it allows."""
+    from svgvl.trace.primitives import _fitted_rect
+
+    seen = np.column_stack([np.full(20, 62.5), np.linspace(96, 123, 20)])
+    fit = _fitted_rect(("rect", 62.0, 95.5, 0.9, 28.0, 0.0, 32.8), seen, 2.25)
+    assert fit[0] == "rect" and min(fit[3:5]) >= 1.0

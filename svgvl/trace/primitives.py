@@ -315,7 +315,8 @@ def _fitted_rect(rect: Shape, seen: np.ndarray, tolerance: float) -> Shape:
         cx, cy, w, h, k = p
         return ("rect", cx - w / 2, cy - h / 2, w, h, k * min(w, h) / 2, angle)
 
-    start = [x + w / 2, y + h / 2, w, h, min(1.0, 2 * r / max(min(w, h), 1e-9))]
+    k = min(1.0, max(0.0, 2 * r / max(min(w, h), 1e-9)))
+    start = [x + w / 2, y + h / 2, max(w, 1.0), max(h, 1.0), k]
     fit = least_squares(
         lambda p: signed_distance(shape(p), seen),
         start,
