@@ -306,3 +306,21 @@ def test_a_sliver_rectangle_is_refitted_without_error():
     seen = np.column_stack([np.full(20, 62.5), np.linspace(96, 123, 20)])
     fit = _fitted_rect(("rect", 62.0, 95.5, 0.9, 28.0, 0.0, 32.8), seen, 2.25)
     assert fit[0] == "rect" and min(fit[3:5]) >= 1.0
+
+
+def test_a_pale_thin_line_on_white_is_found_beside_a_yellow_shape():
+    """A 3 px pink line, blurred with the paper, comes within 2 ALIKE of white and passed for
+    paper; its pixels away from other colours now make a stroke colour, while the yellow
+    circle's rim, as pale but beside the yellow, does not (the circle stays a circle)."""
+    d = describe(
+        jpeg_of(
+            '<line x1="20" y1="42" x2="68" y2="66" stroke="#ffc0cb" stroke-width="3"/>'
+            '<circle cx="160" cy="150" r="40" fill="#ffff00"/>'
+            '<rect x="40" y="150" width="50" height="60" fill="#ff0000"/>'
+        )
+    )
+    assert sorted((s.kind, s.color) for s in d.shapes) == [
+        ("circle", "yellow"),
+        ("line", "pink"),
+        ("rect", "red"),
+    ]

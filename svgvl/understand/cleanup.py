@@ -21,6 +21,8 @@ FLAT = 24  # a pixel is in a flat stretch when its 3×3 neighbourhood spans at m
 ALIKE = 40.0  # RGB distance: flat colours closer than this are one colour with noise
 SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to it
 MIN_PIXELS = 30  # flat pixels (per 256×256) a colour needs to count as dominant
+PAPER = 235  # a dominant colour this bright in every channel is the paper
+RIM = 6  # pixels (per 256): how far a JPEG spreads a colour's blends with the paper
 
 
 def quieted(
@@ -102,7 +104,9 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         return np.zeros((0, 3))
     least = least * h * w / 256**2
     known = [np.asarray(c, float) for c in colors]
-    odd = np.linalg.norm(px[:, None] - colors[None], axis=2).min(1) > 2 * ALIKE
+    gaps = np.linalg.norm(px[:, None] - colors[None], axis=2)
+    odd = gaps.min(1) > 2 * ALIKE
+    odd |= _pale(gaps, colors, (h, w))
     odd &= ~_blends(px, (h, w), known, 0, odd)
     found: list[np.ndarray] = []
     while True:
@@ -122,6 +126,25 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         odd &= ~_blends(px, (h, w), known + new, len(known), odd)
         known += new
     return np.array(found).reshape(-1, 3)
+
+
+def _pale(gaps: np.ndarray, colors: np.ndarray, shape) -> np.ndarray:
+    """Pixels of a pale thin stroke on white paper: a 3 px pink line blurred with the paper
+    beside it comes within 2 ALIKE of white, though further than ALIKE.  Such pixels within
+    RIM of another colour are its blends with the paper (a yellow shape's rim, which a JPEG
+    spreads that far), not a stroke."""
+    paper = np.flatnonzero(colors.min(1) >= PAPER)
+    if not len(paper):
+        return np.zeros(len(gaps), bool)
+    others = np.delete(np.arange(len(colors)), paper)
+    near_paper = gaps[:, paper].min(1)
+    pale = (near_paper > ALIKE) & (near_paper <= 2 * ALIKE)
+    if len(others):
+        drawn = (gaps[:, others] < ALIKE).any(1).reshape(shape)
+        rim = max(1, round(RIM * max(shape) / 256))
+        beside = ndimage.binary_dilation(drawn, iterations=rim).ravel()
+        pale &= (gaps[:, others].min(1) > 2 * ALIKE) & ~beside
+    return pale
 
 
 def _main_colour(px: np.ndarray) -> np.ndarray:
