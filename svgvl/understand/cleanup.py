@@ -15,13 +15,13 @@ import numpy as np
 from scipy import ndimage
 
 from ..trace.palette import noise_level
+from .raster import PAPER  # a dominant colour this bright in every channel is the paper
 
 NOISY = 0.02  # the tracer's noise level above which an image is treated as a JPEG
 FLAT = 24  # a pixel is in a flat stretch when its 3×3 neighbourhood spans at most this
 ALIKE = 40.0  # RGB distance: flat colours closer than this are one colour with noise
 SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to it
 MIN_PIXELS = 30  # flat pixels (per 256×256) a colour needs to count as dominant
-PAPER = 235  # a dominant colour this bright in every channel is the paper
 RIM = 6  # pixels (per 256): how far a JPEG spreads a colour's blends with the paper
 
 
