@@ -22,6 +22,7 @@ from ..svg.pathdata import ellipse_path, rect_path, reverse_path, transform_path
 Shape = tuple
 MAX_VERTICES = 12  # more corners than this is a free path, not a polygon
 STRAIGHT = 0.3  # of the tolerance: how far a traced polygon's side may waver
+CURVES = ("circle", "ellipse")  # in describe, sure only within half the shapes' tolerance
 
 
 def _circle(pts: np.ndarray):
@@ -256,7 +257,10 @@ def signed_distance(shape: Shape, pts: np.ndarray) -> np.ndarray:
 def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: float):
     """A circle, ellipse or rectangle of which only the points not ``hidden`` are sure to be
     its own outline: where another shape meets it, it may be cut away or, since the tracer
-    stacks its layers, reach on beneath the other."""
+    stacks its layers, reach on beneath the other.  (shape, error), or None.
+
+    A fitting circle is the answer unless a rectangle fits closer (a rounded square is
+    nearly round); an ellipse, which fits any arc a circle fits, only where no circle does."""
     seen = pts[~hidden]
     if len(seen) < max(8, len(pts) // 4):
         return None
@@ -268,8 +272,15 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
             radii = np.linspace(0.0, min(w, h) / 2, 12)
             tries = [(*rect[0][:5], float(r), *rect[0][6:]) for r in radii]
             errors = [np.abs(signed_distance(t, seen)).max() for t in tries]
-            fits.append((tries[int(np.argmin(errors))], 0.0))
-    best, best_error = None, math.inf
+            best = tries[int(np.argmin(errors))]
+            fits.append((best, 0.0))
+            # Fitted freely, it bends to an arc or a blob as well: only a close fit along two
+            # sides seen counts.
+            fitted = _fitted_rect(best, seen, tolerance)
+            close = np.abs(signed_distance(fitted, seen)).max() <= tolerance / 2
+            if close and _sides_seen(fitted, seen, tolerance) >= 2:
+                fits.append((fitted, 0.0))
+    circle, best, best_error = None, None, math.inf
     for fit in fits:
         if fit is None or min(fit[0][3:5]) < 1.0:
             continue
@@ -280,12 +291,54 @@ def _partly_hidden(pts: np.ndarray, hidden: np.ndarray, area: float, tolerance: 
         if error > tolerance or _area_of(shape) > 2.5 * abs(area):
             continue  # a curve through what is seen must not invent most of the shape
         if shape[0] == "circle":
-            return shape  # the simplest that fits
-        if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
+            circle = (shape, error)
+            continue
+        if shape[0] == "ellipse" and (circle or abs(shape[3] - shape[4]) <= tolerance):
             continue
         if error < best_error:
             best, best_error = shape, error
-    return best
+    if circle and (best is None or best[0] == "ellipse" or circle[1] <= best_error):
+        return circle
+    return (best, best_error) if best is not None else None
+
+
+def _fitted_rect(rect: Shape, seen: np.ndarray, tolerance: float) -> Shape:
+    """A turned rounded rectangle moved, resized and rounded to fit the points seen (least
+    squares, its angle kept): one whose corner is hidden keeps its sides where they are
+    seen, not where the box around what is seen ends."""
+    from scipy.optimize import least_squares  # as ConvexHull above: describe only
+
+    x, y, w, h, r = rect[1:6]
+    angle = rect[6] if len(rect) > 6 else 0.0
+
+    def shape(p):
+        cx, cy, w, h, k = p
+        return ("rect", cx - w / 2, cy - h / 2, w, h, k * min(w, h) / 2, angle)
+
+    k = min(1.0, max(0.0, 2 * r / max(min(w, h), 1e-9)))
+    start = [x + w / 2, y + h / 2, max(w, 1.0), max(h, 1.0), k]
+    fit = least_squares(
+        lambda p: signed_distance(shape(p), seen),
+        start,
+        bounds=([-np.inf, -np.inf, 1.0, 1.0, 0.0], [np.inf, np.inf, np.inf, np.inf, 1.0]),
+        loss="soft_l1",
+        f_scale=tolerance,
+    )
+    return tuple(float(v) if not isinstance(v, str) else v for v in shape(fit.x))
+
+
+def _sides_seen(rect: Shape, seen: np.ndarray, tolerance: float) -> int:
+    """Along how many of a rounded rectangle's four straight sides ``seen`` runs for at least
+    a third of the side."""
+    x, y, w, h, r = rect[1:6]
+    q = _turn(seen - (x + w / 2, y + h / 2), rect[6] if len(rect) > 6 else 0.0)
+    count = 0
+    for along, across, length, half in ((0, 1, w, h / 2), (1, 0, h, w / 2)):
+        straight = np.abs(q[:, along]) <= length / 2 - r
+        for sign in (-1, 1):
+            on = q[straight & (np.abs(sign * q[:, across] - half) <= tolerance), along]
+            count += int(len(on) >= 3 and np.ptp(on) >= (length - 2 * r) / 3)
+    return count
 
 
 def _round_rect(shape: Shape, tolerance: float) -> bool:
@@ -350,14 +403,19 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     loop = np.vstack([pts, pts[:1]])
     seen = np.append(~hidden, ~hidden[0])
     at = _indices(loop, approximate_polygon(loop, tolerance))
-    sides = []  # (a point on it, its unit direction) for each long stretch seen
+    # Per side: the points its line is fitted to and whether they were seen.  Stretches of
+    # one side (split by noise or a notch) are fitted as one; where one stretch is seen and
+    # the other runs along another shape, the seen one alone: a JPEG moves an edge between
+    # two colours a pixel or two from where the same edge meets the paper.
+    runs: list[tuple[np.ndarray, bool]] = []
     for a, b in zip(at[:-1], at[1:], strict=True):
         run = loop[a : b + 1]
         length = float(np.hypot(*(run[-1] - run[0])))
         if length < 3 * tolerance:
             continue  # a rounded corner
         use = seen[a : b + 1]
-        if use.mean() < 0.5:
+        is_seen = use.mean() >= 0.5
+        if not is_seen:
             # Along another shape: a side all the same if long and straight (the shape
             # beside it may lie beneath), else a stretch under another shape.
             if length < 6 * tolerance or not _straight(run, tolerance):
@@ -367,17 +425,13 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
         middle = middle[use[len(run) // 5 : len(run) - len(run) // 5]]
         if len(middle) < 3:
             continue
-        centre = middle.mean(0)
-        direction = np.linalg.svd(middle - centre, full_matrices=False)[2][0]
-        if sides and abs(_cross(sides[-1][1], direction)) < math.sin(math.radians(8)):
-            direction = sides[-1][1]  # the same side, split by noise: one line through both
-            centre = (sides[-1][0] + centre) / 2
-            sides[-1] = (centre, direction)
+        if runs and _parallel(_direction(runs[-1][0]), _direction(middle)):
+            runs[-1] = _one_side(runs[-1], (middle, is_seen))
             continue
-        sides.append((centre, direction))
-    if len(sides) > 1 and abs(_cross(sides[-1][1], sides[0][1])) < math.sin(math.radians(8)):
-        sides[0] = ((sides[0][0] + sides[-1][0]) / 2, sides[0][1])
-        sides.pop()
+        runs.append((middle, is_seen))
+    if len(runs) > 1 and _parallel(_direction(runs[-1][0]), _direction(runs[0][0])):
+        runs[0] = _one_side(runs.pop(), runs[0])
+    sides = [(points.mean(0), _direction(points)) for points, _ in runs]
     if not 3 <= len(sides) <= MAX_VERTICES:
         return None
     corners = []
@@ -411,6 +465,27 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     return corners
 
 
+def _direction(pts: np.ndarray) -> np.ndarray:
+    """The unit direction of the line fitted to ``pts``."""
+    return np.linalg.svd(pts - pts.mean(0), full_matrices=False)[2][0]
+
+
+def _parallel(u: np.ndarray, v: np.ndarray) -> bool:
+    return abs(_cross(u, v)) < math.sin(math.radians(8))
+
+
+def _one_side(first: tuple[np.ndarray, bool], second: tuple[np.ndarray, bool]):
+    """Two stretches of one side as one: their points together, or the seen one's alone."""
+    (p, p_seen), (q, q_seen) = first, second
+    if p_seen == q_seen:
+        return np.vstack([p, q]), p_seen
+    return first if p_seen else second
+
+
+def _gap(shape: Shape, pts: np.ndarray) -> float:
+    return float(np.abs(signed_distance(shape, pts)).max())
+
+
 def _cross(u: np.ndarray, v: np.ndarray) -> float:
     return float(u[0] * v[1] - u[1] * v[0])
 
@@ -440,20 +515,29 @@ def recognise_outline(
     """Any basic shape for an outline, turned or not: a closed one as a circle, ellipse,
     (rounded) rectangle or polygon, an open one as a line or a polyline; None: a free path.
     ``hidden``: points where another shape meets this one in a picture, which may hide part
-    of it or be hidden by it; only the rest must fit."""
+    of it or be hidden by it; only the rest must fit.  A circle or ellipse straying more
+    than half the tolerance (true ones in traced images stray under a third) is the answer
+    only where no polygon fits: it may be a small polygon with its corners rounded."""
     pts = np.asarray(pts, dtype=float)
     if len(pts) < 2:
         return None
-    corners = None
+    corners, loose = None, None
     if closed:
         area = _shoelace(pts)
         shape = None
         if hidden is not None and hidden.any():
-            shape = _partly_hidden(pts, hidden, area, tolerance * 1.5)
-            if shape is None:
+            partial = _partly_hidden(pts, hidden, area, tolerance * 1.5)
+            # A curve fits a small polygon's or a rounded square's rounded corners loosely
+            # too: one that does not fit closely waits for the polygon rules.
+            if partial and (partial[0][0] not in CURVES or partial[1] <= 0.75 * tolerance):
+                shape = partial[0]
+            else:
+                loose = partial[0] if partial else None
                 corners = _hidden_polygon(pts, hidden, tolerance * 1.5)
         if shape is None and corners is None:
             shape = recognise(pts, area, tolerance, turned=True)
+            if shape and shape[0] in CURVES and _gap(shape, pts) > 0.75 * tolerance:
+                shape, loose = None, shape
         if shape is not None:
             return shape
     if corners is None:
@@ -461,7 +545,7 @@ def recognise_outline(
     if corners is None and closed and hidden is not None:
         corners = _sided_polygon(pts, hidden, tolerance * 1.5)
     if corners is None or len(corners) < (3 if closed else 2):
-        return None
+        return loose
     points = tuple((float(x), float(y)) for x, y in corners)
     if not closed and len(points) == 2:
         return ("line", *points[0], *points[1])

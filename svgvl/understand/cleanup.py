@@ -15,12 +15,14 @@ import numpy as np
 from scipy import ndimage
 
 from ..trace.palette import noise_level
+from .raster import PAPER  # a dominant colour this bright in every channel is the paper
 
 NOISY = 0.02  # the tracer's noise level above which an image is treated as a JPEG
 FLAT = 24  # a pixel is in a flat stretch when its 3×3 neighbourhood spans at most this
 ALIKE = 40.0  # RGB distance: flat colours closer than this are one colour with noise
 SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to it
 MIN_PIXELS = 30  # flat pixels (per 256×256) a colour needs to count as dominant
+RIM = 6  # pixels (per 256): how far a JPEG spreads a colour's blends with the paper
 
 
 def quieted(
@@ -92,7 +94,8 @@ def dominant_colors(rgb: np.ndarray) -> np.ndarray:
 def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.ndarray:
     """Colours of thin strokes (too narrow for a flat stretch): groups of at least ``least``
     pixels (per 256×256) that are neither near a known colour nor a blend of two known colours
-    drawn beside them, each group's colour its median; groups of about one colour give one.
+    drawn beside them, each group's colour its median (or its commonest colour: see
+    _main_colour); groups of about one colour give one.
     Strokes that cross make one group: once its main colour is found, the pixels of that colour
     and its blends with the others are taken out and what is left is grouped again."""
     h, w = rgb.shape[:2]
@@ -101,7 +104,9 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         return np.zeros((0, 3))
     least = least * h * w / 256**2
     known = [np.asarray(c, float) for c in colors]
-    odd = np.linalg.norm(px[:, None] - colors[None], axis=2).min(1) > 2 * ALIKE
+    gaps = np.linalg.norm(px[:, None] - colors[None], axis=2)
+    odd = gaps.min(1) > 2 * ALIKE
+    odd |= _pale(gaps, colors, (h, w))
     odd &= ~_blends(px, (h, w), known, 0, odd)
     found: list[np.ndarray] = []
     while True:
@@ -111,7 +116,7 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         for k in np.argsort(-sizes):
             if k == 0 or sizes[k] < least:
                 continue
-            color = np.median(px[labels.ravel() == k], axis=0)
+            color = _main_colour(px[labels.ravel() == k])
             if all(np.linalg.norm(color - c) > ALIKE for c in [*known, *new]):
                 new.append(color)
         if not new:
@@ -121,6 +126,38 @@ def stroke_colors(rgb: np.ndarray, colors: np.ndarray, least: int = 20) -> np.nd
         odd &= ~_blends(px, (h, w), known + new, len(known), odd)
         known += new
     return np.array(found).reshape(-1, 3)
+
+
+def _pale(gaps: np.ndarray, colors: np.ndarray, shape) -> np.ndarray:
+    """Pixels of a pale thin stroke on white paper: a 3 px pink line blurred with the paper
+    beside it comes within 2 ALIKE of white, though further than ALIKE.  Such pixels within
+    RIM of another colour are its blends with the paper (a yellow shape's rim, which a JPEG
+    spreads that far), not a stroke."""
+    paper = np.flatnonzero(colors.min(1) >= PAPER)
+    if not len(paper):
+        return np.zeros(len(gaps), bool)
+    others = np.delete(np.arange(len(colors)), paper)
+    near_paper = gaps[:, paper].min(1)
+    pale = (near_paper > ALIKE) & (near_paper <= 2 * ALIKE)
+    if len(others):
+        drawn = (gaps[:, others] < ALIKE).any(1).reshape(shape)
+        rim = max(1, round(RIM * max(shape) / 256))
+        beside = ndimage.binary_dilation(drawn, iterations=rim).ravel()
+        pale &= (gaps[:, others].min(1) > 2 * ALIKE) & ~beside
+    return pale
+
+
+def _main_colour(px: np.ndarray) -> np.ndarray:
+    """A group's colour: its median, or where most pixels are far from that (two thin strokes of
+    different colours that cross or touch make one group, whose median is neither), the
+    colour most of them have."""
+    median = np.median(px, axis=0)
+    if (np.linalg.norm(px - median, axis=1) < ALIKE).mean() >= 0.5:
+        return median
+    keys = (px // 32).astype(int) @ np.array([64, 8, 1])
+    values, counts = np.unique(keys, return_counts=True)
+    centre = np.median(px[keys == values[np.argmax(counts)]], axis=0)
+    return np.median(px[np.linalg.norm(px - centre, axis=1) < ALIKE], axis=0)
 
 
 def _blends(px: np.ndarray, shape, colors: list, first: int, among: np.ndarray) -> np.ndarray:

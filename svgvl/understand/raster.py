@@ -149,7 +149,18 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
         [p for p in out if p.stroke_width and not p.closed], rgba, scale, unit
     )
     anywhere = ndimage.binary_dilation(ink > 0, iterations=2)
-    return fills + _join_strokes(strokes, anywhere, scale), scale, rgba
+    return _off_strokes(fills, strokes, unit) + _join_strokes(strokes, anywhere, scale), scale, rgba
+
+
+def _off_strokes(fills: list[Piece], strokes: list[Piece], unit: float) -> list[Piece]:
+    """The fills less those lying within two pixels of thin strokes: where a JPEG's thin line
+    crosses a fill, the tracer gives the blend of the two the nearest colour it knows (a
+    red line over purple comes out brown), a piece no wider than the line beneath it."""
+    if not strokes:
+        return fills
+    drawn = np.any([p.mask for p in strokes], axis=0)
+    near = ndimage.binary_dilation(drawn, iterations=max(1, round(2 * unit)))
+    return [p for p in fills if (p.mask & ~near).sum() > 0.2 * p.mask.sum()]
 
 
 def fitted_masks(found: list[Piece], fits: list, drawing: Drawing, scale: float) -> np.ndarray:
@@ -221,19 +232,36 @@ def _join_strokes(layer: list[Piece], others: np.ndarray, scale: float) -> list[
                     gap = float(np.hypot(*(a[ea] - b[eb])))
                     width = max(strokes[i].stroke_width, strokes[j].stroke_width)
                     corner = _corner(a, ea, b, eb, 3 * width) if gap <= 6 * width else None
-                    if corner is None:  # a corner hidden beneath another shape
-                        corner = _hidden_corner(a, ea, b, eb, others, scale, width)
+                    if corner is None:  # a corner hidden beneath another shape; an end
+                        # that reaches it is drawn out past it by about two widths (its
+                        # trimmed end, half a width, the round join)
+                        corner = _hidden_corner(a, ea, b, eb, others, scale, 2 * width)
+                    beneath = _beneath(a[ea], b[eb], others, scale)
+                    # A stub beyond a shape on a straight stroke's way: which piece it extends.
+                    along = None
+                    if beneath and _continues(a, ea, b, width):
+                        along = 0
+                    elif beneath and _continues(b, eb, a, width):
+                        along = 1
                     if (best is None or gap < best[0]) and (
                         gap <= 2 * width
                         or corner is not None
-                        or (_beneath(a[ea], b[eb], others, scale) and _facing(a, ea, b, eb))
+                        or (beneath and _facing(a, ea, b, eb))
+                        # a short gap where another stroke crosses, whose blends with this
+                        # one bend both ends
+                        or (beneath and gap <= 4 * width)
+                        or along is not None
                     ):
-                        best = (gap, i, j, ea, eb, corner)
+                        best = (gap, i, j, ea, eb, corner, along)
         if best is not None:
-            _, i, j, ea, eb, corner = best
+            _, i, j, ea, eb, corner, along = best
             a, b = strokes[i], strokes[j]
             first = a.pts[::-1] if ea == 0 else a.pts
             second = b.pts if eb == 0 else b.pts[::-1]
+            if along == 0:  # the stub laid on the line it extends
+                second = _onto(second, a.pts[ea], _outward(a.pts, ea))
+            elif along == 1:
+                first = _onto(first, b.pts[eb], _outward(b.pts, eb))
             if corner is not None:  # the corner the noise or the tracer took away, put back
                 # (an end drawn out past it cut back to it)
                 u, v = _outward(a.pts, ea), _outward(b.pts, eb)
@@ -369,6 +397,25 @@ def _facing(a: np.ndarray, ea: int, b: np.ndarray, eb: int, degrees: float = 20.
     gap = gap / (float(np.hypot(*gap)) or 1.0)
     cos = np.cos(np.radians(degrees))
     return bool(_outward(a, ea) @ gap >= cos and -(_outward(b, eb) @ gap) >= cos)
+
+
+def _continues(a: np.ndarray, ea: int, b: np.ndarray, width: float) -> bool:
+    """Whether the centre-line ``b`` lies ahead of ``a``'s end ``ea``, along the line that end
+    leaves on (most of it within a width of that line): the stretch of a straight stroke
+    beyond a shape it passes beneath.  A short stretch's own direction, bent by the blends
+    at its ends, cannot say so."""
+    if len(a) < 15:
+        return False
+    u = _outward(a, ea)
+    d = b - a[ea]
+    ahead = d @ u
+    off = np.abs(d[:, 0] * u[1] - d[:, 1] * u[0])
+    return bool((ahead > 0).all() and np.median(off) <= width)
+
+
+def _onto(pts: np.ndarray, origin: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Points moved onto the line through ``origin`` along ``u``."""
+    return origin + np.outer((pts - origin) @ u, u)
 
 
 def _beneath(p: np.ndarray, q: np.ndarray, others: np.ndarray, scale: float) -> bool:
