@@ -364,3 +364,20 @@ def test_gaps_of_a_fill_between_shapes_keep_them_apart(gap):
 
     assert parts(rgb) == 3
     assert parts(out) == 3
+
+
+def test_small_dark_features_of_a_big_face_are_kept():
+    """Eyes 6×8 px on a 220 px face have some 30 flat pixels each, under the share of the
+    image a colour needs to count (0.22 % of its flat pixels): they were dropped as noise and
+    the face came out blank.  A cluster that far from every big one is a shape, not noise."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256">'
+        '<rect width="256" height="256" fill="#fff"/>'
+        '<circle cx="128" cy="128" r="110" fill="#a56c43"/>'
+        '<ellipse cx="100" cy="110" rx="3" ry="4" fill="#1a1717"/>'
+        '<ellipse cx="156" cy="110" rx="3" ry="4" fill="#1a1717"/></svg>'
+    )
+    rgb = rasterize(svg, size=256)
+    out = drawn(write(trace(np.dstack([rgb, np.full((256, 256), 255, np.uint8)]))), 256, 256)
+    for x in (100, 156):
+        assert np.abs(out[110, x].astype(int) - (0x1A, 0x17, 0x17)).sum() < 40

@@ -152,6 +152,18 @@ def find_palette(
     minimum = max(6, 0.0004 * n * min(max(n / 12_000, 1.0), 65536 / 12_000))
     keep = weights_arr >= minimum
     if keep.any():
+        # A small cluster far from every big one is a small shape of its own colour (the eyes
+        # of a 60 px face: 30 flat pixels, dark on skin), not noise, which lies near the
+        # colours it spoils.
+        gap = np.sqrt(
+            np.maximum(
+                _square_norms(centres_arr)[:, None]
+                - 2 * centres_arr @ centres_arr[keep].T
+                + _square_norms(centres_arr[keep])[None, :],
+                0,
+            )
+        ).min(1)
+        keep |= (weights_arr >= 6) & (gap > DISTINCT * merge_distance)
         centres_arr, weights_arr = centres_arr[keep], weights_arr[keep]
     # Thin strokes (text, outlines) may have no flat pixel at all: colours that many pixels are
     # far from join the palette, taken from the purest end of their cluster.
@@ -183,6 +195,11 @@ def find_palette(
         centres_arr, weights_arr = _to_count(pixels, weights, centres_arr, weights_arr, MAX_COLORS)
     order = np.argsort(-weights_arr)
     return Palette(centres_arr[order], weights_arr[order].astype(np.int64))
+
+
+DISTINCT = 3.0
+"""A flat colour cluster this many merge distances from every big one is kept however small
+(see :func:`find_palette`)."""
 
 
 def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
