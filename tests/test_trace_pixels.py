@@ -39,6 +39,13 @@ def drawn(svg: str, width: int, height: int) -> np.ndarray:
     return rasterize(svg.encode(), size=(width, height))
 
 
+def retraced(svg: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """An SVG drawn opaque at width×height, and its trace drawn the same: (input, output)."""
+    rgb = rasterize(svg, size=(width, height))
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    return rgb, drawn(write(trace(rgba)), width, height)
+
+
 def commands(drawing) -> list:
     return [c for p in drawing.paths for c in p.d]
 
@@ -320,8 +327,7 @@ def test_a_thin_line_of_a_fills_colour_across_one_colour_stays_whole():
         '<rect x="120" y="20" width="120" height="200" fill="#84fdee"/>'
         '<path d="M150 40 172 200" stroke="#6d4c41" stroke-width="2.2"/></svg>'
     )
-    rgb = rasterize(svg, size=256)
-    out = drawn(write(trace(np.dstack([rgb, np.full((256, 256), 255, np.uint8)]))), 256, 256)
+    _, out = retraced(svg, 256, 256)
     # Along the line, the darkest pixel across it must be brown, not the wing's cyan.
     brown = 0
     for y in range(50, 191, 2):
@@ -355,8 +361,7 @@ def test_gaps_of_a_fill_between_shapes_keep_them_apart(gap):
     either side and the shapes merged.  Each white part must stay a part of its own."""
     from svgvl.trace.morphology import components
 
-    rgb = rasterize(_stopwatch(gap), size=(256, 64))
-    out = drawn(write(trace(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]))), 256, 64)
+    rgb, out = retraced(_stopwatch(gap), 256, 64)
 
     def parts(image):  # white parts inside the tile
         white = image[6:58, 6:58].astype(int).sum(-1) > 640
@@ -377,7 +382,6 @@ def test_small_dark_features_of_a_big_face_are_kept():
         '<ellipse cx="100" cy="110" rx="3" ry="4" fill="#1a1717"/>'
         '<ellipse cx="156" cy="110" rx="3" ry="4" fill="#1a1717"/></svg>'
     )
-    rgb = rasterize(svg, size=256)
-    out = drawn(write(trace(np.dstack([rgb, np.full((256, 256), 255, np.uint8)]))), 256, 256)
+    _, out = retraced(svg, 256, 256)
     for x in (100, 156):
         assert np.abs(out[110, x].astype(int) - (0x1A, 0x17, 0x17)).sum() < 40
