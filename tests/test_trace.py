@@ -308,3 +308,18 @@ def test_a_thin_rim_between_two_fills_is_kept(width):
     rim = (image >= 200).all(2)
     assert rim.sum() > 500
     assert (out[rim] >= 200).all(1).mean() > 0.85
+
+
+def test_no_two_palette_colours_within_the_merge_distance():
+    """k-means after the greedy clustering may pull a cluster it opened for a few tinted pixels
+    (JPEG chroma bleeding next to white) to within the merge distance of white: it was kept as
+    an off-white layer and drawn as blotches over grey letters.  Such clusters are merged."""
+    from svgvl.trace.palette import find_palette
+
+    rgb = np.full((120, 120, 3), 255, np.uint8)
+    rgb[:20, :20] = (240, 240, 232)  # 31 from white: the greedy step opens a cluster for it
+    rgb[40:70, 40:70] = (247, 247, 243)  # nearer to that cluster: k-means pulls it to white
+    colors = find_palette(rgb, np.ones((120, 120), bool), merge_distance=30.0).colors
+    gaps = np.linalg.norm(colors[:, None] - colors[None], axis=-1)
+    np.fill_diagonal(gaps, np.inf)
+    assert gaps.min() > 30.0
