@@ -156,25 +156,14 @@ def find_palette(
         # A small cluster far from every big one is a small shape of its own colour (the eyes
         # of a 60 px face: 30 flat pixels, dark on skin), not noise, which lies near the
         # colours it spoils.
-        gap = np.sqrt(
-            np.maximum(
-                _square_norms(centres_arr)[:, None]
-                - 2 * centres_arr @ centres_arr[keep].T
-                + _square_norms(centres_arr[keep])[None, :],
-                0,
-            )
-        ).min(1)
+        gap = np.sqrt(np.maximum(_square_distances(centres_arr, centres_arr[keep]).min(1), 0))
         keep |= (weights_arr >= 6) & (gap > DISTINCT * merge_distance)
         centres_arr, weights_arr = centres_arr[keep], weights_arr[keep]
     # Thin strokes (text, outlines) may have no flat pixel at all: colours that many pixels are
     # far from join the palette, taken from the purest end of their cluster.
     everything, every_count = coarsen(*colour_counts(rgb, usable, packed))
     total = float(every_count.sum())
-    sq = (
-        _square_norms(everything)[:, None]
-        - 2 * everything @ centres_arr.T
-        + _square_norms(centres_arr)[None, :]
-    )
+    sq = _square_distances(everything, centres_arr)
     far = np.sqrt(np.maximum(sq.min(1), 0))
     out = far > 2 * merge_distance
     residual, res_count, res_far = everything[out], every_count[out], far[out]
@@ -201,6 +190,11 @@ def find_palette(
 DISTINCT = 3.0
 """A flat colour cluster this many merge distances from every big one is kept however small
 (see :func:`find_palette`)."""
+
+
+def _square_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) squared RGB distances, through one matmul."""
+    return _square_norms(a)[:, None] - 2 * a @ b.T + _square_norms(b)[None, :]
 
 
 def _merge_close(centres: np.ndarray, weights: np.ndarray, distance: float):
