@@ -31,7 +31,7 @@ from .budget import scale_drawing, within_budget, within_layer_budget
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
-from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, noise_level
+from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, looks_noisy
 from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
 from .shading import shade
@@ -115,7 +115,7 @@ def trace(
         if shadows:  # a soft shadow is no noise: judged without it
             ranges = local_range(rgba[..., :3])
     if noisy is None:  # judged on the whole image, before line work is painted out of it
-        noisy = noise_level(rgba[..., :3], rgba[..., 3] >= 128, ranges) > 0.02
+        noisy = looks_noisy(rgba[..., :3], rgba[..., 3] >= 128, ranges)
     painted = rgba
     if mode != "fill":
         strokes, rgba = stroke_pass(

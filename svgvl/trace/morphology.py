@@ -100,7 +100,9 @@ def mode_filter(labels: np.ndarray, values: int, size: int = 3) -> np.ndarray:
     if not len(ys):
         return out
     padded = np.pad(labels, r, constant_values=-1)
-    seen = padded[ys[:, None] + np.repeat(np.arange(size), size), xs[:, None] + np.tile(np.arange(size), size)]
+    seen = padded[
+        ys[:, None] + np.repeat(np.arange(size), size), xs[:, None] + np.tile(np.arange(size), size)
+    ]
     counts = np.ones(seen.shape, dtype=np.uint8)  # each position counts itself
     for i in range(size * size):
         same = seen[:, i + 1 :] == seen[:, i : i + 1]
