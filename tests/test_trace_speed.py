@@ -83,6 +83,26 @@ def test_straight_edges_come_back_as_lines(name):
     assert len(traced) >= source_long_lines(name) > 5
 
 
+def test_sides_between_two_rounded_corners_are_lines():
+    """Boxes outlined with a 1.5-unit stroke (rounded outer corners), joined by a bracket
+    into one outline, at 128 px: the straight stretch of each top side reaches a few points
+    into the corners at both ends, where the local test cannot see the bend, so the stretch
+    bows as a whole; it was left to a cubic bent across the side (a wobble at zoom).  Cut
+    back at both ends it is a line; an arc cut back so still bows (test_arcs_stay_arcs)."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+        '<g stroke="#000" stroke-width="1.5">'
+        '<rect width="7" height="5" x="3" y="2" rx=".6"/>'
+        '<rect width="7" height="5" x="14" y="2" rx=".6"/>'
+        '<rect width="7" height="5" x="8.5" y="17" rx=".6"/>'
+        '<path fill="none" d="M6.5 7v3.5h11V7M12 10.5V17"/></g></svg>'
+    )
+    px = rasterize(svg, size=128)
+    segments = lines(trace(np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])))
+    tops = [s for s in segments if s[0][1] == s[1][1] < 10 and length(s) >= 20]
+    assert len(tops) == 2  # the outer top side of each upper box, one exact line each
+
+
 def test_arcs_stay_arcs():
     # A face drawn with circles: no straight run anywhere off the image border.
     segments = lines(trace(rgba("icons/fa-regular-face-smile.svg")))

@@ -76,14 +76,24 @@ def _local_deviation(pts: np.ndarray, closed: bool) -> np.ndarray:
     return np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0]) / length
 
 
-def _unbowed(pts: np.ndarray, s: int, e: int, tol: float, min_run: int, tries: int):
+def _unbowed(
+    pts: np.ndarray, s: int, e: int, tol: float, min_run: int, tries: int, bend_only: bool
+):
     """The run s..e, or failing that the run cut back at one end by up to ``tries`` times
-    LOCAL_SPAN points, that does not
-    bow like an arc; None if none does.  (A straight edge's run may reach into a bend — a
-    junction, the start of a curve — by a few points, which bows it as a whole.)"""
-    for cut in range(0, min(tries * LOCAL_SPAN, e - s + 1 - min_run) + 1, LOCAL_SPAN):
-        for a, b in ((s, e - cut), (s + cut, e)) if cut else ((s, e),):
-            if _bow(pts[a : b + 1]) <= 0.4 * tol:
+    LOCAL_SPAN points, that does not bow like an arc; None if none does.  (A straight edge's
+    run may reach into a bend — a junction, the start of a curve — by a few points, which bows
+    it as a whole.)  ``bend_only``: a cut must take away most of the bow (the bend it reached
+    into), not a little of it, as cutting the end off an arc of large radius does."""
+    whole = _bow(pts[s : e + 1])
+    if whole <= 0.4 * tol:
+        return s, e
+    for cut in range(LOCAL_SPAN, min(tries * LOCAL_SPAN, e - s + 1 - min_run) + 1, LOCAL_SPAN):
+        ends = [(s, e - cut), (s + cut, e)]
+        if bend_only and e - s + 1 - 2 * cut >= min_run:
+            ends.append((s + cut, e - cut))  # a side between two bends reaches into both
+        for a, b in ends:
+            bow = _bow(pts[a : b + 1])
+            if bow <= 0.4 * tol and not (bend_only and bow > 0.25 * whole):
                 return a, b
     return None
 
@@ -100,8 +110,10 @@ def straight_runs(
 
     A closed contour should start off every run (:func:`curved_point`), so that each run is a
     plain slice; otherwise no runs are reported.  An open polyline (a stroke's centre-line) may
-    start or end on one.  ``shrink``: a run that bows as a whole may still be taken cut back
-    at one end (see :func:`_unbowed`; the fill tracer does without, for fewer segments).
+    start or end on one.  A run that bows as a whole because it reaches into a bend by the
+    few points the local test cannot see is taken cut back at that end; ``shrink``: cut back
+    farther, and whatever the bow (see :func:`_unbowed`; the fill tracer does without, for
+    fewer segments on large arcs).
     """
     n = len(pts)
     if n < (2 if closed else 1) * min_run:
@@ -126,7 +138,7 @@ def straight_runs(
         s = s0
         while e0 - s + 1 >= min_run:
             e = _longest_from(pts, s, e0, tol)
-            run = _unbowed(pts, s, e, tol, min_run, 3 if shrink else 0)
+            run = _unbowed(pts, s, e, tol, min_run, 3 if shrink else 1, not shrink)
             if run:
                 runs.append(run)
             elif shrink and s < s0 + k:

@@ -92,7 +92,6 @@ def mode_filter(labels: np.ndarray, values: int, size: int = 3) -> np.ndarray:
     positions, size⁴/2 cheap comparisons whatever the number of labels — so the cost follows
     the edges, not the area (the whole image counted so took 0.15 s at 2048 px).
     """
-    h, w = labels.shape
     r = size // 2
     mixed = box_max(labels, size) != box_min(labels, size)  # windows clipped at the border
     ys, xs = np.nonzero(mixed & (labels >= 0))
