@@ -83,13 +83,16 @@ def _unbowed(
     LOCAL_SPAN points, that does not bow like an arc; None if none does.  (A straight edge's
     run may reach into a bend — a junction, the start of a curve — by a few points, which bows
     it as a whole.)  ``bend_only``: a cut must take away most of the bow (the bend it reached
-    into), not a little of it, as cutting the end off an arc of large radius does."""
+    into), not a little of it, as cutting the end off an arc of large radius does, and leave a
+    run LOCAL_SPAN points longer than the shortest (a short stretch of a large arc's flattest
+    part, cut so, was taken for a line: a facet at zoom)."""
     whole = _bow(pts[s : e + 1])
     if whole <= 0.4 * tol:
         return s, e
-    for cut in range(LOCAL_SPAN, min(tries * LOCAL_SPAN, e - s + 1 - min_run) + 1, LOCAL_SPAN):
+    shortest = min_run + LOCAL_SPAN if bend_only else min_run
+    for cut in range(LOCAL_SPAN, min(tries * LOCAL_SPAN, e - s + 1 - shortest) + 1, LOCAL_SPAN):
         ends = [(s, e - cut), (s + cut, e)]
-        if bend_only and e - s + 1 - 2 * cut >= min_run:
+        if bend_only and e - s + 1 - 2 * cut >= shortest:
             ends.append((s + cut, e - cut))  # a side between two bends reaches into both
         for a, b in ends:
             bow = _bow(pts[a : b + 1])
