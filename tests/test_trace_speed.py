@@ -103,6 +103,27 @@ def test_sides_between_two_rounded_corners_are_lines():
     assert len(tops) == 2  # the outer top side of each upper box, one exact line each
 
 
+def test_straight_runs_are_never_shorter_than_the_minimum():
+    """Every run found is at least MIN_RUN points long, whatever the contour; a two-point
+    stretch once came back as a "run" (and numpy warned of a poorly conditioned fit, which the
+    CLI printed as a warning line)."""
+    from svgvl.trace.fit import contours, curved_point, resample
+    from svgvl.trace.lines import MIN_RUN, straight_runs
+
+    image = rgba("emoji/noto-crazy-face.svg")
+    field = 1 - image[..., :3].mean(-1) / 255
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = 0
+        for c in contours(field, min_area=4.0):
+            pts = resample(c, 1.0)
+            pts = np.roll(pts, -curved_point(pts), axis=0)
+            runs = straight_runs(pts, 0.25)
+            found += len(runs)
+            assert all(e - s + 1 >= MIN_RUN for s, e in runs)
+    assert found > 0
+
+
 def test_arcs_stay_arcs():
     # A face drawn with circles: no straight run anywhere off the image border.
     segments = lines(trace(rgba("icons/fa-regular-face-smile.svg")))

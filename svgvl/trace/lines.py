@@ -86,6 +86,8 @@ def _unbowed(
     into), not a little of it, as cutting the end off an arc of large radius does, and leave a
     run LOCAL_SPAN points longer than the shortest (a short stretch of a large arc's flattest
     part, cut so, was taken for a line: a facet at zoom)."""
+    if e - s + 1 < min_run:
+        return None
     whole = _bow(pts[s : e + 1])
     if whole <= 0.4 * tol:
         return s, e
