@@ -76,29 +76,28 @@ def _local_deviation(pts: np.ndarray, closed: bool) -> np.ndarray:
     return np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0]) / length
 
 
-def _unbowed(
-    pts: np.ndarray, s: int, e: int, tol: float, min_run: int, tries: int, bend_only: bool
-):
-    """The run s..e, or failing that the run cut back at one end by up to ``tries`` times
-    LOCAL_SPAN points, that does not bow like an arc; None if none does.  (A straight edge's
-    run may reach into a bend — a junction, the start of a curve — by a few points, which bows
-    it as a whole.)  ``bend_only``: a cut must take away most of the bow (the bend it reached
-    into), not a little of it, as cutting the end off an arc of large radius does, and leave a
-    run LOCAL_SPAN points longer than the shortest (a short stretch of a large arc's flattest
-    part, cut so, was taken for a line: a facet at zoom)."""
+def _unbowed(pts: np.ndarray, s: int, e: int, tol: float, min_run: int, shrink: bool):
+    """The run s..e, or failing that the run cut back by LOCAL_SPAN points at one end or both,
+    that does not bow like an arc; None if none does.  (A straight edge's run may reach into a
+    bend — a junction, the start of a curve — by a few points, which bows it as a whole.)  The
+    cut must take away most of the bow (the bend it reached into), not a little of it, as
+    cutting the ends off an arc of large radius does, and leave a run LOCAL_SPAN points longer
+    than the shortest (a short stretch of a large arc's flattest part, cut so, was taken for a
+    line: a facet at zoom).  ``shrink``: cut up to three times as far at one end, whatever the
+    bow taken away."""
     if e - s + 1 < min_run:
         return None
     whole = _bow(pts[s : e + 1])
     if whole <= 0.4 * tol:
         return s, e
-    shortest = min_run + LOCAL_SPAN if bend_only else min_run
+    tries, shortest = (3, min_run) if shrink else (1, min_run + LOCAL_SPAN)
     for cut in range(LOCAL_SPAN, min(tries * LOCAL_SPAN, e - s + 1 - shortest) + 1, LOCAL_SPAN):
         ends = [(s, e - cut), (s + cut, e)]
-        if bend_only and e - s + 1 - 2 * cut >= shortest:
+        if not shrink and e - s + 1 - 2 * cut >= shortest:
             ends.append((s + cut, e - cut))  # a side between two bends reaches into both
         for a, b in ends:
             bow = _bow(pts[a : b + 1])
-            if bow <= 0.4 * tol and not (bend_only and bow > 0.25 * whole):
+            if bow <= 0.4 * tol and (shrink or bow <= 0.25 * whole):
                 return a, b
     return None
 
@@ -143,7 +142,7 @@ def straight_runs(
         s = s0
         while e0 - s + 1 >= min_run:
             e = _longest_from(pts, s, e0, tol)
-            run = _unbowed(pts, s, e, tol, min_run, 3 if shrink else 1, not shrink)
+            run = _unbowed(pts, s, e, tol, min_run, shrink)
             if run:
                 runs.append(run)
             elif shrink and s < s0 + k:

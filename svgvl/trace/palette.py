@@ -113,8 +113,13 @@ def noise_level(rgb: np.ndarray, usable: np.ndarray, ranges: np.ndarray | None =
     2 % of its pixels fall in that band (gradients and low-contrast edges); JPEG ringing puts
     5–35 % there on the development suites.
     """
-    r = (local_range(rgb) if ranges is None else ranges)[usable]
-    return float(((r >= 3) & (r <= 30)).mean()) if r.size else 0.0
+    band = _noise_band((local_range(rgb) if ranges is None else ranges)[usable])
+    return float(band.mean()) if band.size else 0.0
+
+
+def _noise_band(ranges: np.ndarray) -> np.ndarray:
+    """Where the local range is small but not zero (3–30): JPEG ringing, gradients, pale edges."""
+    return (ranges >= 3) & (ranges <= 30)
 
 
 NOISY_LEVEL = 0.02
@@ -138,9 +143,8 @@ def looks_noisy(rgb: np.ndarray, usable: np.ndarray, ranges: np.ndarray | None =
     renders: under 0.08), and blurred images have a rim ratio over 8 (crisp: 3–6).
     """
     ranges = local_range(rgb) if ranges is None else ranges
-    r = ranges[usable]
-    band = (r >= 3) & (r <= 30)
-    if not r.size or band.mean() <= NOISY_LEVEL:
+    band = _noise_band(ranges[usable])
+    if not band.size or band.mean() <= NOISY_LEVEL:
         return False
     flat = ranges == 0
     far = band & ~dilate(flat, 5)[usable]
