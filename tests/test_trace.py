@@ -227,21 +227,44 @@ def test_crisp_renders_with_pale_edges_are_not_taken_for_noise():
     the pale blue), which once sent them down the noisy path: its majority filter and wide
     colour merge turned the highlights white.  Their JPEG and a blurred copy stay noisy."""
     from svgvl.trace import trace
-    from svgvl.trace.palette import NOISY_LEVEL, local_range, looks_noisy, noise_level
+    from svgvl.trace.palette import CLEAN, NOISY, NOISY_LEVEL, local_range, noise_kind, noise_level
 
     px = rendered("emoji/twemoji-bubbles.svg")
     everywhere = np.ones(px.shape[:2], dtype=bool)
     assert noise_level(px, everywhere) > NOISY_LEVEL  # the old test alone says noisy
-    assert not looks_noisy(px, everywhere, local_range(px))
+    assert noise_kind(px, everywhere, local_range(px)) == CLEAN
     jpeg = np.asarray(Image.open(as_jpeg(px, 70)).convert("RGB"))
-    assert looks_noisy(jpeg, everywhere)
+    assert noise_kind(jpeg, everywhere) == NOISY
     small = Image.fromarray(px).resize((64, 64), Image.Resampling.BOX)
     blurred = np.asarray(small.resize((256, 256), Image.Resampling.BICUBIC))
-    assert looks_noisy(blurred, everywhere)
+    assert noise_kind(blurred, everywhere) == NOISY
 
     rgba = np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])
     traced, forced = (rasterize(write(trace(rgba, noisy=n)), size=256) for n in (None, True))
     assert ssim(traced, px) > ssim(forced, px)
+
+
+@pytest.mark.parametrize("name", ["logos/logos-google-drive.svg", "emoji/noto-crystal-ball.svg"])
+def test_gradients_are_smooth_not_noise(name):
+    """Smooth ramps put many pixels in the noise band, far from flat ones, as JPEG noise
+    does; they were traced as noise, whose wide colour merge made the Drive logo's yellow one
+    flat colour with its green ramp.  A gradient is smooth (its second differences are
+    tiny); its JPEG, even at quality 95, and a blurred copy are noise."""
+    from svgvl.trace import trace
+    from svgvl.trace.palette import NOISY, SMOOTH, noise_kind
+
+    px = rendered(name)
+    everywhere = np.ones(px.shape[:2], dtype=bool)
+    assert noise_kind(px, everywhere) == SMOOTH
+    jpeg = np.asarray(Image.open(as_jpeg(px, 95)).convert("RGB"))
+    assert noise_kind(jpeg, everywhere) == NOISY
+    small = Image.fromarray(px).resize((64, 64), Image.Resampling.BOX)
+    blurred = np.asarray(small.resize((256, 256), Image.Resampling.BICUBIC))
+    assert noise_kind(blurred, everywhere) == NOISY
+
+    rgba = np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])
+    traced, forced = (rasterize(write(trace(rgba, noisy=n)), size=256) for n in (None, True))
+    assert ssim(traced, px) > ssim(forced, px) + 0.002
 
 
 def test_mode_filter_matches_its_definition():

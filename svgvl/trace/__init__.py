@@ -31,7 +31,16 @@ from .budget import scale_drawing, within_budget, within_layer_budget
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
-from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, looks_noisy
+from .palette import (
+    CLEAN,
+    NOISY,
+    TRANSPARENT,
+    Palette,
+    assign,
+    find_palette,
+    local_range,
+    noise_kind,
+)
 from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
 from .shading import shade
@@ -115,7 +124,9 @@ def trace(
         if shadows:  # a soft shadow is no noise: judged without it
             ranges = local_range(rgba[..., :3])
     if noisy is None:  # judged on the whole image, before line work is painted out of it
-        noisy = looks_noisy(rgba[..., :3], rgba[..., 3] >= 128, ranges)
+        noise = noise_kind(rgba[..., :3], rgba[..., 3] >= 128, ranges)
+    else:
+        noise = NOISY if noisy else CLEAN
     painted = rgba
     if mode != "fill":
         strokes, rgba = stroke_pass(
@@ -129,7 +140,7 @@ def trace(
     # The local range of the image as it is traced: unchanged unless line work was taken out.
     if rgba is not painted:
         ranges = local_range(rgba[..., :3])
-    drawing = _fills(rgba, ranges, colors, detail, gradients, speckle, palette, noisy, shadows)
+    drawing = _fills(rgba, ranges, colors, detail, gradients, speckle, palette, noise, shadows)
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 
@@ -142,11 +153,12 @@ def _fills(
     gradients: bool,
     speckle: float | None,
     palette: Palette | None,
-    noisy: bool,
+    noise: str,
     under: list[Path] = (),
 ) -> Drawing:
-    """Filled outlines: one path per colour layer (``ranges``: the image's local range), with
-    ``under`` (a soft shadow) drawn first, above the background."""
+    """Filled outlines: one path per colour layer (``ranges``: the image's local range;
+    ``noise``: its :func:`~.palette.noise_kind`), with ``under`` (a soft shadow) drawn first,
+    above the background."""
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     rgb, alpha = rgba[..., :3], rgba[..., 3]
@@ -157,7 +169,11 @@ def _fills(
     voters = usable & (alpha >= 250) if (alpha >= 250).any() else usable
     # A clean render has exactly flat fills: colours 16 apart are different colours.  JPEG
     # noise and ringing need a wider merge, a majority filter on the labels, and edges taken
-    # from the smoothed labels instead of from the (noisy) pixel colours.
+    # from the smoothed labels instead of from the (noisy) pixel colours.  Smooth ramps take
+    # the filter and the looser shading fit, but their flat colours are exact: no wide merge,
+    # and thin gaps between fills stay (on 30 smooth images: mean SSIM 4x 0.9841 -> 0.9853,
+    # median bytes -4 %, against the whole noisy path).
+    noisy = noise != CLEAN
     # Specks are measured relative to a 256 px image; the tolerance stays in pixels, since an
     # outline off by a pixel costs the same fidelity at any size (at 512 px a scaled tolerance
     # lost 0.006 SSIM to stacked potrace).
@@ -166,12 +182,14 @@ def _fills(
     fresh = palette is None
     if fresh:
         palette = find_palette(
-            rgb, voters, colors, merge_distance=30.0 if noisy else 16.0, ranges=ranges
+            rgb, voters, colors, merge_distance=30.0 if noise == NOISY else 16.0, ranges=ranges
         )
     # Not for the enlarged copy of a small image (given its palette): it is small by nature.
     if fresh and (reduced := within_layer_budget(rgba, len(palette.colors))) is not None:
         return _retrace(reduced, width, height, colors, detail, gradients, speckle)
-    labels = assign(rgb, usable, palette, ranges=ranges, thin_lines=fresh, thin_fills=not noisy)
+    labels = assign(
+        rgb, usable, palette, ranges=ranges, thin_lines=fresh, thin_fills=noise != NOISY
+    )
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))

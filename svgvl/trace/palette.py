@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import EDGE_RANGE
 from .morphology import box_max, dilate
 
 TRANSPARENT = -1
@@ -123,34 +124,76 @@ def _noise_band(ranges: np.ndarray) -> np.ndarray:
 
 
 NOISY_LEVEL = 0.02
-""":func:`noise_level` above which an image may be noisy (see :func:`looks_noisy`)."""
+""":func:`noise_level` above which an image may be noisy (see :func:`noise_kind`)."""
 FAR_SHARE = 0.2
-"""Share of the noise band's pixels 3 px or more from every exactly flat pixel: JPEG noise."""
+"""Share of the noise band's pixels 3 px or more from every exactly flat pixel: not crisp."""
 EDGE_WIDTH = 7.0
-"""Non-flat pixels per pixel of the flat areas' rim (about twice the edge width): a blur."""
+"""Non-flat pixels per pixel of the flat areas' rim (about twice the edge width): not crisp."""
+ROUGH_SHARE = 0.15
+"""Share of those far band pixels whose colour bends sharply (a second difference over
+:data:`ROUGH_BEND`): JPEG noise, not a smooth ramp."""
+ROUGH_BEND = 4
+BLUR_WIDTH = 2.0
+"""Pixels of strong edges per pixel of their rim (about half the edges' width): a blur."""
+
+CLEAN, SMOOTH, NOISY = "clean", "smooth", "noisy"
 
 
-def looks_noisy(rgb: np.ndarray, usable: np.ndarray, ranges: np.ndarray | None = None) -> bool:
-    """Whether the image takes the tracer's noisy path (wider colour merge, majority filter):
-    JPEG-like noise, or soft edges — over :data:`NOISY_LEVEL` of pixels in the noise band, and
-    then either band pixels away from every exactly flat pixel, or wide edges.
+def noise_kind(rgb: np.ndarray, usable: np.ndarray, ranges: np.ndarray | None = None) -> str:
+    """How the tracer should read the image's non-flat pixels: :data:`CLEAN` (a crisp render),
+    :data:`SMOOTH` (crisp edges between smooth ramps: gradients, soft glows) or :data:`NOISY`
+    (JPEG-like noise, or a blur).
 
-    A crisp render with many low-contrast edges (pale tints side by side, shadows at a third of
-    their colour's strength, dense lashes) also passes the level, but its band pixels lie next
-    to exactly flat ones and its edges are a pixel or two wide; the noisy path erased its thin
-    rays and lines (a logo's eye: SSIM 0.90, 0.96 traced as clean).  On the hard and unseen
-    suites JPEG noise puts over 0.27 of the band 3 px from any exactly flat pixel (crisp
-    renders: under 0.08), and blurred images have a rim ratio over 8 (crisp: 3–6).
+    An image is clean unless over :data:`NOISY_LEVEL` of its pixels lie in the noise band
+    and, besides, many band pixels lie away from every exactly flat pixel or its edges are
+    wide.  A crisp render with many low-contrast edges (pale tints side by side, shadows at a
+    third of their colour's strength, dense lashes) passes the level, but its band pixels lie
+    next to flat ones and its edges are a pixel or two wide: the noisy path erased a logo's
+    thin rays (SSIM 0.90, 0.96 traced as clean).  On the hard and unseen suites JPEG noise
+    puts over 0.27 of the band 3 px from any flat pixel (crisp renders: under 0.08), and
+    blurred images have a rim ratio over 8 (crisp: 3-6).
+
+    Gradients pass both tests too, yet their ramps are smooth: the second difference of a
+    JPEG's far band pixels exceeds :data:`ROUGH_BEND` on over 0.2 of them even at quality 95,
+    a rendered gradient's on under 0.1; and a blur widens every strong edge (rim ratio 2.3-4.1
+    on the blurred suite, 1.2-1.7 for gradients and JPEGs' crisp edges alike).  Such an image
+    is smooth: traced like a noisy one but without the wide colour merge, which had made a
+    face's grey eyes and its brown hair one colour.
     """
     ranges = local_range(rgb) if ranges is None else ranges
-    band = _noise_band(ranges[usable])
-    if not band.size or band.mean() <= NOISY_LEVEL:
-        return False
+    band = _noise_band(ranges) & usable
+    count = np.count_nonzero(band)
+    if not count or count <= NOISY_LEVEL * np.count_nonzero(usable):
+        return CLEAN
     flat = ranges == 0
-    far = band & ~dilate(flat, 5)[usable]
+    far = band & ~dilate(flat, 5)
     rim = flat & dilate(~flat, 3)
-    width = 2 * np.count_nonzero(~flat[usable]) / max(np.count_nonzero(rim[usable]), 1)
-    return bool(far.sum() > FAR_SHARE * band.sum() or width > EDGE_WIDTH)
+    width = 2 * np.count_nonzero(~flat & usable) / max(np.count_nonzero(rim & usable), 1)
+    if not (np.count_nonzero(far) > FAR_SHARE * count or width > EDGE_WIDTH):
+        return CLEAN
+    if _rough_share(rgb, far) > ROUGH_SHARE or _strong_edge_width(ranges, usable) > BLUR_WIDTH:
+        return NOISY
+    return SMOOTH
+
+
+def _rough_share(rgb: np.ndarray, where: np.ndarray) -> float:
+    """Share of the pixels ``where`` whose 4-neighbour second difference (largest over the
+    channels) exceeds :data:`ROUGH_BEND`; the image's border rows and columns count as smooth."""
+    inner = where.copy()
+    inner[[0, -1], :] = inner[:, [0, -1]] = False
+    ys, xs = np.nonzero(inner)
+    if not len(ys):
+        return 0.0
+    x = rgb.astype(np.int16)
+    bend = 4 * x[ys, xs] - x[ys - 1, xs] - x[ys + 1, xs] - x[ys, xs - 1] - x[ys, xs + 1]
+    return float(np.count_nonzero(np.abs(bend).max(axis=1) > ROUGH_BEND)) / np.count_nonzero(where)
+
+
+def _strong_edge_width(ranges: np.ndarray, usable: np.ndarray) -> float:
+    """Pixels of strong edges (local range over EDGE_RANGE) per pixel on their rim."""
+    strong = (ranges > EDGE_RANGE) & usable
+    rim = strong & dilate(~strong, 3)
+    return np.count_nonzero(strong) / max(np.count_nonzero(rim), 1)
 
 
 def find_palette(
