@@ -385,3 +385,23 @@ def test_small_dark_features_of_a_big_face_are_kept():
     _, out = retraced(svg, 256, 256)
     for x in (100, 156):
         assert np.abs(out[110, x].astype(int) - (0x1A, 0x17, 0x17)).sum() < 40
+
+
+def test_a_blend_left_out_of_a_small_palette_goes_to_its_own_ends():
+    """A 48 px padlock: its grey shackle between black outlines has no flat pixel and reads as
+    a blend of black and white, so the small-image palette leaves it out; its pixels then took
+    the nearest colour left, the key's orange.  They go to black or white, as their own
+    position between the two says."""
+    lock = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 72 72">
+    <path d="M16 34V24a12 12 0 0 1 24 0v10" fill="none" stroke="#000" stroke-width="6"/>
+    <path d="M16 34V24a12 12 0 0 1 24 0v10" fill="none" stroke="#9b9b9a" stroke-width="2.5"/>
+    <rect x="10" y="34" width="36" height="28" fill="#fcea2b" stroke="#000" stroke-width="2"/>
+    <circle cx="56" cy="22" r="10" fill="#f4aa41" stroke="#000" stroke-width="2"/>
+    <path d="M53 31h6v30h-6z" fill="#f4aa41" stroke="#000" stroke-width="2"/></svg>"""
+    px = rasterize(lock, size=48)
+    out = drawn(write(trace(np.dstack([px, np.full((48, 48), 255, np.uint8)]))), 192, 192)
+    shackle = out[30:90, 40:110].astype(int)  # above the body, left of the key, at 4x
+    orange = np.abs(shackle - (0xF4, 0xAA, 0x41)).sum(-1) < 60
+    assert orange.sum() < 20  # the old trace drew ~590 such pixels there
+    dark = np.abs(shackle).sum(-1) < 120
+    assert dark.sum() > 500  # the shackle is still drawn

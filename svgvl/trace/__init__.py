@@ -40,6 +40,7 @@ from .palette import (
     find_palette,
     local_range,
     noise_kind,
+    resolve,
 )
 from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
@@ -190,6 +191,7 @@ def _fills(
     labels = assign(
         rgb, usable, palette, ranges=ranges, thin_lines=fresh, thin_fills=noise != NOISY
     )
+    labels, palette = resolve(labels, rgb, palette)
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))

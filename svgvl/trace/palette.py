@@ -25,6 +25,28 @@ MAX_COLORS = 32
 class Palette:
     colors: np.ndarray  # (K, 3) float, most frequent first
     counts: np.ndarray  # (K,) pixels voting for each colour
+    # (K, 2) for a blend that a small image's palette leaves out, the two colours its pixels
+    # go to (each to the one it is nearer along the blend); (k, k) for the others; None: all
+    # themselves.  See :func:`resolve`.
+    ends: np.ndarray | None = None
+
+
+def resolve(labels: np.ndarray, rgb: np.ndarray, palette: Palette) -> tuple[np.ndarray, Palette]:
+    """``labels`` with each blend colour's pixels handed to the nearer of its two ends (see
+    :attr:`Palette.ends`), and the palette of the colours left, renumbered."""
+    if palette.ends is None:
+        return labels, palette
+    index = np.arange(len(palette.colors))
+    kept = np.flatnonzero((palette.ends[:, 0] == index) & (palette.ends[:, 1] == index))
+    labels = labels.copy()
+    for k in np.setdiff1d(index, kept):
+        ys, xs = np.nonzero(labels == k)
+        a, b = palette.colors[palette.ends[k, 0]], palette.colors[palette.ends[k, 1]]
+        t, _ = blend_offset(rgb[ys, xs].astype(np.float64), a, b)
+        labels[ys, xs] = np.where(t < 0.5, palette.ends[k, 0], palette.ends[k, 1])
+    number = np.full(len(palette.colors) + 1, TRANSPARENT, dtype=labels.dtype)
+    number[kept] = np.arange(len(kept))
+    return number[labels], Palette(palette.colors[kept], palette.counts[kept])
 
 
 def local_range(rgb: np.ndarray) -> np.ndarray:

@@ -131,7 +131,11 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
     line.  A colour is such a blend when it lies between two other colours (within
     ``distance``, a tenth to nine tenths of the way) and has hardly any pixel inside a 3×3 patch
     of its own (a real fill has an inside); the thinnest such colour goes first, and the test
-    repeats with the colours left.
+    repeats with the colours left.  A blend nearer to a third colour than to its nearer end
+    stays in the palette, marked with its two ends (:attr:`~.palette.Palette.ends`): its pixels
+    then go to the end each is nearer along the blend, not to that unrelated colour (a 48 px
+    lock's grey shackle, a blend of its black outlines and white, went to the orange of the key
+    beside it).
     """
     colors, counts = palette.colors, palette.counts
     rgb = rgba[..., :3].reshape(-1, 3).astype(np.float64)
@@ -145,6 +149,8 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
             inside &= padded[dy : dy + h, dx : dx + w] == nearest
     interior = np.bincount(nearest[inside & (nearest >= 0)], minlength=len(colors))
     keep = list(range(len(colors)))
+    into = np.arange(len(colors))
+    pair = {}
     while len(keep) > 2:
         blends = []
         for k in keep:
@@ -155,11 +161,30 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
             off = np.linalg.norm(colors[k] - a - t[:, None] * span, axis=1)
             between = (t > 0.1) & (t < 0.9) & (off < distance)
             if between.any() and interior[k] <= max(1, 0.05 * counts[k]):
-                blends.append((interior[k], counts[k], k))
+                best = int(np.argmin(np.where(between, off, np.inf)))
+                end = ends[best, 0] if t[best] < 0.5 else ends[best, 1]
+                blends.append((interior[k], counts[k], k, int(end), tuple(ends[best])))
         if not blends:
             break
-        keep.remove(min(blends)[2])
-    return Palette(colors[keep], counts[keep])
+        _, _, k, end, pair[k] = min(blends)
+        keep.remove(k)
+        into[into == k] = end  # colours that went into k go on with it
+        into[k] = end
+    if len(keep) == len(colors):
+        return palette
+    # A blend whose nearest colour left is its nearer end is simply dropped: its pixels take
+    # that end, or split between the ends as an anti-aliased edge's pixels do.  One nearer to
+    # a third colour stays, to hand its pixels to its ends.
+    kept = colors[keep]
+    nearest = [keep[int(((kept - c) ** 2).sum(1).argmin())] for c in colors]
+    stays = [k for k in range(len(colors)) if k in keep or nearest[k] != into[k]]
+    if len(stays) == len(keep):
+        return Palette(kept, counts[keep])
+    number = {k: i for i, k in enumerate(stays)}
+    blend_ends = [
+        [number[int(into[e])] for e in pair[k]] if k in pair else [number[k]] * 2 for k in stays
+    ]
+    return Palette(colors[stays], counts[stays], np.array(blend_ends))
 
 
 def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
@@ -184,7 +209,7 @@ def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medi
     palettes = [palette]
     if colors is None:
         pure = drop_mixtures(palette, rgba)
-        if len(pure.colors) < len(palette.colors):
+        if pure is not palette:
             palettes.insert(0, pure)
     drawings = [
         scale_drawing(
