@@ -222,26 +222,39 @@ def _jpeg_labels(name: str):
     return assign(rgb, usable, palette), len(palette.colors)
 
 
+def _noise_kinds(px: np.ndarray, quality: int) -> tuple[str, str, str]:
+    """The noise kind of a render, of its JPEG at ``quality`` and of a blurred copy (drawn at a
+    quarter of the size and enlarged)."""
+    from svgvl.trace.palette import noise_kind
+
+    everywhere = np.ones(px.shape[:2], dtype=bool)
+    jpeg = np.asarray(Image.open(as_jpeg(px, quality)).convert("RGB"))
+    h, w = px.shape[:2]
+    small = Image.fromarray(px).resize((w // 4, h // 4), Image.Resampling.BOX)
+    blurred = np.asarray(small.resize((w, h), Image.Resampling.BICUBIC))
+    return tuple(noise_kind(x, everywhere) for x in (px, jpeg, blurred))
+
+
+def _traced_and_forced_noisy(px: np.ndarray) -> tuple[float, float]:
+    """SSIM of the render traced as it is judged, and traced as noisy whatever it looks like."""
+    from svgvl.trace import trace
+
+    rgba = np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])
+    size = px.shape[1::-1]
+    return tuple(ssim(rasterize(write(trace(rgba, noisy=n)), size=size), px) for n in (None, True))
+
+
 def test_crisp_renders_with_pale_edges_are_not_taken_for_noise():
     """Twemoji's bubbles put ~3 % of their pixels in the noise band (pale highlights beside
     the pale blue), which once sent them down the noisy path: its majority filter and wide
     colour merge turned the highlights white.  Their JPEG and a blurred copy stay noisy."""
-    from svgvl.trace import trace
-    from svgvl.trace.palette import CLEAN, NOISY, NOISY_LEVEL, local_range, noise_kind, noise_level
+    from svgvl.trace.palette import CLEAN, NOISY, NOISY_LEVEL, noise_level
 
     px = rendered("emoji/twemoji-bubbles.svg")
-    everywhere = np.ones(px.shape[:2], dtype=bool)
-    assert noise_level(px, everywhere) > NOISY_LEVEL  # the old test alone says noisy
-    assert noise_kind(px, everywhere, local_range(px)) == CLEAN
-    jpeg = np.asarray(Image.open(as_jpeg(px, 70)).convert("RGB"))
-    assert noise_kind(jpeg, everywhere) == NOISY
-    small = Image.fromarray(px).resize((64, 64), Image.Resampling.BOX)
-    blurred = np.asarray(small.resize((256, 256), Image.Resampling.BICUBIC))
-    assert noise_kind(blurred, everywhere) == NOISY
-
-    rgba = np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])
-    traced, forced = (rasterize(write(trace(rgba, noisy=n)), size=256) for n in (None, True))
-    assert ssim(traced, px) > ssim(forced, px)
+    assert noise_level(px, np.ones(px.shape[:2], dtype=bool)) > NOISY_LEVEL  # the level alone
+    assert _noise_kinds(px, 70) == (CLEAN, NOISY, NOISY)
+    traced, forced = _traced_and_forced_noisy(px)
+    assert traced > forced
 
 
 @pytest.mark.parametrize("name", ["logos/logos-google-drive.svg", "emoji/noto-crystal-ball.svg"])
@@ -250,21 +263,12 @@ def test_gradients_are_smooth_not_noise(name):
     does; they were traced as noise, whose wide colour merge made the Drive logo's yellow one
     flat colour with its green ramp.  A gradient is smooth (its second differences are
     tiny); its JPEG, even at quality 95, and a blurred copy are noise."""
-    from svgvl.trace import trace
-    from svgvl.trace.palette import NOISY, SMOOTH, noise_kind
+    from svgvl.trace.palette import NOISY, SMOOTH
 
     px = rendered(name)
-    everywhere = np.ones(px.shape[:2], dtype=bool)
-    assert noise_kind(px, everywhere) == SMOOTH
-    jpeg = np.asarray(Image.open(as_jpeg(px, 95)).convert("RGB"))
-    assert noise_kind(jpeg, everywhere) == NOISY
-    small = Image.fromarray(px).resize((64, 64), Image.Resampling.BOX)
-    blurred = np.asarray(small.resize((256, 256), Image.Resampling.BICUBIC))
-    assert noise_kind(blurred, everywhere) == NOISY
-
-    rgba = np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])
-    traced, forced = (rasterize(write(trace(rgba, noisy=n)), size=256) for n in (None, True))
-    assert ssim(traced, px) > ssim(forced, px) + 0.002
+    assert _noise_kinds(px, 95) == (SMOOTH, NOISY, NOISY)
+    traced, forced = _traced_and_forced_noisy(px)
+    assert traced > forced + 0.002
 
 
 def test_mode_filter_matches_its_definition():

@@ -176,8 +176,8 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
     # that end, or split between the ends as an anti-aliased edge's pixels do.  One nearer to
     # a third colour stays, to hand its pixels to its ends.
     kept = colors[keep]
-    nearest = [keep[int(((kept - c) ** 2).sum(1).argmin())] for c in colors]
-    stays = [k for k in range(len(colors)) if k in keep or nearest[k] != into[k]]
+    closest = [keep[int(((kept - c) ** 2).sum(1).argmin())] for c in colors]
+    stays = [k for k in range(len(colors)) if k in keep or closest[k] != into[k]]
     if len(stays) == len(keep):
         return Palette(kept, counts[keep])
     number = {k: i for i, k in enumerate(stays)}

@@ -6,11 +6,26 @@ tower frozen or trained; gradient checkpointing on request."""
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 from peft import LoraConfig, get_peft_model
 
 from ..models.starvector import StarVectorForCausalLM
 from ..models.starvector_checkpoints import load
 from ..models.starvector_parts import load_tokenizer
+
+
+@contextmanager
+def peft_quietly():
+    """Wrapping a model with peft, without the FutureWarning it triggers on every run: peft
+    reads transformers' renamed ``is_gradient_checkpointing`` (transformers 5.x), which the user
+    can do nothing about."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+        )
+        yield
 
 
 def build_model(config: dict):
@@ -59,15 +74,23 @@ def apply_finetuning(model, finetune: dict):
         parts.append("decoder fully fine-tuned")
     elif finetune["decoder"] == "lora":
         lora = finetune["lora"]
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                r=int(lora["r"]),
-                lora_alpha=float(lora["alpha"]),
-                lora_dropout=float(lora["dropout"]),
-                target_modules=lora_target(lora["target_modules"]),
-            ),
-        )
+        with warnings.catch_warnings():
+            # peft reads transformers' renamed `is_gradient_checkpointing` (transformers 5.x
+            # warns on every run); the user can do nothing about it.
+            warnings.filterwarnings(
+                "ignore",
+                message="`is_gradient_checkpointing` is deprecated",
+                category=FutureWarning,
+            )
+            model = get_peft_model(
+                model,
+                LoraConfig(
+                    r=int(lora["r"]),
+                    lora_alpha=float(lora["alpha"]),
+                    lora_dropout=float(lora["dropout"]),
+                    target_modules=lora_target(lora["target_modules"]),
+                ),
+            )
         targets = lora["target_modules"]
         targets = ", ".join(targets) if isinstance(targets, list) else targets
         parts.append(f"LoRA on the decoder (r={lora['r']}, alpha={lora['alpha']}, on {targets})")

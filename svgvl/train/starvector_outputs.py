@@ -21,7 +21,7 @@ from accelerate.utils import set_seed
 from safetensors.torch import load_file, save_file
 
 from ..models.starvector import StarVectorForCausalLM
-from .finetuning import apply_finetuning, build_model
+from .finetuning import apply_finetuning, build_model, peft_quietly
 from .loop import TrainError, is_sharded, replacing
 
 RUN_CONFIG = "svgvl_run.json"  # the run's config, beside an adapter
@@ -135,7 +135,8 @@ def merge_adapter(adapter: str | os.PathLike, out: str | os.PathLike, *, force: 
     _missing, unexpected = base.load_state_dict(load_file(str(adapter / TRAINED)), strict=False)
     if unexpected:  # the missing ones are the base's own; these would be dropped silently
         raise TrainError(f"{adapter}: trained modules that the base lacks: {unexpected[:5]}")
-    model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    with peft_quietly():
+        model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
     model.eval()
     tokenizer = load_tokenizer(str(adapter))
     out.parent.mkdir(parents=True, exist_ok=True)
