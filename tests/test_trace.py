@@ -225,7 +225,7 @@ def _jpeg_labels(name: str):
 def _noise_kinds(px: np.ndarray, quality: int) -> tuple[str, str, str]:
     """The noise kind of a render, of its JPEG at ``quality`` and of a blurred copy (drawn at a
     quarter of the size and enlarged)."""
-    from svgvl.trace.palette import noise_kind
+    from svgvl.trace.noise import noise_kind
 
     everywhere = np.ones(px.shape[:2], dtype=bool)
     jpeg = np.asarray(Image.open(as_jpeg(px, quality)).convert("RGB"))
@@ -248,7 +248,7 @@ def test_crisp_renders_with_pale_edges_are_not_taken_for_noise():
     """Twemoji's bubbles put ~3 % of their pixels in the noise band (pale highlights beside
     the pale blue), which once sent them down the noisy path: its majority filter and wide
     colour merge turned the highlights white.  Their JPEG and a blurred copy stay noisy."""
-    from svgvl.trace.palette import CLEAN, NOISY, NOISY_LEVEL, noise_level
+    from svgvl.trace.noise import CLEAN, NOISY, NOISY_LEVEL, noise_level
 
     px = rendered("emoji/twemoji-bubbles.svg")
     assert noise_level(px, np.ones(px.shape[:2], dtype=bool)) > NOISY_LEVEL  # the level alone
@@ -263,7 +263,7 @@ def test_gradients_are_smooth_not_noise(name):
     does; they were traced as noise, whose wide colour merge made the Drive logo's yellow one
     flat colour with its green ramp.  A gradient is smooth (its second differences are
     tiny); its JPEG, even at quality 95, and a blurred copy are noise."""
-    from svgvl.trace.palette import NOISY, SMOOTH
+    from svgvl.trace.noise import NOISY, SMOOTH
 
     px = rendered(name)
     assert _noise_kinds(px, 95) == (SMOOTH, NOISY, NOISY)

@@ -2,7 +2,8 @@
 
 Stages, each in its own module and each with one knob a user can understand:
 
-1. ``palette``  — flat colours, immune to anti-aliasing and JPEG noise (``colors``);
+1. ``palette``  — flat colours, immune to anti-aliasing and JPEG noise (``colors``), merged
+                  more widely for an image that ``noise`` finds noisy (a JPEG, a blur);
 2. ``assign``   — every pixel labelled, edge pixels only with colours found nearby, specks
                   absorbed (``speckle``); ``shading`` joins the bands of a smooth ramp into
                   one region with a fitted gradient (``gradients``);
@@ -31,17 +32,8 @@ from .budget import scale_drawing, within_budget, within_layer_budget
 from .fit import contours, fit_contour, polygon_area
 from .layers import coverage_fields, layer_order, pixel_layers
 from .morphology import mode_filter
-from .palette import (
-    CLEAN,
-    NOISY,
-    TRANSPARENT,
-    Palette,
-    assign,
-    find_palette,
-    local_range,
-    noise_kind,
-    resolve,
-)
+from .noise import CLEAN, NOISY, noise_kind
+from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, resolve
 from .pixels import TooDetailed, find_grid, trace_pixels
 from .primitives import recognise, shape_path
 from .shading import shade
@@ -158,7 +150,7 @@ def _fills(
     under: list[Path] = (),
 ) -> Drawing:
     """Filled outlines: one path per colour layer (``ranges``: the image's local range;
-    ``noise``: its :func:`~.palette.noise_kind`), with ``under`` (a soft shadow) drawn first,
+    ``noise``: its :func:`~.noise.noise_kind`), with ``under`` (a soft shadow) drawn first,
     above the background."""
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]

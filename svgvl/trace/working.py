@@ -20,15 +20,8 @@ from ..images import load_image
 from ..svg import write
 from ..svg.model import Drawing
 from .budget import scale_drawing
-from .palette import (
-    NOISY_LEVEL,
-    Palette,
-    _greedy_clusters,
-    blend_offset,
-    find_palette,
-    local_range,
-    noise_level,
-)
+from .noise import NOISY_LEVEL, noise_level
+from .palette import Palette, _greedy_clusters, blend_offset, find_palette, local_range
 
 SMALL = 64  # images up to this many pixels on their longer side are traced enlarged
 TARGET = 128  # ... to about this size
@@ -110,7 +103,7 @@ def add_missing_colors(
 def small_palette(rgba: np.ndarray, colors: int | None = None) -> tuple[Palette, bool]:
     """The palette of a small image, found on its own pixels (an enlarged image's smooth ramps
     would vote for colours of their own), and whether it is noisy (a JPEG) — by the noise level
-    alone, not :func:`~.palette.looks_noisy`: a 32 px favicon's edges are all soft, and the
+    alone, not :func:`~.noise.noise_kind`: a 32 px favicon's edges are all soft, and the
     noisy path suits it (0.01 SSIM better on the favicon suite); with :func:`add_missing_colors`
     unless ``colors`` fixes the count."""
     rgb, alpha = rgba[..., :3], rgba[..., 3]

@@ -14,10 +14,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..trace.palette import noise_level
+from ..trace.noise import NOISY_LEVEL, noise_level
 from .raster import PAPER  # a dominant colour this bright in every channel is the paper
 
-NOISY = 0.02  # the tracer's noise level above which an image is treated as a JPEG
 FLAT = 24  # a pixel is in a flat stretch when its 3×3 neighbourhood spans at most this
 ALIKE = 40.0  # RGB distance: flat colours closer than this are one colour with noise
 SNAP = 36.0  # RGB distance: pixels this close to a dominant colour are set to it
@@ -31,8 +30,8 @@ def quieted(
     """The image with a JPEG's noise taken out (a clean image is returned as it is), and for
     a noisy one the colours it was drawn in: its dominant colours and its strokes' colours
     (None, None for a clean one).  ``lossy``: the image is known to be a JPEG, noisy however
-    little its noise shows (a lone line rings too few pixels to pass NOISY)."""
-    if not lossy and noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY:
+    little its noise shows (a lone line rings too few pixels to pass NOISY_LEVEL)."""
+    if not lossy and noise_level(rgba[..., :3], rgba[..., 3] >= 128) <= NOISY_LEVEL:
         return rgba, None, None
     out = rgba.copy()
     for c in range(3):
