@@ -1,6 +1,7 @@
 """Pixel art traced on its grid, small images traced at a working size, trivial images."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -405,3 +406,26 @@ def test_a_blend_left_out_of_a_small_palette_goes_to_its_own_ends():
     assert orange.sum() < 20  # the old trace drew ~590 such pixels there
     dark = shackle.sum(-1) < 120
     assert dark.sum() > 500  # the shackle is still drawn
+
+
+def test_a_badge_that_fills_its_favicon_is_a_circle():
+    """A round badge drawn edge to edge in a 32 px favicon (crypto and app icons are): the
+    outline runs along the frame where the last row of pixels is partly covered, and was
+    traced as ~60 wobbly segments; cut by the frame, it is still a circle."""
+    badge = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+    <circle cx="16" cy="16" r="16" fill="#da1157"/><path d="M9 11h14v10H9z" fill="#fff"/></svg>"""
+    for size in (32, 48):
+        out = write(trace(rasterize(badge, size=size, background=None)))
+        cx, cy, r = (
+            float(v)
+            for v in re.search(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"', out).groups()
+        )
+        scale = size / 32
+        assert abs(cx / scale - 16) < 0.2 and abs(cy / scale - 16) < 0.2
+        assert abs(r / scale - 16) < 0.3
+    # A circle with a band along the bottom edge is no circle: the band stays drawn.
+    banded = badge.replace(b'<path d="M9', b'<path d="M0 26h32v6H0z" fill="#da1157"/><path d="M9')
+    out = write(trace(rasterize(banded, size=32, background=None)))
+    assert "<circle" not in out
+    corner = drawn(out, 128, 128)[120:128, 0:8].astype(int)  # the band's corner, at 4x
+    assert (np.abs(corner - (0xDA, 0x11, 0x57)).sum(-1) < 60).mean() > 0.8

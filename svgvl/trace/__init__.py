@@ -35,7 +35,7 @@ from .morphology import mode_filter
 from .noise import CLEAN, NOISY, noise_kind
 from .palette import TRANSPARENT, Palette, assign, find_palette, local_range, resolve
 from .pixels import TooDetailed, find_grid, trace_pixels
-from .primitives import recognise, shape_path
+from .primitives import recognise, recognise_cut, shape_path
 from .shading import shade
 from .shadows import shadow_pass
 from .strokes import background, ensure_ink, stroke_pass
@@ -225,7 +225,10 @@ def _fills(
         shapes = []
         tolerance = knobs.tolerance
         for pts in contours(field, min_area=min_area, offset=origin):
-            shape = recognise(pts, polygon_area(pts), tolerance)
+            area = polygon_area(pts)
+            shape = recognise(pts, area, tolerance) or recognise_cut(
+                pts, area, tolerance, width, height
+            )
             shapes.append(shape)
             d.extend(
                 shape_path(shape) if shape else fit_contour(pts, tolerance, knobs.corner_angle)
