@@ -39,6 +39,7 @@ from ..images import MAX_PIXELS, background_color, bomb_pixels, too_large
 from ..svg import Document, SVGError, parse
 from ..svg.parse import XLINK_NS, is_svg_element, local_name
 from ..svg.pathdata import parse_path
+from ..svg.viewport import parse_viewbox
 
 IN_PROCESS_SECONDS = 0.5
 """Worst-case drawing time (estimated by :func:`_cost`) up to which a document is drawn
@@ -64,6 +65,7 @@ allocate their full size; patterns are redrawn for every use (a 2.6 kB file of n
 ran 18 s); filters and markers draw whole sub-canvases (a mask is costed like an opacity
 group)."""
 
+MAX_SUPERSAMPLING = 16  # see mask_supersampling
 _EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 # Properties with the same risks, wherever they are set (attribute, style, <style>): dashes
 # (one stroke per dash, in C), markers, and data: URIs (images, SVG documents, fonts).
@@ -110,17 +112,20 @@ def rasterize(
     if strict:
         _check_path_data(doc)
     data = doc.tostring()
+    factor = mask_supersampling(doc.root, canvas)
+    drawn = canvas and (canvas[0] * factor, canvas[1] * factor)
     why = None
     if timeout or max_memory:
-        why = _out_of_process(doc.root, data, canvas, timeout, max_memory)
+        why = _out_of_process(doc.root, data, drawn, timeout, max_memory)
     try:
         if why and sandbox.CAN_FORK:
-            pixels = _draw_in_child(data, canvas, fill, timeout, max_memory, why)
+            pixels = _draw_in_child(data, drawn, fill, timeout, max_memory, why)
         elif why:  # no fork (Windows): the alarm interrupts Python-level work at least
             with sandbox.time_limit(timeout):
-                pixels = _draw(data, canvas, fill)
+                pixels = _draw(data, drawn, fill)
         else:
-            pixels = _draw(data, canvas, fill)
+            pixels = _draw(data, drawn, fill)
+        pixels = box_shrink(pixels, factor)
     except sandbox.Deadline:
         raise RenderError(sandbox.time_message("rendering", timeout), doc.source) from None
     except RenderError as error:
@@ -155,6 +160,39 @@ def _check_path_data(doc: Document) -> None:
             except SVGError as error:
                 where = element.get("id") or f"element {index + 1}"
                 raise SVGError(f"<path> {where}: {error.reason}", doc.source) from None
+
+
+def mask_supersampling(root, canvas) -> int:
+    """How many times larger to draw a document with ``<mask>`` on ``canvas``, then shrink.
+
+    cairosvg draws a mask on a surface of the document's own size, unscaled: below scale 1 the
+    mask is cut off and what it masks vanishes (every circle flag and masked logo came out
+    blank at 32 px, half wrong at 200 px, right from the document's own size up; resvg draws
+    them right at any size).  Drawn at a whole multiple of the canvas at least that size and
+    shrunk by averaging blocks, they come out as resvg draws them."""
+    if canvas is None or not any(local_name(el) == "mask" for el in root.iter()):
+        return 1
+    width, height = _own_size(root)
+    if not (width and height):
+        box = parse_viewbox(root.get("viewBox"))
+        width, height = (box[2], box[3]) if box else (0.0, 0.0)
+    if not (width > 0 and height > 0):
+        return 1
+    scale = min(canvas[0] / width, canvas[1] / height)
+    factor = min(MAX_SUPERSAMPLING, math.ceil(1 / scale - 1e-9)) if scale < 1 else 1
+    while factor > 1 and canvas[0] * canvas[1] * factor * factor > MAX_PIXELS:
+        factor -= 1
+    return factor
+
+
+def box_shrink(pixels: np.ndarray, factor: int) -> np.ndarray:
+    """``pixels`` (H·f × W·f × C, premultiplied if RGBA) averaged over f×f blocks, rounded."""
+    if factor == 1:
+        return pixels
+    h, w, c = pixels.shape[0] // factor, pixels.shape[1] // factor, pixels.shape[2]
+    blocks = pixels.reshape(h, factor, w, factor, c).astype(np.uint32).sum(axis=(1, 3))
+    area = factor * factor
+    return ((blocks + area // 2) // area).astype(np.uint8)
 
 
 # -- drawing -----------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def trace(
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     if palette is None and working_factor(width, height) > 1:
-        drawing = trace_small(rgba, colors, detail)
+        drawing = trace_small(rgba, colors, detail, gradients)
         return ensure_ink(drawing, rgba, knobs.tolerance, knobs.corner_angle)
     # The edge budget before any work that grows with the edges, the stroke pass included (not
     # for the enlarged copy of a small image, which trace_small passes with its palette).

@@ -70,7 +70,7 @@ def find_shadow(rgba: np.ndarray, back: np.ndarray, ranges: np.ndarray | None = 
         return None
     direction = _main_direction(moved[candidate], lengths[candidate])
     # How far the line runs before leaving the colour cube: that end is the shadow colour.
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 where a channel stays put
         ends = np.where(direction > 0, (255 - back) / direction, -back / direction)
     reach = float(np.min(ends[np.abs(direction) > 1e-3]))
     if not math.isfinite(reach) or reach < 20:

@@ -30,6 +30,7 @@ MAX_FACTOR = 8
 BLEND_MARGIN = 0.015
 BLEND_BYTES = 4.0
 BLEND_LOSS = 0.06
+GRADIENT_MARGIN = 0.002  # SSIM a shaded trace must gain (see trace_small)
 
 
 def working_factor(width: int, height: int) -> int:
@@ -180,7 +181,9 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
     return Palette(colors[stays], counts[stays], np.array(blend_ends))
 
 
-def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medium") -> Drawing:
+def trace_small(
+    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", gradients: bool = True
+) -> Drawing:
     """Trace a small image at its working size (:func:`working_factor`), in its own pixels.
 
     Without the blends of :func:`drop_mixtures` a thin line is drawn in its own colour, crisp;
@@ -188,8 +191,13 @@ def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medi
     coverage threshold and is lost (a 32 px line drawing, small text).  Both are traced and the
     one without blends is kept unless its render is clearly further from the input (SSIM
     lower by more than :data:`BLEND_MARGIN`, and by more than :data:`BLEND_LOSS` where the
-    blends cost over :data:`BLEND_BYTES` times the bytes).  No gradients: the enlargement's own
-    smooth ramps would be fitted as ones (a 32 px Mastercard logo lost 0.07 SSIM at 4× to them).
+    blends cost over :data:`BLEND_BYTES` times the bytes).
+
+    ``gradients``: the enlargement's own smooth ramps at every edge can pass for gradients (a
+    flat 32 px sailboat emoji lost 0.12 SSIM to them), while a real gradient logo drawn in flat
+    bands looks banded at any zoom (browser logos at 32 and 64 px: SSIM at 4x against their
+    own large drawings +0.015 with gradients).  The shaded trace is kept only where its render
+    is nearer the input by more than :data:`GRADIENT_MARGIN`.
     """
     from ..metrics import ssim  # only small images pay for scoring and a renderer
     from ..render.fast import rasterize_quick
@@ -204,25 +212,38 @@ def trace_small(rgba: np.ndarray, colors: int | None = None, detail: str = "medi
         pure = drop_mixtures(palette, rgba)
         if pure is not palette:
             palettes.insert(0, pure)
-    drawings = [
-        scale_drawing(
-            trace(big, colors, detail, "fill", False, palette=p, noisy=noisy), width, height
-        )
-        for p in palettes
-    ]
-    if len(drawings) == 1 or min(width, height) < 3:
-        return drawings[0]
+
+    def traced(palette: Palette, shaded: bool = False) -> Drawing:
+        drawing = trace(big, colors, detail, "fill", shaded, palette=palette, noisy=noisy)
+        return scale_drawing(drawing, width, height)
+
+    if min(width, height) < 3:
+        return traced(palettes[0])
     target = load_image(rgba)
-    svgs = [write(d, precision=2) for d in drawings]
-    scores = [ssim(rasterize_quick(svg, (width, height)), target) for svg in svgs]
-    gain = scores[1] - scores[0]
-    # Blends cost bytes: more than BLEND_BYTES times the crisp trace only for a clear loss
-    # (lines that vanish), not for a little fidelity (a 48 px emoji: +0.02 SSIM at 6x the
-    # size; a 32 px icon of hairlines: +0.017 at 3x, its lines kept).
-    worth = gain > BLEND_MARGIN and (
-        len(svgs[1]) <= BLEND_BYTES * len(svgs[0]) or gain > BLEND_LOSS
-    )
-    return drawings[1] if worth else drawings[0]
+
+    def scored(drawing: Drawing) -> tuple[str, float]:
+        svg = write(drawing, precision=2)
+        return svg, ssim(rasterize_quick(svg, (width, height)), target)
+
+    shade = gradients and colors is None
+    drawings = [traced(p) for p in palettes]
+    scores = [scored(d) for d in drawings] if len(drawings) > 1 or shade else []
+    chosen = 0
+    if len(drawings) > 1:
+        (crisp, crisp_score), (blended, blended_score) = scores
+        gain = blended_score - crisp_score
+        # Blends cost bytes: more than BLEND_BYTES times the crisp trace only for a clear loss
+        # (lines that vanish), not for a little fidelity (a 48 px emoji: +0.02 SSIM at 6x the
+        # size; a 32 px icon of hairlines: +0.017 at 3x, its lines kept).
+        worth = gain > BLEND_MARGIN and (
+            len(blended) <= BLEND_BYTES * len(crisp) or gain > BLEND_LOSS
+        )
+        chosen = 1 if worth else 0
+    if shade:
+        shaded = traced(palettes[chosen], shaded=True)
+        if shaded.gradients and scored(shaded)[1] > scores[chosen][1] + GRADIENT_MARGIN:
+            return shaded
+    return drawings[chosen]
 
 
 __all__ = [
