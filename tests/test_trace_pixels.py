@@ -429,3 +429,24 @@ def test_a_badge_that_fills_its_favicon_is_a_circle():
     assert "<circle" not in out
     corner = drawn(out, 128, 128)[120:128, 0:8].astype(int)  # the band's corner, at 4x
     assert (np.abs(corner - (0xDA, 0x11, 0x57)).sum(-1) < 60).mean() > 0.8
+
+
+def test_small_images_keep_gradients_only_where_they_draw_closer():
+    """A Noto face at 32 and 64 px has real radial gradients: drawn in flat bands it looked
+    banded at every zoom.  Flat Twemoji at 32 px, whose enlargement has soft ramps at every
+    edge (a flat sailboat lost 0.12 SSIM to gradients fitted to them), are shaded only where
+    that draws them no worse."""
+    face = SVG_FIXTURES / "emoji" / "noto-beaming-face-with-smiling-eyes.svg"
+    for size in (32, 64):
+        px = rasterize(face.read_bytes(), size=size, background=None)
+        target = rasterize(face.read_bytes(), size=4 * size)
+        shaded, flat = (write(trace(px, gradients=g)) for g in (True, False))
+        assert "Gradient" in shaded
+        assert ssim(drawn(shaded, 4 * size, 4 * size), target) > ssim(
+            drawn(flat, 4 * size, 4 * size), target
+        )
+    for name in ("saxophone", "alembic", "bubbles", "black-flag"):
+        svg = (SVG_FIXTURES / "emoji" / f"twemoji-{name}.svg").read_bytes()
+        px, target = rasterize(svg, size=32, background=None), rasterize(svg, size=128)
+        chosen, flat = (write(trace(px, gradients=g)) for g in (True, False))
+        assert ssim(drawn(chosen, 128, 128), target) >= ssim(drawn(flat, 128, 128), target) - 0.002
