@@ -76,6 +76,23 @@ def test_pixel_grid_svg_renders_back_to_the_pixels():
     assert np.abs(rendered.astype(int) - big).max() <= 2
 
 
+def test_a_real_files_reference_is_its_larger_drawing_shrunk_never_enlarged(hard, tmp_path):
+    """Real suites (make_real_suites.py) have no SVG: the same icon's larger published file
+    in ref/ is the zoomed target — shrunk to 4× the input, or to what it holds."""
+    tile = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><circle cx="4" cy="4" r="3"/></svg>'
+    (tmp_path / "ref").mkdir()
+    small, large = rasterize(tile, size=16), rasterize(tile, size=256)
+    Image.fromarray(small).save(tmp_path / "dot.png")
+    Image.fromarray(large).save(tmp_path / "ref" / "dot.png")
+    source = hard._source(tmp_path / "dot.png")
+    assert source == tmp_path / "ref" / "dot.png"
+    target = hard._zoom_target(source, small)
+    assert target.shape == (64, 64, 3)
+    assert np.abs(target.astype(int) - rasterize(tile, size=64)).mean() < 3
+    assert hard._zoom_target(source, rasterize(tile, size=100)).shape == (200, 200, 3)
+    assert hard._source(tmp_path / "other.png") is None
+
+
 def _item(folder: Path, name: str, svg: str, size: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.svg").write_text(svg)

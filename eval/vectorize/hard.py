@@ -15,7 +15,8 @@ peak memory (``ru_maxrss`` of that process and its children, through GNU time):
   potrace -s`` (threshold at 50 %, the best of the mkbitmap settings tried on these suites).
 
 Per item: SSIM against the input; SSIM against the source SVG rendered at 4× (capped at 2048 px,
-so 2× for 1024 px inputs and 1× at 2048 px), where a source exists; bytes; paths; seconds; MB;
+so 2× for 1024 px inputs and 1× at 2048 px) or a larger raster file of the same icon
+(``ref/NAME.png``, make_real_suites.py), where one exists; bytes; paths; seconds; MB;
 ``empty`` (the input has ink but the output renders as blank white); and ``stroked`` (at least
 half of the drawn elements are ``fill="none"`` with a stroke).  Outputs are kept under WORK,
 per-item numbers in WORK/items.jsonl; ``--sheets`` draws input | svgvl | best peer for the ten
@@ -71,7 +72,8 @@ through its CLI, potrace as `mkbitmap -n -s 1 -t 0.5 | potrace -s` on the black-
 **Timings are noisy**: this machine has 2 cores shared with other jobs. Read time and memory as
 the ratios `sec ÷ vt` and `MB ÷ vt` (median over the suite ÷ vtracer's median, same run).
 `SSIM 4×` compares with the source SVG rendered at 4× (2× for 1024 px inputs, 1× at 2048 px,
-so no render passes 2048 px); `–` where there is no source (noise). `empty`: inputs with ink
+so no render passes 2048 px) or, for real files, the same icon's larger file from its package
+shrunk to 4× (2× where it is only twice as large); `–` where there is none (noise). `empty`: inputs with ink
 whose output renders blank (or failed). `stroked`: share of outputs whose drawn elements are
 mostly `fill="none"` with a stroke. `failed`: non-zero exit, or killed at the timeout (then no
 memory reading); a failed output scores as blank.
@@ -165,11 +167,26 @@ def stroke_share(svg: bytes) -> float:
 
 
 def _zoom_target(source: Path | None, ref: np.ndarray) -> np.ndarray | None:
+    """What the output is compared with at zoom: the source SVG rendered at 4× (so that no
+    render passes MAX_ZOOM_SIDE), or a larger raster file of the same icon (``.png``, a real
+    suite's ``ref/NAME.png``) shrunk to at most 4× — never enlarged."""
     if source is None:
         return None
     h, w = ref.shape[:2]
     zoom = max(1, min(4, MAX_ZOOM_SIDE // max(w, h)))
+    if source.suffix == ".png":
+        larger = Image.fromarray(load_image(source))
+        zoom = max(1, min(zoom, larger.width // w))
+        return np.asarray(larger.resize((w * zoom, h * zoom), Image.LANCZOS))
     return rasterize(source.read_bytes(), size=(w * zoom, h * zoom))
+
+
+def _source(inp: Path) -> Path | None:
+    """The input's source SVG, or its larger raster reference (real suites), or None."""
+    for candidate in (inp.with_suffix(".svg"), inp.parent / "ref" / inp.name):
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _paths(svg: bytes) -> int:
@@ -207,8 +224,7 @@ def run(
                 if (suite, inp.stem) in done:
                     continue
                 ref = load_image(inp)
-                source = inp.with_suffix(".svg")
-                target = _zoom_target(source if source.exists() else None, ref)
+                target = _zoom_target(_source(inp), ref)
                 has_ink = bool((255 - ref.min(axis=2).astype(int) > INK).any())
                 bow = suite.startswith(BLACK_ON_WHITE)
                 scores = []
