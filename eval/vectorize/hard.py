@@ -63,8 +63,8 @@ VTRACER = (
     "path_precision={precision}{mode})"
 )
 NOTES = """\
-Inputs: eval/vectorize/make_hard_suites.py (what each suite is: its docstring, or
-/work/hard/README.md). Each method runs as a whole process, one after the other; `sec` is its
+Inputs: the script named above (what each suite is: its docstring; each suite's suite.json
+lists its items, sources and licences). Each method runs as a whole process, one after the other; `sec` is its
 wall time from start to exit (imports included), `MB` its peak resident memory (`ru_maxrss`
 through GNU time, children included). vtracer runs through `python -c` (the wheel has no CLI), svgvl
 through its CLI, potrace as `mkbitmap -n -s 1 -t 0.5 | potrace -s` on the black-on-white suites.
@@ -417,6 +417,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="Markdown file to write")
     parser.add_argument("--sheets", type=Path, help="folder for the contact sheets")
     parser.add_argument(
+        "--built-by",
+        default="make_hard_suites.py",
+        help="the script that built ROOT, named in the results' header (make_real_suites.py)",
+    )
+    parser.add_argument("--title", default="Vectorizer on hard inputs")
+    parser.add_argument(
         "--resume", action="store_true", help="keep WORK/items.jsonl's rows, run the rest"
     )
     args = parser.parse_args()
@@ -440,9 +446,9 @@ def main() -> None:
     if args.out:
         minutes = (time.time() - start) / 60
         header = (
-            "# Vectorizer on hard inputs\n\nProduced by (one command after building the suites; "
+            f"# {args.title}\n\nProduced by (one command after building the suites; "
             f"this run took {minutes:.0f} min on {os.cpu_count()} CPUs):\n\n```sh\n"
-            f"python eval/vectorize/make_hard_suites.py {args.root}\n"
+            f"python eval/vectorize/{args.built_by} {args.root}\n"
             f"python eval/vectorize/hard.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n"
             "```\n\n"
         )

@@ -2,6 +2,7 @@
 
     python eval/vectorize/make_real_suites.py /work/real/inputs
     python eval/vectorize/hard.py /work/real/inputs --work /work/real/runs/NAME \\
+        --built-by make_real_suites.py --title "Vectorizer on real published raster files" \\
         --out eval/results/vectorize-real.md --sheets eval/results/vectorize-real
 
 The hard suites (make_hard_suites.py) render SVG sources with svgvl's own renderer; these are
