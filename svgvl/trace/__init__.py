@@ -11,8 +11,10 @@ Stages, each in its own module and each with one knob a user can understand:
 4. ``fit``      — 0.5-contours cut at corners (``corner_angle``) and fitted with the fewest lines
                   and cubics within ``tolerance`` pixels.
 
-Before them, ``shadows`` takes a soft drop shadow or glow out of the image as nested
-translucent shapes drawn under everything (with ``gradients``), and ``strokes`` takes line work
+Before them, ``translucent`` takes fills of flat partial opacity on a transparent background
+(a duotone's tone) out as paths with that opacity, ``shadows`` takes a soft drop shadow or
+glow out of the image as nested translucent shapes drawn under everything (with
+``gradients``), and ``strokes`` takes line work
 drawn on the background out as stroked centre-lines (``mode``); the result is one path per
 layer (holes by the even-odd rule) plus those strokes and shadow shapes, in pixel units.  Small
 images are traced enlarged (``working``); pixel art (nearest-neighbour upscaled, or any image
@@ -39,6 +41,7 @@ from .primitives import recognise, recognise_cut, shape_path
 from .shading import shade
 from .shadows import shadow_pass
 from .strokes import background, ensure_ink, stroke_pass
+from .translucent import translucent_pass
 from .working import trace_small, working_factor
 
 
@@ -70,6 +73,7 @@ def trace(
     *,
     palette: Palette | None = None,
     noisy: bool | None = None,
+    translucency: bool | None = None,
 ) -> Drawing:
     """Trace an RGBA uint8 image (H, W, 4) into a Drawing with one path per colour layer.
 
@@ -82,8 +86,9 @@ def trace(
     translucent shapes (:mod:`.shadows`) instead of grey rings.  ``speckle``: regions smaller
     than this many pixels are dropped (absorbed by the colour around them); the default comes
     from ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
-    enlarged (:mod:`.working`), with ``palette`` and ``noisy`` (JPEG-like) found on the
-    original pixels instead of the traced ones; ``noisy`` is otherwise judged on the whole
+    enlarged (:mod:`.working`), with ``palette``, ``noisy`` (JPEG-like) and ``translucency``
+    (False: no flat translucent fills, :mod:`.translucent`) found on the original pixels
+    instead of the traced ones; ``noisy`` is otherwise judged on the whole
     image, before its line work is painted out.  An image over the work budget (:mod:`.budget`)
     is traced at a reduced size, with a :class:`~svgvl.trace.budget.TraceBudgetWarning`.
     """
@@ -101,7 +106,7 @@ def trace(
     knobs = DETAIL[detail]
     height, width = rgba.shape[:2]
     if palette is None and working_factor(width, height) > 1:
-        drawing = trace_small(rgba, colors, detail, gradients)
+        drawing = trace_small(rgba, colors, detail, gradients, translucency)
         return ensure_ink(drawing, rgba, knobs.tolerance, knobs.corner_angle)
     # The edge budget before any work that grows with the edges, the stroke pass included (not
     # for the enlarged copy of a small image, which trace_small passes with its palette).
@@ -112,6 +117,12 @@ def trace(
     ):
         return _retrace(reduced, width, height, colors, detail, gradients, speckle, mode)
     original, strokes, shadows = rgba, [], []
+    translucent = []
+    if colors is None and (rgba[..., 3] < 255).any() and translucency is not False:
+        scale = max(1.0, (width * height / 65536) ** 0.5)
+        translucent, rgba = translucent_pass(
+            rgba, knobs.tolerance, knobs.corner_angle, knobs.speckle * scale * scale
+        )
     if gradients and colors is None and isinstance(back := background(rgba), np.ndarray):
         shadows, rgba = shadow_pass(rgba, back, knobs.tolerance, ranges)
         if shadows:  # a soft shadow is no noise: judged without it
@@ -134,6 +145,7 @@ def trace(
     if rgba is not painted:
         ranges = local_range(rgba[..., :3])
     drawing = _fills(rgba, ranges, colors, detail, gradients, speckle, palette, noise, shadows)
+    drawing.paths[:0] = translucent
     drawing.paths.extend(strokes)
     return ensure_ink(drawing, original, knobs.tolerance, knobs.corner_angle)
 

@@ -22,6 +22,7 @@ from ..svg.model import Drawing
 from .budget import scale_drawing
 from .noise import NOISY_LEVEL, noise_level
 from .palette import Palette, _greedy_clusters, blend_offset, find_palette, local_range
+from .translucent import has_translucency
 
 SMALL = 64  # images up to this many pixels on their longer side are traced enlarged
 TARGET = 128  # ... to about this size
@@ -182,7 +183,11 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
 
 
 def trace_small(
-    rgba: np.ndarray, colors: int | None = None, detail: str = "medium", gradients: bool = True
+    rgba: np.ndarray,
+    colors: int | None = None,
+    detail: str = "medium",
+    gradients: bool = True,
+    translucency: bool | None = None,
 ) -> Drawing:
     """Trace a small image at its working size (:func:`working_factor`), in its own pixels.
 
@@ -201,7 +206,7 @@ def trace_small(
     """
     from ..metrics import ssim  # only small images pay for scoring and a renderer
     from ..render.fast import rasterize_quick
-    from . import trace  # the package's entry point; this module is one of its stages
+    from . import DETAIL, trace  # the package's entry point; this module is one of its stages
 
     height, width = rgba.shape[:2]
     factor = working_factor(width, height)
@@ -213,8 +218,20 @@ def trace_small(
         if pure is not palette:
             palettes.insert(0, pure)
 
+    if translucency is None:
+        translucency = has_translucency(rgba, DETAIL[detail].speckle)
+
     def traced(palette: Palette, shaded: bool = False) -> Drawing:
-        drawing = trace(big, colors, detail, "fill", shaded, palette=palette, noisy=noisy)
+        drawing = trace(
+            big,
+            colors,
+            detail,
+            "fill",
+            shaded,
+            palette=palette,
+            noisy=noisy,
+            translucency=translucency,
+        )
         return scale_drawing(drawing, width, height)
 
     if min(width, height) < 3:
