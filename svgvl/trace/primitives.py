@@ -15,6 +15,7 @@ import numpy as np
 
 from ..svg import transform as tf
 from ..svg.pathdata import ellipse_path, rect_path, reverse_path, transform_path
+from .fit import polygon_area
 
 # ("circle", cx, cy, r) | ("ellipse", cx, cy, rx, ry[, angle]) | ("rect", x, y, w, h, r[, angle])
 # | ("line", x1, y1, x2, y2) | ("polyline", (x, y), ...) | ("polygon", (x, y), ...); an angle
@@ -184,15 +185,12 @@ def recognise(pts: np.ndarray, area: float, tolerance: float, turned: bool = Fal
 
 
 def recognise_cut(pts: np.ndarray, area: float, tolerance: float, width: float, height: float):
-    """A circle or ellipse cut off by the image's frame — a badge or round app icon that fills
-    its favicon — or None; :func:`recognise` takes the outline whole, and fails on the run along
-    the frame.  There the last row of pixels, partly covered, is inside as a whole (a 32 px
-    circle traced enlarged hugs the frame 0.4 px beyond the true circle, in the 4x working
-    pixels about 1.5): the frame's points may stand up to 2 px outside the shape; the rest must
-    fit as in :func:`recognise`, and the shape cut to the frame must have the outline's area."""
+    """A circle or ellipse cut off by the image's frame (a badge filling its favicon), or None.
+    Along the frame the last, partly covered row of pixels counts whole (a 32 px circle traced
+    at 4x hugs the frame ~1.5 px beyond it): the frame's points may stand 2 px outside the
+    shape, the rest must fit as in :func:`recognise`, and the cut shape has the outline's area."""
     tolerance *= 1.5
-    x, y = pts[:, 0], pts[:, 1]
-    framed = (x <= 1) | (x >= width - 1) | (y <= 1) | (y >= height - 1)
+    framed = (pts <= 1).any(1) | (pts[:, 0] >= width - 1) | (pts[:, 1] >= height - 1)
     seen = pts[~framed]
     if not framed.any() or len(seen) < max(8, len(pts) // 2):
         return None
@@ -202,19 +200,13 @@ def recognise_cut(pts: np.ndarray, area: float, tolerance: float, width: float, 
         shape = fit[0]
         if shape[0] == "ellipse" and abs(shape[3] - shape[4]) <= tolerance:
             return None  # a circle that did not pass as one
-        if signed_distance(shape, pts[framed]).max() > tolerance + 2.0:
-            continue
-        turn = np.linspace(0, 2 * math.pi, 360, endpoint=False)
-        rx, ry = shape[3], shape[-1]
-        cut = np.column_stack(
-            [
-                np.clip(shape[1] + rx * np.cos(turn), 0, width),
-                np.clip(shape[2] + ry * np.sin(turn), 0, height),
-            ]
-        )
-        length = float(np.hypot(*np.diff(pts, axis=0, append=pts[:1]).T).sum())
-        if abs(abs(_shoelace(cut)) - abs(area)) <= 0.02 * abs(area) + tolerance * length:
-            return shape
+        if signed_distance(shape, pts[framed]).max() <= tolerance + 2.0:
+            turn = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+            outline = np.column_stack([np.cos(turn), np.sin(turn)]) * (shape[3], shape[-1])
+            cut = np.clip(outline + shape[1:3], 0, (width, height))
+            length = float(np.hypot(*np.diff(pts, axis=0, append=pts[:1]).T).sum())
+            if abs(abs(polygon_area(cut)) - abs(area)) <= 0.02 * abs(area) + tolerance * length:
+                return shape
     return None
 
 
@@ -418,7 +410,7 @@ def _hidden_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
     edges = np.vstack([corners, corners[:1]])
     seen = pts[~hidden]
     gaps = np.min([_segment_gap(seen, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)], 0)
-    if gaps.max() > tolerance or abs(_shoelace(corners)) > 2.5 * abs(_shoelace(pts)):
+    if gaps.max() > tolerance or abs(polygon_area(corners)) > 2.5 * abs(polygon_area(pts)):
         return None
     return corners
 
@@ -477,8 +469,8 @@ def _sided_polygon(pts: np.ndarray, hidden: np.ndarray, tolerance: float):
         w = q - p
         corners.append(p + u * float(w[0] * v[1] - w[1] * v[0]) / det)
     corners = np.array(corners)
-    area = abs(_shoelace(corners))
-    if area > 2.5 * abs(_shoelace(pts)) or area < 0.5 * abs(_shoelace(pts)):
+    area = abs(polygon_area(corners))
+    if area > 2.5 * abs(polygon_area(pts)) or area < 0.5 * abs(polygon_area(pts)):
         return None
     edges = np.vstack([corners, corners[:1]])
     visible = pts[~hidden]
@@ -525,11 +517,6 @@ def _cross(u: np.ndarray, v: np.ndarray) -> float:
     return float(u[0] * v[1] - u[1] * v[0])
 
 
-def _shoelace(pts: np.ndarray) -> float:
-    x, y = pts[:, 0], pts[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
-
-
 def _area_of(shape: Shape) -> float:
     if shape[0] == "circle":
         return math.pi * shape[3] ** 2
@@ -558,7 +545,7 @@ def recognise_outline(
         return None
     corners, loose = None, None
     if closed:
-        area = _shoelace(pts)
+        area = polygon_area(pts)
         shape = None
         if hidden is not None and hidden.any():
             partial = _partly_hidden(pts, hidden, area, tolerance * 1.5)
