@@ -450,3 +450,28 @@ def test_small_images_keep_gradients_only_where_they_draw_closer():
         px, target = rasterize(svg, size=32, background=None), rasterize(svg, size=128)
         chosen, flat = (write(trace(px, gradients=g)) for g in (True, False))
         assert ssim(drawn(chosen, 128, 128), target) >= ssim(drawn(flat, 128, 128), target) - 0.002
+
+
+def test_an_outline_between_several_fills_is_not_a_colour_of_its_own():
+    """At 48 px a dark one-pixel outline between a yellow face, its pale highlight and pink
+    ears blends with each of them: one cluster of olive blends, off every line between two
+    colours, that was traced as a speckled olive layer (a Streamline cat: 295 commands of it).
+    Each of its pixels goes to an end of its own blend."""
+    cat = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">
+    <g stroke="#45413c" stroke-width="1.2" stroke-linejoin="round">
+    <path d="M9 6l9 8h12l9-8 2 14v10c0 8-8 14-17 14S7 38 7 30V20z" fill="#ffe500"/>
+    <path d="M11 10l5 5-6 4z M37 10l-5 5 6 4z" fill="#ff866e"/>
+    <path d="M12 18c4-4 20-4 24 0" fill="none" stroke="#fff48c" stroke-width="3"/></g>
+    <g fill="none" stroke="#45413c" stroke-width="1.2" stroke-linecap="round">
+    <path d="M15 31h6M27 31h6M17 26l4 1M31 26l-4 1M21 36c2 1 4 1 6 0"/></g></svg>"""
+    px = rasterize(cat, size=48, background=None)
+    drawing = trace(px)
+    source = np.array(
+        [(0x45, 0x41, 0x3C), (0xFF, 0xE5, 0x00), (0xFF, 0x86, 0x6E), (0xFF, 0xF4, 0x8C)]
+    )
+    for path in drawing.paths:
+        color = np.array([int(path.fill[i : i + 2], 16) for i in (1, 3, 5)])
+        assert np.abs(source - color).sum(1).min() < 60, path.fill  # no olive of blends
+    out = drawn(write(drawing), 192, 192)
+    target = rasterize(cat, size=192)
+    assert ssim(out, target) > 0.9

@@ -25,8 +25,9 @@ class Palette:
     colors: np.ndarray  # (K, 3) float, most frequent first
     counts: np.ndarray  # (K,) pixels voting for each colour
     # (K, 2) for a blend that a small image's palette leaves out, the two colours its pixels
-    # go to (each to the one it is nearer along the blend); (k, k) for the others; None: all
-    # themselves.  See :func:`resolve`.
+    # go to (each to the one it is nearer along the blend), or (-1, -1) for a blend of several
+    # pairs (each pixel to its best pair's end); (k, k) for the others; None: all themselves.
+    # See :func:`resolve`.
     ends: np.ndarray | None = None
 
 
@@ -40,9 +41,16 @@ def resolve(labels: np.ndarray, rgb: np.ndarray, palette: Palette) -> tuple[np.n
     labels = labels.copy()
     for k in np.setdiff1d(index, kept):
         ys, xs = np.nonzero(labels == k)
-        a, b = palette.colors[palette.ends[k, 0]], palette.colors[palette.ends[k, 1]]
-        t, _ = blend_offset(rgb[ys, xs].astype(np.float64), a, b)
-        labels[ys, xs] = np.where(t < 0.5, palette.ends[k, 0], palette.ends[k, 1])
+        pixels = rgb[ys, xs].astype(np.float64)
+        pairs = [tuple(palette.ends[k])]
+        if pairs[0][0] < 0:  # a blend of several pairs: each pixel's own best pair
+            pairs = [(i, j) for i in kept for j in kept if i < j]
+        best = np.full(len(ys), np.inf)
+        for i, j in pairs:
+            t, off = blend_offset(pixels, palette.colors[i], palette.colors[j])
+            better = off < best
+            best = np.where(better, off, best)
+            labels[ys[better], xs[better]] = np.where(t[better] < 0.5, i, j)
     number = np.full(len(palette.colors) + 1, TRANSPARENT, dtype=labels.dtype)
     number[kept] = np.arange(len(kept))
     return number[labels], Palette(palette.colors[kept], palette.counts[kept])

@@ -31,6 +31,8 @@ MAX_FACTOR = 8
 BLEND_MARGIN = 0.015
 BLEND_BYTES = 4.0
 BLEND_LOSS = 0.06
+MIXED = -1  # Palette.ends of a blend of several pairs: each pixel goes to its own pair's end
+MIXED_SHARE = 0.7  # of a colour's pixels that must be blends for it to be one of those
 GRADIENT_MARGIN = 0.002  # SSIM a shaded trace must gain (see trace_small)
 
 
@@ -149,16 +151,20 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
     while len(keep) > 2:
         blends = []
         for k in keep:
+            if interior[k] > max(1, 0.05 * counts[k]):
+                continue
             ends = np.array([(i, j) for i in keep for j in keep if i < j and k not in (i, j)])
             a, b = colors[ends[:, 0]], colors[ends[:, 1]]
             span = b - a
             t = ((colors[k] - a) * span).sum(1) / np.maximum((span * span).sum(1), 1e-9)
             off = np.linalg.norm(colors[k] - a - t[:, None] * span, axis=1)
             between = (t > 0.1) & (t < 0.9) & (off < distance)
-            if between.any() and interior[k] <= max(1, 0.05 * counts[k]):
+            if between.any():
                 best = int(np.argmin(np.where(between, off, np.inf)))
                 end = ends[best, 0] if t[best] < 0.5 else ends[best, 1]
                 blends.append((interior[k], counts[k], k, int(end), tuple(ends[best])))
+            elif _mixed_pixels(rgb[nearest.ravel() == k], colors, ends, distance):
+                blends.append((interior[k], counts[k], k, MIXED, (MIXED, MIXED)))
         if not blends:
             break
         _, _, k, end, pair[k] = min(blends)
@@ -176,10 +182,26 @@ def drop_mixtures(palette: Palette, rgba: np.ndarray, distance: float = 12.0) ->
     if len(stays) == len(keep):
         return Palette(kept, counts[keep])
     number = {k: i for i, k in enumerate(stays)}
-    blend_ends = [
-        [number[int(into[e])] for e in pair[k]] if k in pair else [number[k]] * 2 for k in stays
-    ]
+    number[MIXED] = MIXED
+    blend_ends = []
+    for k in stays:
+        ends = [int(into[e]) if e != MIXED else MIXED for e in pair.get(k, (k, k))]
+        blend_ends.append([MIXED] * 2 if MIXED in ends else [number[e] for e in ends])
     return Palette(colors[stays], counts[stays], np.array(blend_ends))
+
+
+def _mixed_pixels(pixels: np.ndarray, colors: np.ndarray, pairs: np.ndarray, distance: float):
+    """Whether most of a colour's pixels are blends of two other colours each, though not of
+    one pair: a one-pixel outline between several fills (a 48 px cat's dark outline between its
+    yellow face, pale highlight and pink ears) makes one cluster of olive blends off every line
+    between two colours, which was traced as a speckled olive layer."""
+    if len(pixels) < 3:
+        return False
+    explained = np.zeros(len(pixels), dtype=bool)
+    for i, j in pairs:
+        t, off = blend_offset(pixels, colors[i], colors[j])
+        explained |= (t > 0.1) & (t < 0.9) & (off < distance)
+    return explained.mean() >= MIXED_SHARE
 
 
 def trace_small(
