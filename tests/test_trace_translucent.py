@@ -63,3 +63,17 @@ def test_a_logo_exported_at_partial_opacity_keeps_its_lightness():
     traced = ssim(_on_white(write(trace(px)), 256), reference)
     solid = ssim(_on_white(write(trace(px, translucency=False)), 256), reference)
     assert traced > solid + 0.02
+
+
+def test_a_small_emojis_thin_ground_shadow_is_kept():
+    """At 48 px a Streamline emoji's 15 % ground shadow is two or three pixels high: no pixel of
+    it is flat over 3×3, but it is flat along its rows, with nothing opaque beside it."""
+    emoji = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">
+    <ellipse cx="24" cy="44.5" rx="15" ry="1.5" fill="#45413c" opacity=".15"/>
+    <circle cx="24" cy="22" r="18" fill="#ffe500" stroke="#45413c" stroke-width="1.2"/></svg>"""
+    px = rasterize(emoji, size=48, background=None)
+    out = write(trace(px))
+    assert "fill-opacity" in out
+    target = rasterize(emoji, size=192)
+    shadow = _on_white(out, 192)[176:181, 80:112].astype(int)  # the shadow's middle, at 4x
+    assert np.abs(shadow - target[176:181, 80:112]).max() <= 24

@@ -36,7 +36,7 @@ def box_max(x: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     return out
 
 
-def box_min(x: np.ndarray, size: int) -> np.ndarray:
+def box_min(x: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     return -box_max(-x.astype(np.int32) if x.dtype == np.uint8 else -x, size)
 
 

@@ -81,9 +81,16 @@ def translucent_pass(
 def has_translucency(rgba: np.ndarray, min_area: float) -> bool:
     """Whether ``rgba`` has at least ``min_area`` pixels of flat partial opacity.  A small
     image is judged on its own pixels: enlarged, every anti-aliased edge becomes a wide soft
-    ramp whose tail is flat enough to pass (16 px favicons grew by a sixth, for nothing)."""
+    ramp whose tail is flat enough to pass (16 px favicons grew by a sixth, for nothing).  At
+    48 px an emoji's ground shadow is two or three pixels high: flat along its rows, and with
+    no opaque pixel beside it (a shape's straight anti-aliased edge is flat along it too)."""
     alpha = rgba[..., 3].astype(np.int16)
-    return bool(np.count_nonzero(_flat(alpha, (alpha > LOW) & (alpha < HIGH))) >= min_area)
+    between = (alpha > LOW) & (alpha < HIGH)
+    along = (box_max(alpha, (1, 3)) - box_min(alpha, (1, 3)) <= FLAT) | (
+        box_max(alpha, (3, 1)) - box_min(alpha, (3, 1)) <= FLAT
+    )
+    thin = between & along & (box_max(alpha, 3) < HIGH)
+    return bool(np.count_nonzero(_flat(alpha, between) | thin) >= min_area)
 
 
 def _flat(alpha: np.ndarray, between: np.ndarray) -> np.ndarray:
