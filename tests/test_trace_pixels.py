@@ -475,3 +475,25 @@ def test_an_outline_between_several_fills_is_not_a_colour_of_its_own():
     out = drawn(write(drawing), 192, 192)
     target = rasterize(cat, size=192)
     assert ssim(out, target) > 0.9
+
+
+def test_no_beard_of_the_hairs_colour_around_a_small_mouth():
+    """Enlarged, the one-pixel blends around a 48 px face's mouth (its dark outline against
+    the skin and the red) are flat patches of their own, and took the nearest colour anywhere:
+    the hair's brown, a beard around every mouth.  They go to the ends of their own blends."""
+    face = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">
+    <g stroke="#434441" stroke-width="1.2" stroke-linejoin="round">
+    <path d="M8 20c0-12 32-12 32 0z" fill="#a86c4d"/>
+    <path d="M8 20h32v10c0 9-7 14-16 14S8 39 8 30z" fill="#ffcebf"/>
+    <path d="M17 32h14c0 4-3 6-7 6s-7-2-7-6z" fill="#ff6196"/></g>
+    <circle cx="18" cy="26" r="1.6" fill="#434441"/><circle cx="30" cy="26" r="1.6" fill="#434441"/></svg>"""
+    px = rasterize(face, size=48, background=None)
+    out = drawn(write(trace(px)), 192, 192)
+    mouth = out[118:160, 56:136].astype(int)  # around the mouth, at 4x
+    brown = np.abs(mouth - (0xA8, 0x6C, 0x4D)).sum(-1) < 40
+    # The old trace ringed the mouth with ~520 such pixels.  What is left is its top edge, a
+    # blend of three colours (outline, skin, red) that no two explain: at most one outline's
+    # width (6 px at 4x) along the mouth's 56 px.
+    assert brown.sum() < 6 * 56
+    hair = out[40:70, 60:130].astype(int)
+    assert (np.abs(hair - (0xA8, 0x6C, 0x4D)).sum(-1) < 40).mean() > 0.5  # the hair is still brown

@@ -42,7 +42,7 @@ from .shading import shade
 from .shadows import shadow_pass
 from .strokes import background, ensure_ink, stroke_pass
 from .translucent import translucent_pass
-from .working import trace_small, working_factor
+from .working import trace_small, unblend, working_factor
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,8 @@ def _fills(
         rgb, usable, palette, ranges=ranges, thin_lines=fresh, thin_fills=noise != NOISY
     )
     labels, palette = resolve(labels, rgb, palette)
+    if not fresh and not gradients and palette.unblend:  # a small image's, traced flat
+        labels = unblend(labels, rgb, palette)
     if noisy:
         for _ in range(2):
             labels = mode_filter(labels, len(palette.colors))

@@ -29,6 +29,9 @@ class Palette:
     # pairs (each pixel to its best pair's end); (k, k) for the others; None: all themselves.
     # See :func:`resolve`.
     ends: np.ndarray | None = None
+    # False for a small image's palette that keeps its blend colours on purpose (hairlines, see
+    # working.trace_small): its blends are not undone (working.unblend).
+    unblend: bool = True
 
 
 def resolve(labels: np.ndarray, rgb: np.ndarray, palette: Palette) -> tuple[np.ndarray, Palette]:
