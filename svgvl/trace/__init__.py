@@ -14,9 +14,9 @@ Stages, each in its own module and each with one knob a user can understand:
 Before them, ``translucent`` takes fills of flat partial opacity on a transparent background
 (a duotone's tone) out as paths with that opacity, ``shadows`` takes a soft drop shadow or
 glow out of the image as nested translucent shapes drawn under everything (with
-``gradients``), and ``strokes`` takes line work
-drawn on the background out as stroked centre-lines (``mode``); the result is one path per
-layer (holes by the even-odd rule) plus those strokes and shadow shapes, in pixel units.  Small
+``gradients``), and ``strokes`` takes line work drawn on the background out as stroked
+centre-lines (``mode``); the result is one path per layer (holes by the even-odd rule) plus
+those translucent, stroke and shadow shapes, in pixel units.  Small
 images are traced enlarged (``working``); pixel art (nearest-neighbour upscaled, or any image
 with ``mode="pixel"``) is traced on its grid instead (``pixels``).  ``budget`` bounds the work
 on big or noisy images.
@@ -88,8 +88,8 @@ def trace(
     from ``detail``, given for 256 px and scaled with the area.  Images of at most 64 px are traced
     enlarged (:mod:`.working`), with ``palette``, ``noisy`` (JPEG-like) and ``translucency``
     (False: no flat translucent fills, :mod:`.translucent`) found on the original pixels
-    instead of the traced ones; ``noisy`` is otherwise judged on the whole
-    image, before its line work is painted out.  An image over the work budget (:mod:`.budget`)
+    instead of the traced ones; ``noisy`` is otherwise judged on the whole image, before its
+    line work is painted out.  An image over the work budget (:mod:`.budget`)
     is traced at a reduced size, with a :class:`~svgvl.trace.budget.TraceBudgetWarning`.
     """
     if detail not in DETAIL:
