@@ -390,3 +390,36 @@ def test_no_two_palette_colours_within_the_merge_distance():
     gaps = np.linalg.norm(colors[:, None] - colors[None], axis=-1)
     np.fill_diagonal(gaps, np.inf)
     assert gaps.min() > 30.0
+
+
+def test_merging_close_clusters_matches_its_definition():
+    """The merge keeps its distances in a matrix updated per merge (80 s -> 16 s on a 2048 px
+    noise image with random transparency); it must merge exactly as recomputing all pairs
+    each time does: closest pair first, into the weighted mean, until the distance or the
+    count is reached."""
+    from svgvl.trace.palette import _merge_close
+
+    def naive(centres, weights, distance=np.inf, count=1):
+        centres, weights = centres.copy(), weights.astype(np.float64).copy()
+        while len(centres) > max(count, 1):
+            d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+            np.fill_diagonal(d, np.inf)
+            i, j = np.unravel_index(int(d.argmin()), d.shape)
+            if d[i, j] > distance:
+                break
+            w = weights[i] + weights[j]
+            centres[i] = (centres[i] * weights[i] + centres[j] * weights[j]) / w
+            weights[i] = w
+            centres, weights = np.delete(centres, j, 0), np.delete(weights, j)
+        return centres, weights
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        centres = rng.uniform(0, 255, (int(rng.integers(2, 60)), 3))
+        weights = rng.integers(1, 500, len(centres))
+        for kwargs in ({"distance": float(rng.uniform(5, 80))}, {"count": int(rng.integers(1, 8))}):
+            ours, theirs = (
+                _merge_close(centres, weights, **kwargs),
+                naive(centres, weights, **kwargs),
+            )
+            assert np.allclose(ours[0], theirs[0]) and np.allclose(ours[1], theirs[1])

@@ -219,20 +219,30 @@ def _square_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _square_norms(a)[:, None] - 2 * a @ b.T + _square_norms(b)[None, :]
 
 
-def _merge_close(centres: np.ndarray, weights: np.ndarray, distance: float):
-    """Clusters whose centres k-means brought within ``distance`` merged (closest first)."""
+def _merge_close(
+    centres: np.ndarray, weights: np.ndarray, distance: float = np.inf, count: int = 1
+):
+    """Clusters merged closest pair first (into their weighted mean) while the pair is within
+    ``distance`` and more than ``count`` are left.  The pairwise distances are kept in one
+    matrix, a row and a column updated per merge: recomputed whole per merge, the hundreds of
+    clusters of a noise image with random transparency took 80 s at 2048 px."""
     centres, weights = centres.copy(), weights.astype(np.float64).copy()
-    while len(centres) > 1:
-        d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-        np.fill_diagonal(d, np.inf)
-        i, j = np.unravel_index(int(d.argmin()), d.shape)
+    n = len(centres)
+    alive = np.ones(n, dtype=bool)
+    d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    for _ in range(n - max(count, 1)):
+        i, j = divmod(int(d.argmin()), n)
         if d[i, j] > distance:
             break
         w = weights[i] + weights[j]
         centres[i] = (centres[i] * weights[i] + centres[j] * weights[j]) / w
         weights[i] = w
-        centres, weights = np.delete(centres, j, 0), np.delete(weights, j)
-    return centres, weights
+        alive[j] = False
+        row = np.where(alive, np.linalg.norm(centres - centres[i], axis=1), np.inf)
+        row[i] = np.inf
+        d[i], d[:, i], d[j], d[:, j] = row, row, np.inf, np.inf
+    return centres[alive], weights[alive]
 
 
 def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -316,14 +326,7 @@ def _kmeans(
 def _to_count(pixels, counts, centres, weights, k):
     """Merge the closest pair (weighted) until k remain, or split the widest cluster until k exist
     (``counts``: pixels per row of ``pixels``)."""
-    centres, weights = centres.copy(), weights.copy()
-    while len(centres) > k:
-        d = np.linalg.norm(centres[:, None] - centres[None], axis=-1) + np.eye(len(centres)) * 1e9
-        i, j = np.unravel_index(d.argmin(), d.shape)
-        w = weights[i] + weights[j]
-        centres[i] = (centres[i] * weights[i] + centres[j] * weights[j]) / w
-        weights[i] = w
-        centres, weights = np.delete(centres, j, 0), np.delete(weights, j)
+    centres, weights = _merge_close(centres, weights, count=k)
     if len(centres) < k:
         label = _nearest(pixels, centres)
         while len(centres) < k:
