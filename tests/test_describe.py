@@ -243,3 +243,18 @@ def test_strokes_that_close_are_outlines_and_only_fills_have_holes():
 def test_an_empty_image_has_no_shapes():
     d = describe(np.full((32, 32, 3), 255, np.uint8))
     assert d.shapes == [] and d.summary.shapes == 0 and "0 shapes" in d.to_text()
+
+
+def test_a_translucent_tone_is_a_shape_of_its_own():
+    """A duotone icon as a transparent PNG: the tracer draws its 20 % tone as a translucent
+    path of the outline's own colour, which describe merged with the outline (alike colours);
+    seen on white it is another colour, and another shape."""
+    from svgvl.render import rasterize
+
+    from .test_trace_translucent import DUOTONE
+
+    shapes = describe(rasterize(DUOTONE, size=200, background=None)).shapes
+    tone = [s for s in shapes if s.kind == "rect"]
+    assert len(shapes) == 2 and len(tone) == 1
+    x0, y0, x1, y1 = tone[0].bbox  # the tone: 40..216 x 72..208 of 256, inside the outline
+    assert abs(x0 - 40 * 200 / 256) < 6 and abs(y1 - 208 * 200 / 256) < 6

@@ -84,7 +84,11 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
         )
         one = Drawing(width=drawing.width, height=drawing.height, paths=[alone])
         coverage = 1.0 - rasterize_drawing(one, width, height)[..., 0] / 255.0
-        layers.append((np.array(_rgb(fill or stroke), float), coverage))
+        # A translucent fill (a duotone's tone) as it looks on white: black at 20 % is not
+        # the black of the outline over it, and must not merge with it.
+        alpha = path.opacity * (path.fill_opacity if fill else path.stroke_opacity)
+        color = np.array(_rgb(fill or stroke), float) * alpha + 255.0 * (1 - alpha)
+        layers.append((color, coverage))
     if strokes is not None and len(strokes):
         from .cleanup import stroke_coverage
 
