@@ -248,7 +248,7 @@ def test_an_empty_image_has_no_shapes():
 def test_a_translucent_tone_is_a_shape_of_its_own():
     """A duotone icon as a transparent PNG: the tracer draws its 20 % tone as a translucent
     path of the outline's own colour, which describe merged with the outline (alike colours);
-    seen on white it is another colour, and another shape."""
+    seen on white it is another colour, and another shape, named by how it looks."""
     from svgvl.render import rasterize
 
     from .test_trace_translucent import DUOTONE
@@ -258,3 +258,5 @@ def test_a_translucent_tone_is_a_shape_of_its_own():
     assert len(shapes) == 2 and len(tone) == 1
     x0, y0, x1, y1 = tone[0].bbox  # the tone: 40..216 x 72..208 of 256, inside the outline
     assert abs(x0 - 40 * 200 / 256) < 6 and abs(y1 - 208 * 200 / 256) < 6
+    # Its colour as it looks on white (black at 20 %: #cccccc), as a reader would name it.
+    assert abs(int(tone[0].fill[1:3], 16) - 0xCC) <= 8 and tone[0].fill_name != "black"

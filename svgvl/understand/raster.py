@@ -476,7 +476,11 @@ def _median_color(rgba: np.ndarray, visible: np.ndarray, coverage: np.ndarray) -
     solid = visible & (coverage >= 0.99)
     inner = ndimage.binary_erosion(solid, iterations=1)
     where = inner if inner.sum() >= 4 else solid if solid.sum() >= 4 else visible
-    return hex_color(np.median(rgba[..., :3][where], axis=0))
+    pixels = rgba[where].astype(float)
+    if pixels.shape[1] == 4:  # as seen on white: a translucent tone is light, not its own ink
+        alpha = pixels[:, 3:] / 255.0
+        pixels = pixels[:, :3] * alpha + 255.0 * (1 - alpha)
+    return hex_color(np.median(pixels, axis=0))
 
 
 def _stroke_color(rgba: np.ndarray, visible: np.ndarray) -> str:
