@@ -126,7 +126,7 @@ def main() -> None:
                 "name": stem,
                 "source": source,
                 "item": item,
-                "license": LICENCES[source.split("/")[0] if "/" in source else COINS[0]],
+                "license": LICENCES[source.rsplit("@", 1)[0].split("/")[0]],  # scope or name
                 "recipe": "the published file as it is",
                 "reference": f"ref/{stem}.png" if kind == "ref" else f"{stem}.svg",
                 "size": size,

@@ -112,7 +112,7 @@ def rasterize(
     if strict:
         _check_path_data(doc)
     data = doc.tostring()
-    factor = mask_supersampling(doc.root, canvas)
+    factor = mask_supersampling(doc.root, canvas) if b"mask" in data else 1
     drawn = canvas and (canvas[0] * factor, canvas[1] * factor)
     why = None
     if timeout or max_memory:

@@ -44,16 +44,11 @@ def resolve(labels: np.ndarray, rgb: np.ndarray, palette: Palette) -> tuple[np.n
     labels = labels.copy()
     for k in np.setdiff1d(index, kept):
         ys, xs = np.nonzero(labels == k)
-        pixels = rgb[ys, xs].astype(np.float64)
         pairs = [tuple(palette.ends[k])]
         if pairs[0][0] < 0:  # a blend of several pairs: each pixel's own best pair
             pairs = [(i, j) for i in kept for j in kept if i < j]
-        best = np.full(len(ys), np.inf)
-        for i, j in pairs:
-            t, off = blend_offset(pixels, palette.colors[i], palette.colors[j])
-            better = off < best
-            best = np.where(better, off, best)
-            labels[ys[better], xs[better]] = np.where(t[better] < 0.5, i, j)
+        _, end = best_blend(rgb[ys, xs].astype(np.float64), palette.colors, pairs)
+        labels[ys, xs] = np.where(end >= 0, end, k)
     number = np.full(len(palette.colors) + 1, TRANSPARENT, dtype=labels.dtype)
     number[kept] = np.arange(len(kept))
     return number[labels], Palette(palette.colors[kept], palette.counts[kept])
@@ -442,6 +437,26 @@ def blend_offset(pixels: np.ndarray, a: np.ndarray, b: np.ndarray):
     t = ((pixels - a) * span).sum(-1) / np.maximum((span * span).sum(-1), 1e-9)
     off = np.linalg.norm(pixels - a - np.clip(t, 0, 1)[..., None] * span, axis=-1)
     return t, off
+
+
+def best_blend(pixels, colors, pairs, *, allowed=None, inside=(-np.inf, np.inf)):
+    """Each pixel's nearest blend of two ``colors`` among ``pairs``: (its offset from it, the
+    pair's end it is nearer to), inf and -1 where none qualifies.  ``allowed(i, j)``: which
+    pixels may take that pair (None: all); ``inside``: the open span of the way from i to j
+    (:func:`blend_offset`'s ``t``) a pixel must lie in.  Ties go to the earlier pair."""
+    best = np.full(len(pixels), np.inf)
+    end = np.full(len(pixels), -1)
+    for i, j in pairs:
+        mask = None if allowed is None else allowed(i, j)
+        if mask is not None and not mask.any():
+            continue
+        t, off = blend_offset(pixels, colors[i], colors[j])
+        better = (off < best) & (t > inside[0]) & (t < inside[1])
+        if mask is not None:
+            better &= mask
+        best = np.where(better, off, best)
+        end = np.where(better, np.where(t < 0.5, i, j), end)
+    return best, end
 
 
 UNMIX_RATIO = 0.5

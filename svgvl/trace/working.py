@@ -23,7 +23,14 @@ from ..svg.model import Drawing
 from .budget import scale_drawing
 from .morphology import box_max
 from .noise import NOISY_LEVEL, noise_level
-from .palette import Palette, _greedy_clusters, blend_offset, find_palette, local_range
+from .palette import (
+    Palette,
+    _greedy_clusters,
+    best_blend,
+    blend_offset,
+    find_palette,
+    local_range,
+)
 from .translucent import has_translucency
 
 SMALL = 64  # images up to this many pixels on their longer side are traced enlarged
@@ -215,24 +222,24 @@ def unblend(labels: np.ndarray, rgb: np.ndarray, palette: Palette, window: int =
     if not len(ys):
         return labels
     pixels, mine, near = rgb[ys, xs].astype(np.float64), labels[ys, xs], present[ys, xs]
-    own_best, best = apart[ys, xs], np.full(len(ys), np.inf)
-    choice = mine.copy()
-    for i in range(k):
+    own_best = apart[ys, xs]
+    for i in range(k):  # blends of its own colour with one near it
         ok = near[:, i] & (mine != i)
-        if not ok.any():
-            continue
-        _, off = blend_offset(pixels, colors[mine], colors[i])
-        own_best = np.where(ok, np.minimum(own_best, off), own_best)
-        for j in range(i + 1, k):
-            both = ok & near[:, j] & (mine != j)
-            # Not when its own colour is that very blend: a hairline kept on purpose.
-            t, off = blend_offset(colors[mine], colors[i], colors[j])
-            both &= (off >= UNBLEND_EXACT) | (t <= 0.1) | (t >= 0.9)
-            if both.any():
-                t, off = blend_offset(pixels, colors[i], colors[j])
-                better = both & (off < best) & (t > 0.1) & (t < 0.9)
-                best = np.where(better, off, best)
-                choice = np.where(better, np.where(t < 0.5, i, j), choice)
+        if ok.any():
+            own_best = np.where(
+                ok, np.minimum(own_best, blend_offset(pixels, colors[mine], colors[i])[1]), own_best
+            )
+
+    def allowed(i: int, j: int) -> np.ndarray:
+        both = near[:, i] & near[:, j] & (mine != i) & (mine != j)
+        if not both.any():
+            return both
+        # Not when its own colour is that very blend: a hairline kept on purpose.
+        t, off = blend_offset(colors[mine], colors[i], colors[j])
+        return both & ((off >= UNBLEND_EXACT) | (t <= 0.1) | (t >= 0.9))
+
+    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    best, choice = best_blend(pixels, colors, pairs, allowed=allowed, inside=(0.1, 0.9))
     change = best < 0.5 * own_best
     labels = labels.copy()
     labels[ys[change], xs[change]] = choice[change]
@@ -246,11 +253,8 @@ def _mixed_pixels(pixels: np.ndarray, colors: np.ndarray, pairs: np.ndarray, dis
     between two colours, which was traced as a speckled olive layer."""
     if len(pixels) < 3:
         return False
-    explained = np.zeros(len(pixels), dtype=bool)
-    for i, j in pairs:
-        t, off = blend_offset(pixels, colors[i], colors[j])
-        explained |= (t > 0.1) & (t < 0.9) & (off < distance)
-    return explained.mean() >= MIXED_SHARE
+    best, _ = best_blend(pixels, colors, pairs, inside=(0.1, 0.9))
+    return (best < distance).mean() >= MIXED_SHARE
 
 
 def trace_small(

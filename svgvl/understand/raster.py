@@ -87,8 +87,7 @@ def pieces(drawing: Drawing, rgba: np.ndarray, grid: int, paint, strokes=None, r
         # A translucent fill (a duotone's tone) as it looks on white: black at 20 % is not
         # the black of the outline over it, and must not merge with it.
         alpha = path.opacity * (path.fill_opacity if fill else path.stroke_opacity)
-        color = np.array(_rgb(fill or stroke), float) * alpha + 255.0 * (1 - alpha)
-        layers.append((color, coverage))
+        layers.append((_on_white(np.array(_rgb(fill or stroke), float), alpha), coverage))
     if strokes is not None and len(strokes):
         from .cleanup import stroke_coverage
 
@@ -478,9 +477,13 @@ def _median_color(rgba: np.ndarray, visible: np.ndarray, coverage: np.ndarray) -
     where = inner if inner.sum() >= 4 else solid if solid.sum() >= 4 else visible
     pixels = rgba[where].astype(float)
     if pixels.shape[1] == 4:  # as seen on white: a translucent tone is light, not its own ink
-        alpha = pixels[:, 3:] / 255.0
-        pixels = pixels[:, :3] * alpha + 255.0 * (1 - alpha)
+        pixels = _on_white(pixels[:, :3], pixels[:, 3:] / 255.0)
     return hex_color(np.median(pixels, axis=0))
+
+
+def _on_white(rgb: np.ndarray, alpha) -> np.ndarray:
+    """Colours (0-255) at opacity ``alpha`` (0-1) as they look on white."""
+    return rgb * alpha + 255.0 * (1 - alpha)
 
 
 def _stroke_color(rgba: np.ndarray, visible: np.ndarray) -> str:
